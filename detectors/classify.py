@@ -1,0 +1,330 @@
+"""Column classification: from a column's values and header to one graded finding.
+
+Work is column-wise: pyarrow compute picks candidate cells with each
+recognizer's RE2 cell pattern, and Python runs only on distinct candidates
+(validators) and on free-text candidates (Presidio's batch analyzer). A
+profile accumulates over batches, so the same code serves a 10,000-row
+sample and a full streaming pass.
+
+Decision, per entity: the validator pass rate among format matches must beat
+what chance gives (``CHANCE`` of the recognizer, binomial test), and the share
+of the column's values that validate must be high, lower when the header
+agrees. A header alone never decides; a header contradicted by the values
+(a ``phone`` column full of UUIDs) does not either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detectors.engine import get_batch_analyzer
+from detectors.headers import header_hints
+from detectors.masking import mask_value
+from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
+from detectors.stats import binomial_tail
+from detectors.taxonomy import category_of, level_of
+
+MAX_SAMPLES = 3
+MAX_DISTINCT = 5000
+# Decision thresholds: share of non-empty values that validate.
+MIN_HIT_NO_HINT = 0.5
+MIN_HIT_WITH_HINT = 0.15
+# Required pass rate among format matches, as a point between chance and certainty.
+PASS_MARGIN_NO_HINT = 0.6
+PASS_MARGIN_WITH_HINT = 0.2
+MAX_P_VALUE = 1e-3
+# Free text: values with whitespace or Han characters.
+TEXTY_RE = r"[\s\p{Han}]"
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass
+class EntityEvidence:
+    """What one recognizer saw in a column's cells."""
+
+    entity: str
+    candidates: int = 0
+    validated: int = 0
+    distinct: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TextEvidence:
+    """What Presidio found in a column's free-text values."""
+
+    entity: str
+    values: int = 0  # values with at least one validated span
+    prefilter: int = 0  # values where the entity's span pattern matched, validated or not
+    score_sum: float = 0.0
+    samples: list[str] = field(default_factory=list)
+
+
+def _string_values(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Non-empty, trimmed string values of a column (lists flattened, types cast)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    while pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+        array = pc.list_flatten(array)
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_struct(array.type) or pa.types.is_map(array.type) or pa.types.is_null(array.type):
+        return pa.array([], type=pa.string())
+    if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
+        return pa.array([], type=pa.string())
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = pc.cast(array, pa.string())
+    array = pc.utf8_trim_whitespace(array)
+    keep = pc.and_(pc.is_valid(array), pc.greater(pc.utf8_length(array), 0))
+    return array.filter(pc.fill_null(keep, False))
+
+
+class ColumnProfile:
+    """Evidence about one column, accumulated batch by batch."""
+
+    def __init__(self, name: str, comment: str | None = None,
+                 recognizers: list[PiiRecognizer] | None = None) -> None:
+        self.name = name
+        self.comment = comment
+        self.hints = header_hints(name, comment)
+        self.recognizers = recognizers or [cls() for cls in RECOGNIZER_CLASSES]
+        self.values = 0
+        self.texty = 0
+        self.evidence = {r.ENTITY: EntityEvidence(r.ENTITY) for r in self.recognizers}
+        self.text = {r.ENTITY: TextEvidence(r.ENTITY) for r in self.recognizers}
+        self._cell_any = "|".join(f"(?:{r.CELL_REGEX})" for r in self.recognizers)
+        self._prefilter_any = "|".join(f"(?:{r.TEXT_PREFILTER})" for r in self.recognizers)
+
+    def update(self, array: pa.Array | pa.ChunkedArray) -> None:
+        """Add one batch of the column's values."""
+        values = _string_values(array)
+        if len(values) == 0:
+            return
+        self.values += len(values)
+        for recognizer in self.recognizers:
+            self._update_cells(recognizer, values)
+        self._update_text(values)
+
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array) -> None:
+        """Count format matches and validate each distinct candidate once."""
+        candidates = values.filter(pc.match_substring_regex(values, recognizer.CELL_REGEX))
+        if len(candidates) == 0:
+            return
+        ev = self.evidence[recognizer.ENTITY]
+        ev.candidates += len(candidates)
+        counts = pc.value_counts(candidates)
+        for value, count in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
+            if not recognizer.validate_value(value):
+                continue
+            ev.validated += count
+            if len(ev.distinct) < MAX_DISTINCT:
+                ev.distinct.add(value)
+                ev.prefixes.add(re.sub(r"\D", "", value)[-11:][:3] if recognizer.ENTITY == "CN_MOBILE_PHONE" else value[:3])
+            if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
+                ev.samples.append(value)
+
+    def _update_text(self, values: pa.Array) -> None:
+        """Find spans in free-text values: prefilter with RE2, then Presidio on candidates only."""
+        texty_mask = pc.match_substring_regex(values, TEXTY_RE)
+        self.texty += pc.sum(texty_mask).as_py() or 0
+        structured = pc.match_substring_regex(values, self._cell_any)
+        prefiltered = pc.match_substring_regex(values, self._prefilter_any)
+        mask = pc.and_(pc.and_(texty_mask, pc.invert(structured)), prefiltered)
+        texts = values.filter(mask)
+        if len(texts) == 0:
+            return
+        pylist = texts.to_pylist()
+        for recognizer in self.recognizers:
+            narrowed = pc.match_substring_regex(texts, recognizer.TEXT_PREFILTER)
+            selected = [t for t, keep in zip(pylist, narrowed.to_pylist()) if keep]
+            self.text[recognizer.ENTITY].prefilter += sum(map(recognizer.has_pattern_match, selected))
+        self._analyze_texts(pylist)
+
+    def _analyze_texts(self, texts: list[str]) -> None:
+        """Run Presidio's batch analyzer, per language, and count entities per value."""
+        by_lang: dict[str, list[str]] = {"zh": [], "en": []}
+        for text in texts:
+            by_lang["zh" if _HAN.search(text) else "en"].append(text)
+        analyzer = get_batch_analyzer()
+        entities = [r.ENTITY for r in self.recognizers]
+        for lang, batch in by_lang.items():
+            if not batch:
+                continue
+            results = analyzer.analyze_iterator(batch, language=lang, entities=entities)
+            for text, spans in zip(batch, results):
+                for span in _resolve_overlaps(spans):
+                    ev = self.text[span.entity_type]
+                    ev.values += 1
+                    ev.score_sum += span.score
+                    piece = text[span.start : span.end]
+                    if len(ev.samples) < MAX_SAMPLES and piece not in ev.samples:
+                        ev.samples.append(piece)
+
+    def result(self) -> dict[str, Any]:
+        """The column's finding, in findings.json form (samples masked)."""
+        return decide(self)
+
+
+def _resolve_overlaps(spans: list) -> list:
+    """Keep the strongest of overlapping spans (an ID beats a Luhn-valid card), one per entity per value."""
+    kept: list = []
+    for span in sorted(spans, key=lambda s: (-s.score, s.start)):
+        if any(span.start < k.end and k.start < span.end for k in kept):
+            continue
+        kept.append(span)
+    seen: set[str] = set()
+    unique = []
+    for span in sorted(kept, key=lambda s: s.start):
+        if span.entity_type not in seen:
+            seen.add(span.entity_type)
+            unique.append(span)
+    return unique
+
+
+def _recognizer(profile: ColumnProfile, entity: str) -> PiiRecognizer:
+    return next(r for r in profile.recognizers if r.ENTITY == entity)
+
+
+def cell_verdict(profile: ColumnProfile, ev: EntityEvidence) -> tuple[bool, float]:
+    """Whether the column's cells are this entity, and how confident that is."""
+    n = profile.values
+    if n == 0 or ev.validated == 0:
+        return False, 0.0
+    chance = _recognizer(profile, ev.entity).CHANCE
+    hint = profile.hints.get(ev.entity, 0.0)
+    hit = ev.validated / n
+    pass_rate = ev.validated / ev.candidates
+    margin = PASS_MARGIN_WITH_HINT if hint else PASS_MARGIN_NO_HINT
+    min_hit = MIN_HIT_WITH_HINT if hint else MIN_HIT_NO_HINT
+    if hit < min_hit or pass_rate < chance + margin * (1 - chance):
+        return False, 0.0
+    if binomial_tail(ev.validated, ev.candidates, chance) > MAX_P_VALUE and hint < 1.0:
+        return False, 0.0
+    if not hint and not _diverse(ev, chance):
+        return False, 0.0
+    confidence = 0.45 + 0.4 * hit + 0.1 * hint + 0.05 * pass_rate
+    if not hint and chance >= 0.3:
+        confidence -= 0.1  # weak validator, no header: say so
+    return True, round(min(0.99, max(0.05, confidence)), 2)
+
+
+def _diverse(ev: EntityEvidence, chance: float) -> bool:
+    """Values that look like real people's data, not one repeated code or one number range.
+
+    Only matters for weak validators: sequential order numbers starting
+    13800000000... pass the mobile check but share one prefix.
+    """
+    if ev.validated < 10:
+        return True
+    distinct_ratio = len(ev.distinct) / min(ev.validated, MAX_DISTINCT)
+    if distinct_ratio < 0.1:
+        return False
+    if chance >= 0.3 and ev.validated >= 30 and len(ev.prefixes) < 3:
+        return False
+    return True
+
+
+def text_verdict(profile: ColumnProfile, ev: TextEvidence) -> bool:
+    """Whether spans found in free text are more than chance passes of the validator."""
+    if ev.values == 0:
+        return False
+    chance = _recognizer(profile, ev.entity).CHANCE
+    trials = max(ev.prefilter, ev.values)
+    if ev.values < 3:
+        return chance < 0.3 or trials <= 3
+    return ev.values / trials >= min(0.9, 2 * chance) and binomial_tail(ev.values, trials, chance) <= MAX_P_VALUE
+
+
+def decide(profile: ColumnProfile) -> dict[str, Any]:
+    """Combine cell evidence, free-text evidence and header hints into a column finding."""
+    n = profile.values
+    cell_hits: list[tuple[float, int, str, float]] = []
+    for entity, ev in profile.evidence.items():
+        ok, confidence = cell_verdict(profile, ev)
+        if ok:
+            cell_hits.append((ev.validated / n, level_of(entity), entity, confidence))
+    entities: list[dict[str, Any]] = []
+    samples: list[str] = []
+    primary: str | None = None
+    confidence: float | None = None
+    if cell_hits:
+        cell_hits.sort(reverse=True)
+        for hit, _level, entity, conf in cell_hits:
+            ev = profile.evidence[entity]
+            entities.append(_entity_row(entity, hit, ev.validated, conf, profile, ev.candidates))
+        primary, confidence = cell_hits[0][2], cell_hits[0][3]
+        samples = [mask_value(primary, s) for s in profile.evidence[primary].samples]
+    text_found = [ev for ev in profile.text.values() if text_verdict(profile, ev)]
+    if text_found and n:
+        text_found.sort(key=lambda ev: (-ev.values, -level_of(ev.entity)))
+        for ev in text_found:
+            if any(row["entity"] == ev.entity for row in entities):
+                continue
+            conf = round(min(0.99, ev.score_sum / ev.values), 2)
+            entities.append(_entity_row(ev.entity, ev.values / n, ev.values, conf, profile, ev.prefilter))
+        if primary is None:
+            top = text_found[0]
+            primary = top.entity
+            confidence = round(min(0.99, top.score_sum / top.values), 2)
+            samples = [mask_value(ev.entity, s) for ev in text_found for s in ev.samples][:MAX_SAMPLES]
+    level = max((level_of(row["entity"], _first_sample(profile, row["entity"])) for row in entities), default=0)
+    if primary is not None and not cell_hits:
+        pass  # free text: level is the highest among its entities (above)
+    elif primary is not None:
+        level = level_of(primary, _first_sample(profile, primary))
+    return {
+        "name": profile.name,
+        "primary_entity": primary,
+        "level": level,
+        "category": category_of(primary),
+        "confidence": confidence if confidence is not None else _clean_confidence(profile),
+        "entities": entities,
+        "samples_masked": samples,
+        "free_text": bool(primary is not None and not cell_hits),
+        "evidence": _evidence(profile),
+    }
+
+
+def _first_sample(profile: ColumnProfile, entity: str) -> str | None:
+    samples = profile.evidence[entity].samples or profile.text[entity].samples
+    return samples[0] if samples else None
+
+
+def _entity_row(entity: str, hit: float, matches: int, confidence: float,
+                profile: ColumnProfile, candidates: int) -> dict[str, Any]:
+    return {
+        "entity": entity,
+        "hit_ratio": round(min(1.0, hit), 4),
+        "matches": int(matches),
+        "confidence": confidence,
+        "validator_pass_rate": round(matches / candidates, 4) if candidates else None,
+        "header_hint": profile.hints.get(entity, 0.0),
+    }
+
+
+def _clean_confidence(profile: ColumnProfile) -> float:
+    """Confidence that a column with no finding is clean: lower when the header says otherwise."""
+    if profile.values == 0:
+        return 0.5
+    return 0.6 if profile.hints else 0.9
+
+
+def _evidence(profile: ColumnProfile) -> dict[str, Any]:
+    """The numbers behind the decision, so a reviewer can see why (no values)."""
+    return {
+        "values": profile.values,
+        "header_hints": dict(profile.hints),
+        "texty_ratio": round(profile.texty / profile.values, 4) if profile.values else 0.0,
+        "cells": {
+            e: {"format_matches": ev.candidates, "validated": ev.validated}
+            for e, ev in profile.evidence.items()
+            if ev.candidates
+        },
+    }

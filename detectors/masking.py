@@ -1,0 +1,96 @@
+"""Masked renderings of sensitive values, in the shapes Chinese users expect.
+
+Used for the samples in findings and reports (a raw value must never leave
+the process) and as the default ``mask`` shape of anonymization.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from detectors.validators import digits_only, normalize_mobile
+
+# entity -> (keep_first, keep_last) counted over letters and digits only.
+DEFAULT_KEEP: dict[str, tuple[int, int]] = {
+    "CN_MOBILE_PHONE": (3, 2),
+    "CN_RESIDENT_ID": (6, 4),
+    "BANK_CARD": (6, 4),
+    "CN_LANDLINE_PHONE": (4, 2),
+    "PHONE_NUMBER": (3, 2),
+    "US_SSN": (0, 4),
+    "CN_PASSPORT": (1, 2),
+    "CN_TRAVEL_PERMIT": (1, 2),
+    "CN_USCC": (2, 2),
+    "CN_LICENSE_PLATE": (2, 1),
+    "PERSON_NAME": (1, 0),
+    "CREDENTIAL": (0, 0),
+    "DATE_OF_BIRTH": (4, 0),
+}
+
+
+def mask_chars(value: str, keep_first: int, keep_last: int, char: str = "*") -> str:
+    """Replace letters, digits and Han characters except the first/last few; keep separators.
+
+    ``188-0778-4483`` with (3, 2) gives ``188-****-**83``: the shape stays
+    readable while the identifying digits go. At least a third of the
+    characters (and at least one) are always hidden, so a short value can
+    never come out whole.
+    """
+    positions = [i for i, ch in enumerate(value) if ch.isalnum()]
+    n = len(positions)
+    if n == 0:
+        return value
+    budget = n - max(1, n // 3)  # characters that may stay visible
+    first = min(keep_first, budget)
+    last = min(keep_last, budget - first)
+    hidden = set(positions[first : n - last])
+    return "".join(char if i in hidden else ch for i, ch in enumerate(value))
+
+
+def mask_email(value: str, char: str = "*") -> str:
+    """Keep the first character of the local part and the domain: ``z***@qq.com``."""
+    local, _, domain = value.partition("@")
+    if not domain:
+        return mask_chars(value, 1, 0, char)
+    return f"{local[:1]}{char * 3}@{domain}"
+
+
+def mask_ip(value: str, char: str = "*") -> str:
+    """Keep the network half: ``240.193.*.*``, ``2001:db8:*``."""
+    try:
+        addr = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return mask_chars(value, 0, 0, char)
+    if addr.version == 4:
+        parts = value.strip().split(".")
+        return ".".join(parts[:2] + [char, char])
+    groups = addr.exploded.split(":")
+    return ":".join(g.lstrip("0") or "0" for g in groups[:2]) + ":" + char
+
+
+def _national_start(value: str, bare: str) -> int:
+    """Index in ``value`` where the 11-digit national number begins."""
+    seen = 0
+    total = len(digits_only(value))
+    for i, ch in enumerate(value):
+        if ch.isdigit():
+            if total - seen == len(bare):
+                return i
+            seen += 1
+    return 0
+
+
+def mask_value(entity: str | None, value: str, char: str = "*") -> str:
+    """The default masked form of a value of an entity."""
+    if entity == "EMAIL_ADDRESS":
+        return mask_email(value, char)
+    if entity == "IP_ADDRESS":
+        return mask_ip(value, char)
+    if entity == "CN_MOBILE_PHONE":
+        bare = normalize_mobile(value)
+        if bare is not None and digits_only(value) != bare:
+            # keep the +86 prefix out of the count: mask the national number only
+            cut = _national_start(value, bare)
+            return value[:cut] + mask_chars(value[cut:], 3, 2, char)
+    keep_first, keep_last = DEFAULT_KEEP.get(entity or "", (1, 1))
+    return mask_chars(value, keep_first, keep_last, char)

@@ -1,0 +1,65 @@
+"""What every connector hands to the pipeline: datasets that stream Arrow batches.
+
+A connector only knows how to open its format. It never decides what is
+sensitive and never writes: the pipeline samples or streams the batches, the
+detectors classify them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+BATCH_ROWS = 10_000
+
+
+class SourceError(Exception):
+    """A source (file, table, URL) that cannot be read; the message is one readable line.
+
+    The message must name the problem, never quote a data value (it may be
+    sensitive). The caller records it under ``errors`` and carries on.
+    """
+
+
+@dataclass
+class Dataset:
+    """One logical table: a file, a worksheet, or a database table.
+
+    ``open_batches`` is called lazily (possibly more than once, e.g. once to
+    sample and once for a full pass) and must yield ``pa.RecordBatch`` objects
+    that all share one schema. ``rows`` is the row count when it is cheap to
+    know up front (Parquet metadata, SQL COUNT), otherwise ``None``.
+    ``comments`` maps column names to database column comments (header hints).
+    """
+
+    id: str
+    source: str
+    format: str
+    open_batches: Callable[[], Iterator[pa.RecordBatch]]
+    rows: int | None = None
+    comments: dict[str, str] = field(default_factory=dict)
+    location: str = ""  # path or URL (password masked) for error messages
+    # Format details a writer needs to mirror the input (e.g. CSV "encoding", "delimiter").
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """Stream the dataset; any failure surfaces as a one-line SourceError."""
+        try:
+            yield from self.open_batches()
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
+            raise SourceError(describe_error(exc)) from exc
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line, value-free description of a reader exception."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    name = type(exc).__name__
+    # Decoder errors quote the offending bytes; parsers may quote a whole row.
+    if isinstance(exc, UnicodeDecodeError):
+        return f"cannot decode as {exc.encoding} at byte {exc.start}"
+    text = text[:160]
+    return f"{name}: {text}" if text else name

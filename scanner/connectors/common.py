@@ -1,0 +1,141 @@
+"""Helpers shared by the file connectors: encoding detection, header names, cell text.
+
+Chinese business data arrives as UTF-8, UTF-8 with a BOM (Excel's "CSV UTF-8")
+or GBK/GB18030 (Excel's default on a Chinese Windows), whatever the extension
+says, so the encoding is read from the bytes. Every value is handed on as text:
+numbers typed by a reader would lose the leading zeros of codes and the
+trailing ``X`` of resident ID numbers, which the detectors need verbatim.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from pathlib import Path
+
+import charset_normalizer
+
+from scanner.connectors.base import SourceError
+
+SAMPLE_BYTES = 1 << 20  # how much of a file the encoding is judged on
+
+# charset-normalizer names the Chinese national encodings in several ways; GB18030
+# is a strict superset of GB2312 and GBK, so reading with it never fails where they
+# would have succeeded.
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "euc_cn", "euccn", "hz", "hz_gb_2312"}
+
+
+def read_head(path: Path, size: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
+    """The first ``size`` bytes of a file, and whether that is the whole file."""
+    with open(path, "rb") as fh:
+        head = fh.read(size)
+        whole = not fh.read(1)
+    return head, whole
+
+
+def detect_encoding(path: Path) -> str:
+    """Name a Python codec that decodes the file, judged from its first megabyte.
+
+    Order: a BOM is decisive; then UTF-8 (the common case, and ASCII is a subset);
+    then charset-normalizer's best guess. Binary content raises SourceError.
+    """
+    head, whole = read_head(path)
+    return detect_encoding_bytes(head, whole)
+
+
+def detect_encoding_bytes(head: bytes, whole: bool) -> str:
+    """``detect_encoding`` on bytes already read; ``whole`` says nothing follows them."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:  # no text encoding we accept produces NUL bytes
+        raise SourceError("cannot detect text encoding (binary content)")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # final=False lets a multibyte character cut at the sample's end pass.
+        decoder.decode(head, final=whole)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if not whole:
+        # Judge whole lines only: a cut character would count against GBK.
+        cut = head.rfind(b"\n")
+        if cut > 0:
+            head = head[: cut + 1]
+    best = charset_normalizer.from_bytes(head).best()
+    if best is None:
+        raise SourceError("cannot detect text encoding")
+    name = best.encoding.lower().replace("-", "_")
+    if name in _GB_FAMILY:
+        return "gb18030"
+    return codecs.lookup(best.encoding).name
+
+
+def decode_sample(head: bytes, encoding: str, whole: bool) -> str:
+    """Decode a head sample, dropping a trailing partial line when the file goes on."""
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=whole)
+    if not whole:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        if cut > 0:
+            text = text[: cut + 1]
+    return text
+
+
+def unique_names(names: Iterable[object]) -> list[str]:
+    """Header names made unique and non-empty: ``col``, ``col_2``; empty → ``column_<n>``.
+
+    Arrow tables tolerate duplicates but every consumer keyed by column name
+    (findings, rules ``dataset:column``) does not.
+    """
+    raw = ["" if n is None else str(n).strip() for n in names]
+    taken = {n for n in raw if n}
+    seen: set[str] = set()
+    out: list[str] = []
+    for pos, name in enumerate(raw, start=1):
+        if not name:
+            candidate = f"column_{pos}"
+            suffix = 2
+            while candidate in taken or candidate in seen:
+                candidate = f"column_{pos}_{suffix}"
+                suffix += 1
+        elif name in seen:
+            suffix = 2
+            candidate = f"{name}_{suffix}"
+            while candidate in taken or candidate in seen:
+                suffix += 1
+                candidate = f"{name}_{suffix}"
+        else:
+            candidate = name
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def to_text(value: object) -> str | None:
+    """One cell as text for the detectors; ``None`` stays null.
+
+    Integral floats lose their ``.0`` (spreadsheets and drivers hand integers
+    over as floats), bytes become hex, dates ISO 8601.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return str(value)

@@ -1,0 +1,1 @@
+"""Policy file loading and the rules it drives."""

@@ -1,0 +1,133 @@
+"""The policy file (CONTRACT.md "Policy file"), validated with pydantic.
+
+A typo in a policy must stop a scheduled scan loudly (exit 2) rather than
+silently skip a rule, so unknown keys, wrong types and unknown entity names
+are errors that name the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from detectors.taxonomy import ENTITY_NAMES
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used; the message names file, line and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Retention(_Strict):
+    """How long rows may be kept, judged on one date column."""
+
+    column: str | None = None
+    max_age_days: int = Field(default=1825, gt=0)
+
+
+class Defaults(_Strict):
+    """Values used where a dataset entry is silent."""
+
+    retention: Retention = Field(default_factory=Retention)
+    plaintext_forbidden_level: int = Field(default=4, ge=1, le=4)
+    minor_age: int = Field(default=14, ge=1, le=30)
+
+
+class DatasetPolicy(_Strict):
+    """What one group of datasets (a glob over dataset ids) may hold."""
+
+    match: str
+    purpose: str | None = None
+    allowed_entities: list[str] = Field(default_factory=list)
+    retention: Retention | None = None
+    quasi_identifiers: list[str] = Field(default_factory=list)
+    k_threshold: int = Field(default=5, ge=2)
+    allowed_readers: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_entities")
+    @classmethod
+    def _known_entities(cls, value: list[str]) -> list[str]:
+        unknown = [e for e in value if e not in ENTITY_NAMES]
+        if unknown:
+            raise ValueError(f"unknown entity {', '.join(unknown)} (see ENTITIES.md for the names)")
+        return value
+
+    def matches(self, dataset_id: str) -> bool:
+        """Glob match over the dataset id (also tried against its file name)."""
+        return fnmatch.fnmatchcase(dataset_id, self.match) or fnmatch.fnmatchcase(
+            dataset_id.rsplit("/", 1)[-1], self.match
+        )
+
+
+class Policy(_Strict):
+    """A whole policy file."""
+
+    version: int = 1
+    defaults: Defaults = Field(default_factory=Defaults)
+    datasets: list[DatasetPolicy] = Field(default_factory=list)
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("only version 1 is supported")
+        return value
+
+    def entry_for(self, dataset_id: str) -> DatasetPolicy | None:
+        """The first entry whose glob matches the dataset id."""
+        return next((d for d in self.datasets if d.matches(dataset_id)), None)
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the YAML node at a pydantic error location."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+            if nxt is None:
+                key = next((k for k, _ in node.value if k.value == part), None)
+                return key.start_mark.line + 1 if key is not None else line
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file; raise PolicyError with file:line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read policy file ({type(exc).__name__})") from exc
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        raise PolicyError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: a policy must be a YAML mapping with version, defaults and datasets")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        field = ".".join(str(p) for p in loc) or "(root)"
+        line = _line_of(root, loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise PolicyError(f"{path}:{line}: {field}: {msg}{more}") from exc

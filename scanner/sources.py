@@ -1,0 +1,162 @@
+"""Turn SOURCE arguments (files, directories, globs, database URLs) into datasets.
+
+Dataset ids are what policies match and what reports show, so they must be
+stable across machines: a file under a directory SOURCE is named by its path
+relative to that directory (POSIX separators), a file SOURCE by its file name,
+a glob match relative to the glob's literal base directory. A source that
+cannot be opened becomes an ``(source, error)`` pair so that the rest of the
+scan goes on (exit code 3 in the CLI).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from scanner.connectors.base import Dataset, SourceError, describe_error
+from scanner.connectors.csvfile import open_csv
+from scanner.connectors.jsonfile import open_json, open_jsonl
+from scanner.connectors.parquetfile import open_parquet
+from scanner.connectors.sqldb import open_database_url, open_sqlite_file
+from scanner.connectors.textfile import open_text
+from scanner.connectors.xlsxfile import open_xlsx
+
+log = logging.getLogger(__name__)
+
+Opener = Callable[[Path, str, str], list[Dataset]]
+
+OPENERS: dict[str, Opener] = {
+    ".csv": open_csv,
+    ".tsv": open_csv,
+    ".json": open_json,
+    ".jsonl": open_jsonl,
+    ".ndjson": open_jsonl,
+    ".parquet": open_parquet,
+    ".xlsx": open_xlsx,
+    ".txt": open_text,
+    ".text": open_text,
+    ".log": open_text,
+    ".db": open_sqlite_file,
+    ".sqlite": open_sqlite_file,
+    ".sqlite3": open_sqlite_file,
+}
+
+Errors = list[tuple[str, str]]
+
+
+def is_url(source: str) -> bool:
+    """A database URL in SQLAlchemy form (``sqlite:///x.db``, ``postgresql+psycopg://...``)."""
+    return "://" in source
+
+
+def resolve_sources(sources: list[str]) -> tuple[list[Dataset], Errors]:
+    """Datasets of every SOURCE in argument order, and ``(source, error)`` for those that failed.
+
+    For a file found by crawling or globbing, the error names that file's path
+    (the SOURCE argument alone would not say which file failed).
+    """
+    datasets: list[Dataset] = []
+    errors: Errors = []
+    for source in sources:
+        if is_url(source):
+            try:
+                datasets.extend(open_database_url(source, source))
+            except SourceError as exc:
+                errors.append((source, str(exc)))
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = ((f, _relative_id(f, path)) for f in _crawl(path))
+            _open_all(files, source, datasets, errors, explicit=False)
+        elif path.is_file():
+            _open_all([(path, path.name)], source, datasets, errors, explicit=True)
+        elif glob.has_magic(source):
+            matches = _glob_files(source)
+            if not matches:
+                errors.append((source, "no files match"))
+            _open_all(matches, source, datasets, errors, explicit=False)
+        else:
+            errors.append((source, "no such file or directory"))
+    return datasets, errors
+
+
+def missing_sources(sources: list[str]) -> list[str]:
+    """SOURCE arguments that name nothing: not a URL, not an existing path, no glob match."""
+    missing = []
+    for source in sources:
+        if is_url(source) or os.path.exists(source):
+            continue
+        # A matched directory counts: resolve_sources crawls it.
+        if glob.has_magic(source) and glob.glob(source, recursive=True):
+            continue
+        missing.append(source)
+    return missing
+
+
+def _open_all(
+    files: list[tuple[Path, str]] | Iterator[tuple[Path, str]],
+    source: str,
+    datasets: list[Dataset],
+    errors: Errors,
+    explicit: bool,
+) -> None:
+    for path, ds_id in files:
+        opener = OPENERS.get(path.suffix.lower())
+        if opener is None:
+            if explicit:
+                errors.append((source, "unsupported file type"))
+            else:
+                log.debug("skipping %s: unsupported file type", path)
+            continue
+        try:
+            datasets.extend(opener(path, ds_id, source))
+        except SourceError as exc:
+            errors.append((str(path), str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the scan
+            errors.append((str(path), describe_error(exc)))
+
+
+def _crawl(root: Path) -> Iterator[Path]:
+    """Files under ``root`` in sorted order, skipping hidden files and directories."""
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(current, name)
+
+
+def _relative_id(path: Path, base: Path) -> str:
+    return Path(os.path.relpath(path, base)).as_posix()
+
+
+def _glob_files(pattern: str) -> list[tuple[Path, str]]:
+    """Files matched by a glob (directories matched are crawled), ids relative to its literal base."""
+    base = _glob_base(pattern)
+    found: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for match in sorted(glob.glob(pattern, recursive=True)):
+        path = Path(match)
+        candidates = _crawl(path) if path.is_dir() else [path] if path.is_file() else []
+        for file in candidates:
+            if file not in seen and not _is_hidden(file, base):
+                seen.add(file)
+                found.append((file, _relative_id(file, base)))
+    return found
+
+
+def _glob_base(pattern: str) -> Path:
+    """The leading directories of a glob that hold no wildcard (``data/**/*.csv`` → ``data``)."""
+    parts = Path(pattern).parts
+    literal: list[str] = []
+    for part in parts[:-1]:
+        if glob.has_magic(part):
+            break
+        literal.append(part)
+    return Path(*literal) if literal else Path(".")
+
+
+def _is_hidden(path: Path, base: Path) -> bool:
+    return any(part.startswith(".") and part not in (".", "..") for part in Path(os.path.relpath(path, base)).parts)
