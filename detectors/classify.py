@@ -16,7 +16,6 @@ agrees. A header alone never decides; a header contradicted by the values
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +63,7 @@ class TextEvidence:
     values: int = 0  # values with at least one validated span
     prefilter: int = 0  # values where the entity's span pattern matched, validated or not
     score_sum: float = 0.0
+    with_context: int = 0  # hits whose value also holds a context word (卡号, 手机, ...)
     samples: list[str] = field(default_factory=list)
 
 
@@ -141,31 +141,46 @@ class ColumnProfile:
         if len(texts) == 0:
             return
         pylist = texts.to_pylist()
-        for recognizer in self.recognizers:
-            narrowed = pc.match_substring_regex(texts, recognizer.TEXT_PREFILTER)
-            selected = [t for t, keep in zip(pylist, narrowed.to_pylist()) if keep]
-            self.text[recognizer.ENTITY].prefilter += sum(map(recognizer.has_pattern_match, selected))
-        self._analyze_texts(pylist)
+        prefilter = {
+            r.ENTITY: pc.match_substring_regex(texts, r.TEXT_PREFILTER).to_pylist() for r in self.recognizers
+        }
+        self._analyze_texts(pylist, prefilter)
 
-    def _analyze_texts(self, texts: list[str]) -> None:
-        """Run Presidio's batch analyzer, per language, and count entities per value."""
-        by_lang: dict[str, list[str]] = {"zh": [], "en": []}
-        for text in texts:
-            by_lang["zh" if _HAN.search(text) else "en"].append(text)
+    def _analyze_texts(self, texts: list[str], prefilter: dict[str, list[bool]]) -> None:
+        """Run Presidio's batch analyzer per language; count hits and trials per entity.
+
+        A trial is a value where the entity's own span pattern matches outside
+        the spans validated as another entity (an 18-digit ID is not a failed
+        card number).
+        """
+        by_lang: dict[str, list[int]] = {"zh": [], "en": []}
+        for i, text in enumerate(texts):
+            by_lang["zh" if _HAN.search(text) else "en"].append(i)
         analyzer = get_batch_analyzer()
         entities = [r.ENTITY for r in self.recognizers]
-        for lang, batch in by_lang.items():
-            if not batch:
+        for lang, indices in by_lang.items():
+            if not indices:
                 continue
+            batch = [texts[i] for i in indices]
             results = analyzer.analyze_iterator(batch, language=lang, entities=entities)
-            for text, spans in zip(batch, results):
-                for span in _resolve_overlaps(spans):
-                    ev = self.text[span.entity_type]
-                    ev.values += 1
-                    ev.score_sum += span.score
-                    piece = text[span.start : span.end]
-                    if len(ev.samples) < MAX_SAMPLES and piece not in ev.samples:
-                        ev.samples.append(piece)
+            for i, text, spans in zip(indices, batch, results):
+                kept = _resolve_overlaps(spans)
+                for span in kept:
+                    self._count_hit(span, text)
+                for recognizer in self.recognizers:
+                    if prefilter[recognizer.ENTITY][i]:
+                        residual = _blank_others(text, kept, recognizer.ENTITY)
+                        self.text[recognizer.ENTITY].prefilter += recognizer.has_pattern_match(residual)
+
+    def _count_hit(self, span, text: str) -> None:
+        ev = self.text[span.entity_type]
+        ev.values += 1
+        ev.score_sum += span.score
+        recognizer = next(r for r in self.recognizers if r.ENTITY == span.entity_type)
+        ev.with_context += recognizer.has_context(text)
+        piece = text[span.start : span.end]
+        if len(ev.samples) < MAX_SAMPLES and piece not in ev.samples:
+            ev.samples.append(piece)
 
     def result(self) -> dict[str, Any]:
         """The column's finding, in findings.json form (samples masked)."""
@@ -186,6 +201,15 @@ def _resolve_overlaps(spans: list) -> list:
             seen.add(span.entity_type)
             unique.append(span)
     return unique
+
+
+def _blank_others(text: str, spans: list, entity: str) -> str:
+    """The text with spans of other entities blanked out."""
+    chars = list(text)
+    for span in spans:
+        if span.entity_type != entity:
+            chars[span.start : span.end] = " " * (span.end - span.start)
+    return "".join(chars)
 
 
 def _recognizer(profile: ColumnProfile, entity: str) -> PiiRecognizer:
@@ -226,20 +250,26 @@ def _diverse(ev: EntityEvidence, chance: float) -> bool:
     distinct_ratio = len(ev.distinct) / min(ev.validated, MAX_DISTINCT)
     if distinct_ratio < 0.1:
         return False
-    if chance >= 0.3 and ev.validated >= 30 and len(ev.prefixes) < 3:
-        return False
-    return True
+    return not (chance >= 0.3 and ev.validated >= 30 and len(ev.prefixes) < 3)
 
 
 def text_verdict(profile: ColumnProfile, ev: TextEvidence) -> bool:
-    """Whether spans found in free text are more than chance passes of the validator."""
+    """Whether spans found in free text are more than chance passes of the validator.
+
+    The trials are the values where the entity's span pattern matched at all;
+    a log full of 16-digit trace ids passes Luhn one time in ten and is not a
+    card column. Few hits are kept when chance cannot explain them, or when
+    the text around them names the entity (卡号, 手机号, email ...).
+    """
     if ev.values == 0:
         return False
     chance = _recognizer(profile, ev.entity).CHANCE
     trials = max(ev.prefilter, ev.values)
-    if ev.values < 3:
-        return chance < 0.3 or trials <= 3
-    return ev.values / trials >= min(0.9, 2 * chance) and binomial_tail(ev.values, trials, chance) <= MAX_P_VALUE
+    if ev.values / trials < chance + 0.5 * (1 - chance):
+        return False
+    if binomial_tail(ev.values, trials, chance) <= 0.01:
+        return True
+    return ev.with_context * 2 >= ev.values
 
 
 def decide(profile: ColumnProfile) -> dict[str, Any]:
@@ -274,11 +304,10 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
             primary = top.entity
             confidence = round(min(0.99, top.score_sum / top.values), 2)
             samples = [mask_value(ev.entity, s) for ev in text_found for s in ev.samples][:MAX_SAMPLES]
-    level = max((level_of(row["entity"], _first_sample(profile, row["entity"])) for row in entities), default=0)
-    if primary is not None and not cell_hits:
-        pass  # free text: level is the highest among its entities (above)
-    elif primary is not None:
+    if cell_hits:
         level = level_of(primary, _first_sample(profile, primary))
+    else:  # free text (or nothing): the highest level among its entities
+        level = max((level_of(row["entity"], _first_sample(profile, row["entity"])) for row in entities), default=0)
     return {
         "name": profile.name,
         "primary_entity": primary,

@@ -57,6 +57,11 @@ class PiiRecognizer(PatternRecognizer):
             self._compiled = [regex.compile(p.regex, self.global_regex_flags) for p in self.patterns]
         return any(c.search(text) for c in self._compiled)
 
+    def has_context(self, text: str) -> bool:
+        """Whether a context word (卡号, mobile, ...) appears in the text."""
+        lowered = text.lower()
+        return any(word.lower() in lowered for word in self.CONTEXT)
+
     def validate_result(self, pattern_text: str) -> bool | None:
         """Presidio hook: a span that fails the validator is discarded."""
         return self.validate_value(pattern_text)
@@ -184,14 +189,17 @@ class IpAddressRecognizer(PiiRecognizer):
     ENTITY = "IP_ADDRESS"
     PATTERNS = [
         ("ipv4", r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])", 0.4),
+        # Either eight groups or a '::' abbreviation: times like 10:00:00 are not addresses.
+        ("ipv6_full", r"(?<![0-9A-Za-z_:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Za-z_:])", 0.4),
         (
-            "ipv6",
-            r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])",
+            "ipv6_short",
+            r"(?<![0-9A-Za-z_:])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?::"
+            r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![0-9A-Za-z_:])",
             0.4,
         ),
     ]
     CELL_REGEX = r"^(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
-    TEXT_PREFILTER = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:"
+    TEXT_PREFILTER = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|::|(?:[0-9A-Fa-f]{1,4}:){7}"
     CONTEXT = ["ip", "地址", "address", "host", "client"]
     CHANCE = 0.3
     STRENGTH = 0.8

@@ -31,12 +31,21 @@ MOBILE_PREFIXES = frozenset(
     + [f"19{d}" for d in (0, 1, 2, 3, 5, 6, 7, 8, 9)]
 )
 
-_NON_DIGIT = re.compile(r"\D")
+_NON_DIGIT = re.compile(r"[^0-9]")
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
+def _is_digits(value: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', '①', full-width and Arabic-Indic digits."""
+    return value.isascii() and value.isdigit()
+
+
 def digits_only(value: str) -> str:
-    """Strip every non-digit, for formats printed with separators."""
+    """Strip everything but ASCII digits, for formats printed with separators.
+
+    Full-width digits (common in Chinese text) are not kept: normalize with
+    ``unicodedata.normalize("NFKC", ...)`` before validating.
+    """
     return _NON_DIGIT.sub("", value)
 
 
@@ -72,7 +81,7 @@ def is_valid_resident_id(value: str, today: _dt.date | None = None) -> bool:
     """Checksum, real birth date and province code: each alone lets fakes through."""
     v = value.strip().upper()
     if len(v) == 18:
-        if not v[:17].isdigit() or not (v[17].isdigit() or v[17] == "X"):
+        if not _is_digits(v[:17]) or not (_is_digits(v[17]) or v[17] == "X"):
             return False
         if v[0] == FOREIGN_PERMANENT_PREFIX:
             # 2023 permanent resident card: 9 + issuing province + nationality code
@@ -83,7 +92,7 @@ def is_valid_resident_id(value: str, today: _dt.date | None = None) -> bool:
         if not _valid_date(int(v[6:10]), int(v[10:12]), int(v[12:14]), today):
             return False
         return resident_id_check_char(v[:17]) == v[17]
-    if len(v) == 15 and v.isdigit():
+    if len(v) == 15 and _is_digits(v):
         if int(v[:2]) not in PROVINCE_CODES:
             return False
         return _valid_date(1900 + int(v[6:8]), int(v[8:10]), int(v[10:12]), today)
@@ -91,7 +100,9 @@ def is_valid_resident_id(value: str, today: _dt.date | None = None) -> bool:
 
 
 def luhn_ok(number: str) -> bool:
-    """Luhn mod-10 check over a digit string."""
+    """Luhn mod-10 check over a string of ASCII digits (anything else, or empty, fails)."""
+    if not _is_digits(number):
+        return False
     total = 0
     for i, ch in enumerate(reversed(number)):
         d = ord(ch) - 48
@@ -126,7 +137,7 @@ def normalize_mobile(value: str) -> str | None:
         if v.startswith(prefix) and len(v) == 11 + len(prefix):
             v = v[len(prefix):]
             break
-    if len(v) == 11 and v.isdigit() and v[0] == "1":
+    if len(v) == 11 and _is_digits(v) and v[0] == "1":
         return v
     return None
 

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from detectors.taxonomy import SEVERITY_ORDER
 from reports.html import write_html
+from scanner.connectors.sqldb import mask_source
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy, PolicyError, load_policy
@@ -106,7 +107,7 @@ def scan(
 
     violations = evaluate(loaded, results)
     findings = build_findings(
-        started_at=started, as_of=as_of_date, sources=list(sources), mode="full" if full else "sample",
+        started_at=started, as_of=as_of_date, sources=[mask_source(s) for s in sources], mode="full" if full else "sample",
         datasets=results, violations=violations, errors=errors,
         params={"policy": str(policy) if policy else None, "sample_rows": None if full else sample_rows,
                 "fail_on": fail_on.value if fail_on else None, "lang": lang.value},

@@ -20,7 +20,7 @@ from scanner.connectors.base import Dataset, SourceError, describe_error
 from scanner.connectors.csvfile import open_csv
 from scanner.connectors.jsonfile import open_json, open_jsonl
 from scanner.connectors.parquetfile import open_parquet
-from scanner.connectors.sqldb import open_database_url, open_sqlite_file
+from scanner.connectors.sqldb import mask_source, open_database_url, open_sqlite_file
 from scanner.connectors.textfile import open_text
 from scanner.connectors.xlsxfile import open_xlsx
 
@@ -56,7 +56,8 @@ def resolve_sources(sources: list[str]) -> tuple[list[Dataset], Errors]:
     """Datasets of every SOURCE in argument order, and ``(source, error)`` for those that failed.
 
     For a file found by crawling or globbing, the error names that file's path
-    (the SOURCE argument alone would not say which file failed).
+    (the SOURCE argument alone would not say which file failed). A URL's
+    password is masked wherever the URL is recorded.
     """
     datasets: list[Dataset] = []
     errors: Errors = []
@@ -65,7 +66,9 @@ def resolve_sources(sources: list[str]) -> tuple[list[Dataset], Errors]:
             try:
                 datasets.extend(open_database_url(source, source))
             except SourceError as exc:
-                errors.append((source, str(exc)))
+                errors.append((mask_source(source), str(exc)))
+            except Exception as exc:  # noqa: BLE001 - one unreachable database must not stop the scan
+                errors.append((mask_source(source), describe_error(exc)))
             continue
         path = Path(source)
         if path.is_dir():
@@ -159,4 +162,6 @@ def _glob_base(pattern: str) -> Path:
 
 
 def _is_hidden(path: Path, base: Path) -> bool:
-    return any(part.startswith(".") and part not in (".", "..") for part in Path(os.path.relpath(path, base)).parts)
+    return any(
+        part.startswith(".") and part not in (".", "..") for part in Path(os.path.relpath(path, base)).parts
+    )

@@ -79,12 +79,19 @@ def test_csv_gbk_detected_from_bytes(tmp_path: Path) -> None:
     rows = rows_of(ds)
     assert list(rows[0]) == ["姓名", "身份证号", "手机号", "地址"]
     assert rows[0]["身份证号"] == ID_X
-    assert rows[1] == {"姓名": "李四", "身份证号": "0123", "手机号": "13900001111", "地址": "上海市浦东新区世纪大道100号"}
+    assert rows[1] == {
+        "姓名": "李四",
+        "身份证号": "0123",
+        "手机号": "13900001111",
+        "地址": "上海市浦东新区世纪大道100号",
+    }
 
 
 def test_tsv_gb18030(tmp_path: Path) -> None:
     f = tmp_path / "staff.tsv"
-    text = "员工姓名\t银行卡号\t备注\n王五\t6222021234567890123\t研发部门员工，入职三年\n赵六\t0000123\t市场部\n"
+    text = (
+        "员工姓名\t银行卡号\t备注\n王五\t6222021234567890123\t研发部门员工，入职三年\n赵六\t0000123\t市场部\n"
+    )
     f.write_bytes(text.encode("gb18030"))
     ds = only(open_csv(f, "staff.tsv", "src"))
     assert (ds.format, ds.meta["encoding"], ds.meta["delimiter"]) == ("tsv", "gb18030", "\t")
@@ -129,11 +136,13 @@ def test_csv_many_rows_stream_in_several_batches(tmp_path: Path) -> None:
     f = tmp_path / "big.csv"
     with open(f, "w", encoding="utf-8") as fh:
         fh.write("n,phone\n")
-        for i in range(200_000):
+        for i in range(400_000):
             fh.write(f"{i:07d},138{i:08d}\n")
-    table = table_of(only(open_csv(f, "big.csv", "src")))
-    assert table.num_rows == 200_000
-    assert table.column("n")[199_999].as_py() == "0199999"
+    batches = list(only(open_csv(f, "big.csv", "src")).batches())
+    assert len(batches) > 1  # streamed, not read whole
+    table = pa.Table.from_batches(batches)
+    assert table.num_rows == 400_000
+    assert table.column("n")[399_999].as_py() == "0399999"
 
 
 def test_ragged_csv_error_is_one_line_without_values(tmp_path: Path) -> None:
@@ -210,7 +219,9 @@ def test_json_nested_and_arrays(tmp_path: Path) -> None:
 
 def test_json_top_level_object_is_one_row(tmp_path: Path) -> None:
     f = tmp_path / "one.json"
-    f.write_text('{"name": "x", "card": {"no": "6222021234567890123"}, "n": 0123.5}'.replace("0123.5", "123.50"))
+    f.write_text(
+        '{"name": "x", "card": {"no": "6222021234567890123"}, "n": 0123.5}'.replace("0123.5", "123.50")
+    )
     assert rows_of(only(open_json(f, "one.json", "src"))) == [
         {"name": "x", "card.no": "6222021234567890123", "n": "123.50"}
     ]
@@ -258,8 +269,12 @@ def test_bad_jsonl_line_names_number_not_content(tmp_path: Path) -> None:
 
 def test_gbk_json(tmp_path: Path) -> None:
     f = tmp_path / "gbk.json"
-    f.write_bytes(json.dumps([{"姓名": "张三", "地址": "北京市海淀区中关村大街1号"}], ensure_ascii=False).encode("gbk"))
-    assert rows_of(only(open_json(f, "gbk.json", "src"))) == [{"姓名": "张三", "地址": "北京市海淀区中关村大街1号"}]
+    f.write_bytes(
+        json.dumps([{"姓名": "张三", "地址": "北京市海淀区中关村大街1号"}], ensure_ascii=False).encode("gbk")
+    )
+    assert rows_of(only(open_json(f, "gbk.json", "src"))) == [
+        {"姓名": "张三", "地址": "北京市海淀区中关村大街1号"}
+    ]
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -317,8 +332,30 @@ def test_xlsx_sheets_are_datasets(tmp_path: Path) -> None:
         {"姓名": "李四", "手机": "0123", "生日": "2001-01-02", "金额": "3", "姓名_2": None},
     ]
     assert rows_of(datasets[1]) == [{"order": "A-1", "id_card": ID_X}]
-    # The workbook is closed after reading: the file can be replaced (fails on Windows if not).
-    f.replace(tmp_path / "moved.xlsx")
+    assert datasets[1].rows == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
+def test_xlsx_workbook_closed_after_reading(tmp_path: Path) -> None:
+    f = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["a"])
+    wb.active.append(["1"])
+    wb.save(f)
+
+    def open_handles() -> int:
+        return sum(1 for fd in os.listdir("/proc/self/fd") if _points_to(fd, f))
+
+    def _points_to(fd: str, target: Path) -> bool:
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}") == str(target)
+        except OSError:
+            return False
+
+    ds = only(open_xlsx(f, "book.xlsx", "src"))
+    assert open_handles() == 0
+    assert rows_of(ds) == [{"a": "1"}]
+    assert open_handles() == 0
 
 
 # --------------------------------------------------------------------------- text
@@ -388,7 +425,10 @@ def test_bad_urls_are_source_errors() -> None:
     with pytest.raises(SourceError) as info:
         open_database_url("postgresql://user:hunter2@host:notaport/db", "u")
     assert "hunter2" not in str(info.value)
-    assert mask_url("postgresql+psycopg://bob:hunter2@db.example/crm") == "postgresql+psycopg://bob:***@db.example/crm"
+    assert (
+        mask_url("postgresql+psycopg://bob:hunter2@db.example/crm")
+        == "postgresql+psycopg://bob:***@db.example/crm"
+    )
 
 
 def test_failing_table_fails_only_itself(tmp_path: Path) -> None:
@@ -396,7 +436,7 @@ def test_failing_table_fails_only_itself(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE good (a TEXT)")
     conn.execute("INSERT INTO good VALUES ('1')")
-    conn.execute("CREATE VIEW nothing AS SELECT 1")
+    conn.execute("CREATE VIEW some_view AS SELECT 1 AS one")
     conn.commit()
     conn.close()
     datasets = open_sqlite_file(db, "two.db", "src")
@@ -516,3 +556,31 @@ def test_missing_sources(tmp_path: Path) -> None:
         "postgresql+psycopg://u@h/db",
     ]
     assert missing_sources(sources) == [str(tmp_path / "*.parquet"), str(tmp_path / "nope.csv")]
+
+
+def test_sqlite_engine_refuses_writes(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from scanner.connectors.sqldb import _sqlite_engine
+
+    db = tmp_path / "ro.db"
+    make_db(db)
+    engine = _sqlite_engine(db)
+    try:
+        with engine.connect() as conn, pytest.raises(sa.exc.OperationalError, match="readonly"):
+            conn.execute(sa.text("DELETE FROM x"))
+    finally:
+        engine.dispose()
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM x").fetchone() == (1,)
+
+
+def test_url_password_never_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    datasets, errors = resolve_sources(["nosuchdialect://bob:hunter2@host/db"])
+    assert datasets == [] and len(errors) == 1
+    assert "hunter2" not in repr(errors) and "bob" in errors[0][0]
+
+    db = tmp_path / "env.db"
+    make_db(db)
+    monkeypatch.setenv("PIIWARDEN_TEST_DB", str(db))
+    datasets, errors = resolve_sources(["sqlite:///${PIIWARDEN_TEST_DB}"])
+    assert errors == [] and {d.id for d in datasets} == {"customers", EVIL, "x"}

@@ -39,7 +39,9 @@ def open_json(path: Path, ds_id: str, source: str) -> list[Dataset]:
             try:
                 data = json.load(fh, **_PARSE_HOOKS)
             except json.JSONDecodeError as exc:
-                raise SourceError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+                raise SourceError(
+                    f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                ) from None
         records = data if isinstance(data, list) else [data]
         rows = [flatten_record(r) for r in records]
         return _batches(rows, _columns(rows))
@@ -64,10 +66,20 @@ def open_jsonl(path: Path, ds_id: str, source: str) -> list[Dataset]:
 
 
 def _dataset(
-    path: Path, ds_id: str, source: str, fmt: str, encoding: str, batches: Callable[[], Iterator[pa.RecordBatch]]
+    path: Path,
+    ds_id: str,
+    source: str,
+    fmt: str,
+    encoding: str,
+    batches: Callable[[], Iterator[pa.RecordBatch]],
 ) -> Dataset:
     return Dataset(
-        id=ds_id, source=source, format=fmt, open_batches=batches, location=str(path), meta={"encoding": encoding}
+        id=ds_id,
+        source=source,
+        format=fmt,
+        open_batches=batches,
+        location=str(path),
+        meta={"encoding": encoding},
     )
 
 
@@ -143,7 +155,9 @@ def _columns(rows: Iterable[Flat]) -> dict[str, bool]:
 
 
 def _batches(rows: Iterable[Flat], columns: dict[str, bool]) -> Iterator[pa.RecordBatch]:
-    schema = pa.schema([(n, pa.list_(pa.string()) if is_list else pa.string()) for n, is_list in columns.items()])
+    schema = pa.schema(
+        [(n, pa.list_(pa.string()) if is_list else pa.string()) for n, is_list in columns.items()]
+    )
     chunk: list[Flat] = []
     for row in rows:
         chunk.append(row)

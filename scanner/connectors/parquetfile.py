@@ -28,7 +28,11 @@ def open_parquet(path: Path, ds_id: str, source: str) -> list[Dataset]:
     def batches() -> Iterator[pa.RecordBatch]:
         return _read(path)
 
-    return [Dataset(id=ds_id, source=source, format="parquet", open_batches=batches, rows=rows, location=str(path))]
+    return [
+        Dataset(
+            id=ds_id, source=source, format="parquet", open_batches=batches, rows=rows, location=str(path)
+        )
+    ]
 
 
 def _read(path: Path) -> Iterator[pa.RecordBatch]:

@@ -11,6 +11,7 @@ only need their driver installed.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,12 +40,18 @@ def open_sqlite_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
 
 
 def open_database_url(url: str, source: str) -> list[Dataset]:
-    """Tables of a database URL, with ids ``schema.table`` (``table`` for SQLite)."""
+    """Tables of a database URL, with ids ``schema.table`` (``table`` for SQLite).
+
+    ``$VAR``/``${VAR}`` in the URL are expanded from the environment, which is how
+    a password reaches us without being typed on a command line. ``source`` is
+    recorded with any password masked.
+    """
     try:
-        parsed = make_url(url)
+        parsed = make_url(os.path.expandvars(url))
     except (ArgumentError, ValueError):
         raise SourceError("invalid database URL") from None  # the message would echo the URL
     location = mask_url(parsed)
+    source = mask_source(source)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         _check_sqlite_file(path)
@@ -65,6 +72,16 @@ def mask_url(url: str | URL) -> str:
     return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
 
 
+def mask_source(source: str) -> str:
+    """A URL SOURCE argument safe to record; unparsable ones keep only their scheme."""
+    if "://" not in source:
+        return source
+    try:
+        return mask_url(source)
+    except (ArgumentError, ValueError):
+        return source.split("://", 1)[0] + "://***"
+
+
 def _check_sqlite_file(path: Path) -> None:
     if not path.is_file():
         raise SourceError("database file not found")
@@ -78,7 +95,9 @@ def _sqlite_engine(path: Path) -> Engine:
     """An engine whose every connection is read-only at the SQLite level."""
     uri = path.resolve().as_uri() + "?mode=ro"
     return sa.create_engine(
-        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False), poolclass=NullPool
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        poolclass=NullPool,
     )
 
 
@@ -95,7 +114,9 @@ def _discover(
             for table in inspector.get_table_names(schema=schema):
                 name = table if schema is None else f"{schema}.{table}"
                 datasets.append(
-                    _table_dataset(engine, factory, inspector, schema, table, prefix + name, source, location, password)
+                    _table_dataset(
+                        engine, factory, inspector, schema, table, prefix + name, source, location, password
+                    )
                 )
                 datasets[-1].meta.update({"dialect": dialect, "schema": schema or "", "table": table})
         return datasets
@@ -112,7 +133,11 @@ def _schemas(inspector: sa.Inspector, engine: Engine) -> list[str | None]:
         return [None]
     if name in ("mysql", "mariadb") and engine.url.database:
         return [engine.url.database]
-    return [s for s in inspector.get_schema_names() if s.lower() not in _SYSTEM_SCHEMAS and not s.startswith("pg_")]
+    return [
+        s
+        for s in inspector.get_schema_names()
+        if s.lower() not in _SYSTEM_SCHEMAS and not s.startswith("pg_")
+    ]
 
 
 def _table_dataset(
@@ -150,7 +175,13 @@ def _table_dataset(
         return _read(factory, from_clause, names, password)
 
     return Dataset(
-        id=ds_id, source=source, format="table", open_batches=batches, rows=rows, comments=comments, location=location
+        id=ds_id,
+        source=source,
+        format="table",
+        open_batches=batches,
+        rows=rows,
+        comments=comments,
+        location=location,
     )
 
 
