@@ -64,6 +64,7 @@ class TextEvidence:
     prefilter: int = 0  # values where the entity's span pattern matched, validated or not
     score_sum: float = 0.0
     with_context: int = 0  # hits whose value also holds a context word (卡号, 手机, ...)
+    distinct: set[str] = field(default_factory=set)
     samples: list[str] = field(default_factory=list)
 
 
@@ -99,7 +100,7 @@ class ColumnProfile:
         self.texty = 0
         self.evidence = {r.ENTITY: EntityEvidence(r.ENTITY) for r in self.recognizers}
         self.text = {r.ENTITY: TextEvidence(r.ENTITY) for r in self.recognizers}
-        self._cell_any = "|".join(f"(?:{r.CELL_REGEX})" for r in self.recognizers)
+        self._cell_any = "|".join(f"(?:{r.CELL_REGEX})" for r in self.recognizers if r.CELL_IS_TOKEN)
         self._prefilter_any = "|".join(f"(?:{r.TEXT_PREFILTER})" for r in self.recognizers)
 
     def update(self, array: pa.Array | pa.ChunkedArray) -> None:
@@ -108,33 +109,45 @@ class ColumnProfile:
         if len(values) == 0:
             return
         self.values += len(values)
+        whole: set[str] = set()
         for recognizer in self.recognizers:
-            self._update_cells(recognizer, values)
-        self._update_text(values)
+            whole |= self._update_cells(recognizer, values)
+        self._update_text(values, whole)
 
-    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array) -> None:
-        """Count format matches and validate each distinct candidate once."""
-        candidates = values.filter(pc.match_substring_regex(values, recognizer.CELL_REGEX))
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array) -> set[str]:
+        """Count format matches and validate each distinct candidate once; return the valid ones."""
+        regex = recognizer.cell_regex(hinted=recognizer.ENTITY in self.hints)
+        candidates = values.filter(pc.match_substring_regex(values, regex))
         if len(candidates) == 0:
-            return
+            return set()
         ev = self.evidence[recognizer.ENTITY]
         ev.candidates += len(candidates)
         counts = pc.value_counts(candidates)
-        for value, count in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()):
-            if not recognizer.validate_value(value):
+        distinct = counts.field("values").to_pylist()
+        valid_values: set[str] = set()
+        for value, count, ok in zip(distinct, counts.field("counts").to_pylist(), recognizer.validate_values(distinct)):
+            if not ok:
                 continue
+            valid_values.add(value)
             ev.validated += count
             if len(ev.distinct) < MAX_DISTINCT:
                 ev.distinct.add(value)
-                ev.prefixes.add(re.sub(r"\D", "", value)[-11:][:3] if recognizer.ENTITY == "CN_MOBILE_PHONE" else value[:3])
+                ev.prefixes.add(recognizer.prefix(value))
             if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
                 ev.samples.append(value)
+        return valid_values
 
-    def _update_text(self, values: pa.Array) -> None:
-        """Find spans in free-text values: prefilter with RE2, then Presidio on candidates only."""
+    def _update_text(self, values: pa.Array, whole: set[str]) -> None:
+        """Find spans in free-text values: prefilter with RE2, then Presidio on candidates only.
+
+        Values that are token-shaped (an ID, a phone) or that validated as a
+        whole (a name, an address) are cells, not prose.
+        """
         texty_mask = pc.match_substring_regex(values, TEXTY_RE)
         self.texty += pc.sum(texty_mask).as_py() or 0
         structured = pc.match_substring_regex(values, self._cell_any)
+        if whole:
+            structured = pc.or_(structured, pc.is_in(values, value_set=pa.array(sorted(whole), type=pa.string())))
         prefiltered = pc.match_substring_regex(values, self._prefilter_any)
         mask = pc.and_(pc.and_(texty_mask, pc.invert(structured)), prefiltered)
         texts = values.filter(mask)
@@ -179,6 +192,8 @@ class ColumnProfile:
         recognizer = next(r for r in self.recognizers if r.ENTITY == span.entity_type)
         ev.with_context += recognizer.has_context(text)
         piece = text[span.start : span.end]
+        if len(ev.distinct) < MAX_DISTINCT:
+            ev.distinct.add(piece)
         if len(ev.samples) < MAX_SAMPLES and piece not in ev.samples:
             ev.samples.append(piece)
 
@@ -221,8 +236,11 @@ def cell_verdict(profile: ColumnProfile, ev: EntityEvidence) -> tuple[bool, floa
     n = profile.values
     if n == 0 or ev.validated == 0:
         return False, 0.0
-    chance = _recognizer(profile, ev.entity).CHANCE
+    recognizer = _recognizer(profile, ev.entity)
+    chance = recognizer.CHANCE
     hint = profile.hints.get(ev.entity, 0.0)
+    if recognizer.NEEDS_HINT and not hint:
+        return False, 0.0
     hit = ev.validated / n
     pass_rate = ev.validated / ev.candidates
     margin = PASS_MARGIN_WITH_HINT if hint else PASS_MARGIN_NO_HINT
@@ -231,7 +249,8 @@ def cell_verdict(profile: ColumnProfile, ev: EntityEvidence) -> tuple[bool, floa
         return False, 0.0
     if binomial_tail(ev.validated, ev.candidates, chance) > MAX_P_VALUE and hint < 1.0:
         return False, 0.0
-    if not hint and not _diverse(ev, chance):
+    min_distinct = recognizer.MIN_DISTINCT if not hint else recognizer.MIN_DISTINCT / 3
+    if not _diverse(ev, min_distinct, 0 if hint else recognizer.MIN_PREFIXES):
         return False, 0.0
     confidence = 0.45 + 0.4 * hit + 0.1 * hint + 0.05 * pass_rate
     if not hint and chance >= 0.3:
@@ -239,7 +258,7 @@ def cell_verdict(profile: ColumnProfile, ev: EntityEvidence) -> tuple[bool, floa
     return True, round(min(0.99, max(0.05, confidence)), 2)
 
 
-def _diverse(ev: EntityEvidence, chance: float) -> bool:
+def _diverse(ev: EntityEvidence, min_distinct: float, min_prefixes: int) -> bool:
     """Values that look like real people's data, not one repeated code or one number range.
 
     Only matters for weak validators: sequential order numbers starting
@@ -248,9 +267,9 @@ def _diverse(ev: EntityEvidence, chance: float) -> bool:
     if ev.validated < 10:
         return True
     distinct_ratio = len(ev.distinct) / min(ev.validated, MAX_DISTINCT)
-    if distinct_ratio < 0.1:
+    if distinct_ratio < min_distinct:
         return False
-    return not (chance >= 0.3 and ev.validated >= 30 and len(ev.prefixes) < 3)
+    return not (ev.validated >= 30 and len(ev.prefixes) < min_prefixes)
 
 
 def text_verdict(profile: ColumnProfile, ev: TextEvidence) -> bool:
@@ -263,10 +282,15 @@ def text_verdict(profile: ColumnProfile, ev: TextEvidence) -> bool:
     """
     if ev.values == 0:
         return False
-    chance = _recognizer(profile, ev.entity).CHANCE
+    recognizer = _recognizer(profile, ev.entity)
+    chance = recognizer.CHANCE
     trials = max(ev.prefilter, ev.values)
+    if recognizer.NEEDS_HINT and ev.with_context * 2 < ev.values and not profile.hints.get(ev.entity):
+        return False
     if ev.values / trials < chance + 0.5 * (1 - chance):
         return False
+    if ev.values >= 10 and len(ev.distinct) / min(ev.values, MAX_DISTINCT) < recognizer.MIN_DISTINCT:
+        return False  # the same few strings over and over: a code list, not people's data
     if binomial_tail(ev.values, trials, chance) <= 0.01:
         return True
     return ev.with_context * 2 >= ev.values

@@ -1,35 +1,45 @@
 """An offline Presidio AnalyzerEngine with piiwarden's recognizers for zh and en.
 
 Presidio's stock spaCy engine downloads a model it cannot find; scans run on
-air-gapped machines, so here a model is used only when installed as a package,
-otherwise a blank pipeline (tokenizer only). Presidio's predefined recognizers
-are not loaded: the e-mail one needs tldextract's suffix list, which it would
-fetch from the network.
+air-gapped machines, so here a model is used only when installed as a package
+(or named by path in PIIWARDEN_SPACY_MODEL_EN / _ZH), otherwise a blank
+pipeline (tokenizer only). With a model, Presidio's SpacyRecognizer adds NER
+names and places in free text; without one the rule-based recognizers do the
+work. Presidio's predefined recognizers are not loaded: its e-mail recognizer
+needs tldextract's suffix list, which it would fetch from the network.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
+from pathlib import Path
 
 import spacy
 from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
-from presidio_analyzer.nlp_engine import SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from detectors.recognizers import recognizers_for
 
 LANGUAGES = ("zh", "en")
 # Models used when installed as packages (never downloaded), best first.
 PREFERRED_MODELS = {
-    "en": ("en_core_web_lg", "en_core_web_md", "en_core_web_sm"),
-    "zh": ("zh_core_web_lg", "zh_core_web_md", "zh_core_web_sm"),
+    "en": ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_trf"),
+    "zh": ("zh_core_web_lg", "zh_core_web_md", "zh_core_web_sm", "zh_core_web_trf"),
 }
+# spaCy NER labels -> piiwarden entities (names; places are scored low, see NER_PLACE_SCORE).
+NER_LABELS = {"PERSON": "PERSON_NAME", "PER": "PERSON_NAME", "FAC": "ADDRESS", "LOC": "ADDRESS", "GPE": "ADDRESS"}
 
 log = logging.getLogger(__name__)
 
 
 def installed_model(language: str) -> str | None:
-    """The best spaCy model package installed for a language, if any."""
+    """The spaCy model to use for a language: an explicit path/package, else the best installed one."""
+    explicit = os.environ.get(f"PIIWARDEN_SPACY_MODEL_{language.upper()}")
+    if explicit and (Path(explicit).is_dir() or spacy.util.is_package(explicit)):
+        return explicit
     for name in PREFERRED_MODELS.get(language, ()):
         if spacy.util.is_package(name):
             return name
@@ -40,11 +50,11 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
     """SpacyNlpEngine that loads installed models or blank pipelines, never downloads."""
 
     def load(self) -> None:
-        """Load each language's installed model, or spacy.blank(lang)."""
+        """Load each language's installed model (or model directory), or spacy.blank(lang)."""
         self.nlp = {}
         for model in self.models:
             lang, name = model["lang_code"], model["model_name"]
-            if name != "blank" and spacy.util.is_package(name):
+            if name != "blank" and (spacy.util.is_package(name) or Path(name).is_dir()):
                 self.nlp[lang] = spacy.load(name)
             else:
                 self.nlp[lang] = spacy.blank(lang)
@@ -54,9 +64,18 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
 def build_nlp_engine(languages: tuple[str, ...] = LANGUAGES) -> OfflineSpacyNlpEngine:
     """NLP engine over installed models, blank pipelines otherwise."""
     models = [{"lang_code": lang, "model_name": installed_model(lang) or "blank"} for lang in languages]
-    engine = OfflineSpacyNlpEngine(models=models)
+    config = NerModelConfiguration(model_to_presidio_entity_mapping=dict(NER_LABELS),
+                                   labels_to_ignore=["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE",
+                                                     "TIME", "NORP", "ORG", "PRODUCT", "EVENT", "WORK_OF_ART",
+                                                     "LAW", "LANGUAGE"])
+    engine = OfflineSpacyNlpEngine(models=models, ner_model_configuration=config)
     engine.load()
     return engine
+
+
+def ner_languages(languages: tuple[str, ...] = LANGUAGES) -> list[str]:
+    """Languages for which a real NER model is installed."""
+    return [lang for lang in languages if installed_model(lang)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -66,6 +85,10 @@ def get_analyzer() -> AnalyzerEngine:
     for lang in LANGUAGES:
         for recognizer in recognizers_for(lang):
             registry.add_recognizer(recognizer)
+    for lang in ner_languages():
+        registry.add_recognizer(
+            SpacyRecognizer(supported_language=lang, supported_entities=["PERSON_NAME", "ADDRESS"])
+        )
     return AnalyzerEngine(
         registry=registry,
         nlp_engine=build_nlp_engine(),

@@ -7,6 +7,7 @@ the process) and as the default ``mask`` shape of anonymization.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from detectors.validators import digits_only, normalize_mobile
 
@@ -68,6 +69,55 @@ def mask_ip(value: str, char: str = "*") -> str:
     return ":".join(g.lstrip("0") or "0" for g in groups[:2]) + ":" + char
 
 
+_CN_ADMIN_FALLBACK = re.compile(r"^(?:\D{0,8}?(?:省|自治区))?(?:\D{0,8}?市)?\D{0,8}?(?:区|县|旗)")
+
+
+def _admin_prefix_lengths(values: list[str]) -> list[int]:
+    """Length of each address's administrative part (province/city/district), via cpca.
+
+    cpca returns the remainder after the administrative part; when the value
+    ends with it, everything before is the part to keep.
+    """
+    import cpca
+
+    frame = cpca.transform(values)
+    lengths = []
+    for value, rest in zip(values, frame["地址"].tolist()):
+        if isinstance(rest, str) and rest and value.endswith(rest) and len(rest) < len(value):
+            lengths.append(len(value) - len(rest))
+        else:
+            m = _CN_ADMIN_FALLBACK.match(value)
+            lengths.append(m.end() if m and m.end() < len(value) else 0)
+    return lengths
+
+
+def mask_addresses(values: list[str], char: str = "*") -> list[str]:
+    """Keep each address's administrative part, mask the street, number and room.
+
+    ``山东省青岛市市南区建设大道646号`` → ``山东省青岛市市南区********``; an English
+    address keeps what follows the street (city, state, ZIP). One cpca call
+    serves the whole list.
+    """
+    chinese = [i for i, v in enumerate(values) if re.search(r"[\u4e00-\u9fff]", v)]
+    keep = dict(zip(chinese, _admin_prefix_lengths([values[i] for i in chinese]))) if chinese else {}
+    out = []
+    for i, value in enumerate(values):
+        if i in keep:
+            cut = keep[i]
+            out.append(value[:cut] + mask_chars(value[cut:], 0, 0, char))
+        elif "," in value:
+            street, rest = value.split(",", 1)
+            out.append(mask_chars(street, 0, 0, char) + "," + rest)
+        else:
+            out.append(mask_chars(value, 0, 0, char))
+    return out
+
+
+def mask_address(value: str, char: str = "*") -> str:
+    """Single-value form of mask_addresses."""
+    return mask_addresses([value], char)[0]
+
+
 def _national_start(value: str, bare: str) -> int:
     """Index in ``value`` where the 11-digit national number begins."""
     seen = 0
@@ -86,6 +136,8 @@ def mask_value(entity: str | None, value: str, char: str = "*") -> str:
         return mask_email(value, char)
     if entity == "IP_ADDRESS":
         return mask_ip(value, char)
+    if entity == "ADDRESS":
+        return mask_address(value, char)
     if entity == "CN_MOBILE_PHONE":
         bare = normalize_mobile(value)
         if bare is not None and digits_only(value) != bare:

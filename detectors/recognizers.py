@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from detectors import validators as v
 
@@ -36,6 +36,19 @@ class PiiRecognizer(PatternRecognizer):
     CHANCE: ClassVar[float] = 0.05
     # Score of a validated span; ranks overlapping spans (an ID beats a Luhn-valid card).
     STRENGTH: ClassVar[float] = 1.0
+    # Formats common outside this entity (E12345678, any date): a column needs a
+    # header/comment hint, a free-text span a context word nearby.
+    NEEDS_HINT: ClassVar[bool] = False
+    # Wider cell pattern used only when the header names the entity (bare 9-digit SSNs).
+    HINTED_CELL_REGEX: ClassVar[str | None] = None
+    # Share of distinct values among validated ones below which a column is a code list, not people.
+    MIN_DISTINCT: ClassVar[float] = 0.1
+    # Whether a whole-cell match means "a structured value, not prose" (IDs, phones: yes;
+    # names and addresses: a short message can look like one, so no).
+    CELL_IS_TOKEN: ClassVar[bool] = True
+    # Distinct leading digits a column of this entity shows (real mobiles spread over
+    # many 1xx prefixes; sequential order numbers do not). 0 = no such check.
+    MIN_PREFIXES: ClassVar[int] = 0
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
@@ -50,6 +63,19 @@ class PiiRecognizer(PatternRecognizer):
     def validate_value(value: str) -> bool:  # pragma: no cover - abstract
         """Whether one candidate string is a real identifier."""
         raise NotImplementedError
+
+    @staticmethod
+    def prefix(value: str) -> str:
+        """The part of a value whose spread MIN_PREFIXES measures."""
+        return value[:3]
+
+    def validate_values(self, values: list[str]) -> list[bool]:
+        """Validate many candidates at once; recognizers with a batch validator (cpca) override it."""
+        return [self.validate_value(v) for v in values]
+
+    def cell_regex(self, hinted: bool) -> str:
+        """The RE2 cell pattern to use for a column, wider when its header names the entity."""
+        return self.HINTED_CELL_REGEX if hinted and self.HINTED_CELL_REGEX else self.CELL_REGEX
 
     def has_pattern_match(self, text: str) -> bool:
         """Whether any span pattern matches, validated or not: the trials of the chance test."""
@@ -100,7 +126,7 @@ class BankCardRecognizer(PiiRecognizer):
     ENTITY = "BANK_CARD"
     PATTERNS = [
         ("card_grouped", r"(?<![\d-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?(?![\d-])", 0.3),
-        ("card_plain", r"(?<!\d)\d{13,19}(?!\d)", 0.1),
+        ("card_plain", r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])", 0.1),
     ]
     CELL_REGEX = r"^(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)$"
     TEXT_PREFILTER = r"\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d"
@@ -127,6 +153,12 @@ class CnMobileRecognizer(PiiRecognizer):
     # Random 11-digit numbers starting 13-19 hit an allocated prefix about half the time.
     CHANCE = 0.55
     STRENGTH = 0.95
+    MIN_PREFIXES = 3
+
+    @staticmethod
+    def prefix(value: str) -> str:
+        """The 1xx carrier prefix of the national number."""
+        return (v.normalize_mobile(value) or "")[:3]
 
     @staticmethod
     def validate_value(value: str) -> bool:
@@ -210,6 +242,293 @@ class IpAddressRecognizer(PiiRecognizer):
         return v.is_valid_ip(value)
 
 
+class CnUsccRecognizer(PiiRecognizer):
+    """Unified social credit codes (GB 32100-2015) with their check character."""
+
+    ENTITY = "CN_USCC"
+    PATTERNS = [("uscc", r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])", 0.3)]
+    CELL_REGEX = r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}\d{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$"
+    TEXT_PREFILTER = r"[0-9A-Y]{2}\d{6}[0-9A-Y]{10}"
+    CONTEXT = ["信用代码", "统一社会信用代码", "uscc", "credit code", "营业执照", "税号"]
+    CHANCE = 1 / 31
+    STRENGTH = 0.95
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """Alphabet, division code and check character."""
+        return v.is_valid_uscc(value)
+
+
+class UsSsnRecognizer(PiiRecognizer):
+    """US social security numbers; bare 9 digits only under an SSN header."""
+
+    ENTITY = "US_SSN"
+    PATTERNS = [("ssn", r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])", 0.4)]
+    CELL_REGEX = r"^\d{3}-\d{2}-\d{4}$|^\d{3} \d{2} \d{4}$"
+    HINTED_CELL_REGEX = r"^\d{3}[- ]?\d{2}[- ]?\d{4}$"
+    TEXT_PREFILTER = r"\d{3}[- ]\d{2}[- ]\d{4}"
+    CONTEXT = ["ssn", "social security", "社会安全号"]
+    CHANCE = 0.2
+    STRENGTH = 0.85
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """Area, group and serial ranges the SSA issues."""
+        return v.is_valid_us_ssn(value)
+
+
+class CnPassportRecognizer(PiiRecognizer):
+    """PRC passport numbers: nine-character codes need a header or context."""
+
+    ENTITY = "CN_PASSPORT"
+    PATTERNS = [("cn_passport", r"(?<![0-9A-Za-z])(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7,8})(?![0-9A-Za-z])", 0.2)]
+    CELL_REGEX = r"^(?:[EeGg]\d{8}|[Ee][A-HJ-NP-Za-hj-np-z]\d{7}|[DSPdsp][Ee]?\d{7,8})$"
+    TEXT_PREFILTER = r"[EGDSP][A-Z]?\d{7,8}"
+    CONTEXT = ["护照", "passport", "hzh"]
+    CHANCE = 0.5
+    STRENGTH = 0.7
+    NEEDS_HINT = True
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """Ordinary (E, G) and official (D, S, P) passport shapes."""
+        return v.is_valid_cn_passport(value)
+
+
+class CnTravelPermitRecognizer(PiiRecognizer):
+    """Permits for HK/Macao/Taiwan travel, both directions; need a header or context."""
+
+    ENTITY = "CN_TRAVEL_PERMIT"
+    PATTERNS = [("cn_permit", r"(?<![0-9A-Za-z])(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)(?![0-9A-Za-z])", 0.2)]
+    CELL_REGEX = r"^(?:[Cc]\d{8}|[Cc][A-HJ-NP-Za-hj-np-z]\d{7}|[HMhm]\d{8}(?:\d{2})?)$"
+    HINTED_CELL_REGEX = r"^(?:[Cc]\d{8}|[Cc][A-HJ-NP-Za-hj-np-z]\d{7}|[HMhm]\d{8}(?:\d{2})?|\d{8})$"
+    TEXT_PREFILTER = r"[CHM][A-Z]?\d{7,8}"
+    CONTEXT = ["通行证", "回乡证", "台胞证", "港澳", "permit", "txz"]
+    CHANCE = 0.5
+    STRENGTH = 0.7
+    NEEDS_HINT = True
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """C (mainland residents), H/M (HK/Macao residents), 8 digits (Taiwan residents)."""
+        return v.is_valid_cn_travel_permit(value)
+
+
+class CnLicensePlateRecognizer(PiiRecognizer):
+    """Mainland vehicle plates, ordinary and new-energy."""
+
+    ENTITY = "CN_LICENSE_PLATE"
+    _P = v.PLATE_PROVINCES
+    PATTERNS = [
+        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{4,5}}[A-HJ-NP-Z0-9挂学警港澳](?![A-Za-z0-9])", 0.4)
+    ]
+    CELL_REGEX = rf"^[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]$"
+    TEXT_PREFILTER = rf"[{_P}][A-Z]"
+    CONTEXT = ["车牌", "车辆", "plate", "vehicle", "cph"]
+    CHANCE = 0.1
+    STRENGTH = 0.9
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """Province character, issuing letter and a 5/6-character tail of the right shape."""
+        return v.is_valid_cn_plate(value)
+
+
+class PersonNameRecognizer(PiiRecognizer):
+    """Person names in cells: Chinese (surname list, compound first) or English (census name lists)."""
+
+    ENTITY = "PERSON_NAME"
+    PATTERNS = [
+        ("en_name", r"(?<![A-Za-z])[A-Z][a-z'\-]+(?: [A-Z]\.)? [A-Z][a-z'\-]+(?![A-Za-z])", 0.2),
+    ]
+    CELL_REGEX = r"^[\p{Han}·]{2,16}$|^[A-Z][A-Za-z'\-]+(?: [A-Z]\.?)?(?: [A-Z][A-Za-z'\-]+){1,2}$|^[A-Z][A-Za-z'\-]+, [A-Z][A-Za-z'\-]+$"
+    # English "First Last", or any Han text (jieba decides which words are names)
+    TEXT_PREFILTER = r"[A-Z][a-z]+ [A-Z][a-z]+|\p{Han}{2}"
+    CONTEXT = ["姓名", "先生", "女士", "name", "mr", "mrs", "ms", "dear", "联系人"]
+    CHANCE = 0.3
+    STRENGTH = 0.6
+    MIN_DISTINCT = 0.3
+    CELL_IS_TOKEN = False
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """A Chinese or English person name."""
+        return v.is_person_name(value)
+
+
+class AddressRecognizer(PiiRecognizer):
+    """Street-level postal addresses: Chinese (structure + cpca adcode) or English (number, street, suffix)."""
+
+    ENTITY = "ADDRESS"
+    PATTERNS = [
+        (
+            "cn_address",
+            r"[\p{Han}]{2,}(?:省|自治区|市|区|县|旗)[\p{Han}0-9]{0,30}?"
+            r"(?:[0-9一二三四五六七八九十]+(?:号|栋|幢|单元|室|弄|组)|路|街|道|巷|胡同|村|小区|大厦)"
+            r"(?:[0-9A-Za-z\-]+(?:号楼|号|栋|幢|单元|室|层|楼)?)*",
+            0.3,
+        ),
+        (
+            "en_address",
+            r"(?<![A-Za-z0-9])\d{1,6}\s+(?:[A-Z][A-Za-z0-9.'\-]*\s+){1,4}"
+            r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace)\.?"
+            r"(?:,\s*[A-Z][A-Za-z .'\-]+)?(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?",
+            0.3,
+        ),
+    ]
+    CELL_REGEX = r"(?:省|自治区|市|区|县|旗|镇|乡|街道).*(?:号|栋|幢|单元|室|路|街|道|巷|弄|村|小区|大厦)|^\d{1,6}[A-Za-z]?\s+\S.*\s(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)\b"
+    TEXT_PREFILTER = r"(?:省|市|区|县).*(?:号|路|街|村)|\d+\s+[A-Z][a-z]+\s+(?:Street|St|Avenue|Ave|Road|Rd|Blvd|Lane|Ln|Drive|Dr)"
+    CONTEXT = ["地址", "住址", "收货", "寄到", "address", "addr", "住在"]
+    CHANCE = 0.2
+    STRENGTH = 0.7
+    MIN_DISTINCT = 0.3
+    CELL_IS_TOKEN = False
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """One address (cpca for the Chinese administrative part)."""
+        return v.is_valid_address(value)
+
+    @staticmethod
+    def prefix(value: str) -> str:
+        """The part of a value whose spread MIN_PREFIXES measures."""
+        return value[:3]
+
+    def validate_values(self, values: list[str]) -> list[bool]:
+        """All of a column's candidates in one cpca call."""
+        return v.validate_addresses(values)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
+        """Pattern spans, trimmed to start at the address proper (not at 寄到/住在)."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            result.start += v.address_start(text[result.start : result.end])
+        return results
+
+
+class DateOfBirthRecognizer(PiiRecognizer):
+    """Birth dates: any date could be one, so a header/comment or context must say so."""
+
+    ENTITY = "DATE_OF_BIRTH"
+    PATTERNS = [
+        ("date_iso", r"(?<!\d)(?:19|20)\d{2}[-/.年](?:0?[1-9]|1[0-2])[-/.月](?:0?[1-9]|[12]\d|3[01])日?(?!\d)", 0.1),
+    ]
+    CELL_REGEX = (
+        r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]00:00(?::00(?:\.0+)?)?)?$|^\d{4}年\d{1,2}月\d{1,2}日?$"
+        r"|^(?:19|20)\d{6}$|^\d{1,2}/\d{1,2}/\d{4}$"
+    )
+    TEXT_PREFILTER = r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}"
+    CONTEXT = ["出生", "生日", "birth", "born", "dob", "csrq"]
+    CHANCE = 0.9
+    STRENGTH = 0.6
+    NEEDS_HINT = True
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """A real calendar date between 1900 and today."""
+        return v.is_plausible_birth_date(value)
+
+
+class PhoneNumberRecognizer(PiiRecognizer):
+    """Phone numbers outside the mainland, via libphonenumber."""
+
+    ENTITY = "PHONE_NUMBER"
+    PATTERNS = [
+        ("intl_phone", r"(?<![\d+])\+(?!86)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}(?!\d)", 0.4),
+        ("us_phone", r"(?<!\d)\(\d{3}\)\s?\d{3}-\d{4}(?!\d)|(?<![\d-])\d{3}-\d{3}-\d{4}(?![\d-])", 0.4),
+    ]
+    CELL_REGEX = (
+        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}$|^(?:\+?1[ .\-]?)?\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}$"
+        r"|^(?:\+?1[ .\-])?\d{3}[.\-]\d{3}[.\-]\d{4}$"
+    )
+    HINTED_CELL_REGEX = CELL_REGEX + r"|^\d{10}$"
+    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}-\d{3}-\d{4}"
+    CONTEXT = ["phone", "tel", "call", "电话", "mobile", "cell"]
+    CHANCE = 0.3
+    STRENGTH = 0.75
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """A possible number by libphonenumber that is not a mainland one."""
+        return v.is_valid_intl_phone(value)
+
+
+class CredentialRecognizer(PiiRecognizer):
+    """Secrets in clear: vendor token formats anywhere, passwords in columns named so."""
+
+    ENTITY = "CREDENTIAL"
+    PATTERNS = [
+        (
+            "token",
+            r"(?<![A-Za-z0-9])(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|"
+            r"xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_\-]{35}|"
+            r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})",
+            0.5,
+        ),
+        ("password_assignment", r"(?i)(?<=(?:password|passwd|pwd|密码)\s*[=:：]\s*)[^\s,;'\"]{4,64}", 0.4),
+    ]
+    CELL_REGEX = (
+        r"^(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|xox[abprs]-[A-Za-z0-9-]{10,}|"
+        r"sk_live_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_\-]{35}|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})$"
+        r"|^-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    )
+    HINTED_CELL_REGEX = r"^\S{4,512}$"
+    TEXT_PREFILTER = r"AKIA|gh[pousr]_|github_pat_|xox[abprs]-|sk_live_|AIza|eyJ|(?i)(?:password|passwd|pwd|密码)\s*[=:：]"
+    CONTEXT = ["password", "passwd", "pwd", "secret", "token", "key", "密码", "口令", "密钥"]
+    CHANCE = 0.5
+    STRENGTH = 0.9
+
+    @staticmethod
+    def validate_value(value: str) -> bool:
+        """A vendor token, or a value that is neither hashed nor masked."""
+        return v.is_clear_credential(value)
+
+
+class ChineseNameTextRecognizer(EntityRecognizer):
+    """Chinese person names in free text: jieba's POS tags (nr) checked against the surname list.
+
+    jieba splits compound surnames (欧阳 / 娜娜), so a compound surname token
+    is joined with the following short token before validation.
+    """
+
+    ENTITY = "PERSON_NAME"
+    NAME_TAGS = ("nr", "nrfg", "nrt")
+
+    def __init__(self, supported_language: str = "zh") -> None:
+        super().__init__(supported_entities=[self.ENTITY], name=f"ChineseNameTextRecognizer_{supported_language}",
+                         supported_language=supported_language)
+
+    def load(self) -> None:
+        """Nothing to load up front: jieba loads its dictionary on first use."""
+
+    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        """Spans of validated Chinese names."""
+        if self.ENTITY not in entities:
+            return []
+        import jieba.posseg
+
+        v._jieba_tags()  # quiet, cached dictionary load
+        tokens = [(t.word, t.flag) for t in jieba.posseg.cut(text)]
+        compound, _single = v.cn_surnames()
+        results: list[RecognizerResult] = []
+        offset = 0
+        i = 0
+        while i < len(tokens):
+            word, flag = tokens[i]
+            span_word, used = word, 1
+            if word in compound and i + 1 < len(tokens) and 1 <= len(tokens[i + 1][0]) <= 2:
+                span_word, used = word + tokens[i + 1][0], 2
+            is_name = (flag in self.NAME_TAGS or used == 2) and v.is_chinese_name(span_word)
+            if is_name:
+                results.append(RecognizerResult(self.ENTITY, offset, offset + len(span_word), 0.6,
+                                                recognition_metadata={
+                                                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+            offset += len(span_word) if is_name else len(word)
+            i += used if is_name else 1
+        return results
+
+
 RECOGNIZER_CLASSES: list[type[PiiRecognizer]] = [
     CnResidentIdRecognizer,
     BankCardRecognizer,
@@ -217,9 +536,25 @@ RECOGNIZER_CLASSES: list[type[PiiRecognizer]] = [
     CnLandlineRecognizer,
     EmailRecognizer,
     IpAddressRecognizer,
+    CnUsccRecognizer,
+    UsSsnRecognizer,
+    CnPassportRecognizer,
+    CnTravelPermitRecognizer,
+    CnLicensePlateRecognizer,
+    PersonNameRecognizer,
+    AddressRecognizer,
+    DateOfBirthRecognizer,
+    PhoneNumberRecognizer,
+    CredentialRecognizer,
 ]
 
 
-def recognizers_for(language: str) -> list[PiiRecognizer]:
-    """One instance of every piiwarden recognizer for a language."""
-    return [cls(supported_language=language) for cls in RECOGNIZER_CLASSES]
+def recognizers_for(language: str) -> list[EntityRecognizer]:
+    """Every piiwarden recognizer for a language, ready for a Presidio RecognizerRegistry.
+
+    Chinese and English recognizers are registered for both languages: a
+    Chinese ID number inside English text is still a Chinese ID number.
+    """
+    recognizers: list[EntityRecognizer] = [cls(supported_language=language) for cls in RECOGNIZER_CLASSES]
+    recognizers.append(ChineseNameTextRecognizer(supported_language=language))
+    return recognizers

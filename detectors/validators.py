@@ -9,8 +9,10 @@ anonymizer and the tests.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import ipaddress
 import re
+from pathlib import Path
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
@@ -211,3 +213,324 @@ def is_valid_ip(value: str) -> bool:
         # '1.2.3.4' is also a version string; leading zeros are not addresses.
         return all(p == "0" or not p.startswith("0") for p in v.split("."))
     return True
+
+
+# --- Unified social credit code (GB 32100-2015) ---------------------------------
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_INDEX = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+
+
+def uscc_check_char(first17: str) -> str:
+    """Check character of a unified social credit code."""
+    total = sum(_USCC_INDEX[ch] * w for ch, w in zip(first17, USCC_WEIGHTS))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(value: str) -> bool:
+    """18 characters of the USCC alphabet, a numeric division code, a matching check character."""
+    v = value.strip().upper()
+    if len(v) != 18 or any(ch not in _USCC_INDEX for ch in v):
+        return False
+    if not _is_digits(v[2:8]) or int(v[2:4]) not in PROVINCE_CODES and v[2:4] != "10":
+        return False
+    return uscc_check_char(v[:17]) == v[17]
+
+
+# --- US social security number -------------------------------------------------
+
+_SSN = re.compile(r"^(\d{3})[- ]?(\d{2})[- ]?(\d{4})$")
+
+
+def is_valid_us_ssn(value: str) -> bool:
+    """Area 001-899 except 666, group 01-99, serial 0001-9999; no advertising numbers."""
+    m = _SSN.match(value.strip())
+    if not m:
+        return False
+    area, group, serial = m.groups()
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    digits = area + group + serial
+    return len(set(digits)) > 1 and digits not in ("123456789", "078051120", "219099999")
+
+
+# --- Passports, permits, plates ------------------------------------------------
+
+_PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7,8})$")
+_PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?|\d{8})$")
+PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE = re.compile(
+    rf"^[{PLATE_PROVINCES}][A-HJ-NP-Z][·•\s]?"
+    r"(?:[DF][A-HJ-NP-Z0-9]{5}|\d{5}[DF]|[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳])$"
+)
+
+
+def is_valid_cn_passport(value: str) -> bool:
+    """PRC passport number shapes (ordinary E/G, official D/S/P)."""
+    v = value.strip().upper()
+    return bool(_PASSPORT.match(v)) and len(set(v[1:])) > 2
+
+
+def is_valid_cn_travel_permit(value: str) -> bool:
+    """Mainland-HK/Macao (C...), HK/Macao residents (H/M...), Taiwan residents (8 digits)."""
+    v = value.strip().upper()
+    return bool(_PERMIT.match(v)) and len(set(v[-8:])) > 2
+
+
+def is_valid_cn_plate(value: str) -> bool:
+    """Province character, issuing letter, 5 characters (6 for new-energy plates)."""
+    v = value.strip().upper()
+    return bool(_PLATE.match(v))
+
+
+# --- Person names ---------------------------------------------------------------
+
+_DATA = Path(__file__).with_name("data")
+
+
+def _read_list(name: str) -> list[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return [w for line in lines if not line.startswith("#") for w in line.split()]
+
+
+@functools.lru_cache(maxsize=1)
+def cn_surnames() -> tuple[frozenset[str], frozenset[str]]:
+    """(compound surnames, single-character surnames)."""
+    words = _read_list("cn_surnames.txt")
+    return frozenset(w for w in words if len(w) == 2), frozenset(w for w in words if len(w) == 1)
+
+
+@functools.lru_cache(maxsize=1)
+def en_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, last names), title-cased."""
+    return frozenset(_read_list("en_first_names.txt")), frozenset(_read_list("en_last_names.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def _jieba_tags() -> dict[str, str]:
+    """jieba's dictionary word -> POS tag (loaded once; no network)."""
+    import logging
+
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.dt.word_tag_tab if jieba.posseg.dt.word_tag_tab else {}
+
+
+_HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+# given-name endings that make a "name" an organisation, place or thing
+_NOT_NAME_SUFFIX = tuple("省市区县镇乡村路街号楼室店部司局厅处科院校馆园场站厂行社会组队级色型款类")
+
+
+def is_chinese_name(value: str) -> bool:
+    """2-4 Han characters: a known surname (compound first) and a 1-2 character given name.
+
+    Any word of jieba's dictionary is rejected (黄金, 江苏, 谢谢 — the
+    dictionary even tags some of these as names): ordinary people's names are
+    not dictionary words, common words are. This keeps category columns and
+    chat phrases out.
+    """
+    v = value.strip()
+    if "·" in v:  # transliterated minority / foreign names: 买买提·艾力
+        parts = v.split("·")
+        return 3 <= len(v) <= 16 and all(p and _HAN_ONLY.match(p) for p in parts)
+    if not 2 <= len(v) <= 4 or not _HAN_ONLY.match(v):
+        return False
+    compound, single = cn_surnames()
+    if v[:2] in compound and len(v) in (3, 4):
+        given = v[2:]
+    elif v[0] in single and len(v) in (2, 3):
+        given = v[1:]
+    else:
+        return False
+    if given.endswith(_NOT_NAME_SUFFIX) or v.endswith(_NOT_NAME_SUFFIX):
+        return False
+    if len(v) == 2 and v[0] == v[1]:
+        return False
+    return v not in _jieba_tags()
+
+
+_EN_NAME = re.compile(r"^([A-Z][A-Za-z'\-]+)(?: [A-Z]\.?)?(?: ([A-Z][A-Za-z'\-]+)){1,2}$")
+_EN_NAME_REVERSED = re.compile(r"^([A-Z][A-Za-z'\-]+), ([A-Z][A-Za-z'\-]+)$")
+
+
+def is_english_name(value: str) -> bool:
+    """'First [M.] Last' or 'Last, First' with a known first name and a known last name."""
+    v = value.strip()
+    first_names, last_names = en_names()
+    m = _EN_NAME.match(v)
+    if m:
+        words = v.replace(".", "").split()
+        return words[0].title() in first_names and words[-1].title() in last_names
+    m = _EN_NAME_REVERSED.match(v)
+    return bool(m) and m.group(2).title() in first_names and m.group(1).title() in last_names
+
+
+def is_person_name(value: str) -> bool:
+    """A Chinese or an English person name."""
+    return is_chinese_name(value) or is_english_name(value)
+
+
+# --- Addresses -------------------------------------------------------------------
+
+_CN_ADMIN = re.compile(r"(?:省|自治区|市|区|县|旗|州|盟|镇|乡|街道)")
+_CN_DETAIL = re.compile(
+    r"(?:\d+|[一二三四五六七八九十百]+)\s*(?:号|栋|幢|单元|室|楼|层|弄|巷|组)|(?:路|街|道|巷|弄|胡同|村|小区|花园|大厦|广场|社区)"
+)
+_EN_STREET = re.compile(
+    r"^\d{1,6}[A-Za-z]?\s+(?:[A-Za-z0-9.'\-]+\s+){1,5}"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|"
+    r"Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\.?)?"
+    r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9\-]+)?"
+    r"(?:,\s*[A-Za-z .'\-]+)?(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?$"
+)
+
+
+PROVINCE_NAMES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西",
+    "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古",
+    "广西", "西藏", "宁夏", "新疆", "香港", "澳门",
+)
+_ADDRESS_LEAD = re.compile(r"^.*?(?:寄到|送到|发到|送至|寄至|住在|住址是|地址是|地址为|地址[:：]|位于|搬到|到|在|是|为)")
+
+
+def address_start(span: str) -> int:
+    """Offset where the address proper begins in a matched span (drops a leading 寄到/住在...)."""
+    hits = [i for i in (span.find(name) for name in PROVINCE_NAMES) if i >= 0]
+    if hits:
+        return min(hits)
+    m = _ADDRESS_LEAD.match(span)
+    return m.end() if m and m.end() < len(span) - 4 else 0
+
+
+def chinese_address_shape(value: str) -> bool:
+    """Administrative part plus a street/number part (省 市 区 县 ... 路 号 栋 单元 室)."""
+    v = value.strip()
+    return 6 <= len(v) <= 120 and bool(_CN_ADMIN.search(v)) and bool(_CN_DETAIL.search(v))
+
+
+def chinese_addresses_resolve(values: list[str]) -> list[bool]:
+    """Whether cpca maps each address's province/city/district part to an adcode.
+
+    cpca works on a whole list at once (pandas inside), so callers pass every
+    distinct candidate of a column in one call.
+    """
+    if not values:
+        return []
+    import cpca  # imported lazily: loading its adcode table takes a moment
+
+    frame = cpca.transform(values)
+    return [isinstance(code, str) and len(code) >= 6 for code in frame["adcode"].tolist()]
+
+
+def is_english_address(value: str) -> bool:
+    """House number, street name and suffix, optional unit, city, state and ZIP."""
+    return bool(_EN_STREET.match(value.strip()))
+
+
+def validate_addresses(values: list[str]) -> list[bool]:
+    """Batch address validation: English by shape, Chinese by shape and cpca adcode."""
+    results = [False] * len(values)
+    chinese: list[int] = []
+    for i, v in enumerate(values):
+        if is_english_address(v):
+            results[i] = True
+        elif chinese_address_shape(v):
+            chinese.append(i)
+    for i, ok in zip(chinese, chinese_addresses_resolve([values[i] for i in chinese])):
+        results[i] = ok
+    return results
+
+
+def is_valid_address(value: str) -> bool:
+    """Single-value form of validate_addresses."""
+    return validate_addresses([value])[0]
+
+
+# --- Dates of birth ----------------------------------------------------------------
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_date(value: str) -> _dt.date | None:
+    """A calendar date in the common Chinese/ISO/US spellings, or None."""
+    v = value.strip()
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(v)
+        if m:
+            try:
+                return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    m = _US_DATE.match(v)
+    if m:
+        try:
+            return _dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        except ValueError:
+            return None
+    return None
+
+
+def is_plausible_birth_date(value: str, today: _dt.date | None = None) -> bool:
+    """A real date between 1900 and today (people are born in the past)."""
+    born = parse_date(value)
+    today = today or _dt.date.today()
+    return born is not None and _dt.date(1900, 1, 1) <= born <= today
+
+
+# --- International phone numbers ---------------------------------------------------
+
+
+def is_valid_intl_phone(value: str) -> bool:
+    """A possible phone number by libphonenumber (US default region), not a mainland one.
+
+    Mainland numbers belong to CN_MOBILE_PHONE / CN_LANDLINE_PHONE.
+    """
+    import phonenumbers
+
+    v = value.strip()
+    try:
+        number = phonenumbers.parse(v, None if v.startswith("+") else "US")
+    except phonenumbers.NumberParseException:
+        return False
+    if number.country_code == 86:
+        return False
+    return phonenumbers.is_possible_number(number) and len(digits_only(v)) >= 7
+
+
+# --- Credentials -------------------------------------------------------------------
+
+_HASHED = re.compile(
+    r"^(?:\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$.+|\$[156]\$.+|"
+    r"(?:pbkdf2|sha1|sha256|sha512|md5|scrypt|bcrypt)[$:_].+|[A-Fa-f0-9]{32}|[A-Fa-f0-9]{40}|[A-Fa-f0-9]{64}|"
+    r"[A-Fa-f0-9]{128}|\{SSHA\}.+|\{SHA\}.+)$"
+)
+_MASKED = re.compile(r"^[*xX•#]{3,}$|\*{3,}")
+KNOWN_TOKEN = re.compile(
+    r"^(?:AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|"
+    r"xox[abprs]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_\-]{20,}|sk_live_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_\-]{35}|"
+    r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----.*)$",
+    re.DOTALL,
+)
+
+
+def is_known_token(value: str) -> bool:
+    """A secret in a well-known vendor format (AWS, GitHub, Slack, OpenAI, Stripe, Google, JWT, PEM key)."""
+    return bool(KNOWN_TOKEN.match(value.strip()))
+
+
+def is_clear_credential(value: str) -> bool:
+    """A value that looks like a secret held in clear: not a hash, not masked, no spaces, 4-512 chars."""
+    v = value.strip()
+    if is_known_token(v):
+        return True
+    if not 4 <= len(v) <= 512 or " " in v or _HASHED.match(v) or _MASKED.search(v):
+        return False
+    return not v.isdigit() or len(v) >= 6

@@ -81,3 +81,14 @@ def test_mask_never_reveals_whole_value(value, keep_first, keep_last):
 def test_mobile_mask_keeps_shape(number):
     masked = mask_value("CN_MOBILE_PHONE", number)
     assert masked[:3] == number[:3] and masked[-2:] == number[-2:] and masked[3:9] == "******"
+
+
+def test_address_mask_keeps_administrative_part():
+    from detectors.masking import mask_addresses
+
+    masked = mask_addresses(["山东省青岛市市南区建设大道646号21栋3单元407室", "北京市海淀区阳光小区3号",
+                             "1600 Pennsylvania Ave, Washington, DC 20500"])
+    assert masked[0] == "山东省青岛市市南区" + "*" * 18
+    assert masked[1] == "北京市海淀区******"
+    assert masked[2] == "**** ************ ***, Washington, DC 20500"
+    assert mask_value("ADDRESS", "朝阳区建国路88号3栋") == "朝阳区********"
