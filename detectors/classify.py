@@ -38,6 +38,9 @@ MIN_HIT_WITH_HINT = 0.15
 PASS_MARGIN_NO_HINT = 0.6
 PASS_MARGIN_WITH_HINT = 0.2
 MAX_P_VALUE = 1e-3
+# Han text whose only candidate is a name is analyzed up to this many values per column.
+NAME_ONLY = frozenset({"PERSON_NAME"})
+NAME_ONLY_CAP = 1000
 # Free text: values with whitespace or Han characters.
 TEXTY_RE = r"[\s\p{Han}]"
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -98,6 +101,8 @@ class ColumnProfile:
         self.recognizers = recognizers or [cls() for cls in RECOGNIZER_CLASSES]
         self.values = 0
         self.texty = 0
+        self.name_only_analyzed = 0
+        self.text_skipped = 0  # name-only texts not analyzed (over NAME_ONLY_CAP)
         self.evidence = {r.ENTITY: EntityEvidence(r.ENTITY) for r in self.recognizers}
         self.text = {r.ENTITY: TextEvidence(r.ENTITY) for r in self.recognizers}
         self._cell_any = "|".join(f"(?:{r.CELL_REGEX})" for r in self.recognizers if r.CELL_IS_TOKEN)
@@ -160,22 +165,31 @@ class ColumnProfile:
         self._analyze_texts(pylist, prefilter)
 
     def _analyze_texts(self, texts: list[str], prefilter: dict[str, list[bool]]) -> None:
-        """Run Presidio's batch analyzer per language; count hits and trials per entity.
+        """Run Presidio's batch analyzer on each text for the entities its prefilters selected.
+
+        Texts are grouped by (language, entity set) so each batch call asks
+        only for what can be there. Han text with no other candidate can only
+        hold a name (jieba's POS tagger, the slowest recognizer), so that tier
+        stops after NAME_ONLY_CAP texts per column; the name hit ratio is then
+        taken over the texts analyzed.
 
         A trial is a value where the entity's own span pattern matches outside
         the spans validated as another entity (an 18-digit ID is not a failed
         card number).
         """
-        by_lang: dict[str, list[int]] = {"zh": [], "en": []}
+        groups: dict[tuple[str, frozenset[str]], list[int]] = {}
         for i, text in enumerate(texts):
-            by_lang["zh" if _HAN.search(text) else "en"].append(i)
+            wanted = frozenset(r.ENTITY for r in self.recognizers if prefilter[r.ENTITY][i])
+            if wanted == NAME_ONLY:
+                if self.name_only_analyzed >= NAME_ONLY_CAP:
+                    self.text_skipped += 1
+                    continue
+                self.name_only_analyzed += 1
+            groups.setdefault(("zh" if _HAN.search(text) else "en", wanted), []).append(i)
         analyzer = get_batch_analyzer()
-        entities = [r.ENTITY for r in self.recognizers]
-        for lang, indices in by_lang.items():
-            if not indices:
-                continue
+        for (lang, wanted), indices in groups.items():
             batch = [texts[i] for i in indices]
-            results = analyzer.analyze_iterator(batch, language=lang, entities=entities)
+            results = analyzer.analyze_iterator(batch, language=lang, entities=sorted(wanted))
             for i, text, spans in zip(indices, batch, results):
                 kept = _resolve_overlaps(spans)
                 for span in kept:
@@ -317,12 +331,12 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
         samples = [mask_value(primary, s) for s in profile.evidence[primary].samples]
     text_found = [ev for ev in profile.text.values() if text_verdict(profile, ev)]
     if text_found and n:
-        text_found.sort(key=lambda ev: (-ev.values, -level_of(ev.entity)))
+        text_found.sort(key=lambda ev: (-_text_hit_ratio(profile, ev), -level_of(ev.entity)))
         for ev in text_found:
             if any(row["entity"] == ev.entity for row in entities):
                 continue
             conf = round(min(0.99, ev.score_sum / ev.values), 2)
-            entities.append(_entity_row(ev.entity, ev.values / n, ev.values, conf, profile, ev.prefilter))
+            entities.append(_entity_row(ev.entity, _text_hit_ratio(profile, ev), ev.values, conf, profile, ev.prefilter))
         if primary is None:
             top = text_found[0]
             primary = top.entity
@@ -343,6 +357,12 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
         "free_text": bool(primary is not None and not cell_hits),
         "evidence": _evidence(profile),
     }
+
+
+def _text_hit_ratio(profile: ColumnProfile, ev: TextEvidence) -> float:
+    """Share of values holding the entity; names are counted over the texts analyzed (NAME_ONLY_CAP)."""
+    denominator = profile.values - (profile.text_skipped if frozenset({ev.entity}) == NAME_ONLY else 0)
+    return ev.values / max(1, denominator)
 
 
 def _first_sample(profile: ColumnProfile, entity: str) -> str | None:

@@ -142,3 +142,25 @@ def test_accumulates_across_batches():
     result = profile.result()
     assert result["evidence"]["values"] == 500
     assert result["entities"][0]["matches"] == 500
+
+
+def test_uscc_of_individual_business_is_level_2():
+    from detectors.validators import uscc_check_char
+
+    def code(prefix: str, i: int) -> str:
+        body = f"{prefix}440300" + f"{i:09d}"
+        return body + uscc_check_char(body)
+
+    firms = classify("x", [code("91", i * 7919) for i in range(100)])
+    persons = classify("x", [code("92", i * 7919) for i in range(100)])
+    assert firms["primary_entity"] == persons["primary_entity"] == "CN_USCC"
+    assert (firms["level"], persons["level"]) == (1, 2)
+    assert firms["category"] == "organization"
+
+
+def test_explainable_evidence_is_kept():
+    result = classify("手机号", [make_mobile(rng) for _ in range(100)] + ["n/a"] * 10)
+    row = result["entities"][0]
+    assert row["entity"] == "CN_MOBILE_PHONE" and row["validator_pass_rate"] == 1.0 and row["header_hint"] == 1.0
+    assert abs(row["hit_ratio"] - 100 / 110) < 1e-3
+    assert result["evidence"]["cells"]["CN_MOBILE_PHONE"] == {"format_matches": 100, "validated": 100}
