@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= piiwarden-out
 
-.PHONY: demo install test lint sample-data clean
+.PHONY: demo install test lint sample-data clean browser
 
 # Install into .venv and scan sample_data/ with its policy; prints where report.html is.
 demo: install
@@ -19,8 +19,20 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The whole test suite (what CI runs).
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+# Debian's chromium (+ a CJK font for zh screenshots) for the report's browser test.
+# Installed only when missing; without root outside CI the browser test skips, in CI it fails.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei \
+	  || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei; }; \
+	elif [ -n "$$CI" ]; then echo "error: $(CHROMIUM) missing and cannot install it (need root and apt-get)" >&2; exit 1; \
+	else echo "warning: $(CHROMIUM) missing; browser tests will be skipped (run 'sudo make browser')" >&2; fi
 
 lint: install
 	$(BIN)/ruff check scanner detectors reports tests scripts bench

@@ -19,13 +19,14 @@ from rich.console import Console
 
 from detectors.taxonomy import SEVERITY_ORDER
 from reports.html import write_html
-from scanner.connectors.sqldb import mask_source
+from scanner.connectors.sqldb import has_literal_password, mask_source
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
 from scanner.pipeline import ScanOptions, scan_dataset
+from scanner.policy.counts import attach_policy_checks
 from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.policy.rules import evaluate
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
-from scanner.sources import missing_sources, resolve_sources
+from scanner.sources import missing_sources, resolve_sources, select_datasets
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
@@ -73,8 +74,15 @@ def scan(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Today's date for age rules, YYYY-MM-DD.")] = None,
     fail_on: Annotated[Level | None, typer.Option("--fail-on", help="Exit 1 on a violation at or above this.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
+    include: Annotated[list[str] | None, typer.Option("--include", help="Only dataset ids matching this glob (repeatable), e.g. 'crm.*'.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip dataset ids matching this glob (repeatable), e.g. '*.tmp_*'.")] = None,
+    views: Annotated[bool, typer.Option("--views", help="Also scan database views.")] = False,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
+    typed = [mask_source(s) for s in sources if has_literal_password(s)]
+    if typed:
+        raise usage_error(f"a password on the command line is refused ({', '.join(typed)}); "
+                          "write it as ${ENV_VAR} in the URL and export the variable")
     if sample_rows < 1:
         raise usage_error("--sample-rows must be at least 1")
     as_of_date = _parse_as_of(as_of)
@@ -92,7 +100,8 @@ def scan(
 
     started = now_iso()
     options = ScanOptions(sample_rows=sample_rows, full=full)
-    datasets, source_errors = resolve_sources(sources)
+    datasets, source_errors = resolve_sources(sources, views=views)
+    datasets = select_datasets(datasets, include or [], exclude or [])
     errors = [{"source": s, "error": e} for s, e in source_errors]
     for item in errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
@@ -105,6 +114,10 @@ def scan(
             err.print(f"error: {ds.location or ds.id}: {message}", markup=False)
         results.append(result.to_json())
 
+    # Exact counts for retention/minor_data: a full pass over only the columns they need.
+    for item in attach_policy_checks(loaded, list(zip(datasets, results)), as_of_date):
+        errors.append(item)
+        err.print(f"error: {item['source']}: {item['error']}", markup=False)
     violations = evaluate(loaded, results)
     findings = build_findings(
         started_at=started, as_of=as_of_date, sources=[mask_source(s) for s in sources], mode="full" if full else "sample",
@@ -151,6 +164,9 @@ def report(
         raise usage_error(f"{findings_json}: not a piiwarden findings.json (schema_version 1)")
     write_html(output, findings, lang.value)
     out.print(f"report:   {output}", markup=False)
+
+
+
 
 
 def main() -> None:

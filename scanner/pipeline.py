@@ -88,7 +88,9 @@ def scan_dataset(dataset: Dataset, options: ScanOptions) -> DatasetResult:
         else:
             sampler = BottomKSampler(options.sample_rows, dataset.id)
             names: list[str] = []
-            for batch in dataset.batches():
+            # a database samples server-side; files are sampled from the stream
+            stream = dataset.sampled_batches(options.sample_rows) if dataset.sample else dataset.batches()
+            for batch in stream:
                 names.extend(n for n in batch.schema.names if n not in names)
                 sampler.add(batch)
             seen = sampler.rows_seen
@@ -97,7 +99,8 @@ def scan_dataset(dataset: Dataset, options: ScanOptions) -> DatasetResult:
             if sample is not None:
                 profiles.update(sample)
                 result.rows_scanned = sample.num_rows
-        result.rows = seen if result.rows is None else result.rows
+        if result.rows is None and not dataset.sample:
+            result.rows = seen
     except SourceError as exc:
         result.errors.append(str(exc))
         return result

@@ -10,6 +10,7 @@ scan goes on (exit code 3 in the CLI).
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import logging
 import os
@@ -20,7 +21,7 @@ from scanner.connectors.base import Dataset, SourceError, describe_error
 from scanner.connectors.csvfile import open_csv
 from scanner.connectors.jsonfile import open_json, open_jsonl
 from scanner.connectors.parquetfile import open_parquet
-from scanner.connectors.sqldb import mask_source, open_database_url, open_sqlite_file
+from scanner.connectors.sqldb import mask_source, open_database_url, open_duckdb_file, open_sqlite_file
 from scanner.connectors.textfile import open_text
 from scanner.connectors.xlsxfile import open_xlsx
 
@@ -42,6 +43,7 @@ OPENERS: dict[str, Opener] = {
     ".db": open_sqlite_file,
     ".sqlite": open_sqlite_file,
     ".sqlite3": open_sqlite_file,
+    ".duckdb": open_duckdb_file,
 }
 
 Errors = list[tuple[str, str]]
@@ -52,7 +54,7 @@ def is_url(source: str) -> bool:
     return "://" in source
 
 
-def resolve_sources(sources: list[str]) -> tuple[list[Dataset], Errors]:
+def resolve_sources(sources: list[str], views: bool = False) -> tuple[list[Dataset], Errors]:
     """Datasets of every SOURCE in argument order, and ``(source, error)`` for those that failed.
 
     For a file found by crawling or globbing, the error names that file's path
@@ -64,7 +66,7 @@ def resolve_sources(sources: list[str]) -> tuple[list[Dataset], Errors]:
     for source in sources:
         if is_url(source):
             try:
-                datasets.extend(open_database_url(source, source))
+                datasets.extend(open_database_url(source, source, views=views))
             except SourceError as exc:
                 errors.append((mask_source(source), str(exc)))
             except Exception as exc:  # noqa: BLE001 - one unreachable database must not stop the scan
@@ -165,3 +167,16 @@ def _is_hidden(path: Path, base: Path) -> bool:
     return any(
         part.startswith(".") and part not in (".", "..") for part in Path(os.path.relpath(path, base)).parts
     )
+
+
+def select_datasets(datasets: list[Dataset], include: list[str], exclude: list[str]) -> list[Dataset]:
+    """Datasets whose id matches an --include glob (all when none) and no --exclude glob.
+
+    Ids are what the report shows: ``crm.customers`` for a database table,
+    ``sub/file.csv`` for a crawled file, so ``--include 'crm.*' --exclude '*.tmp_*'``
+    reads naturally for both.
+    """
+    def matches(ds_id: str, patterns: list[str]) -> bool:
+        return any(fnmatch.fnmatchcase(ds_id, p) for p in patterns)
+
+    return [d for d in datasets if (not include or matches(d.id, include)) and not matches(d.id, exclude)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -44,6 +45,12 @@ class Dataset:
     # Format details a writer needs to mirror the input (e.g. CSV "encoding", "delimiter").
     meta: dict[str, str] = field(default_factory=dict)
 
+    # Native sampling (a database samples server-side): k -> batches of about k rows
+    # spread over the table. None means the pipeline samples the stream itself.
+    sample: Callable[[int], Iterator[pa.RecordBatch]] | None = None
+    # For database tables: what SQL aggregates and grant checks need (a SqlTable).
+    sql: Any = None
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Stream the dataset; any failure surfaces as a one-line SourceError."""
         try:
@@ -51,6 +58,17 @@ class Dataset:
         except SourceError:
             raise
         except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
+            raise SourceError(describe_error(exc)) from exc
+
+    def sampled_batches(self, k: int) -> Iterator[pa.RecordBatch]:
+        """The native sample, with the same one-line error contract as batches()."""
+        if self.sample is None:
+            raise ValueError("dataset has no native sampling")
+        try:
+            yield from self.sample(k)
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001
             raise SourceError(describe_error(exc)) from exc
 
 

@@ -1,18 +1,22 @@
-"""Database tables through SQLAlchemy: SQLite files and any ``dialect+driver://`` URL.
+"""Database tables through SQLAlchemy: SQLite and DuckDB files, and ``dialect+driver://`` URLs.
 
-The scanner must never change what it scans, so SQLite is opened through a
-``mode=ro`` URI (and a missing file is refused, since SQLite would otherwise
-create an empty one). Tables and column comments come from the inspector, and
-queries are built with SQLAlchemy Core so that identifiers are quoted by the
-dialect: a table called ``a"; DROP TABLE x; --`` is read, never executed.
-Nothing below the connection step is specific to SQLite, so other dialects
-only need their driver installed.
+The scanner must never change what it scans: SQLite is opened through a
+``mode=ro`` URI (a missing file is refused, since SQLite would create one),
+DuckDB with ``read_only``, and server databases in read-only transactions with
+a statement timeout (``dialects.py``). Tables, column types and comments come
+from the inspector; queries are SQLAlchemy Core, so identifiers are quoted by
+the dialect: a table called ``a"; DROP TABLE x; --`` is read, never executed.
+In sample mode the server samples (``Dataset.sample``); ``Dataset.sql`` lets
+the rules run aggregates and grant checks in the database.
 """
 
 from __future__ import annotations
 
 import os
+import random
+import re
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,11 +28,20 @@ from sqlalchemy.pool import NullPool
 
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.connectors.common import to_text
+from scanner.connectors.dialects import (
+    SqlTable,
+    engine_options,
+    estimate_rows,
+    integer_key,
+    sample_statements,
+)
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+DUCKDB_SUFFIXES = (".duckdb",)
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # Catalog schemas hold the database's own bookkeeping, not anyone's personal data.
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"}
+_ENV_REF = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
 
 EngineFactory = Callable[[], Engine]
 
@@ -39,12 +52,35 @@ def open_sqlite_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
     return _discover(lambda: _sqlite_engine(path), prefix=f"{ds_id}#", source=source, location=str(path))
 
 
-def open_database_url(url: str, source: str) -> list[Dataset]:
-    """Tables of a database URL, with ids ``schema.table`` (``table`` for SQLite).
+def open_duckdb_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
+    """Tables of a DuckDB file, opened read-only, with ids ``<ds_id>#<schema>.<table>``."""
+    if not path.is_file():
+        raise SourceError("database file not found")
+    url = URL.create("duckdb", database=str(path.resolve()))
+    return _discover(lambda: _create_engine(url), prefix=f"{ds_id}#", source=source, location=str(path))
 
-    ``$VAR``/``${VAR}`` in the URL are expanded from the environment, which is how
-    a password reaches us without being typed on a command line. ``source`` is
-    recorded with any password masked.
+
+def has_literal_password(source: str) -> bool:
+    """Whether a URL SOURCE carries a typed password instead of an environment reference.
+
+    Passwords must not come from the command line (shell history, ``ps``):
+    ``postgresql+psycopg://app:${PGPASSWORD}@db/crm`` is the accepted form.
+    """
+    if "://" not in source:
+        return False
+    try:
+        password = make_url(source).password
+    except (ArgumentError, ValueError):
+        return False
+    return bool(password) and not _ENV_REF.match(str(password))
+
+
+def open_database_url(url: str, source: str, views: bool = False) -> list[Dataset]:
+    """Tables (and views, if asked) of a database URL, with ids ``schema.table`` (``table`` for SQLite).
+
+    ``$VAR``/``${VAR}`` in the URL are expanded from the environment, which is
+    how a password reaches us without being typed on a command line.
+    ``source`` is recorded with any password masked.
     """
     try:
         parsed = make_url(os.path.expandvars(url))
@@ -52,19 +88,19 @@ def open_database_url(url: str, source: str) -> list[Dataset]:
         raise SourceError("invalid database URL") from None  # the message would echo the URL
     location = mask_url(parsed)
     source = mask_source(source)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         _check_sqlite_file(path)
         factory: EngineFactory = lambda: _sqlite_engine(path)  # noqa: E731
     else:
+        if backend == "duckdb" and parsed.database not in (None, "", ":memory:") and not Path(parsed.database).is_file():
+            raise SourceError("database file not found")  # duckdb would create an empty one
 
         def factory() -> Engine:
-            try:
-                return sa.create_engine(parsed, poolclass=NullPool)
-            except (NoSuchModuleError, ImportError) as exc:
-                raise SourceError(f"database driver not available: {_first_line(exc)}") from None
+            return _create_engine(parsed)
 
-    return _discover(factory, prefix="", source=source, location=location, password=parsed.password)
+    return _discover(factory, prefix="", source=source, location=location, password=parsed.password, views=views)
 
 
 def mask_url(url: str | URL) -> str:
@@ -80,6 +116,13 @@ def mask_source(source: str) -> str:
         return mask_url(source)
     except (ArgumentError, ValueError):
         return source.split("://", 1)[0] + "://***"
+
+
+def _create_engine(url: URL) -> Engine:
+    try:
+        return sa.create_engine(url, poolclass=NullPool, **engine_options(url.get_backend_name()))
+    except (NoSuchModuleError, ImportError) as exc:
+        raise SourceError(f"database driver not available: {_first_line(exc)}") from None
 
 
 def _check_sqlite_file(path: Path) -> None:
@@ -101,24 +144,24 @@ def _sqlite_engine(path: Path) -> Engine:
     )
 
 
-def _discover(
-    factory: EngineFactory, prefix: str, source: str, location: str, password: str | None = None
-) -> list[Dataset]:
-    """One dataset per table; a table whose columns cannot be listed fails on its own."""
+def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
+              password: str | None = None, views: bool = False) -> list[Dataset]:
+    """One dataset per table (and view); a table whose columns cannot be listed fails on its own."""
     engine = factory()
     try:
         inspector = sa.inspect(engine)
         dialect = engine.dialect.name
         datasets = []
         for schema in _schemas(inspector, engine):
-            for table in inspector.get_table_names(schema=schema):
-                name = table if schema is None else f"{schema}.{table}"
-                datasets.append(
-                    _table_dataset(
-                        engine, factory, inspector, schema, table, prefix + name, source, location, password
-                    )
-                )
-                datasets[-1].meta.update({"dialect": dialect, "schema": schema or "", "table": table})
+            names = list(inspector.get_table_names(schema=schema))
+            if views:
+                names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
+            for table in names:
+                name = table if schema is None or (prefix and schema == "main") else f"{schema}.{table}"
+                ds = _table_dataset(factory, inspector, dialect, schema, table, prefix + name, source, location,
+                                    password)
+                ds.meta.update({"dialect": dialect, "schema": schema or "", "table": table})
+                datasets.append(ds)
         return datasets
     except SQLAlchemyError as exc:
         raise SourceError(_sql_message(exc, password)) from None
@@ -140,39 +183,39 @@ def _schemas(inspector: sa.Inspector, engine: Engine) -> list[str | None]:
     ]
 
 
-def _table_dataset(
-    engine: Engine,
-    factory: EngineFactory,
-    inspector: sa.Inspector,
-    schema: str | None,
-    table: str,
-    ds_id: str,
-    source: str,
-    location: str,
-    password: str | None,
-) -> Dataset:
+def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
+    def fail() -> Iterator[pa.RecordBatch]:
+        raise error
+        yield  # pragma: no cover - makes this a generator
+
+    return fail
+
+
+def _table_dataset(factory: EngineFactory, inspector: sa.Inspector, dialect: str, schema: str | None, table: str,
+                   ds_id: str, source: str, location: str, password: str | None) -> Dataset:
     try:
         columns = inspector.get_columns(table, schema=schema)
     except SQLAlchemyError as exc:
-        error = SourceError(_sql_message(exc, password))
-
-        def failing() -> Iterator[pa.RecordBatch]:
-            raise error
-
-        return Dataset(id=ds_id, source=source, format="table", open_batches=failing, location=location)
+        fail = _failing(SourceError(_sql_message(exc, password)))
+        return Dataset(id=ds_id, source=source, format="table", open_batches=fail, location=location)
 
     names = [c["name"] for c in columns]
-    comments = {c["name"]: c["comment"] for c in columns if c.get("comment")}
-    from_clause = sa.table(table, schema=schema)
+    types = {c["name"]: c["type"] for c in columns}
+    sql = SqlTable(factory=factory, dialect=dialect, schema=schema, name=table, columns=names,
+                   types={n: str(t) for n, t in types.items()},
+                   integer_key=integer_key(inspector, table, schema, types))
     rows: int | None
     try:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.select(sa.func.count()).select_from(from_clause)).scalar_one()
-    except SQLAlchemyError:
+        with sql.session() as conn:
+            rows = estimate_rows(conn, sql)
+    except (SQLAlchemyError, SourceError):
         rows = None  # reading the table will report the problem
 
     def batches() -> Iterator[pa.RecordBatch]:
-        return _read(factory, from_clause, names, password)
+        return _stream(sql, [sa.select(*[sa.column(n) for n in names]).select_from(sql.clause)], password)
+
+    def sample(k: int) -> Iterator[pa.RecordBatch]:
+        return _sample(sql, k, rows, password, seed=zlib.crc32(ds_id.encode("utf-8")))
 
     return Dataset(
         id=ds_id,
@@ -180,31 +223,38 @@ def _table_dataset(
         format="table",
         open_batches=batches,
         rows=rows,
-        comments=comments,
+        comments={c["name"]: c["comment"] for c in columns if c.get("comment")},
         location=location,
+        sample=sample,
+        sql=sql,
     )
 
 
-def _read(
-    factory: EngineFactory, from_clause: sa.TableClause, names: list[str], password: str | None
-) -> Iterator[pa.RecordBatch]:
-    """``SELECT <columns> FROM <table>`` streamed in BATCH_ROWS chunks, every value as text."""
-    schema = pa.schema([(n, pa.string()) for n in names])
-    statement = sa.select(*[sa.column(n) for n in names]).select_from(from_clause)
-    engine = factory()
+def _sample(sql: SqlTable, k: int, rows: int | None, password: str | None, seed: int) -> Iterator[pa.RecordBatch]:
+    """The server-side sample (dialects.sample_statements), streamed like a full read."""
     try:
-        with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement)
+        with sql.session() as conn:
+            statements = sample_statements(conn, sql, k, rows, random.Random(seed))
+    except SQLAlchemyError as exc:
+        raise SourceError(_sql_message(exc, password)) from None
+    return _stream(sql, statements, password)
+
+
+def _stream(sql: SqlTable, statements: list, password: str | None) -> Iterator[pa.RecordBatch]:
+    """Run statements in one read-only session with a server-side cursor; every value as text."""
+    schema = pa.schema([(n, pa.string()) for n in sql.columns])
+    try:
+        with sql.session() as conn:
             produced = False
-            for part in result.partitions():
-                produced = True
-                yield _to_batch(part, schema)
+            for statement in statements:
+                result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement)
+                for part in result.partitions():
+                    produced = True
+                    yield _to_batch(part, schema)
             if not produced:
                 yield pa.RecordBatch.from_pylist([], schema=schema)
     except SQLAlchemyError as exc:
         raise SourceError(_sql_message(exc, password)) from None
-    finally:
-        engine.dispose()
 
 
 def _to_batch(rows: list[sa.Row], schema: pa.Schema) -> pa.RecordBatch:

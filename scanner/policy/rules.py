@@ -1,8 +1,10 @@
 """Policy rules over column findings (CONTRACT.md rule table).
 
 Each rule is a function of the policy and the scanned datasets returning
-violations in findings.json form, with messages in English and Chinese and a
-remediation. Rules never see raw values: only the graded findings.
+violations in findings.json form, with messages and remediations in English
+and Chinese and the PIPL reference. Rules never see raw values: only the
+graded findings and, for `retention` and `minor_data`, the exact counts that
+``counts.py`` attached to each dataset as ``policy_checks``.
 """
 
 from __future__ import annotations
@@ -20,20 +22,35 @@ PIPL = {
     "minimization": "PIPL Art. 6 / 《个人信息保护法》第六条",
     "undeclared_dataset": "PIPL Art. 7, 17 / 《个人信息保护法》第七条、第十七条",
     "plaintext_sensitive": "PIPL Art. 28, 51 / 《个人信息保护法》第二十八条、第五十一条",
+    "retention": "PIPL Art. 19, 47 / 《个人信息保护法》第十九条、第四十七条",
+    "minor_data": "PIPL Art. 28, 31 / 《个人信息保护法》第二十八条、第三十一条",
 }
+
+# Chinese remediation text, keyed by the English one (one place to keep them in step).
+REMEDIATION_ZH = {
+    "minimization": "停止收集该字段，或将其删除/匿名化；如处理目的确需该字段，请在 allowed_entities 中列明并说明理由。",
+    "undeclared_dataset": "在策略中声明该数据集的处理目的和允许的个人信息类型，或删除该数据集。",
+    "plaintext_sensitive": "对该列加密（AES-256-GCM）或令牌化；不需要完整值的场景请脱敏（piiwarden anonymize）。",
+    "retention": "删除或匿名化超过保存期限的记录，并设置定期清理任务；如确需延长保存，请在策略中调整 max_age_days 并记录依据。",
+    "minor_data": "确认已取得监护人同意并制定未成年人个人信息处理规则；不需要时删除，或对证件号、出生日期做泛化/脱敏处理。",
+}
+
+# Retention and minors are at least high, whatever the level of the columns involved (CONTRACT.md).
+MIN_LEVEL = {"retention": 3, "minor_data": 3}
 
 
 def _violation(rule: str, level: int, dataset: str, column: str | None, count: int | None,
                message: str, message_zh: str, remediation: str) -> Violation:
     return {
         "rule": rule,
-        "severity": severity_for_level(level),
+        "severity": severity_for_level(max(level, MIN_LEVEL.get(rule, 0))),
         "dataset": dataset,
         "column": column,
         "count": count,
         "message": message,
         "message_zh": message_zh,
         "remediation": remediation,
+        "remediation_zh": REMEDIATION_ZH[rule],
         "reference": PIPL[rule],
     }
 
@@ -104,17 +121,92 @@ def plaintext_sensitive(policy: Policy, datasets: list[DatasetJson]) -> list[Vio
     return out
 
 
+def _checks(ds: DatasetJson, rule: str) -> Iterable[dict[str, Any]]:
+    """The dataset's completed full-pass counts for one rule (see counts.py)."""
+    return (c for c in ds.get("policy_checks") or [] if c["rule"] == rule and c.get("status") == "ok")
+
+
+def _unparseable_note(check: dict[str, Any], what_en: str, what_zh: str) -> tuple[str, str]:
+    """Message tails telling how many values could not be judged (they are not counted)."""
+    n = int(check.get("unparseable") or 0)
+    if not n:
+        return "", ""
+    return (f" {n} non-empty values could not be read as {what_en} and are not counted.",
+            f"另有 {n} 个非空值无法解析为{what_zh}，未计入。")
+
+
+def retention(policy: Policy, datasets: list[DatasetJson]) -> list[Violation]:
+    """Rows whose retention date is more than max_age_days before as_of (exact full-pass count)."""
+    out: list[Violation] = []
+    for ds in datasets:
+        level = max((c["level"] for c in _sensitive(ds)), default=0)
+        for check in _checks(ds, "retention"):
+            over = int(check["over_limit"])
+            if not over:
+                continue
+            tail_en, tail_zh = _unparseable_note(check, "dates", "日期")
+            days, cutoff = check["max_age_days"], check["cutoff"]
+            violation = _violation(
+                "retention", level, ds["id"], check["column"], over,
+                f"{over} of {check['rows']} rows are older than the {days}-day retention limit "
+                f"(dated before {cutoff}).{tail_en}",
+                f"{check['rows']} 行中有 {over} 行超过 {days} 天的保存期限（日期早于 {cutoff}）。{tail_zh}",
+                "Delete or anonymize rows past the retention period and schedule a purge job; if longer "
+                "retention is required, change max_age_days in the policy and record why.",
+            )
+            violation["unparseable"] = int(check.get("unparseable") or 0)
+            out.append(violation)
+    return out
+
+
+def minor_data(policy: Policy, datasets: list[DatasetJson]) -> list[Violation]:
+    """Columns of ID numbers or birth dates holding people under minor_age at as_of (exact count)."""
+    out: list[Violation] = []
+    for ds in datasets:
+        levels = {c["name"]: c["level"] for c in ds["columns"]}
+        for check in _checks(ds, "minor_data"):
+            minors = int(check["minors"])
+            if not minors:
+                continue
+            entity = ENTITIES.get(check.get("entity") or "")
+            what_en = entity.label_en if entity else "birth dates"
+            what_zh = entity.label_zh if entity else "出生日期"
+            age = check["minor_age"]
+            tail_en, tail_zh = _unparseable_note(check, "valid birth dates", "有效出生日期")
+            violation = _violation(
+                "minor_data", levels.get(check["column"], 0), ds["id"], check["column"], minors,
+                f"{minors} of {check['rows']} rows are about children under {age} (born after "
+                f"{check['born_after']}, read from the column's {what_en.lower()}): sensitive personal "
+                f"information.{tail_en}",
+                f"{check['rows']} 行中有 {minors} 行的{what_zh}属于未满 {age} 周岁的未成年人"
+                f"（出生晚于 {check['born_after']}），属于敏感个人信息。{tail_zh}",
+                f"Confirm guardian consent and dedicated processing rules for under-{age}s; delete the data "
+                "if not needed, or generalize/mask the ID numbers and birth dates.",
+            )
+            violation["unparseable"] = int(check.get("unparseable") or 0)
+            out.append(violation)
+    return out
+
+
 RULES: list[Callable[[Policy, list[DatasetJson]], list[Violation]]] = [
     minimization,
     undeclared_dataset,
     plaintext_sensitive,
+    retention,
+    minor_data,
 ]
 
 
 def evaluate(policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
-    """All violations; without a policy, only the rules that need none (clear identifiers)."""
+    """All violations; without a policy, only the rules that need none.
+
+    Clear identifiers and children's data are facts about the data, not about
+    a declared purpose, so ``plaintext_sensitive`` and ``minor_data`` (with
+    the default minor_age) run even without a policy.
+    """
     if policy is None:
-        return plaintext_sensitive(Policy(), datasets)
+        defaults = Policy()
+        return plaintext_sensitive(defaults, datasets) + minor_data(defaults, datasets)
     out: list[Violation] = []
     for rule in RULES:
         out.extend(rule(policy, datasets))

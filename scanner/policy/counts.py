@@ -1,0 +1,198 @@
+"""Exact row counts for the `retention` and `minor_data` rules.
+
+Classification may look at a sample, but an auditor asks "how many rows are
+past retention" and "how many children are in this table", and a sample can
+only estimate that. So after classification, the datasets that need it are
+streamed once more (``Dataset.batches()``) and only the relevant columns are
+parsed, batch by batch, with pyarrow compute (see ``dates.py``): memory stays
+at one batch whatever the dataset size.
+
+The result is attached to each dataset's findings entry as ``policy_checks``:
+what was checked, against which cutoff, and how many rows were over the line,
+missing or unparseable. The rules in ``rules.py`` read those numbers, so
+``piiwarden report`` can re-render them from findings.json alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from scanner.connectors.base import Dataset, SourceError
+from scanner.policy.dates import DateColumn, birth_dates_from_ids, parse_dates
+from scanner.policy.model import Policy
+
+# Primary entities whose values tell a person's age.
+AGE_ENTITIES = ("CN_RESIDENT_ID", "DATE_OF_BIRTH")
+
+DatasetJson = dict[str, Any]
+
+
+@dataclass
+class Check:
+    """One column to count over the full dataset, and the running totals."""
+
+    rule: str  # "retention" or "minor_data"
+    column: str
+    params: dict[str, Any]  # what the rule was judged against (written to findings.json)
+    cutoff: dt.date  # retention: rows dated before this are over the limit; minors: born after this
+    as_of: dt.date
+    entity: str | None = None
+    free_text: bool = False
+    rows: int = 0
+    hits: int = 0
+    missing: int = 0
+    unparseable: int = 0
+    status: str = "ok"  # "ok", "column_missing" or "error"
+
+    def to_json(self) -> dict[str, Any]:
+        """The check as recorded in findings.json (counts only, never values)."""
+        hits_key = "over_limit" if self.rule == "retention" else "minors"
+        return {
+            "rule": self.rule,
+            "column": self.column,
+            **({"entity": self.entity} if self.entity else {}),
+            **self.params,
+            "status": self.status,
+            "rows": self.rows,
+            hits_key: self.hits,
+            "missing": self.missing,
+            "unparseable": self.unparseable,
+        }
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier (29 Feb falls back to 28 Feb)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _find_column(ds: DatasetJson, wanted: str) -> str | None:
+    """The dataset's column named ``wanted``: exact, else the one case-insensitive match."""
+    names = [c["name"] for c in ds["columns"]]
+    if wanted in names:
+        return wanted
+    folded = [n for n in names if n.casefold() == wanted.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def retention_check(policy: Policy, ds: DatasetJson, as_of: dt.date) -> Check | None:
+    """The retention check a declared dataset needs, if its entry (or the defaults) names a column.
+
+    ``defaults.retention.max_age_days`` applies when the entry names a column
+    but no age (CONTRACT.md policy example).
+    """
+    entry = policy.entry_for(ds["id"])
+    if entry is None:
+        return None
+    default = policy.defaults.retention
+    own = entry.retention
+    column = (own.column if own is not None else None) or default.column
+    if not column:
+        return None
+    explicit_age = own is not None and "max_age_days" in own.model_fields_set
+    max_age = own.max_age_days if explicit_age and own is not None else default.max_age_days
+    cutoff = as_of - dt.timedelta(days=max_age)
+    found = _find_column(ds, column)
+    check = Check("retention", found or column, {"max_age_days": max_age, "cutoff": cutoff.isoformat()},
+                  cutoff, as_of)
+    if found is None:
+        check.status = "column_missing"
+    return check
+
+
+def minor_checks(policy: Policy | None, ds: DatasetJson, as_of: dt.date) -> list[Check]:
+    """One check per column whose primary entity carries a birth date (ID number or date of birth)."""
+    minor_age = (policy or Policy()).defaults.minor_age
+    born_after = years_before(as_of, minor_age)
+    return [
+        Check("minor_data", col["name"], {"minor_age": minor_age, "born_after": born_after.isoformat()},
+              born_after, as_of, entity=col["primary_entity"], free_text=bool(col.get("free_text")))
+        for col in ds["columns"]
+        if col.get("primary_entity") in AGE_ENTITIES
+    ]
+
+
+def plan_checks(policy: Policy | None, ds: DatasetJson, as_of: dt.date) -> list[Check]:
+    """Every count one dataset needs: retention only under a policy, minors always."""
+    checks: list[Check] = []
+    if policy is not None:
+        retention = retention_check(policy, ds, as_of)
+        if retention is not None:
+            checks.append(retention)
+    checks.extend(minor_checks(policy, ds, as_of))
+    return checks
+
+
+def _parse(check: Check, column: pa.Array) -> DateColumn:
+    if check.rule == "minor_data" and check.entity == "CN_RESIDENT_ID":
+        return birth_dates_from_ids(column, free_text=check.free_text)
+    return parse_dates(column)
+
+
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
+
+
+def update_check(check: Check, batch: pa.RecordBatch) -> None:
+    """Add one batch to a check's totals; a batch without the column counts as missing values."""
+    n = batch.num_rows
+    check.rows += n
+    if check.column not in batch.schema.names:
+        check.missing += n
+        return
+    parsed = _parse(check, batch.column(check.column))
+    check.missing += parsed.missing
+    cutoff = pa.scalar(check.cutoff, pa.date32())
+    as_of = pa.scalar(check.as_of, pa.date32())
+    if check.rule == "retention":
+        check.unparseable += parsed.unparseable
+        check.hits += _count(pc.less(parsed.dates, cutoff))
+        return
+    # A birth date after as_of is not a person's age: count it as unusable, not as a child.
+    future = _count(pc.greater(parsed.dates, as_of))
+    check.unparseable += parsed.unparseable + future
+    check.hits += _count(pc.and_(pc.greater(parsed.dates, cutoff), pc.less_equal(parsed.dates, as_of)))
+
+
+def run_checks(dataset: Dataset, checks: list[Check]) -> str | None:
+    """Stream the dataset once for all its checks; the error line if the source fails midway."""
+    active = [c for c in checks if c.status == "ok"]
+    if not active:
+        return None
+    try:
+        for batch in dataset.batches():
+            for check in active:
+                update_check(check, batch)
+    except SourceError as exc:
+        for check in active:
+            check.status = "error"
+        return str(exc)
+    return None
+
+
+def attach_policy_checks(policy: Policy | None, scanned: list[tuple[Dataset, DatasetJson]],
+                         as_of: dt.date) -> list[dict[str, str]]:
+    """Count what retention and minor_data need, store it as ``policy_checks``; return source errors.
+
+    Datasets that already failed during the scan are skipped (their error is
+    recorded once, by the scan).
+    """
+    errors: list[dict[str, str]] = []
+    for dataset, ds in scanned:
+        if ds.get("errors"):
+            continue
+        checks = plan_checks(policy, ds, as_of)
+        if not checks:
+            continue
+        error = run_checks(dataset, checks)
+        if error is not None:
+            errors.append({"source": dataset.location or dataset.id, "error": error})
+        ds["policy_checks"] = [c.to_json() for c in checks]
+    return errors
