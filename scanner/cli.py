@@ -23,6 +23,7 @@ from scanner.connectors.sqldb import has_literal_password, mask_source
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.counts import attach_policy_checks
+from scanner.policy.database import attach_grants
 from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.policy.rules import evaluate
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
@@ -115,7 +116,8 @@ def scan(
         results.append(result.to_json())
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.
-    for item in attach_policy_checks(loaded, list(zip(datasets, results)), as_of_date):
+    scanned = list(zip(datasets, results))
+    for item in attach_policy_checks(loaded, scanned, as_of_date) + attach_grants(scanned):
         errors.append(item)
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
     violations = evaluate(loaded, results)

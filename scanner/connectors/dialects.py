@@ -47,7 +47,7 @@ class SqlTable:
     schema: str | None
     name: str
     columns: list[str]
-    types: dict[str, str] = field(default_factory=dict)
+    types: dict[str, object] = field(default_factory=dict)  # column -> SQLAlchemy type
     integer_key: str | None = None  # single-column integer primary key, for key-range sampling
 
     @property

@@ -18,6 +18,7 @@ import re
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -144,29 +145,54 @@ def _sqlite_engine(path: Path) -> Engine:
     )
 
 
+@dataclass
+class TableInfo:
+    """A table as the catalog describes it."""
+
+    schema: str | None
+    name: str
+    columns: list[dict]  # {"name", "type" (SQLAlchemy type), "comment"}
+    integer_key: str | None = None
+
+
 def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
               password: str | None = None, views: bool = False) -> list[Dataset]:
     """One dataset per table (and view); a table whose columns cannot be listed fails on its own."""
     engine = factory()
     try:
-        inspector = sa.inspect(engine)
         dialect = engine.dialect.name
+        catalog = _duckdb_catalog(engine, views) if dialect == "duckdb" else _inspector_catalog(engine, views)
         datasets = []
-        for schema in _schemas(inspector, engine):
-            names = list(inspector.get_table_names(schema=schema))
-            if views:
-                names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
-            for table in names:
-                name = table if schema is None or (prefix and schema == "main") else f"{schema}.{table}"
-                ds = _table_dataset(factory, inspector, dialect, schema, table, prefix + name, source, location,
-                                    password)
-                ds.meta.update({"dialect": dialect, "schema": schema or "", "table": table})
-                datasets.append(ds)
+        for info in catalog:
+            schema, table = info.schema, info.name
+            name = table if schema is None or (prefix and schema == "main") else f"{schema}.{table}"
+            ds = _table_dataset(factory, dialect, info, prefix + name, source, location, password)
+            ds.meta.update({"dialect": dialect, "schema": schema or "", "table": table})
+            datasets.append(ds)
         return datasets
     except SQLAlchemyError as exc:
         raise SourceError(_sql_message(exc, password)) from None
     finally:
         engine.dispose()
+
+
+def _inspector_catalog(engine: Engine, views: bool) -> list[TableInfo]:
+    """Tables through SQLAlchemy's inspector (PostgreSQL, MySQL/MariaDB, SQLite, ...)."""
+    inspector = sa.inspect(engine)
+    out: list[TableInfo] = []
+    for schema in _schemas(inspector, engine):
+        names = list(inspector.get_table_names(schema=schema))
+        if views:
+            names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
+        for table in names:
+            try:
+                columns = inspector.get_columns(table, schema=schema)
+            except SQLAlchemyError as exc:
+                out.append(TableInfo(schema, table, columns=[{"error": exc}]))
+                continue
+            types = {c["name"]: c["type"] for c in columns}
+            out.append(TableInfo(schema, table, columns, integer_key(inspector, table, schema, types)))
+    return out
 
 
 def _schemas(inspector: sa.Inspector, engine: Engine) -> list[str | None]:
@@ -183,6 +209,27 @@ def _schemas(inspector: sa.Inspector, engine: Engine) -> list[str | None]:
     ]
 
 
+_DUCKDB_TYPES = {"DATE": sa.Date(), "TIMESTAMP": sa.DateTime(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(),
+                 "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "SMALLINT": sa.SmallInteger()}
+
+
+def _duckdb_catalog(engine: Engine, views: bool) -> list[TableInfo]:
+    """Tables from DuckDB's own catalog functions (duckdb_engine's inspector lags DuckDB releases)."""
+    query = sa.text(
+        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, c.comment "
+        "FROM duckdb_columns() c WHERE c.database_name = current_database() AND NOT c.internal "
+        + ("" if views else "AND c.table_name NOT IN (SELECT view_name FROM duckdb_views() "
+                            "WHERE database_name = current_database() AND schema_name = c.schema_name) ")
+        + "ORDER BY c.schema_name, c.table_name, c.column_index"
+    )
+    tables: dict[tuple[str, str], TableInfo] = {}
+    with engine.connect() as conn:
+        for schema, table, column, data_type, comment in conn.execute(query):
+            info = tables.setdefault((schema, table), TableInfo(schema, table, []))
+            info.columns.append({"name": column, "type": _DUCKDB_TYPES.get(data_type, sa.String()), "comment": comment})
+    return list(tables.values())
+
+
 def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
     def fail() -> Iterator[pa.RecordBatch]:
         raise error
@@ -191,19 +238,14 @@ def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
     return fail
 
 
-def _table_dataset(factory: EngineFactory, inspector: sa.Inspector, dialect: str, schema: str | None, table: str,
-                   ds_id: str, source: str, location: str, password: str | None) -> Dataset:
-    try:
-        columns = inspector.get_columns(table, schema=schema)
-    except SQLAlchemyError as exc:
-        fail = _failing(SourceError(_sql_message(exc, password)))
+def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id: str, source: str,
+                   location: str, password: str | None) -> Dataset:
+    if info.columns and "error" in info.columns[0]:
+        fail = _failing(SourceError(_sql_message(info.columns[0]["error"], password)))
         return Dataset(id=ds_id, source=source, format="table", open_batches=fail, location=location)
-
-    names = [c["name"] for c in columns]
-    types = {c["name"]: c["type"] for c in columns}
-    sql = SqlTable(factory=factory, dialect=dialect, schema=schema, name=table, columns=names,
-                   types={n: str(t) for n, t in types.items()},
-                   integer_key=integer_key(inspector, table, schema, types))
+    names = [c["name"] for c in info.columns]
+    sql = SqlTable(factory=factory, dialect=dialect, schema=info.schema, name=info.name, columns=names,
+                   types={c["name"]: c["type"] for c in info.columns}, integer_key=info.integer_key)
     rows: int | None
     try:
         with sql.session() as conn:
@@ -223,7 +265,7 @@ def _table_dataset(factory: EngineFactory, inspector: sa.Inspector, dialect: str
         format="table",
         open_batches=batches,
         rows=rows,
-        comments={c["name"]: c["comment"] for c in columns if c.get("comment")},
+        comments={c["name"]: c["comment"] for c in info.columns if c.get("comment")},
         location=location,
         sample=sample,
         sql=sql,

@@ -140,6 +140,21 @@ def _count(mask: pa.Array) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 
 
+def judge(check: Check, dates: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Per value: (over the line, present but unusable as this rule's date) as boolean masks.
+
+    Retention: dated before the cutoff. Minors: born after the cutoff and not
+    after as_of; a birth date after as_of is not a person's age, so it counts
+    as unusable rather than as a child.
+    """
+    cutoff = pa.scalar(check.cutoff, pa.date32())
+    as_of = pa.scalar(check.as_of, pa.date32())
+    if check.rule == "retention":
+        return pc.fill_null(pc.less(dates, cutoff), False), pa.array([False] * len(dates))
+    hits = pc.and_(pc.greater(dates, cutoff), pc.less_equal(dates, as_of))
+    return pc.fill_null(hits, False), pc.fill_null(pc.greater(dates, as_of), False)
+
+
 def update_check(check: Check, batch: pa.RecordBatch) -> None:
     """Add one batch to a check's totals; a batch without the column counts as missing values."""
     n = batch.num_rows
@@ -149,21 +164,27 @@ def update_check(check: Check, batch: pa.RecordBatch) -> None:
         return
     parsed = _parse(check, batch.column(check.column))
     check.missing += parsed.missing
-    cutoff = pa.scalar(check.cutoff, pa.date32())
-    as_of = pa.scalar(check.as_of, pa.date32())
-    if check.rule == "retention":
-        check.unparseable += parsed.unparseable
-        check.hits += _count(pc.less(parsed.dates, cutoff))
-        return
-    # A birth date after as_of is not a person's age: count it as unusable, not as a child.
-    future = _count(pc.greater(parsed.dates, as_of))
-    check.unparseable += parsed.unparseable + future
-    check.hits += _count(pc.and_(pc.greater(parsed.dates, cutoff), pc.less_equal(parsed.dates, as_of)))
+    hits, unusable = judge(check, parsed.dates)
+    check.unparseable += parsed.unparseable + _count(unusable)
+    check.hits += _count(hits)
 
 
 def run_checks(dataset: Dataset, checks: list[Check]) -> str | None:
-    """Stream the dataset once for all its checks; the error line if the source fails midway."""
+    """Count in the database where possible (one GROUP BY per check), else stream once for the rest.
+
+    Returns the error line if the source fails midway.
+    """
+    from scanner.policy.database import run_check_in_database, supports_sql
+
     active = [c for c in checks if c.status == "ok"]
+    if dataset.sql is not None:
+        for check in [c for c in active if supports_sql(c)]:
+            error = run_check_in_database(dataset, check)
+            if error is not None:
+                for c in active:
+                    c.status = "error"
+                return error
+        active = [c for c in active if not supports_sql(c)]
     if not active:
         return None
     try:

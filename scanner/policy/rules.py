@@ -24,6 +24,7 @@ PIPL = {
     "plaintext_sensitive": "PIPL Art. 28, 51 / 《个人信息保护法》第二十八条、第五十一条",
     "retention": "PIPL Art. 19, 47 / 《个人信息保护法》第十九条、第四十七条",
     "minor_data": "PIPL Art. 28, 31 / 《个人信息保护法》第二十八条、第三十一条",
+    "access_grant": "PIPL Art. 51 / 《个人信息保护法》第五十一条",
 }
 
 # Chinese remediation text, keyed by the English one (one place to keep them in step).
@@ -33,6 +34,7 @@ REMEDIATION_ZH = {
     "plaintext_sensitive": "对该列加密（AES-256-GCM）或令牌化；不需要完整值的场景请脱敏（piiwarden anonymize）。",
     "retention": "删除或匿名化超过保存期限的记录，并设置定期清理任务；如确需延长保存，请在策略中调整 max_age_days 并记录依据。",
     "minor_data": "确认已取得监护人同意并制定未成年人个人信息处理规则；不需要时删除，或对证件号、出生日期做泛化/脱敏处理。",
+    "access_grant": "撤销这些角色/账号的 SELECT 权限（REVOKE），或经审批后将其列入策略的 allowed_readers。",
 }
 
 # Retention and minors are at least high, whatever the level of the columns involved (CONTRACT.md).
@@ -188,12 +190,51 @@ def minor_data(policy: Policy, datasets: list[DatasetJson]) -> list[Violation]:
     return out
 
 
+def _reader_allowed(grantee: str, allowed: list[str]) -> bool:
+    """A PostgreSQL role or a MySQL account (``app@%``, also matched by its user name ``app``)."""
+    return grantee in allowed or grantee.split("@", 1)[0] in allowed
+
+
+def access_grant(policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+    """A table with level >= 3 columns readable by PUBLIC or by a role its entry does not allow.
+
+    ``grants`` is attached by ``database.attach_grants`` (PostgreSQL ACLs; MySQL
+    global, schema-wide and table SELECT). Without a policy only PUBLIC fires:
+    no role was declared, so no other reader can be judged.
+    """
+    out: list[Violation] = []
+    for ds in datasets:
+        grants = ds.get("grants")
+        if not grants:
+            continue
+        level = max((c.get("level", 0) for c in ds["columns"]), default=0)
+        if level < 3:
+            continue
+        if policy is None:
+            offenders = [g for g in grants if g == "PUBLIC"]
+        else:
+            entry = policy.entry_for(ds["id"])
+            allowed = entry.allowed_readers if entry is not None else []
+            offenders = [g for g in grants if not _reader_allowed(g, allowed)]
+        if not offenders:
+            continue
+        who = ", ".join(offenders)
+        out.append(_violation(
+            "access_grant", level, ds["id"], None, len(offenders),
+            f"Table with level-{level} personal data can be read (SELECT) by: {who}, not listed in allowed_readers.",
+            f"含 {level} 级个人信息的表可被以下角色/账号读取（SELECT）：{who}，这些角色不在 allowed_readers 中。",
+            "Revoke SELECT from these grantees, or list them under allowed_readers after an access review.",
+        ) | {"grantees": offenders})
+    return out
+
+
 RULES: list[Callable[[Policy, list[DatasetJson]], list[Violation]]] = [
     minimization,
     undeclared_dataset,
     plaintext_sensitive,
     retention,
     minor_data,
+    access_grant,
 ]
 
 
@@ -206,7 +247,7 @@ def evaluate(policy: Policy | None, datasets: list[DatasetJson]) -> list[Violati
     """
     if policy is None:
         defaults = Policy()
-        return plaintext_sensitive(defaults, datasets) + minor_data(defaults, datasets)
+        return plaintext_sensitive(defaults, datasets) + minor_data(defaults, datasets) + access_grant(None, datasets)
     out: list[Violation] = []
     for rule in RULES:
         out.extend(rule(policy, datasets))
