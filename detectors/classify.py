@@ -31,6 +31,8 @@ from detectors.taxonomy import category_of, level_of
 
 MAX_SAMPLES = 3
 MAX_DISTINCT = 5000
+# Distinct values that are always enough to count as varied data (big tables repeat names).
+DISTINCT_ENOUGH = 50
 # Decision thresholds: share of non-empty values that validate.
 MIN_HIT_NO_HINT = 0.5
 MIN_HIT_WITH_HINT = 0.15
@@ -38,9 +40,9 @@ MIN_HIT_WITH_HINT = 0.15
 PASS_MARGIN_NO_HINT = 0.6
 PASS_MARGIN_WITH_HINT = 0.2
 MAX_P_VALUE = 1e-3
-# Han text whose only candidate is a name is analyzed up to this many values per column.
-NAME_ONLY = frozenset({"PERSON_NAME"})
-NAME_ONLY_CAP = 1000
+# Free text is analyzed for names (jieba, the slow part) up to this many values per column.
+NAME = "PERSON_NAME"
+NAME_CAP = 1000
 # Free text: values with whitespace or Han characters.
 TEXTY_RE = r"[\s\p{Han}]"
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -101,8 +103,8 @@ class ColumnProfile:
         self.recognizers = recognizers or [cls() for cls in RECOGNIZER_CLASSES]
         self.values = 0
         self.texty = 0
-        self.name_only_analyzed = 0
-        self.text_skipped = 0  # name-only texts not analyzed (over NAME_ONLY_CAP)
+        self.name_analyzed = 0
+        self.text_skipped = 0  # texts not analyzed for names (over NAME_CAP)
         self.evidence = {r.ENTITY: EntityEvidence(r.ENTITY) for r in self.recognizers}
         self.text = {r.ENTITY: TextEvidence(r.ENTITY) for r in self.recognizers}
         self._cell_any = "|".join(f"(?:{r.CELL_REGEX})" for r in self.recognizers if r.CELL_IS_TOKEN)
@@ -114,35 +116,32 @@ class ColumnProfile:
         if len(values) == 0:
             return
         self.values += len(values)
-        whole: set[str] = set()
-        for recognizer in self.recognizers:
-            whole |= self._update_cells(recognizer, values)
+        whole = [found for r in self.recognizers if (found := self._update_cells(r, values)) is not None]
         self._update_text(values, whole)
 
-    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array) -> set[str]:
-        """Count format matches and validate each distinct candidate once; return the valid ones."""
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array) -> pa.Array | None:
+        """Count format matches and validate them column-wise; return the distinct valid values."""
         regex = recognizer.cell_regex(hinted=recognizer.ENTITY in self.hints)
         candidates = values.filter(pc.match_substring_regex(values, regex))
         if len(candidates) == 0:
-            return set()
+            return None
         ev = self.evidence[recognizer.ENTITY]
         ev.candidates += len(candidates)
-        counts = pc.value_counts(candidates)
-        distinct = counts.field("values").to_pylist()
-        valid_values: set[str] = set()
-        for value, count, ok in zip(distinct, counts.field("counts").to_pylist(), recognizer.validate_values(distinct)):
-            if not ok:
-                continue
-            valid_values.add(value)
-            ev.validated += count
-            if len(ev.distinct) < MAX_DISTINCT:
-                ev.distinct.add(value)
-                ev.prefixes.add(recognizer.prefix(value))
+        valid = candidates.filter(pa.array(recognizer.validate_array(candidates), type=pa.bool_()))
+        if len(valid) == 0:
+            return None
+        ev.validated += len(valid)
+        distinct = pc.unique(valid)
+        room = MAX_DISTINCT - len(ev.distinct)
+        if room > 0:
+            ev.distinct.update(distinct.slice(0, room).to_pylist())
+            ev.prefixes.update(pc.unique(recognizer.prefix_array(distinct.slice(0, room))).to_pylist())
+        for value in distinct.slice(0, MAX_SAMPLES).to_pylist():
             if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
                 ev.samples.append(value)
-        return valid_values
+        return distinct
 
-    def _update_text(self, values: pa.Array, whole: set[str]) -> None:
+    def _update_text(self, values: pa.Array, whole: list[pa.Array]) -> None:
         """Find spans in free-text values: prefilter with RE2, then Presidio on candidates only.
 
         Values that are token-shaped (an ID, a phone) or that validated as a
@@ -152,26 +151,28 @@ class ColumnProfile:
         self.texty += pc.sum(texty_mask).as_py() or 0
         structured = pc.match_substring_regex(values, self._cell_any)
         if whole:
-            structured = pc.or_(structured, pc.is_in(values, value_set=pa.array(sorted(whole), type=pa.string())))
+            structured = pc.or_(structured, pc.is_in(values, value_set=pc.unique(pa.concat_arrays(whole))))
         prefiltered = pc.match_substring_regex(values, self._prefilter_any)
         mask = pc.and_(pc.and_(texty_mask, pc.invert(structured)), prefiltered)
         texts = values.filter(mask)
         if len(texts) == 0:
             return
-        pylist = texts.to_pylist()
+        counts = pc.value_counts(texts)  # chat logs repeat: analyze each distinct text once
+        distinct = counts.field("values")
         prefilter = {
-            r.ENTITY: pc.match_substring_regex(texts, r.TEXT_PREFILTER).to_pylist() for r in self.recognizers
+            r.ENTITY: pc.match_substring_regex(distinct, r.TEXT_PREFILTER).to_pylist() for r in self.recognizers
         }
-        self._analyze_texts(pylist, prefilter)
+        self._analyze_texts(distinct.to_pylist(), counts.field("counts").to_pylist(), prefilter)
 
-    def _analyze_texts(self, texts: list[str], prefilter: dict[str, list[bool]]) -> None:
-        """Run Presidio's batch analyzer on each text for the entities its prefilters selected.
+    def _analyze_texts(self, texts: list[str], weights: list[int], prefilter: dict[str, list[bool]]) -> None:
+        """Run Presidio's batch analyzer on each distinct text for the entities its prefilters selected.
 
         Texts are grouped by (language, entity set) so each batch call asks
-        only for what can be there. Han text with no other candidate can only
-        hold a name (jieba's POS tagger, the slowest recognizer), so that tier
-        stops after NAME_ONLY_CAP texts per column; the name hit ratio is then
-        taken over the texts analyzed.
+        only for what can be there. Names go through jieba's POS tagger, by
+        far the slowest recognizer, so a column's texts are analyzed for
+        names only up to NAME_CAP values; the name hit ratio is then taken
+        over the texts analyzed for names. Hits count each occurrence of a
+        repeated text.
 
         A trial is a value where the entity's own span pattern matches outside
         the spans validated as another entity (an 18-digit ID is not a failed
@@ -180,31 +181,33 @@ class ColumnProfile:
         groups: dict[tuple[str, frozenset[str]], list[int]] = {}
         for i, text in enumerate(texts):
             wanted = frozenset(r.ENTITY for r in self.recognizers if prefilter[r.ENTITY][i])
-            if wanted == NAME_ONLY:
-                if self.name_only_analyzed >= NAME_ONLY_CAP:
-                    self.text_skipped += 1
-                    continue
-                self.name_only_analyzed += 1
-            groups.setdefault(("zh" if _HAN.search(text) else "en", wanted), []).append(i)
+            if NAME in wanted:
+                if self.name_analyzed >= NAME_CAP:
+                    wanted = wanted - {NAME}
+                    self.text_skipped += weights[i]
+                else:
+                    self.name_analyzed += weights[i]
+            if wanted:
+                groups.setdefault(("zh" if _HAN.search(text) else "en", wanted), []).append(i)
         analyzer = get_batch_analyzer()
         for (lang, wanted), indices in groups.items():
             batch = [texts[i] for i in indices]
-            results = analyzer.analyze_iterator(batch, language=lang, entities=sorted(wanted))
+            results = analyzer.analyze_iterator(batch, language=lang, entities=sorted(wanted), batch_size=64)
             for i, text, spans in zip(indices, batch, results):
                 kept = _resolve_overlaps(spans)
                 for span in kept:
-                    self._count_hit(span, text)
+                    self._count_hit(span, text, weights[i])
                 for recognizer in self.recognizers:
-                    if prefilter[recognizer.ENTITY][i]:
+                    if prefilter[recognizer.ENTITY][i] and recognizer.ENTITY in wanted:
                         residual = _blank_others(text, kept, recognizer.ENTITY)
-                        self.text[recognizer.ENTITY].prefilter += recognizer.has_pattern_match(residual)
+                        self.text[recognizer.ENTITY].prefilter += weights[i] * recognizer.has_pattern_match(residual)
 
-    def _count_hit(self, span, text: str) -> None:
+    def _count_hit(self, span, text: str, weight: int = 1) -> None:
         ev = self.text[span.entity_type]
-        ev.values += 1
-        ev.score_sum += span.score
+        ev.values += weight
+        ev.score_sum += span.score * weight
         recognizer = next(r for r in self.recognizers if r.ENTITY == span.entity_type)
-        ev.with_context += recognizer.has_context(text)
+        ev.with_context += weight * recognizer.has_context(text)
         piece = text[span.start : span.end]
         if len(ev.distinct) < MAX_DISTINCT:
             ev.distinct.add(piece)
@@ -280,8 +283,7 @@ def _diverse(ev: EntityEvidence, min_distinct: float, min_prefixes: int) -> bool
     """
     if ev.validated < 10:
         return True
-    distinct_ratio = len(ev.distinct) / min(ev.validated, MAX_DISTINCT)
-    if distinct_ratio < min_distinct:
+    if len(ev.distinct) < min(min_distinct * min(ev.validated, MAX_DISTINCT), DISTINCT_ENOUGH):
         return False
     return not (ev.validated >= 30 and len(ev.prefixes) < min_prefixes)
 
@@ -303,7 +305,8 @@ def text_verdict(profile: ColumnProfile, ev: TextEvidence) -> bool:
         return False
     if ev.values / trials < chance + 0.5 * (1 - chance):
         return False
-    if ev.values >= 10 and len(ev.distinct) / min(ev.values, MAX_DISTINCT) < recognizer.MIN_DISTINCT:
+    if ev.values >= 10 and len(ev.distinct) < min(recognizer.MIN_DISTINCT * min(ev.values, MAX_DISTINCT),
+                                                  DISTINCT_ENOUGH):
         return False  # the same few strings over and over: a code list, not people's data
     if binomial_tail(ev.values, trials, chance) <= 0.01:
         return True
@@ -360,8 +363,8 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
 
 
 def _text_hit_ratio(profile: ColumnProfile, ev: TextEvidence) -> float:
-    """Share of values holding the entity; names are counted over the texts analyzed (NAME_ONLY_CAP)."""
-    denominator = profile.values - (profile.text_skipped if frozenset({ev.entity}) == NAME_ONLY else 0)
+    """Share of values holding the entity; names are counted over the texts analyzed (NAME_CAP)."""
+    denominator = profile.values - (profile.text_skipped if ev.entity == NAME else 0)
     return ev.values / max(1, denominator)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import spacy
 from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from detectors.recognizers import recognizers_for
@@ -46,19 +47,73 @@ def installed_model(language: str) -> str | None:
     return None
 
 
+# Blank pipelines per language. spaCy's blank "zh" cuts every Han character into a token
+# (dozens per message) that no rule-based recognizer reads; the multi-language tokenizer keeps a
+# run of Han text as one token, which makes Presidio's per-text NLP step several times cheaper.
+BLANK_PIPELINE = {"zh": "xx"}
+
+
+class PassThroughContextEnhancer(ContextAwareEnhancer):
+    """Leaves scores as the recognizers set them.
+
+    piiwarden's recognizers validate spans themselves and its classifier
+    checks context words over the whole value (``has_context``); Presidio's
+    lemma-window enhancer would only deep-copy every result to do less.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                         context_prefix_count=0, context_suffix_count=0)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        """Return the results unchanged."""
+        return raw_results
+
+
 class OfflineSpacyNlpEngine(SpacyNlpEngine):
-    """SpacyNlpEngine that loads installed models or blank pipelines, never downloads."""
+    """SpacyNlpEngine that loads installed models or blank pipelines, never downloads.
+
+    For a language with only a blank pipeline nothing downstream reads tokens
+    (every recognizer then is self-contained: patterns, validators, jieba),
+    so texts are not tokenized at all: each gets empty artifacts from the
+    blank pipeline. Tokenizing would cost more than the recognizers and grow
+    spaCy's vocabulary with every distinct message of a long scan.
+    """
 
     def load(self) -> None:
-        """Load each language's installed model (or model directory), or spacy.blank(lang)."""
+        """Load each language's installed model (or model directory), or a blank pipeline."""
         self.nlp = {}
+        self.blank_languages: set[str] = set()
         for model in self.models:
             lang, name = model["lang_code"], model["model_name"]
             if name != "blank" and (spacy.util.is_package(name) or Path(name).is_dir()):
                 self.nlp[lang] = spacy.load(name)
             else:
-                self.nlp[lang] = spacy.blank(lang)
-            log.debug("spaCy pipeline for %s: %s", lang, self.nlp[lang].meta.get("name"))
+                self.nlp[lang] = spacy.blank(BLANK_PIPELINE.get(lang, lang))
+                self.blank_languages.add(lang)
+
+    def _empty_artifacts(self, language: str) -> NlpArtifacts:
+        return NlpArtifacts(entities=[], tokens=self.nlp[language].make_doc(""), tokens_indices=[], lemmas=[],
+                            nlp_engine=self, language=language)
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        """Model languages: spaCy's pipeline; blank ones: empty artifacts."""
+        if language in self.blank_languages:
+            return self._empty_artifacts(language)
+        return super().process_text(text, language)
+
+    def process_batch(self, texts, language: str, batch_size: int = 1, n_process: int = 1, as_tuples: bool = False):
+        """Model languages: spaCy's pipe; blank ones: empty artifacts for each text."""
+        if language not in self.blank_languages:
+            yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
+            return
+        artifacts = self._empty_artifacts(language)
+        for item in texts:
+            if as_tuples:
+                text, context = item
+                yield str(text), artifacts, context
+            else:
+                yield str(item), artifacts
 
 
 def build_nlp_engine(languages: tuple[str, ...] = LANGUAGES) -> OfflineSpacyNlpEngine:
@@ -93,6 +148,7 @@ def get_analyzer() -> AnalyzerEngine:
         registry=registry,
         nlp_engine=build_nlp_engine(),
         supported_languages=list(LANGUAGES),
+        context_aware_enhancer=PassThroughContextEnhancer(),
     )
 
 

@@ -375,17 +375,21 @@ def is_person_name(value: str) -> bool:
 
 # --- Addresses -------------------------------------------------------------------
 
-_CN_ADMIN = re.compile(r"(?:省|自治区|市|区|县|旗|州|盟|镇|乡|街道)")
-_CN_DETAIL = re.compile(
-    r"(?:\d+|[一二三四五六七八九十百]+)\s*(?:号|栋|幢|单元|室|楼|层|弄|巷|组)|(?:路|街|道|巷|弄|胡同|村|小区|花园|大厦|广场|社区)"
+# RE2-compatible (shared with the vectorized path in vectorized.py / AddressRecognizer).
+CN_ADMIN_RE2 = r"(?:省|自治区|市|区|县|旗|州|盟|镇|乡|街道)"
+CN_DETAIL_RE2 = (
+    r"(?:[0-9]+|[一二三四五六七八九十百]+)\s*(?:号|栋|幢|单元|室|楼|层|弄|巷|组)|(?:路|街|道|巷|弄|胡同|村|小区|花园|大厦|广场|社区)"
 )
-_EN_STREET = re.compile(
-    r"^\d{1,6}[A-Za-z]?\s+(?:[A-Za-z0-9.'\-]+\s+){1,5}"
+EN_STREET_RE2 = (
+    r"^[0-9]{1,6}[A-Za-z]?\s+(?:[A-Za-z0-9.'\-]+\s+){1,5}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|"
     r"Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\.?)?"
     r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9\-]+)?"
-    r"(?:,\s*[A-Za-z .'\-]+)?(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?$"
+    r"(?:,\s*[A-Za-z .'\-]+)?(?:,?\s*[A-Z]{2}\s+[0-9]{5}(?:-[0-9]{4})?)?$"
 )
+_CN_ADMIN = re.compile(CN_ADMIN_RE2)
+_CN_DETAIL = re.compile(CN_DETAIL_RE2)
+_EN_STREET = re.compile(EN_STREET_RE2)
 
 
 PROVINCE_NAMES = (
