@@ -50,7 +50,7 @@ def main() -> None:
                 "CREATE TABLE people AS SELECT g AS id, "
                 "'11010519' || lpad((50 + mod(g, 50))::text, 2, '0') || '0101' || lpad(mod(g, 1000)::text, 3, '0') || 'X' AS id_no, "
                 "'1' || (3 + mod(g, 7))::text || lpad(mod(g::bigint * 7919, 1000000000)::text, 9, '0') AS mobile, "
-                "'用户' || g::text AS nickname FROM generate_series(1, %d) g" % args.rows
+                f"'用户' || g::text AS nickname FROM generate_series(1, {int(args.rows)}) g"
             )
             conn.exec_driver_sql("ALTER TABLE people ADD PRIMARY KEY (id)")
             conn.exec_driver_sql("ANALYZE people")

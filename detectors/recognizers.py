@@ -28,6 +28,9 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from detectors import validators as v
 from detectors import vectorized as vz
 
+# Characters before a span searched for a context word (NEEDS_HINT entities in free text).
+CONTEXT_WINDOW = 24
+
 
 class PiiRecognizer(PatternRecognizer):
     """A pattern recognizer with a validator, a cell pattern and a chance rate."""
@@ -112,8 +115,14 @@ class PiiRecognizer(PatternRecognizer):
         return self.validate_value(pattern_text)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
-        """Presidio's pattern analysis, with validated spans scored by this entity's strength."""
+        """Presidio's pattern analysis, with validated spans scored by this entity's strength.
+
+        For NEEDS_HINT entities a span needs a context word near it (出生, 护照,
+        passport ...): a log line's timestamp is not a birth date.
+        """
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        if self.NEEDS_HINT:
+            results = [r for r in results if self.has_context(text[max(0, r.start - CONTEXT_WINDOW) : r.end + 8])]
         for result in results:
             result.score = min(result.score, self.STRENGTH)
         return results

@@ -169,6 +169,9 @@ def report(
 
 
 
+from scanner.cli_anonymize import register as _register_anonymize  # noqa: E402 - needs `app` above
+
+_register_anonymize(app)
 
 
 def main() -> None:

@@ -1,0 +1,189 @@
+"""Column-wise transformation of one Arrow column by one rule.
+
+Structured columns: cells that match the entity's whole-cell pattern are
+transformed by pyarrow compute (mask, redact) or once per distinct value
+(hash, fpe, pseudonym, generalize: dictionary encoding, then a vectorized
+gather); encrypt runs per cell (a fresh nonce each). Non-empty cells that do
+not match the pattern (a note in a phone column) go through the free-text
+path, so only what is sensitive in them changes. Null and empty cells stay
+exactly as they are. Lists (JSON arrays) are transformed element-wise with
+their offsets kept; non-string columns are transformed as text and cast back
+to their type when the result still fits (an FPE'd integer), else they become
+strings and the type change is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from scanner.anonymize.masks import map_distinct, mask_array
+from scanner.anonymize.operators import OpContext, apply_value
+from scanner.anonymize.rules import Rule
+from scanner.anonymize.text import TextRewriter
+
+
+def cell_patterns() -> dict[str, str]:
+    """Whole-cell RE2 patterns per entity, from the detectors' recognizers (if they expose them)."""
+    try:
+        from detectors.recognizers import RECOGNIZER_CLASSES
+    except ImportError:  # pragma: no cover - detectors being reorganized
+        return {}
+    out: dict[str, str] = {}
+    for cls in RECOGNIZER_CLASSES:
+        entity, pattern = getattr(cls, "ENTITY", None), getattr(cls, "CELL_REGEX", None)
+        if entity and pattern:
+            out[entity] = pattern
+    return out
+
+
+@dataclass
+class ColumnStats:
+    """Counts recorded in anonymization.json for one column."""
+
+    values_changed: int = 0
+    values_unchanged: int = 0  # non-empty cells left alone (not sensitive)
+    empty: int = 0
+    spans: int = 0
+    spans_by_entity: dict[str, int] = field(default_factory=dict)
+    type_changed: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"values_changed": self.values_changed, "values_unchanged": self.values_unchanged,
+               "empty": self.empty}
+        if self.spans:
+            out["spans"] = self.spans
+            out["spans_by_entity"] = dict(sorted(self.spans_by_entity.items()))
+        if self.type_changed:
+            out["type_changed"] = self.type_changed
+        return out
+
+
+class ColumnTransformer:
+    """Applies one column's rule to its batches and counts what changed."""
+
+    def __init__(self, entity: str | None, rule: Rule, free_text: bool, ctx: OpContext,
+                 span_rule: Callable[[str], Rule], cell_pattern: str | None) -> None:
+        self.entity = entity
+        self.rule = rule
+        self.free_text = free_text
+        self.ctx = ctx
+        self.cell_pattern = cell_pattern
+        self.span_rule = span_rule
+        self._rewriter: TextRewriter | None = None
+        self.stats = ColumnStats()
+
+    @property
+    def rewriter(self) -> TextRewriter:
+        """The free-text path, built on first use (the analyzer is costly to load)."""
+        if self._rewriter is None:
+            self._rewriter = TextRewriter(self.span_rule, self.ctx)
+        return self._rewriter
+
+    def transform(self, column: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """The column's new values (same length, same order)."""
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            return self._transform_list(column)
+        return self._transform_typed(column)
+
+    def _transform_list(self, column: pa.Array) -> pa.Array:
+        offsets = column.offsets
+        start = offsets[0].as_py()
+        flat = column.values.slice(start, offsets[-1].as_py() - start)
+        new_flat = self._transform_typed(flat)
+        new_offsets = pc.subtract(offsets, pa.scalar(start, offsets.type))
+        cls = pa.LargeListArray if pa.types.is_large_list(column.type) else pa.ListArray
+        return cls.from_arrays(new_offsets, new_flat, mask=column.is_null() if column.null_count else None)
+
+    def _transform_typed(self, column: pa.Array) -> pa.Array:
+        original = column.type
+        if pa.types.is_dictionary(original):
+            column = column.dictionary_decode()
+        text = _as_text(column)
+        new = self._transform_strings(text)
+        if pa.types.is_string(original) or pa.types.is_large_string(original):
+            return new.cast(original)
+        try:
+            return pc.cast(new, column.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            self.stats.type_changed = f"{original} -> string"
+            return new
+
+    def _transform_strings(self, values: pa.Array) -> pa.Array:
+        trimmed = pc.utf8_trim_whitespace(values)
+        nonempty = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
+        filled = pc.sum(nonempty).as_py() or 0
+        self.stats.empty += len(values) - filled
+        if self.rule.op == "keep" or filled == 0:
+            self.stats.values_unchanged += filled
+            return values
+        if self.free_text:
+            return self._rewrite(values, nonempty, values)
+        if self.cell_pattern:
+            target = pc.and_(nonempty, pc.fill_null(pc.match_substring_regex(trimmed, self.cell_pattern), False))
+            hits = pc.sum(target).as_py() or 0
+        else:
+            target, hits = nonempty, filled
+        out = values
+        if hits == len(values):  # the common case: every cell is the entity
+            out = self._apply(values)
+            self.stats.values_changed += pc.sum(pc.not_equal(out, values)).as_py() or 0
+            return out
+        if hits:
+            before = values.filter(target)
+            new = self._apply(before)
+            self.stats.values_changed += pc.sum(pc.not_equal(new, before)).as_py() or 0
+            out = pc.replace_with_mask(out, target, new)
+        if hits < filled:
+            out = self._rewrite(out, pc.and_(nonempty, pc.invert(target)), values)
+        return out
+
+    def _rewrite(self, out: pa.Array, rest: pa.Array, values: pa.Array) -> pa.Array:
+        """Free-text path for the ``rest`` cells: only their sensitive spans change."""
+        before = values.filter(rest)
+        rewritten = self.rewriter.rewrite_array(before)
+        changed = pc.sum(pc.not_equal(rewritten, before)).as_py() or 0
+        self.stats.values_changed += changed
+        self.stats.values_unchanged += len(before) - changed
+        self.stats.spans = self.rewriter.stats.spans
+        self.stats.spans_by_entity = dict(self.rewriter.stats.by_entity or {})
+        return pc.replace_with_mask(out, rest, rewritten)
+
+    def _apply(self, values: pa.Array) -> pa.Array:
+        """The rule over cells that are the entity (no nulls, non-empty)."""
+        rule, entity = self.rule, self.entity
+        if rule.op == "mask":
+            return mask_array(values, entity, rule.keep_first, rule.keep_last, rule.char)
+        if rule.op in ("redact", "drop"):
+            return pc.utf8_slice_codeunits(values, 0, 0)
+        if rule.op == "encrypt":
+            cipher = self.ctx.cipher
+            return pa.array([cipher.encrypt(v) for v in values.to_pylist()], type=pa.string())
+        if rule.op == "hash":
+            return self.ctx.hasher.hash_array(entity, values, rule.length)
+        return map_distinct(values, lambda v: apply_value(rule, entity, v, self.ctx))
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """A column as strings: integral floats lose their ``.0`` (as the connectors render them)."""
+    t = column.type
+    if pa.types.is_string(t):
+        return column
+    if pa.types.is_large_string(t):
+        return column.cast(pa.string())
+    if pa.types.is_floating(t):
+        arr = column.to_numpy(zero_copy_only=False)
+        finite = np.isfinite(arr) & ~np.isnan(arr)
+        if np.all(np.mod(arr[finite], 1) == 0):
+            return pc.cast(pc.cast(column, pa.int64(), safe=False), pa.string())
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return pa.array([None if v is None else v.hex() for v in column.to_pylist()], type=pa.string())
+    if pa.types.is_null(t):
+        return pa.array([None] * len(column), type=pa.string())
+    return pc.cast(column, pa.string())

@@ -1,0 +1,332 @@
+"""The anonymize run: scan, plan a rule per column, transform the full stream, mirror, record.
+
+Which columns are sensitive comes from the same detectors as ``scan``
+(``scan_dataset`` over a sample); then every row streams through the column
+transformers into a writer that mirrors the input (``scanner.writers``).
+``mirror`` is shared with ``decrypt``, which only swaps the per-dataset
+transformation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+
+from scanner.anonymize.columns import ColumnTransformer, cell_patterns
+from scanner.anonymize.kanon import KAnonymity
+from scanner.anonymize.operators import MissingKey, OpContext
+from scanner.anonymize.rules import ChosenRule, Rule, Rules
+from scanner.connectors.base import Dataset, SourceError
+from scanner.pipeline import ScanOptions, scan_dataset
+from scanner.policy.model import Policy
+from scanner.sources import is_url
+from scanner.writers.base import BatchOut, FileWriter, Transform, WriterError
+from scanner.writers.files import CopyWriter, CsvWriter, JsonlWriter, JsonWriter, ParquetWriter, TextWriter
+from scanner.writers.sql import DuckDbFileWriter, SqliteFileWriter, SqlTargetWriter
+from scanner.writers.xlsx import XlsxWriter
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class ColumnPlan:
+    """One column's decision: what the detectors found and which rule applies."""
+
+    name: str
+    entity: str | None
+    level: int
+    free_text: bool
+    chosen: ChosenRule
+    transformer: ColumnTransformer | None = None
+    span_rule: Callable[[str], Rule] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name, "entity": self.entity, "level": self.level, "free_text": self.free_text,
+            "rule": self.chosen.rule.describe(), "rule_source": self.chosen.source,
+        }
+        ops = {self.entity: self.chosen.rule.op} if self.entity and not self.free_text else {}
+        if self.transformer is not None:
+            out.update(self.transformer.stats.to_json())
+            if self.span_rule is not None:
+                for entity in self.transformer.stats.spans_by_entity:
+                    ops.setdefault(entity, self.span_rule(entity).op)
+        # Which operator each entity found in this column got (verify accepts pseudonyms per entity).
+        out["ops_by_entity"] = dict(sorted(ops.items()))
+        return out
+
+
+@dataclass
+class DatasetJob:
+    """How one dataset is transformed, and what to record about it afterwards."""
+
+    transform: Transform
+    record: Callable[[], dict[str, Any]]
+    changes: bool = True  # False: no column is touched, the file may be copied byte for byte
+
+
+@dataclass
+class Outcome:
+    """What a mirror run produced, for the audit record and the exit code."""
+
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: OpContext) -> list[ColumnPlan]:
+    """Rules for the columns the detectors flagged, and for columns a rules override names."""
+    patterns = cell_patterns()
+    plans = []
+    for col in columns:
+        name, entity = col["name"], col.get("primary_entity")
+        override = rules.column_override(ds.id, name)
+        if entity is None and override is None:
+            continue
+        chosen = override or rules.for_entity(entity)
+
+        def span_rule(span_entity: str, override: ChosenRule | None = override):
+            return override.rule if override else rules.for_entity(span_entity).rule
+
+        plan = ColumnPlan(name, entity, int(col.get("level") or 0), bool(col.get("free_text")), chosen,
+                          span_rule=span_rule)
+        if chosen.rule.op not in ("drop", "keep"):
+            plan.transformer = ColumnTransformer(entity, chosen.rule, plan.free_text, ctx, span_rule,
+                                                 patterns.get(entity or ""))
+        plans.append(plan)
+    return plans
+
+
+def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None) -> Transform:
+    """The per-batch function: changed columns, dropped columns, k-anonymity counts."""
+    by_name = {p.name: p for p in plans}
+
+    def transform(batch: pa.RecordBatch) -> BatchOut:
+        out = BatchOut(batch)
+        for name in batch.schema.names:
+            plan = by_name.get(name)
+            if plan is None:
+                continue
+            if plan.chosen.rule.op == "drop":
+                out.dropped.add(name)
+            elif plan.transformer is not None:
+                out.changed[name] = plan.transformer.transform(batch.column(name))
+        if kanon is not None:
+            kanon.update(out.output())
+        return out
+
+    return transform
+
+
+def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpContext,
+                  sample_rows: int) -> DatasetJob:
+    """Scan the dataset, plan its columns and build its transformation."""
+    scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
+    if scanned.errors:
+        raise SourceError(scanned.errors[0])
+    plans = plan_columns(ds, scanned.columns, rules, ctx)
+    entry = policy.entry_for(ds.id) if policy else None
+    kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
+    rows = {"n": 0}
+    inner = make_transform(plans, kanon)
+
+    def transform(batch: pa.RecordBatch) -> BatchOut:
+        rows["n"] += batch.num_rows
+        return inner(batch)
+
+    def record() -> dict[str, Any]:
+        out: dict[str, Any] = {"rows": rows["n"], "columns": [p.to_json() for p in plans]}
+        out["k_anonymity"] = kanon.result() if kanon else None
+        return out
+
+    changes = any(p.chosen.rule.op != "keep" for p in plans)
+    return DatasetJob(transform, record, changes)
+
+
+# ------------------------------------------------------------- mirroring ----
+
+
+def _strip_suffix(ds_id: str, suffix: str) -> str:
+    return ds_id[: -len(suffix)] if suffix and ds_id.endswith(suffix) else ds_id
+
+
+def output_of(ds: Dataset, outdir: Path, target: str | None) -> tuple[str, Path | None]:
+    """Where a dataset goes: (output id, file path), path None for a ``--target`` table."""
+    if is_url(ds.source):
+        if target:
+            return ds.meta.get("table", ds.id), None
+        rel = f"{ds.id}.parquet"
+        return rel, outdir / rel
+    if ds.format == "xlsx":
+        rel = _strip_suffix(ds.id, f"#{ds.meta.get('sheet', '')}")
+        return ds.id, outdir / rel
+    if ds.format == "table":
+        rel = _strip_suffix(ds.id, f"#{ds.meta.get('table', '')}")
+        return ds.id, outdir / rel
+    return ds.id, outdir / ds.id
+
+
+_COPYABLE = ("csv", "tsv", "json", "jsonl", "text", "parquet")
+
+
+def _file_writer(ds: Dataset, final: Path) -> FileWriter:
+    source = None if is_url(ds.source) else Path(ds.location)
+    if ds.format in ("csv", "tsv"):
+        return CsvWriter(final, source, ds.meta)
+    if ds.format == "text":
+        return TextWriter(final, source, ds.meta)
+    if ds.format == "parquet" or is_url(ds.source):
+        return ParquetWriter(final, source, ds.meta)
+    if ds.format == "json":
+        return JsonWriter(final, source, ds.meta)
+    if ds.format == "jsonl":
+        return JsonlWriter(final, source, ds.meta)
+    if ds.format == "xlsx":
+        return XlsxWriter(final, source)
+    if ds.format == "table" and ds.meta.get("dialect") == "duckdb":
+        return DuckDbFileWriter(final, source)
+    if ds.format == "table":
+        return SqliteFileWriter(final, source)
+    raise WriterError(f"no writer for format {ds.format}")
+
+
+def source_engine(url: str) -> Engine:
+    """An engine on a database URL SOURCE (SQLite read-only, as the connector opens it)."""
+    import sqlite3
+
+    parsed = make_url(os.path.expandvars(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        uri = Path(parsed.database).resolve().as_uri() + "?mode=ro"
+        return sa.create_engine("sqlite://", poolclass=NullPool,
+                                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    return sa.create_engine(parsed, poolclass=NullPool)
+
+
+def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
+           job_for: Callable[[Dataset], DatasetJob], log: Log, verb: str = "anonymizing") -> Outcome:
+    """Write a transformed mirror of every dataset; a failing file is aborted and recorded."""
+    outcome = Outcome()
+    groups: dict[tuple[str, str], list[Dataset]] = {}
+    for ds in datasets:
+        out_id, final = output_of(ds, outdir, target)
+        key = ("target", ds.id) if final is None else ("file", str(final))
+        groups.setdefault(key, []).append(ds)
+    sources_of: dict[str, str] = {}
+    target_writer: SqlTargetWriter | None = None
+    if target and any(is_url(d.source) for d in datasets):
+        try:
+            target_writer = SqlTargetWriter(os.path.expandvars(target))
+        except (sa.exc.SQLAlchemyError, ImportError) as exc:
+            _fail(outcome, [d for d in datasets if is_url(d.source)], f"cannot open --target ({type(exc).__name__})")
+            groups = {k: v for k, v in groups.items() if k[0] == "file"}
+    try:
+        for (kind, key), members in groups.items():
+            if kind == "file":
+                owner = members[0].location
+                if sources_of.setdefault(key, owner) != owner:
+                    _fail(outcome, members, "output path collides with another source's output")
+                    continue
+                _mirror_file(members, Path(key), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+            else:
+                _mirror_table(members[0], target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+    finally:
+        if target_writer is not None:
+            target_writer.dispose()
+    return outcome
+
+
+def _fail(outcome: Outcome, members: list[Dataset], message: str) -> None:
+    for ds in members:
+        outcome.errors.append({"source": ds.location or ds.id, "dataset": ds.id, "error": message})
+
+
+def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Callable[[Dataset], DatasetJob],
+                 outcome: Outcome, log: Log) -> None:
+    writer: FileWriter | None = None
+    records = []
+    try:
+        first = members[0]
+        log(first.id)
+        jobs = {first.id: job_for(first)}
+        if len(members) == 1 and not jobs[first.id].changes and first.format in _COPYABLE and not is_url(first.source):
+            writer = CopyWriter(final, Path(first.location))
+        else:
+            writer = _file_writer(first, final)
+        for ds in members:
+            if ds.id not in jobs:
+                log(ds.id)
+                jobs[ds.id] = job_for(ds)
+            job = jobs[ds.id]
+            writer.run_dataset(ds, job.transform)
+            out_id, _ = output_of(ds, outdir, None)
+            records.append(_dataset_record(ds, out_id, final.relative_to(outdir).as_posix(), job.record()))
+        writer.commit()
+        outcome.datasets.extend(records)
+    except (SourceError, WriterError, OSError, UnicodeError, sa.exc.SQLAlchemyError) as exc:
+        if writer is not None:
+            writer.abort()
+        _fail(outcome, members, _one_line(exc))
+    except MissingKey:
+        if writer is not None:
+            writer.abort()
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
+        if writer is not None:
+            writer.abort()
+        # Unknown errors may quote data: record the type only.
+        _fail(outcome, members, f"internal error ({type(exc).__name__}) while writing this output")
+    except BaseException:  # KeyboardInterrupt, SystemExit: no half file, then stop
+        if writer is not None:
+            writer.abort()
+        raise
+
+
+def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
+                  job_for: Callable[[Dataset], DatasetJob], outcome: Outcome, log: Log) -> None:
+    assert writer is not None
+    log(ds.id)
+    sql = getattr(ds, "sql", None)  # the connector's read-only engine factory, when it exposes one
+    engine = sql.factory() if sql is not None and getattr(sql, "factory", None) else source_engine(ds.source)
+    try:
+        job = job_for(ds)
+        writer.run_dataset(ds, engine, job.transform)
+        outcome.datasets.append(_dataset_record(ds, ds.meta.get("table", ds.id), "(target)", job.record()))
+    except (SourceError, WriterError, sa.exc.SQLAlchemyError) as exc:
+        _fail(outcome, [ds], _one_line(exc))
+    except MissingKey:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken table must not stop the run
+        _fail(outcome, [ds], f"internal error ({type(exc).__name__}) while writing this table")
+    finally:
+        engine.dispose()
+
+
+def _dataset_record(ds: Dataset, out_id: str, output: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {"id": ds.id, "source": ds.source if not is_url(ds.source) else _masked(ds.source),
+            "format": ds.format, "output_id": out_id, "output": output, **detail}
+
+
+def _masked(url: str) -> str:
+    from scanner.connectors.sqldb import mask_source
+
+    return mask_source(url)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, (SourceError, WriterError)):
+        return str(exc)
+    if isinstance(exc, UnicodeEncodeError):
+        return f"a new value cannot be encoded as {exc.encoding}"
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0][:160] if str(orig).strip() else ""
+    # Drivers quote offending values ("Duplicate entry '...'"): keep the words, not the quotes.
+    first = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", first)
+    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__

@@ -1,0 +1,150 @@
+"""Whole runs: ``anonymize`` and ``decrypt`` over SOURCE arguments, with their audit records.
+
+``OUTDIR/anonymization.json`` says which rule was applied to which column,
+with counts, the k-anonymity of each output that the policy names
+quasi-identifiers for, and the key's fingerprint (never the key), so an
+auditor can check a shared copy without the data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from scanner import __version__
+from scanner.anonymize.crypto import TOKEN_PREFIX, DecryptError
+from scanner.anonymize.engine import DatasetJob, Log, Outcome, anonymize_job, mirror
+from scanner.anonymize.keys import Key
+from scanner.anonymize.operators import OpContext
+from scanner.anonymize.rules import Rules
+from scanner.connectors.base import Dataset, SourceError
+from scanner.connectors.sqldb import mask_source
+from scanner.findings import now_iso, write_atomic
+from scanner.policy.model import Policy
+from scanner.sampling import DEFAULT_SAMPLE_ROWS
+from scanner.sources import resolve_sources
+from scanner.writers.base import BatchOut, remove_stale_temps
+
+RECORD_NAME = "anonymization.json"
+DECRYPT_RECORD_NAME = "decryption.json"
+RECORD_NAMES = (RECORD_NAME, DECRYPT_RECORD_NAME)
+
+
+@dataclass
+class RunResult:
+    """A finished run: its record and where it was written."""
+
+    record: dict[str, Any]
+    path: Path
+
+    @property
+    def errors(self) -> list[dict[str, str]]:
+        return self.record["errors"]
+
+
+def _header(kind: str, sources: list[str], started: str, key: Key | None, **params: Any) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "tool": {"name": "piiwarden", "version": __version__},
+        "run": {"kind": kind, "started_at": started, "finished_at": None,
+                "sources": [mask_source(s) for s in sources],
+                "key_fingerprint": key.fingerprint if key else None, **params},
+    }
+
+
+def _datasets(sources: list[str]) -> tuple[list[Dataset], list[dict[str, str]]]:
+    """Datasets of the SOURCE arguments, minus our own records if a source is an output dir."""
+    datasets, failed = resolve_sources(sources)
+    errors = [{"source": s, "error": e} for s, e in failed]
+    return [d for d in datasets if d.id not in RECORD_NAMES], errors
+
+
+def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy | None, key: Key | None,
+                  target: str | None, log: Log, rules_path: Path | None = None,
+                  policy_path: Path | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> RunResult:
+    """Anonymize every dataset of the sources into OUTDIR (or ``--target``) and write the record."""
+    started = now_iso()
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(outdir)
+    datasets, errors = _datasets(sources)
+    ctx = OpContext(key)
+
+    def job_for(ds: Dataset) -> DatasetJob:
+        return anonymize_job(ds, rules, policy, ctx, sample_rows)
+
+    outcome: Outcome = mirror(datasets, outdir, target, job_for, log)
+    record = _header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
+                     policy=str(policy_path) if policy_path else None,
+                     target=mask_source(target) if target else None)
+    record["run"]["finished_at"] = now_iso()
+    record["datasets"] = outcome.datasets
+    record["errors"] = errors + outcome.errors
+    path = outdir / RECORD_NAME
+    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    return RunResult(record, path)
+
+
+def read_record(outdir: Path, name: str = RECORD_NAME) -> dict[str, Any] | None:
+    """An earlier run's record, or None when absent or unreadable."""
+    path = outdir / name
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- decrypt ----
+
+
+def decrypt_job(ds: Dataset, key: Key, counts: dict[str, dict[str, int]]) -> DatasetJob:
+    """Restore every ``pwe1:`` token in the dataset's text columns (whole cells or inside text)."""
+    from scanner.anonymize.crypto import Cipher
+
+    cipher = Cipher(key.derive("encrypt"))
+    mine = counts.setdefault(ds.id, {})
+
+    def transform(batch: pa.RecordBatch) -> BatchOut:
+        out = BatchOut(batch)
+        for name, column in zip(batch.schema.names, batch.columns):
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                continue
+            has = pc.fill_null(pc.match_substring(column, TOKEN_PREFIX), False)
+            if not pc.any(has).as_py():
+                continue
+            restored = 0
+            values = []
+            for value, flag in zip(column.to_pylist(), has.to_pylist()):
+                if flag:
+                    try:
+                        value, n = cipher.decrypt_text(value)
+                    except DecryptError as exc:
+                        raise SourceError(f"column {name}: {exc}") from None
+                    restored += n
+                values.append(value)
+            out.changed[name] = pa.array(values, type=column.type)
+            mine[name] = mine.get(name, 0) + restored
+        return out
+
+    return DatasetJob(transform, lambda: {"columns": [{"name": n, "values_restored": c} for n, c in mine.items()]})
+
+
+def run_decrypt(sources: list[str], outdir: Path, key: Key, log: Log) -> RunResult:
+    """Decrypt every encrypted value of an anonymized copy into a new mirror (authorized users)."""
+    started = now_iso()
+    outdir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(outdir)
+    datasets, errors = _datasets(sources)
+    counts: dict[str, dict[str, int]] = {}
+    outcome = mirror(datasets, outdir, None, lambda ds: decrypt_job(ds, key, counts), log, verb="decrypting")
+    record = _header("decrypt", sources, started, key)
+    record["run"]["finished_at"] = now_iso()
+    record["datasets"] = outcome.datasets
+    record["errors"] = errors + outcome.errors
+    path = outdir / DECRYPT_RECORD_NAME
+    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    return RunResult(record, path)
