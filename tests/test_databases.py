@@ -339,3 +339,53 @@ def test_missing_duckdb_file_is_an_error_not_a_new_file(tmp_path):
     with pytest.raises(SourceError):
         open_database_url(f"duckdb:///{tmp_path}/nope.duckdb", "x")
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+# --------------------------------------------------------------------------- anonymize a database
+
+def _anonymize(*args: str, key: str = "k" * 64):
+    return runner.invoke(app, ["anonymize", *args], env={"PIIWARDEN_KEY": key})
+
+
+def test_pg_anonymized_into_a_target_database(pg, tmp_path):
+    admin = _admin(PG_ADMIN, "PostgreSQL")
+    target_name = pg["name"] + "_anon"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{target_name}"')
+    target = f"postgresql+psycopg://postgres@127.0.0.1:5432/{target_name}"
+    try:
+        result = _anonymize(pg["url"], "-o", str(tmp_path / "out"), "--target", target)
+        assert result.exit_code == 0, result.output
+        engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT k, c1, c2, c5 FROM customers ORDER BY k").all()
+        engine.dispose()
+        assert len(rows) == len(pg["rows"])
+        originals = {r["c1"] for r in pg["rows"]} | {r["c2"] for r in pg["rows"]}
+        assert not originals & {v for row in rows for v in row[1:3]}  # no clear ID or mobile left
+        assert [row[3] for row in rows] == [r["c5"] for r in pg["rows"]]  # untouched column unchanged
+        assert json.loads((tmp_path / "out" / "anonymization.json").read_text(encoding="utf-8"))
+        # the source was only read
+        src = sa.create_engine(pg["url"], poolclass=sa.pool.NullPool)
+        with src.connect() as conn:
+            first = conn.execute(sa.text("SELECT c1 FROM crm.customers WHERE k = 1")).scalar()
+        src.dispose()
+        assert first == pg["rows"][0]["c1"]
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{target_name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_mariadb_anonymized_to_parquet_without_target(maria, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    result = _anonymize(maria["url"], "-o", str(out))
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.rglob("*.parquet"))
+    assert any("customers" in f for f in files), files
+    table = pq.read_table(next(out.rglob("*customers*.parquet")))
+    assert table.num_rows == len(maria["rows"])
+    originals = {r["c1"] for r in maria["rows"]}
+    assert not originals & set(table.column("c1").to_pylist())
