@@ -143,3 +143,49 @@ def heat_map(rows: list[str], cols: list[str], cells: dict[tuple[int, int], Heat
                 f'class="on">{hit.count}</text>'
             )
     return _svg(width, height, title, body)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a trend chart: a value per scan."""
+
+    label: str
+    values: list[int]
+    color: str
+
+
+def trend_chart(x_labels: list[str], series: list[Series], title: str, width: int = 520, empty: str = "") -> Markup:
+    """Lines over recent scans (e.g. sensitive columns and violations), the last point labelled.
+
+    Each point has a <title> with the scan and the value, so the exact numbers
+    are there on hover and for screen readers; x labels are the scans' dates.
+    """
+    if len(x_labels) < 2 or not series:
+        return _svg(width, 40, title, [f'<text x="8" y="24" font-size="{FONT}" class="muted">{escape(empty)}</text>'])
+    left, right, top, plot_h = 34, 120, 10, 120
+    span = width - left - right
+    peak = max((v for s in series for v in s.values), default=0) or 1
+    step = span / (len(x_labels) - 1)
+
+    def y_of(v: int) -> float:
+        return top + plot_h - plot_h * v / peak
+
+    body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + span:.0f}" y2="{top + plot_h}" stroke="#d0d5dd"/>',
+            f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="{FONT - 2}" class="muted">{peak}</text>',
+            f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="{FONT - 2}" class="muted">0</text>']
+    for i, label in enumerate(x_labels):
+        if i in (0, len(x_labels) - 1) or len(x_labels) <= 6:
+            anchor = "start" if i == 0 else "end" if i == len(x_labels) - 1 else "middle"
+            body.append(f'<text x="{left + i * step:.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}" '
+                        f'font-size="{FONT - 2}" class="muted">{escape(label)}</text>')
+    for s in series:
+        points = [(left + i * step, y_of(v)) for i, v in enumerate(s.values)]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        body.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2"/>')
+        for (x, y), v, label in zip(points, s.values, x_labels):
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.color}">'
+                        f"<title>{escape(label)} · {escape(s.label)}: {v}</title></circle>")
+        x, y = points[-1]
+        body.append(f'<text x="{x + 6:.1f}" y="{y + 4:.1f}" font-size="{FONT}" class="num">{s.values[-1]} '
+                    f"{escape(clip(s.label, right - 26))}</text>")
+    return _svg(width, top + plot_h + 24, title, body)

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from detectors.taxonomy import ENTITIES, SEVERITY_ORDER
-from reports.charts import Bar, HeatCell, bar_chart, heat_map, stacked_bars
+from reports.charts import Bar, HeatCell, Series, bar_chart, heat_map, stacked_bars, trend_chart
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_COLORS = {"critical": "#b42318", "high": "#e8590c", "medium": "#b58105", "low": "#2563eb"}
@@ -92,6 +92,34 @@ LABELS: dict[str, dict[str, str]] = {
         "param_fail_on": "失败阈值（--fail-on）", "param_lang": "扫描时的报告语言",
     },
 }
+
+# Labels of the "since last scan" section and the reuse markers (incremental scans).
+LABELS["en"].update({
+    "since_last": "Since last scan", "compared_with": "Compared with scan {id} of {when} (same sources).",
+    "first_scan": "First recorded scan of these sources: nothing to compare with yet.",
+    "new_sensitive": "New sensitive columns", "removed_sensitive": "Sensitive columns gone",
+    "level_changes": "Level or entity changed", "new_violations": "New violations",
+    "resolved_violations": "Resolved violations", "changed_violations": "Violations with new counts",
+    "datasets_added": "New datasets", "datasets_removed": "Datasets no longer found",
+    "no_changes": "No changes since the last scan.", "chart_trend": "Trend over recent scans",
+    "trend_sensitive": "sensitive", "trend_violations": "violations",
+    "reused": "reused", "reused_title": "Unchanged since scan {id}: results reused, not rescanned",
+    "incremental_note": "Incremental scan: {reused} of {total} datasets unchanged and reused, {rescanned} rescanned.",
+    "before": "before", "now": "now", "param_workers": "Workers", "param_incremental": "Incremental",
+})
+LABELS["zh"].update({
+    "since_last": "与上次扫描相比", "compared_with": "对比扫描 {id}（{when}，相同扫描源）。",
+    "first_scan": "这些扫描源的首次记录，暂无可对比的扫描。",
+    "new_sensitive": "新增敏感字段", "removed_sensitive": "消失的敏感字段",
+    "level_changes": "级别或类型变化", "new_violations": "新增违规", "resolved_violations": "已解决违规",
+    "changed_violations": "数量变化的违规", "datasets_added": "新增数据集", "datasets_removed": "不再存在的数据集",
+    "no_changes": "与上次扫描相比没有变化。", "chart_trend": "近期扫描趋势",
+    "trend_sensitive": "敏感字段", "trend_violations": "违规",
+    "reused": "沿用", "reused_title": "自扫描 {id} 以来未变化：沿用结果，未重新扫描",
+    "incremental_note": "增量扫描：{total} 个数据集中 {reused} 个未变化沿用上次结果，{rescanned} 个重新扫描。",
+    "before": "之前", "now": "现在", "param_workers": "并行数", "param_incremental": "增量扫描",
+})
+
 
 RULE_NAMES: dict[str, dict[str, str]] = {
     "en": {"minimization": "Data minimization", "retention": "Retention period",
@@ -222,6 +250,27 @@ def _violations(findings: dict[str, Any], anchors: dict[str, str]) -> list[dict[
     return [{"v": v, "rank": SEVERITY_ORDER[v["severity"]], "anchor": anchors.get(v["dataset"], "")} for v in ordered]
 
 
+def _history_view(findings: dict[str, Any], t: dict[str, str]) -> dict[str, Any] | None:
+    """The "since last scan" section, from findings.json's ``history`` key alone (None without one)."""
+    hist = findings.get("history")
+    if not isinstance(hist, dict):
+        return None
+    trend = hist.get("trend") or []
+    labels = [(p.get("finished_at") or "")[5:16].replace("T", " ") for p in trend]
+    series = [Series(t["trend_sensitive"], [p.get("sensitive", 0) for p in trend], LEVEL_COLORS[3]),
+              Series(t["trend_violations"], [p.get("violations", 0) for p in trend], SEVERITY_COLORS["critical"])]
+    diff = hist.get("since_last")
+    keys = ("datasets_added", "datasets_removed", "new_sensitive_columns", "removed_sensitive_columns",
+            "level_changes", "new_violations", "resolved_violations", "changed_violations")
+    return {
+        "previous": hist.get("previous_scan"),
+        "diff": diff,
+        "empty": diff is not None and not any(diff.get(k) for k in keys),
+        # one point is not a trend: the chart appears from the second scan of these sources on
+        "chart": trend_chart(labels, series, t["chart_trend"]) if len(trend) >= 2 else None,
+    }
+
+
 def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
     """The report page as one self-contained HTML string."""
     env = Environment(
@@ -251,6 +300,7 @@ def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
         entity_label=lambda e: _entity_label(lang, e),
         n_violations=lambda n: t["violation_one"] if n == 1 else t["violations_found"].format(n=n),
         reference=lambda r: _reference(lang, r),
+        history=_history_view(findings, t),
     )
 
 

@@ -8,8 +8,10 @@ gate must stop on a definite violation even if another source was unreadable.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -19,13 +21,27 @@ from rich.console import Console
 
 from detectors.taxonomy import SEVERITY_ORDER
 from reports.html import write_html
+from scanner.audit import AuditLog
+from scanner.config import ConfigError, ScanConfig, Settings, load_config, merge_settings
 from scanner.connectors.sqldb import has_literal_password, mask_source
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
+from scanner.history import (
+    History,
+    HistoryError,
+    LockTimeout,
+    history_lock,
+    history_section,
+    opened,
+    scope_of,
+)
+from scanner.incremental import options_key
+from scanner.incremental import plan as incremental_plan
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.counts import attach_policy_checks
 from scanner.policy.database import attach_grants
 from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.policy.rules import evaluate
+from scanner.progress import Reporter, choose_mode, install_json_logging
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
 from scanner.sources import missing_sources, resolve_sources, select_datasets
 
@@ -63,82 +79,184 @@ def _parse_as_of(value: str | None) -> dt.date:
         raise usage_error(f"--as-of must be a date YYYY-MM-DD, got {value!r}") from None
 
 
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _load_config(path: Path | None) -> ScanConfig | None:
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise usage_error(str(exc)) from None
+
+
 @app.command()
 def scan(
-    sources: Annotated[list[str], typer.Argument(help="Files, directories, globs or database URLs.")],
-    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Where findings.json and report.html go.")] = Path(
-        "piiwarden-out"
-    ),
+    sources: Annotated[list[str] | None, typer.Argument(help="Files, directories, globs or database URLs.")] = None,
+    outdir: Annotated[Path | None, typer.Option("-o", "--outdir", help="Where findings.json and report.html go "
+                                                "[default: piiwarden-out].")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy YAML (CONTRACT.md).")] = None,
-    sample_rows: Annotated[int, typer.Option("--sample-rows", help="Rows sampled per dataset.")] = DEFAULT_SAMPLE_ROWS,
+    config: Annotated[Path | None, typer.Option("--config", help="Config YAML; flags override its values.")] = None,
+    sample_rows: Annotated[int | None, typer.Option("--sample-rows", help="Rows sampled per dataset "
+                                                    f"[default: {DEFAULT_SAMPLE_ROWS}].")] = None,
     full: Annotated[bool, typer.Option("--full", help="Scan every row instead of a sample.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Datasets scanned in parallel.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Today's date for age rules, YYYY-MM-DD.")] = None,
     fail_on: Annotated[Level | None, typer.Option("--fail-on", help="Exit 1 on a violation at or above this.")] = None,
-    lang: Annotated[Lang, typer.Option("--lang", help="Report language.")] = Lang.zh,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Report language [default: zh].")] = None,
     include: Annotated[list[str] | None, typer.Option("--include", help="Only dataset ids matching this glob (repeatable), e.g. 'crm.*'.")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Skip dataset ids matching this glob (repeatable), e.g. '*.tmp_*'.")] = None,
     views: Annotated[bool, typer.Option("--views", help="Also scan database views.")] = False,
+    incremental: Annotated[bool, typer.Option("--incremental", help="Reuse results of datasets unchanged since the last scan.")] = False,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record this scan in the history database.")] = False,
+    history_db: Annotated[Path | None, typer.Option("--history", help="History database "
+                                                    "[default: <outdir parent>/.piiwarden/history.db].")] = None,
+    audit_log: Annotated[Path | None, typer.Option("--audit-log", help="Audit log [default: beside the history db].")] = None,
+    lock_timeout: Annotated[float | None, typer.Option("--lock-timeout", help="Seconds to wait for another run "
+                                                       "on the same history [default: 300].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output; errors and the summary only.")] = False,
+    log_format: Annotated[LogFormat, typer.Option("--log-format", help="stderr as text or one JSON object per line.")] = LogFormat.text,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
-    typed = [mask_source(s) for s in sources if has_literal_password(s)]
+    cli_sources = list(sources or [])
+    typed = [mask_source(s) for s in cli_sources if has_literal_password(s)]
     if typed:
         raise usage_error(f"a password on the command line is refused ({', '.join(typed)}); "
                           "write it as ${ENV_VAR} in the URL and export the variable")
-    if sample_rows < 1:
+    st = merge_settings(
+        _load_config(config), sources=cli_sources, outdir=outdir, policy=policy, sample_rows=sample_rows, full=full,
+        workers=workers, include=include, exclude=exclude, views=views, incremental=incremental,
+        history=history_db, no_history=no_history, audit_log=audit_log, lang=lang.value if lang else None,
+        fail_on=fail_on.value if fail_on else None, as_of=as_of, lock_timeout=lock_timeout,
+        default_sample_rows=DEFAULT_SAMPLE_ROWS,
+    )
+    if not st.sources:
+        raise usage_error("no SOURCE given (on the command line or as `sources:` in --config)")
+    if st.incremental and st.history is None:
+        raise usage_error("--incremental needs the scan history to compare with; drop --no-history")
+    if st.sample_rows < 1:
         raise usage_error("--sample-rows must be at least 1")
-    as_of_date = _parse_as_of(as_of)
-    missing = missing_sources(sources)
+    as_of_date = _parse_as_of(st.as_of)
+    missing = missing_sources(st.sources)
     if missing:
         raise usage_error(f"no such file, directory or matching glob: {', '.join(missing)}")
     loaded: Policy | None = None
-    if policy is not None:
-        if not policy.is_file():
-            raise usage_error(f"policy file not found: {policy}")
+    if st.policy is not None:
+        if not st.policy.is_file():
+            raise usage_error(f"policy file not found: {st.policy}")
         try:
-            loaded = load_policy(policy)
+            loaded = load_policy(st.policy)
         except PolicyError as exc:
             raise usage_error(str(exc)) from None
+    reporter = Reporter(choose_mode(log_format.value, quiet), err)
+    if reporter.mode == "json":
+        install_json_logging()
+    try:
+        with _history_session(st) as history:
+            code = _run_scan(st, loaded, as_of_date, history, reporter)
+    except (LockTimeout, HistoryError) as exc:
+        raise usage_error(str(exc)) from None
+    finally:
+        reporter.close()
+    raise typer.Exit(code)
 
+
+@contextlib.contextmanager
+def _history_session(st: Settings) -> Iterator[History | None]:
+    """The history database, locked for the whole run (None with --no-history)."""
+    if st.history is None:
+        yield None
+        return
+    with history_lock(st.history, st.lock_timeout), opened(st.history) as history:
+        yield history
+
+
+def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history: History | None,
+              reporter: Reporter) -> int:
+    """Scan, evaluate, record and write; returns the exit code."""
     started = now_iso()
-    options = ScanOptions(sample_rows=sample_rows, full=full)
-    datasets, source_errors = resolve_sources(sources, views=views)
-    datasets = select_datasets(datasets, include or [], exclude or [])
-    errors = [{"source": s, "error": e} for s, e in source_errors]
+    options = ScanOptions(sample_rows=st.sample_rows, full=st.full)
+    if st.workers is not None and hasattr(options, "workers"):
+        options.workers = st.workers
+    masked_sources = [mask_source(s) for s in st.sources]
+    scope, opts = scope_of(masked_sources), options_key(st.full, st.sample_rows)
+    datasets, source_errors = resolve_sources(st.sources, views=st.views)
+    datasets = select_datasets(datasets, st.include, st.exclude)
+    errors = [{"source": mask_source(s), "error": e} for s, e in source_errors]
     for item in errors:
-        err.print(f"error: {item['source']}: {item['error']}", markup=False)
+        reporter.error(item["source"], item["error"])
+    previous = history.latest(scope) if history is not None else None
+    plan = incremental_plan(datasets, history.datasets(previous.id) if previous else None, opts, st.incremental)
     results = []
+    reporter.start(len(datasets))
     for ds in datasets:
-        err.print(f"scanning {ds.id}", style="dim", markup=False)
+        reused = plan.reuse(ds)
+        if reused is not None:
+            results.append(reused)
+            reporter.dataset_done(ds.id, reused.get("rows_scanned", 0), reused["reused_from"])
+            continue
+        reporter.dataset_started(ds.id)
         result = scan_dataset(ds, options)
         for message in result.errors:
             errors.append({"source": ds.location or ds.id, "error": message})
-            err.print(f"error: {ds.location or ds.id}: {message}", markup=False)
+            reporter.error(ds.location or ds.id, message)
         results.append(result.to_json())
+        reporter.dataset_done(ds.id, result.rows_scanned)
+    reporter.close()
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.
     scanned = list(zip(datasets, results))
     for item in attach_policy_checks(loaded, scanned, as_of_date) + attach_grants(scanned):
         errors.append(item)
-        err.print(f"error: {item['source']}: {item['error']}", markup=False)
+        reporter.error(item["source"], item["error"])
     violations = evaluate(loaded, results)
     findings = build_findings(
-        started_at=started, as_of=as_of_date, sources=[mask_source(s) for s in sources], mode="full" if full else "sample",
+        started_at=started, as_of=as_of_date, sources=masked_sources, mode="full" if st.full else "sample",
         datasets=results, violations=violations, errors=errors,
-        params={"policy": str(policy) if policy else None, "sample_rows": None if full else sample_rows,
-                "fail_on": fail_on.value if fail_on else None, "lang": lang.value},
+        params={"policy": str(st.policy) if st.policy else None, "sample_rows": None if st.full else st.sample_rows,
+                "fail_on": st.fail_on, "lang": st.lang, "workers": st.workers,
+                "incremental": st.incremental},
     )
-    findings_path, report_path = outdir / "findings.json", outdir / "report.html"
+    reused_ids = [d["id"] for d in results if d.get("reused_from")]
+    findings["scan"]["incremental"] = {"enabled": st.incremental, "reused": len(reused_ids),
+                                       "rescanned": len(results) - len(reused_ids), "reused_datasets": reused_ids}
+    if history is not None:
+        findings["history"] = history_section(history, scope, findings)
+        history.record(findings, scope, plan.fingerprints, opts)
+    findings_path, report_path = st.outdir / "findings.json", st.outdir / "report.html"
     write_findings(findings_path, findings)
-    write_html(report_path, findings, lang.value)
+    write_html(report_path, findings, st.lang)
+    code = _exit_code(violations, errors, Level(st.fail_on) if st.fail_on else None)
 
     sensitive = sum(1 for d in results for c in d["columns"] if c["primary_entity"])
+    _audit_scan(st, findings, [findings_path, report_path], sensitive, code, reporter)
     out.print(
-        f"{len(results)} datasets, {sensitive} sensitive columns, {len(violations)} violations, {len(errors)} errors",
+        f"{len(results)} datasets, {sensitive} sensitive columns, {len(violations)} violations, {len(errors)} errors"
+        + (f" ({len(reused_ids)} reused unchanged)" if st.incremental else ""),
         markup=False,
     )
     out.print(f"findings: {findings_path}", markup=False)
     out.print(f"report:   {report_path}", markup=False)
-    raise typer.Exit(_exit_code(violations, errors, fail_on))
+    return code
+
+
+def _audit_scan(st: Settings, findings: dict, outputs: list[Path], sensitive: int, code: int,
+                reporter: Reporter) -> None:
+    """One audit line for the scan; an unwritable log is reported but does not undo the scan."""
+    inc = findings["scan"]["incremental"]
+    log = AuditLog(st.audit_log, st.audit_retention_days, st.destruction_retention_days)
+    try:
+        log.record("scan", sources=st.sources, outputs=[str(p) for p in outputs]
+                   + ([str(st.history)] if st.history else []),
+                   counts={"datasets": len(findings["datasets"]), "rescanned": inc["rescanned"],
+                           "reused": inc["reused"], "sensitive_columns": sensitive,
+                           "violations": len(findings["violations"]), "errors": len(findings["errors"])},
+                   exit_code=code, scan_id=findings["scan"]["id"])
+    except OSError as exc:
+        reporter.error(str(st.audit_log), f"cannot write the audit log ({type(exc).__name__})")
 
 
 def _exit_code(violations: list[dict], errors: list[dict], fail_on: Level | None) -> int:
@@ -168,10 +286,13 @@ def report(
     out.print(f"report:   {output}", markup=False)
 
 
-
 from scanner.cli_anonymize import register as _register_anonymize  # noqa: E402 - needs `app` above
 
 _register_anonymize(app)
+
+from scanner.cli_history import register as _register_history  # noqa: E402 - needs `app` above
+
+_register_history(app)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from scanner import audit
 from scanner.anonymize.kanon import describe as describe_k
 from scanner.anonymize.keys import Key, KeyProblem, load_key
 from scanner.anonymize.operators import MissingKey
@@ -124,6 +125,7 @@ def anonymize(
         raise _usage(str(exc)) from None
     _print_summary(result.record)
     out.print(f"anonymization record: {result.path}", markup=False)
+    audit.record_run("anonymize", result.record, sources=sources, outdir=outdir, target=target)
     raise typer.Exit(EXIT_SOURCE_ERRORS if result.errors else EXIT_OK)
 
 
@@ -165,6 +167,7 @@ def verify(
     verdict = "FAILED" if result.failures else "passed"
     out.print(f"verify {verdict}: {result.datasets} datasets, {len(result.failures)} columns with clear "
               f"identifiers, {len(result.errors)} errors", markup=False)
+    audit.record_verify(outdir, result)
     if result.failures:
         raise typer.Exit(EXIT_FAIL)
     raise typer.Exit(EXIT_SOURCE_ERRORS if result.errors else EXIT_OK)
@@ -195,6 +198,7 @@ def decrypt(
     restored = sum(c["values_restored"] for ds in result.record["datasets"] for c in ds["columns"])
     out.print(f"{len(result.record['datasets'])} datasets, {restored} values decrypted; record: {result.path}",
               markup=False)
+    audit.record_run("decrypt", result.record, sources=sources, outdir=outdir)
     raise typer.Exit(EXIT_SOURCE_ERRORS if result.errors else EXIT_OK)
 
 

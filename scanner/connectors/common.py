@@ -12,6 +12,8 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import decimal
+import functools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -65,6 +67,8 @@ def detect_encoding_bytes(head: bytes, whole: bool) -> str:
         cut = head.rfind(b"\n")
         if cut > 0:
             head = head[: cut + 1]
+    if _reads_as_chinese(head):
+        return "gb18030"
     results = charset_normalizer.from_bytes(head)
     best = results.best()
     if best is None:
@@ -75,6 +79,37 @@ def detect_encoding_bytes(head: bytes, whole: bool) -> str:
     if any(_is_gb(r.encoding) and r.chaos <= best.chaos for r in results):
         return "gb18030"
     return codecs.lookup(best.encoding).name
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_MIN_COMMON_SHARE = 0.85
+
+
+@functools.lru_cache(maxsize=1)
+def _common_chinese() -> frozenset[str]:
+    """The 2,500 most frequent Chinese characters (scripts/make_common_chars.py)."""
+    text = (Path(__file__).with_name("data") / "cn_common_chars.txt").read_text(encoding="utf-8")
+    return frozenset(ch for line in text.splitlines() if not line.startswith("#") for ch in line)
+
+
+def _reads_as_chinese(head: bytes) -> bool:
+    """Bytes that decode strictly as GB18030 into common Chinese characters.
+
+    Statistical detectors need varied text: a column of the same few Chinese
+    words reads as cleanly in Korean cp949 and gets guessed so, garbling every
+    value. Korean or Japanese bytes also decode as GB18030, but into arbitrary
+    characters; real Chinese text is made of common ones (over 94% in the
+    2,500 most frequent, against under 60% for Korean read as GB).
+    """
+    try:
+        text = head.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    han = _HAN.findall(text)
+    if len(han) < 4:
+        return False
+    common = _common_chinese()
+    return sum(1 for ch in han if ch in common) >= _MIN_COMMON_SHARE * len(han)
 
 
 def _is_gb(encoding: str) -> bool:

@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import decode_sample, detect_encoding_bytes, read_head, unique_names
+from scanner.connectors.filesample import csv_sampler, is_big
 
 BLOCK_SIZE = 4 << 20
 _CANDIDATES = ",\t;|"
@@ -47,6 +48,7 @@ def open_csv(path: Path, ds_id: str, source: str) -> list[Dataset]:
             open_batches=batches,
             location=str(path),
             meta={"encoding": encoding, "delimiter": delimiter},
+            sample=csv_sampler(path, names, encoding, delimiter) if names and is_big(path) else None,
         )
     ]
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.connectors.common import detect_encoding
+from scanner.connectors.filesample import is_big, jsonl_sampler
 
 Leaf = str | None
 Flat = dict[str, Any]  # column name -> Leaf or list[Leaf]
@@ -62,7 +63,10 @@ def open_jsonl(path: Path, ds_id: str, source: str) -> list[Dataset]:
             cache[key] = _columns(_jsonl_rows(path, encoding))
         return _batches(_jsonl_rows(path, encoding), cache[key])
 
-    return [_dataset(path, ds_id, source, "jsonl", encoding, batches)]
+    dataset = _dataset(path, ds_id, source, "jsonl", encoding, batches)
+    if is_big(path):
+        dataset.sample = jsonl_sampler(path, encoding, flatten_record, lambda rows: _batches(rows, _columns(rows)))
+    return [dataset]
 
 
 def _dataset(

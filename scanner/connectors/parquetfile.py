@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
+from scanner.connectors.filesample import is_big, parquet_sampler
 
 
 def open_parquet(path: Path, ds_id: str, source: str) -> list[Dataset]:
@@ -22,6 +23,7 @@ def open_parquet(path: Path, ds_id: str, source: str) -> list[Dataset]:
     try:
         with pq.ParquetFile(path) as pf:
             rows = pf.metadata.num_rows
+            groups = pf.num_row_groups
     except (pa.ArrowException, OSError) as exc:
         raise SourceError(_message(exc)) from None
 
@@ -30,7 +32,8 @@ def open_parquet(path: Path, ds_id: str, source: str) -> list[Dataset]:
 
     return [
         Dataset(
-            id=ds_id, source=source, format="parquet", open_batches=batches, rows=rows, location=str(path)
+            id=ds_id, source=source, format="parquet", open_batches=batches, rows=rows, location=str(path),
+            sample=parquet_sampler(path) if groups > 1 and is_big(path) else None,
         )
     ]
 

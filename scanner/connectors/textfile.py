@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import detect_encoding
+from scanner.connectors.filesample import is_big, text_sampler
 
 SCHEMA = pa.schema([("text", pa.string())])
 
@@ -33,6 +34,7 @@ def open_text(path: Path, ds_id: str, source: str) -> list[Dataset]:
             open_batches=batches,
             location=str(path),
             meta={"encoding": encoding},
+            sample=text_sampler(path, encoding, SCHEMA) if is_big(path) else None,
         )
     ]
 

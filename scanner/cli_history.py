@@ -1,0 +1,170 @@
+"""``piiwarden history`` and ``piiwarden audit verify|rotate``.
+
+Registered into the main typer app by ``register(app)``. Exit codes:
+``history`` 0 (2 when the database or a scan is missing); ``audit verify``
+0 when the chain is intact, 1 when a line was changed, removed or inserted,
+2 when there is no log to check.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from scanner.audit import AuditLog, verify_log
+from scanner.config import ConfigError, ScanConfig, load_config, merge_settings
+from scanner.findings import write_atomic
+from scanner.history import (
+    History,
+    HistoryError,
+    ScanRow,
+    default_history_path,
+    diff_lines,
+    diff_snapshots,
+    opened,
+)
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def _usage(message: str) -> typer.Exit:
+    err.print(f"piiwarden: error: {message}", markup=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _config(path: Path | None) -> ScanConfig | None:
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise _usage(str(exc)) from None
+
+
+def _paths(config: Path | None) -> tuple[Path | None, Path]:
+    """(history db, audit log) as a scan with this config (or no config) would use them."""
+    st = merge_settings(_config(config), sources=None, outdir=None, policy=None, sample_rows=None, full=False,
+                        workers=None, include=None, exclude=None, views=False, incremental=False, history=None,
+                        no_history=False, audit_log=None, lang=None, fail_on=None, as_of=None, lock_timeout=None,
+                        default_sample_rows=1)
+    return st.history, st.audit_log
+
+
+def _pair(history: History, refs: list[str]) -> tuple[ScanRow, ScanRow]:
+    """Scans A and B: as given, or the latest scan and the previous scan of the same sources."""
+    if len(refs) == 2:
+        return history.resolve(refs[0]), history.resolve(refs[1])
+    if len(refs) == 1:
+        b = history.latest()
+        if b is None:
+            raise HistoryError("the history is empty")
+        return history.resolve(refs[0]), b
+    b = history.latest()
+    prior = [s for s in history.scans(b.scope) if s.seq < b.seq] if b else []
+    if b is None or not prior:
+        raise HistoryError("--diff needs two scans of the same sources in the history")
+    return prior[-1], b
+
+
+def _list(history: History, limit: int) -> None:
+    rows = history.scans(limit=limit)
+    if not rows:
+        out.print(f"no scans recorded in {history.path}", markup=False)
+        return
+    out.print(f"{'#':>4}  {'scan id':<12}  {'finished (UTC)':<25}  {'mode':<6}  {'sets':>4}  {'reused':>6}  "
+              f"{'sens.':>5}  {'viol.':>5}  {'err.':>4}  sources", markup=False)
+    for r in rows:
+        s = r.summary
+        out.print(f"{r.seq:>4}  {r.id[:12]:<12}  {r.finished_at:<25}  {r.mode:<6}  {s.get('datasets', 0):>4}  "
+                  f"{s.get('reused', 0):>6}  {s.get('sensitive', 0):>5}  {s.get('violations', 0):>5}  "
+                  f"{s.get('errors', 0):>4}  {', '.join(r.sources)}", markup=False)
+
+
+def history(
+    refs: Annotated[list[str] | None, typer.Argument(help="With --diff: scans A and B (number from the "
+                                                     "listing, or scan id / prefix).")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="History database [default: as `scan` would use, "
+                                            "./.piiwarden/history.db].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Find the database through a scan config.")] = None,
+    diff: Annotated[bool, typer.Option("--diff", help="Show what changed between scans A and B "
+                                       "(default: the last two of the same sources).")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where the diff JSON goes "
+                                                "[default: beside the database].")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Scans to list.")] = 50,
+) -> None:
+    """List recorded scans, or diff two of them (new/removed sensitive columns, level changes, violations)."""
+    path = db or _paths(config)[0] or default_history_path(Path("piiwarden-out"))
+    try:
+        with opened(path, create=False) as hist:
+            if not diff:
+                if refs:
+                    raise _usage("scan references are only used with --diff")
+                _list(hist, limit)
+                return
+            if len(refs or []) > 2:
+                raise _usage("--diff takes at most two scans")
+            a, b = _pair(hist, refs or [])
+            result = diff_snapshots(hist.snapshot(a), hist.snapshot(b))
+    except HistoryError as exc:
+        raise _usage(str(exc)) from None
+    target = output or path.parent / f"diff-{a.seq}-{b.seq}.json"
+    write_atomic(target, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    for line in diff_lines(result):
+        out.print(line, markup=False)
+    out.print(f"diff: {target}", markup=False)
+
+
+audit_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                        help="The hash-chained audit log of scans, anonymizations, decryptions and verifications.")
+
+
+def _log(log: Path | None, config: Path | None) -> AuditLog:
+    cfg = _config(config)
+    path = log or _paths(config)[1]
+    if cfg is None:
+        return AuditLog(path)
+    return AuditLog(path, cfg.audit.retention_days, cfg.audit.destruction_retention_days)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    log: Annotated[Path | None, typer.Option("--log", help="Audit log [default: ./.piiwarden/audit.log, "
+                                             "or $PIIWARDEN_AUDIT_LOG].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Find the log through a scan config.")] = None,
+) -> None:
+    """Check the hash chain; name every changed, removed or inserted line (exit 1 if any)."""
+    audit = _log(log, config)
+    if not audit.files():
+        raise _usage(f"no audit log at {audit.path}")
+    verdict = verify_log(audit)
+    for problem in verdict.problems:
+        out.print(f"TAMPERED {problem}", markup=False)
+    state = "FAILED" if verdict.problems else "ok"
+    out.print(f"audit verify {state}: {verdict.entries} entries in {verdict.files} file(s), "
+              f"{len(verdict.problems)} problem(s); head {verdict.head}", markup=False)
+    raise typer.Exit(EXIT_FAIL if verdict.problems else EXIT_OK)
+
+
+@audit_app.command("rotate")
+def audit_rotate(
+    log: Annotated[Path | None, typer.Option("--log", help="Audit log [default: ./.piiwarden/audit.log].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Log location and retention from a scan config.")] = None,
+) -> None:
+    """Archive the live log; delete archives only when every entry in them is past retention."""
+    audit = _log(log, config)
+    removed = audit.rotate()
+    out.print(f"rotated {audit.path}; {len(removed)} expired archive(s) removed"
+              + (f": {', '.join(removed)}" if removed else ""), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``history`` and ``audit`` to the main ``piiwarden`` app."""
+    app.command("history")(history)
+    app.add_typer(audit_app, name="audit")
