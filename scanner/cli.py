@@ -36,7 +36,8 @@ from scanner.history import (
 )
 from scanner.incremental import options_key
 from scanner.incremental import plan as incremental_plan
-from scanner.pipeline import ScanOptions, scan_dataset
+from scanner.parallel import scan_many
+from scanner.pipeline import ScanOptions
 from scanner.policy.counts import attach_policy_checks
 from scanner.policy.database import attach_grants
 from scanner.policy.model import Policy, PolicyError, load_policy
@@ -190,21 +191,25 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         reporter.error(item["source"], item["error"])
     previous = history.latest(scope) if history is not None else None
     plan = incremental_plan(datasets, history.datasets(previous.id) if previous else None, opts, st.incremental)
-    results = []
+    results: list[dict | None] = [None] * len(datasets)
     reporter.start(len(datasets))
-    for ds in datasets:
+    to_scan = []
+    for i, ds in enumerate(datasets):
         reused = plan.reuse(ds)
-        if reused is not None:
-            results.append(reused)
-            reporter.dataset_done(ds.id, reused.get("rows_scanned", 0), reused["reused_from"])
+        if reused is None:
+            to_scan.append(i)
             continue
-        reporter.dataset_started(ds.id)
-        result = scan_dataset(ds, options)
-        for message in result.errors:
+        results[i] = reused
+        reporter.dataset_done(ds.id, reused.get("rows_scanned", 0), reused["reused_from"])
+    outcomes = scan_many(datasets, to_scan, options, options.workers,
+                         started=lambda i: reporter.dataset_started(datasets[i].id))
+    for i, found, messages in outcomes:
+        ds = datasets[i]
+        for message in messages:
             errors.append({"source": ds.location or ds.id, "error": message})
             reporter.error(ds.location or ds.id, message)
-        results.append(result.to_json())
-        reporter.dataset_done(ds.id, result.rows_scanned)
+        results[i] = found
+        reporter.dataset_done(ds.id, found["rows_scanned"])
     reporter.close()
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.

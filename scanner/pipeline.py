@@ -23,6 +23,7 @@ class ScanOptions:
 
     sample_rows: int = DEFAULT_SAMPLE_ROWS
     full: bool = False
+    workers: int = 1  # processes scanning datasets in parallel (scanner/parallel.py)
 
 
 @dataclass
