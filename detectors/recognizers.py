@@ -314,6 +314,10 @@ class CnUsccRecognizer(PiiRecognizer):
         """Alphabet, division code and check character."""
         return v.is_valid_uscc(value)
 
+    def validate_array(self, values: pa.Array) -> np.ndarray:
+        """The check character as numpy over an alphabet lookup."""
+        return vz.uscc_mask(values)
+
 
 class UsSsnRecognizer(PiiRecognizer):
     """US social security numbers; bare 9 digits only under an SSN header."""
@@ -410,6 +414,15 @@ class PersonNameRecognizer(PiiRecognizer):
     def validate_value(value: str) -> bool:
         """A Chinese or English person name."""
         return v.is_person_name(value)
+
+    def validate_array(self, values: pa.Array) -> np.ndarray:
+        """Chinese names vectorized; English names (ASCII values) by the per-value path."""
+        values = vz._plain(values)
+        out = vz.chinese_name_mask(values)
+        ascii_pos = np.flatnonzero(vz.regex_mask(values, r"^[A-Za-z][A-Za-z .,'\-]+$"))
+        if len(ascii_pos):
+            out[ascii_pos] = super().validate_array(values.take(pa.array(ascii_pos)))
+        return out
 
 
 class AddressRecognizer(PiiRecognizer):

@@ -140,3 +140,57 @@ def email_mask(values: pa.Array) -> np.ndarray:
 def ipv4_mask(values: pa.Array) -> np.ndarray:
     """Dotted-quad IPv4 without leading zeros (IPv6 is left to the per-value validator)."""
     return regex_mask(pc.utf8_trim_whitespace(_plain(values)), IPV4_RE2)
+
+
+_USCC_LOOKUP = np.full(256, -1, dtype=np.int64)
+for _i, _ch in enumerate(v.USCC_ALPHABET):
+    _USCC_LOOKUP[ord(_ch)] = _i
+_USCC_WEIGHTS = np.array(v.USCC_WEIGHTS, dtype=np.int64)
+
+
+def uscc_mask(values: pa.Array) -> np.ndarray:
+    """is_valid_uscc over a whole array: alphabet, numeric division code, check character."""
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(_plain(values)))
+    shaped = np.asarray(pc.fill_null(pc.match_substring_regex(
+        text, r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"), False))
+    out = np.zeros(len(text), dtype=bool)
+    pos = np.flatnonzero(shaped)
+    if not len(pos):
+        return out
+    mat = _USCC_LOOKUP[_matrix(text.take(pa.array(pos)), 18)]
+    expected = (31 - (mat[:, :17] @ _USCC_WEIGHTS) % 31) % 31
+    division = mat[:, 2] * 10 + mat[:, 3]  # digits map to themselves in the alphabet
+    division_ok = _PROVINCES[np.clip(division, 0, 99)] | (division == 10)
+    out[pos] = (expected == mat[:, 17]) & division_ok
+    return out
+
+
+def chinese_name_mask(values: pa.Array) -> np.ndarray:
+    """is_chinese_name over a whole array: surname sets, lengths and suffixes in Arrow.
+
+    The dictionary-word check is a Python set lookup on the survivors only:
+    Arrow's is_in would rebuild a 350k-entry hash table on every call.
+    """
+    text = pc.utf8_trim_whitespace(_plain(values))
+    compound, single = v.cn_surnames()
+    length = pc.utf8_length(text)
+    han = pc.match_substring_regex(text, r"^[\x{3400}-\x{9fff}]+$")
+    first2 = pc.utf8_slice_codeunits(text, 0, 2)
+    first1 = pc.utf8_slice_codeunits(text, 0, 1)
+    by_compound = pc.and_(pc.is_in(first2, value_set=pa.array(sorted(compound))),
+                          pc.is_in(length, value_set=pa.array([3, 4], pa.int32())))
+    by_single = pc.and_(pc.is_in(first1, value_set=pa.array(sorted(single))),
+                        pc.is_in(length, value_set=pa.array([2, 3], pa.int32())))
+    suffix = "".join(v._NOT_NAME_SUFFIX)
+    bad_end = pc.match_substring_regex(text, f"[{suffix}]$")
+    doubled = pc.and_(pc.equal(length, 2), pc.equal(first1, pc.utf8_slice_codeunits(text, 1, 2)))
+    ok = pc.and_(pc.and_(han, pc.or_(by_compound, by_single)), pc.invert(pc.or_(bad_end, doubled)))
+    out = np.asarray(pc.fill_null(ok, False))
+    survivors = np.flatnonzero(out)
+    if len(survivors):
+        words = v._jieba_tags()
+        out[survivors] = [w not in words for w in text.take(pa.array(survivors)).to_pylist()]
+    dotted = np.flatnonzero(np.asarray(pc.fill_null(pc.match_substring(text, "·"), False)))
+    for i in dotted:  # transliterated minority/foreign names: rare
+        out[i] = v.is_chinese_name(text[int(i)].as_py())
+    return out

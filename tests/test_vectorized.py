@@ -67,3 +67,34 @@ def test_address_array_path_matches_single_values():
     values = ["山东省青岛市市南区建设大道646号21栋3单元407室", "北京市海淀区和平街600号15栋2单元2004室", "火星市某区路1号",
               "1600 Pennsylvania Ave NW, Washington, DC 20500", "黄金会员", "742 Evergreen Terrace"]
     assert list(AddressRecognizer().validate_array(pa.array(values))) == [v.is_valid_address(x) for x in values]
+
+
+def _uscc(body: str) -> str:
+    return body + v.uscc_check_char(body)
+
+
+usccs = st.builds(lambda p, d, rest: _uscc(p + d + rest), st.sampled_from(["91", "92", "12", "Y1"]),
+                  st.sampled_from(["110000", "440300", "990000", "100000"]),
+                  st.text(alphabet=v.USCC_ALPHABET, min_size=9, max_size=9))
+
+
+@settings(max_examples=60)
+@given(st.lists(st.one_of(usccs, idish, noise), min_size=1, max_size=40))
+def test_uscc_mask_agrees(values):
+    assert list(vz.uscc_mask(pa.array(values))) == [v.is_valid_uscc(x) for x in values]
+
+
+han = st.text(alphabet="王李欧阳张伟芳娜黄金会员谢谢高级财务部买提·艾力江苏司马", min_size=1, max_size=6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(han, noise), min_size=1, max_size=40))
+def test_chinese_name_mask_agrees(values):
+    assert list(vz.chinese_name_mask(pa.array(values))) == [v.is_chinese_name(x) for x in values]
+
+
+def test_person_name_array_path():
+    from detectors.recognizers import PersonNameRecognizer
+
+    values = ["张伟", "欧阳娜娜", "黄金会员", "Elizabeth Johnson", "Apple Watch", "Smith, John", "谢谢", "买提·艾力"]
+    assert list(PersonNameRecognizer().validate_array(pa.array(values))) == [v.is_person_name(x) for x in values]
