@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from scanner.policy.model import _line_of
+from scanner.yamlfile import describe_validation, read_yaml
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -126,37 +125,12 @@ def _resolve_paths(cfg: ScanConfig, base: Path) -> ScanConfig:
     return cfg
 
 
-def _compose(path: Path) -> tuple[yaml.Node | None, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file ({type(exc).__name__})") from exc
-    try:
-        return yaml.compose(text), yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-
-
-def _describe(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
-    """``file:line: key: problem`` for the first error (pydantic's own text, never the value)."""
-    first = exc.errors()[0]
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    key = ".".join(str(p) for p in loc) or "(root)"
-    msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{path}:{_line_of(root, loc)}: {key}: {msg}{more}"
-
-
 def load_config(path: str | Path) -> ScanConfig:
     """Read and validate a config file; raise ConfigError naming file:line and key."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    root, data = _compose(path)
+    root, data = read_yaml(path, "config file", ConfigError)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -164,7 +138,7 @@ def load_config(path: str | Path) -> ScanConfig:
     try:
         cfg = ScanConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(path, root, exc)) from None
+        raise ConfigError(describe_validation(path, root, exc)) from None
     return _resolve_paths(cfg, path.resolve().parent)
 
 

@@ -20,26 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.masking import mask_chars, mask_value
+from detectors.masking import DEFAULT_KEEP, mask_chars, mask_value
 from detectors.validators import digits_only, normalize_mobile
 from scanner.anonymize.address import has_han, split_address
 
-# entity -> (keep_first, keep_last) over letters/digits/Han; ADDRESS, EMAIL and IP have own shapes.
-DEFAULT_KEEP: dict[str, tuple[int, int]] = {
-    "CN_MOBILE_PHONE": (3, 2),
-    "PHONE_NUMBER": (3, 2),
-    "CN_RESIDENT_ID": (6, 4),
-    "BANK_CARD": (6, 4),
-    "CN_LANDLINE_PHONE": (4, 2),
-    "US_SSN": (0, 4),
-    "CN_PASSPORT": (1, 2),
-    "CN_TRAVEL_PERMIT": (1, 2),
-    "CN_USCC": (2, 2),
-    "CN_LICENSE_PLATE": (2, 1),
-    "PERSON_NAME": (1, 0),
-    "CREDENTIAL": (0, 0),
-    "DATE_OF_BIRTH": (4, 0),
-}
+# entity -> (keep_first, keep_last): the same defaults as the masked samples in findings.
 _SPECIAL_SHAPES = {"EMAIL_ADDRESS", "IP_ADDRESS", "ADDRESS"}
 _PURE = r"^[\p{L}\p{N}]+$"
 

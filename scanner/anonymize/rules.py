@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from detectors.taxonomy import ENTITY_NAMES
-from scanner.policy.model import _line_of
+from scanner.yamlfile import describe_validation, line_of, read_yaml
 
 Op = Literal["mask", "hash", "encrypt", "fpe", "pseudonym", "generalize", "redact", "drop", "keep"]
 KEYED_OPS = frozenset({"hash", "encrypt", "fpe", "pseudonym"})
@@ -136,43 +135,21 @@ def _key_matches(key: str, dataset_id: str, column: str) -> bool:
 def load_rules(path: str | Path) -> Rules:
     """Read and validate a rules file; raise RulesError with file:line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"{path}: cannot read rules file ({type(exc).__name__})") from exc
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise RulesError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    root, data = read_yaml(path, "rules file", RulesError)
     if not isinstance(data, dict):
         raise RulesError(f"{path}: a rules file must be a YAML mapping with version, entities and columns")
     try:
         spec = RulesFile.model_validate(data)
     except ValidationError as exc:
-        raise RulesError(_describe(path, root, exc)) from exc
+        raise RulesError(describe_validation(path, root, exc)) from exc
     for entity in spec.entities:
         if entity not in ENTITY_NAMES:
-            line = _line_of(root, ("entities", entity))
+            line = line_of(root, ("entities", entity))
             raise RulesError(f"{path}:{line}: entities.{entity}: unknown entity (see ENTITIES.md for the names)")
     for key in spec.columns:
         if ":" not in key:
-            line = _line_of(root, ("columns", key))
+            line = line_of(root, ("columns", key))
             raise RulesError(f'{path}:{line}: columns.{key}: key must be "dataset-glob:column"')
     return Rules(spec)
 
 
-def _describe(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    field = ".".join(str(p) for p in loc) or "(root)"
-    line = _line_of(root, loc)
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "literal_error" and loc and loc[-1] == "op":
-        msg = f"unknown op (one of: {', '.join(Op.__args__)})"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{path}:{line}: {field}: {msg}{more}"
