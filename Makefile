@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= piiwarden-out
 
-.PHONY: demo install test lint sample-data clean browser
+.PHONY: demo install test lint sample-data clean browser java
 
 # Install into .venv and scan sample_data/ with its policy; prints where report.html is.
 demo: install
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The whole test suite (what CI runs).
-test: install browser
+test: install browser java
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium (+ a CJK font for zh screenshots) for the report's browser test.
@@ -33,6 +33,16 @@ browser:
 	  || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei; }; \
 	elif [ -n "$$CI" ]; then echo "error: $(CHROMIUM) missing and cannot install it (need root and apt-get)" >&2; exit 1; \
 	else echo "warning: $(CHROMIUM) missing; browser tests will be skipped (run 'sudo make browser')" >&2; fi
+
+# A Java runtime for the Spark engine's tests (tests/test_spark_engine.py): skipped without one, failing in CI.
+java:
+	@if command -v java >/dev/null || [ -n "$$JAVA_HOME" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends default-jre-headless \
+	  || { apt-get update -q && apt-get install -y -q --no-install-recommends default-jre-headless; }; \
+	elif [ -n "$$CI" ]; then echo "error: java missing and cannot install it (need root and apt-get)" >&2; exit 1; \
+	else echo "warning: java missing; Spark engine tests will be skipped" >&2; fi
 
 lint: install
 	$(BIN)/ruff check scanner detectors reports tests scripts bench

@@ -218,6 +218,68 @@ class ColumnProfile:
         """The column's finding, in findings.json form (samples masked)."""
         return decide(self)
 
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        """Fold another profile of the same column (another partition's rows) into this one.
+
+        Spark profiles each partition on its own executor and the driver
+        merges: counts add, distinct values and their prefixes union up to
+        MAX_DISTINCT, samples keep this profile's first and then the other's
+        (so merging in partition order gives the samples a single pass would
+        keep). Text evidence merges the same way. The name cap (NAME_CAP) is
+        applied per partition, so a merged profile may have analyzed up to
+        NAME_CAP texts per partition for names. Returns ``self``.
+        """
+        if other.name != self.name:
+            raise ValueError("profiles of different columns cannot be merged")
+        self.values += other.values
+        self.texty += other.texty
+        self.name_analyzed += other.name_analyzed
+        self.text_skipped += other.text_skipped
+        for entity, theirs in other.evidence.items():
+            mine = self.evidence.setdefault(entity, EntityEvidence(entity))
+            mine.candidates += theirs.candidates
+            mine.validated += theirs.validated
+            self._merge_distinct(entity, mine, theirs)
+            _merge_samples(mine.samples, theirs.samples)
+        for entity, text_theirs in other.text.items():
+            text_mine = self.text.setdefault(entity, TextEvidence(entity))
+            text_mine.values += text_theirs.values
+            text_mine.prefilter += text_theirs.prefilter
+            text_mine.score_sum += text_theirs.score_sum
+            text_mine.with_context += text_theirs.with_context
+            _union_capped(text_mine.distinct, text_theirs.distinct)
+            _merge_samples(text_mine.samples, text_theirs.samples)
+        return self
+
+    def _merge_distinct(self, entity: str, mine: EntityEvidence, theirs: EntityEvidence) -> None:
+        """Union of distinct values (capped) and of the prefixes of the values kept."""
+        new = len(theirs.distinct - mine.distinct)
+        added = _union_capped(mine.distinct, theirs.distinct)
+        if len(added) == new:
+            mine.prefixes.update(theirs.prefixes)  # all their values kept: their prefixes are those of kept values
+        elif added:
+            recognizer = _recognizer(self, entity)
+            mine.prefixes.update(pc.unique(recognizer.prefix_array(pa.array(added, type=pa.string()))).to_pylist())
+
+
+def _union_capped(mine: set[str], theirs: set[str]) -> list[str]:
+    """Add the other set's new values to ``mine`` up to MAX_DISTINCT (sorted, so the cut is deterministic)."""
+    room = MAX_DISTINCT - len(mine)
+    if room <= 0:
+        return []
+    added = sorted(theirs - mine)[:room]
+    mine.update(added)
+    return added
+
+
+def _merge_samples(mine: list[str], theirs: list[str]) -> None:
+    """Append the other profile's samples that are new, up to MAX_SAMPLES."""
+    for value in theirs:
+        if len(mine) >= MAX_SAMPLES:
+            break
+        if value not in mine:
+            mine.append(value)
+
 
 def _resolve_overlaps(spans: list) -> list:
     """Keep the strongest of overlapping spans (an ID beats a Luhn-valid card), one per entity per value."""

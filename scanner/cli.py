@@ -45,6 +45,7 @@ from scanner.policy.rules import evaluate
 from scanner.progress import Reporter, choose_mode, install_json_logging
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
 from scanner.sources import missing_sources, resolve_sources, select_datasets
+from scanner.spark_engine import DEFAULT_MASTER, Engine, SparkScanner, spark_problem
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
@@ -105,6 +106,10 @@ def scan(
                                                     f"[default: {DEFAULT_SAMPLE_ROWS}].")] = None,
     full: Annotated[bool, typer.Option("--full", help="Scan every row instead of a sample.")] = False,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Datasets scanned in parallel.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="local, or spark for big Parquet/CSV/JSON(L) "
+                                           "(hdfs://, s3a:// paths too).")] = Engine.local,
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
+    = DEFAULT_MASTER,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Today's date for age rules, YYYY-MM-DD.")] = None,
     fail_on: Annotated[Level | None, typer.Option("--fail-on", help="Exit 1 on a violation at or above this.")] = None,
     lang: Annotated[Lang | None, typer.Option("--lang", help="Report language [default: zh].")] = None,
@@ -140,6 +145,8 @@ def scan(
         raise usage_error("--incremental needs the scan history to compare with; drop --no-history")
     if st.sample_rows < 1:
         raise usage_error("--sample-rows must be at least 1")
+    if engine is Engine.spark and (problem := spark_problem()):
+        raise usage_error(f"--engine spark: {problem}")
     as_of_date = _parse_as_of(st.as_of)
     missing = missing_sources(st.sources)
     if missing:
@@ -157,7 +164,9 @@ def scan(
         install_json_logging()
     try:
         with _history_session(st) as history:
-            code = _run_scan(st, loaded, as_of_date, history, reporter)
+            spark = SparkScanner(spark_master, note=lambda m: reporter.info("engine", m)) \
+                if engine is Engine.spark else None
+            code = _run_scan(st, loaded, as_of_date, history, reporter, spark)
     except (LockTimeout, HistoryError) as exc:
         raise usage_error(str(exc)) from None
     finally:
@@ -176,7 +185,7 @@ def _history_session(st: Settings) -> Iterator[History | None]:
 
 
 def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history: History | None,
-              reporter: Reporter) -> int:
+              reporter: Reporter, spark: SparkScanner | None = None) -> int:
     """Scan, evaluate, record and write; returns the exit code."""
     started = now_iso()
     options = ScanOptions(sample_rows=st.sample_rows, full=st.full)
@@ -184,7 +193,7 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         options.workers = st.workers
     masked_sources = [mask_source(s) for s in st.sources]
     scope, opts = scope_of(masked_sources), options_key(st.full, st.sample_rows)
-    datasets, source_errors = resolve_sources(st.sources, views=st.views)
+    datasets, source_errors = (spark.resolve if spark else resolve_sources)(st.sources, views=st.views)
     datasets = select_datasets(datasets, st.include, st.exclude)
     errors = [{"source": mask_source(s), "error": e} for s, e in source_errors]
     for item in errors:
@@ -201,8 +210,11 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
             continue
         results[i] = reused
         reporter.dataset_done(ds.id, reused.get("rows_scanned", 0), reused["reused_from"])
-    outcomes = scan_many(datasets, to_scan, options, options.workers,
-                         started=lambda i: reporter.dataset_started(datasets[i].id))
+    if spark is not None:
+        outcomes = spark.scan_many(datasets, to_scan, options, started=lambda i: reporter.dataset_started(datasets[i].id))
+    else:
+        outcomes = scan_many(datasets, to_scan, options, options.workers,
+                             started=lambda i: reporter.dataset_started(datasets[i].id))
     for i, found, messages in outcomes:
         ds = datasets[i]
         for message in messages:

@@ -28,6 +28,7 @@ from scanner.anonymize.verify import verify as verify_outdir
 from scanner.connectors import sqldb
 from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.sources import is_url, missing_sources
+from scanner.spark_engine import DEFAULT_MASTER, Engine, spark_problem
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
@@ -104,6 +105,10 @@ def anonymize(
     target: Annotated[str | None, typer.Option("--target", help="Database URL for tables of URL sources.")] = None,
     key_file: Annotated[Path | None, typer.Option("--key-file", help="Key for hash/encrypt/fpe/pseudonym "
                                                   "(else env PIIWARDEN_KEY).")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="local, or spark: column transforms of "
+                                           "Parquet/CSV/JSON(L) on a Spark cluster.")] = Engine.local,
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
+    = DEFAULT_MASTER,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
     missing = missing_sources(sources)
@@ -118,9 +123,17 @@ def anonymize(
     if target is not None:
         _check_target(target)
     _check_outdir(sources, outdir)
+    if engine is Engine.spark and (problem := spark_problem()):
+        raise _usage(f"--engine spark: {problem}")
     try:
-        result = run_anonymize(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
-                               rules_path=rules, policy_path=policy)
+        if engine is Engine.spark:
+            from scanner.spark_anonymize import run_anonymize_spark
+
+            result = run_anonymize_spark(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
+                                         rules_path=rules, policy_path=policy, master=spark_master)
+        else:
+            result = run_anonymize(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
+                                   rules_path=rules, policy_path=policy)
     except MissingKey as exc:
         raise _usage(str(exc)) from None
     _print_summary(result.record)

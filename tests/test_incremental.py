@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import scanner.cli as cli
+from scanner import parallel
 from scanner.cli import app
 from scanner.connectors.sqldb import open_database_url
 from scanner.incremental import file_fingerprint, marker_column, table_fingerprint
@@ -24,13 +24,13 @@ POLICY = "version: 1\ndatasets:\n  - match: '*'\n    allowed_entities: [PERSON_N
 def counted(monkeypatch) -> list[str]:
     """Ids of the datasets that scan_dataset really profiled (timing-independent)."""
     calls: list[str] = []
-    real = cli.scan_dataset
+    real = parallel.scan_dataset
 
     def counting(ds, options):
         calls.append(ds.id)
         return real(ds, options)
 
-    monkeypatch.setattr(cli, "scan_dataset", counting)
+    monkeypatch.setattr(parallel, "scan_dataset", counting)  # where the CLI's datasets are scanned
     return calls
 
 

@@ -1,0 +1,586 @@
+"""``--engine spark``: profile large Parquet/CSV/JSON(L) datasets on a Spark cluster.
+
+Why this shape: classification needs every value of a column to pass through
+the same RE2 prefilters, validators and (for free text) Presidio as the local
+engine, and only the *evidence* (counts, distinct values, samples) has to
+come back. So Spark reads the files, each partition runs the project's own
+``ColumnProfile`` over its Arrow batches (``mapInArrow``), ships one pickled
+profile state per column to the driver, and the driver merges them in
+partition order (``ColumnProfile.merge``) and decides with ``.result()``:
+the same code, hence the same findings.json as the local engine.
+
+``mapInArrow`` rather than ``mapInPandas``: both run on Spark's Arrow
+exchange (``spark.sql.execution.arrow.pyspark.enabled``), but the pandas leg
+turns nullable integers into floats and timestamps into pandas types, which
+would make the Spark engine see other values than the local one.
+
+Values are read as the local connectors read them: CSV as text (header from
+the local connector, encoding from ``detect_encoding``, empty cells as empty
+strings), Parquet with its own types (cast back to the file's Arrow schema,
+so timestamps and doubles render as locally), JSON Lines as text lines parsed
+and flattened by ``scanner.connectors.jsonfile`` on the executors. Anything
+else (SQLite, XLSX, text logs, database URLs) is scanned by the local engine.
+Paths with a Hadoop filesystem scheme (``hdfs://``, ``s3a://``, ...) are
+handed to Spark as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import os
+import pickle
+import posixpath
+import sys
+import warnings
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from detectors.classify import EntityEvidence, TextEvidence
+from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
+from scanner.pipeline import DatasetResult, ScanOptions, scan_dataset
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MASTER = "local[*]"
+# Filesystems Spark (Hadoop) reads; such SOURCE arguments are not database URLs.
+SPARK_SCHEMES = ("hdfs", "s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "viewfs", "file", "dbfs")
+SPARK_FORMATS = ("csv", "tsv", "parquet", "jsonl", "json")
+_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
+               ".json": "json"}
+# Executor errors we raise carry this marker; only the text after it is shown (it never quotes values).
+MARK = "PIIWARDEN-SPARK:"
+
+Note = Callable[[str], None]
+
+
+class Engine(str, Enum):
+    """Where ``scan``/``anonymize`` run: this process (``--workers``) or a Spark cluster."""
+
+    local = "local"
+    spark = "spark"
+
+
+class SparkUnavailable(Exception):
+    """pyspark or Java is missing; the message says which, in one line."""
+
+
+def is_spark_path(source: str) -> bool:
+    """A SOURCE with a Hadoop filesystem scheme (``hdfs://``, ``s3a://``): read by Spark, not opened locally."""
+    scheme, sep, _ = source.partition("://")
+    return bool(sep) and scheme.lower() in SPARK_SCHEMES
+
+
+def spark_problem() -> str | None:
+    """Why Spark cannot start here (pyspark not installed, no Java), or None when it can."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed (pip install 'piiwarden[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    java = Path(java_home, "bin", "java") if java_home else None
+    if (java is None or not java.exists()) and not _on_path("java"):
+        return "Java is not installed (Spark needs a JRE 17+; set JAVA_HOME or put java on PATH)"
+    return None
+
+
+def _on_path(name: str) -> bool:
+    import shutil
+
+    return shutil.which(name) is not None
+
+
+_SESSIONS: dict[str, Any] = {}
+
+
+def get_spark(master: str = DEFAULT_MASTER) -> Any:
+    """One SparkSession per master for the process, configured for Arrow batches and quiet logs."""
+    if master in _SESSIONS:
+        return _SESSIONS[master]
+    problem = spark_problem()
+    if problem:
+        raise SparkUnavailable(problem)
+    # mapInArrow never converts to pandas, so pyspark's pandas-version warning does not apply here.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    # Under spark-submit the master comes from --master; only an explicit --spark-master overrides it.
+    submitted = master == DEFAULT_MASTER and "PYSPARK_GATEWAY_PORT" in os.environ
+    local = master.startswith("local") and not submitted
+    if local:
+        # Local executors are child processes: they must run this interpreter, which has piiwarden installed.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder if submitted else SparkSession.builder.master(master)
+    builder = (
+        builder.appName("piiwarden")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        # Parquet timestamps without a zone stay zone-less (as pyarrow reads them locally).
+        .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
+        # GBK/GB18030 CSVs: Spark 4 only accepts Unicode charsets unless told otherwise.
+        .config("spark.sql.legacy.javaCharsets", "true")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    if local:
+        builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    _SESSIONS[master] = spark
+    return spark
+
+
+def stop_spark() -> None:
+    """Stop the sessions this process started (tests, end of a CLI run)."""
+    for spark in _SESSIONS.values():
+        spark.stop()
+    _SESSIONS.clear()
+
+
+# ----------------------------------------------------------- what to read ----
+
+
+@dataclass
+class SparkSpec:
+    """What an executor needs to turn Spark's batches into the dataset's batches (picklable)."""
+
+    path: str
+    format: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    names: list[str] | None = None  # CSV header as the local connector made it unique
+    multiline: bool = False  # CSV with line breaks inside quoted values (not splittable)
+    arrow_schema: bytes | None = None  # Parquet: the file's Arrow schema, to cast Spark's types back
+    json_columns: dict[str, bool] | None = None  # JSON(L): column -> holds lists, when known for the file
+
+    @property
+    def kind(self) -> str:
+        """``columns`` (Spark's columns are the dataset's) or ``lines`` / ``document`` (parsed here)."""
+        return {"jsonl": "lines", "json": "document"}.get(self.format, "columns")
+
+
+def _spark_encoding(encoding: str) -> str:
+    """Java's name for the codec ``detect_encoding`` chose (a BOM line is the header Spark skips)."""
+    lowered = encoding.lower().replace("_", "-")
+    if lowered in ("utf-8", "utf-8-sig", "utf8"):
+        return "UTF-8"
+    if lowered in ("gb18030", "gbk", "gb2312", "cp936"):
+        return "GB18030"
+    return encoding.upper()
+
+
+def _csv_is_multiline(path: Path, encoding: str, delimiter: str) -> bool:
+    """Whether the file's head has a quoted value spanning lines (then Spark must not split the file)."""
+    from scanner.connectors.common import read_head
+
+    return _text_is_multiline(*read_head(path), encoding, delimiter)
+
+
+def _text_is_multiline(head: bytes, whole: bool, encoding: str, delimiter: str) -> bool:
+    from scanner.connectors.common import decode_sample
+
+    text = decode_sample(head, encoding, whole)
+    records = sum(1 for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row)
+    lines = sum(1 for line in text.splitlines() if line.strip())
+    return records != lines
+
+
+def spec_of(ds: Dataset) -> SparkSpec | None:
+    """How Spark reads this dataset, or None when it cannot (SQLite, XLSX, text logs, databases)."""
+    remote = ds.meta.get("spark_path")
+    if remote:
+        names = ds.meta.get("names")
+        return SparkSpec(path=remote, format=ds.format, encoding=ds.meta.get("encoding", "utf-8"),
+                         delimiter=ds.meta.get("delimiter", ","), names=json.loads(names) if names else None,
+                         multiline=ds.meta.get("multiline") == "true")
+    if ds.format not in SPARK_FORMATS or "://" in ds.source or not ds.location:
+        return None
+    path = Path(ds.location)
+    if ds.format in ("csv", "tsv"):
+        encoding, delimiter = ds.meta.get("encoding", "utf-8"), ds.meta.get("delimiter", ",")
+        names = _csv_names(path, encoding, delimiter)
+        return SparkSpec(path=str(path.resolve()), format=ds.format, encoding=encoding, delimiter=delimiter,
+                         names=names, multiline=_csv_is_multiline(path, encoding, delimiter))
+    if ds.format == "parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+        return SparkSpec(path=str(path.resolve()), format="parquet",
+                         arrow_schema=schema.serialize().to_pybytes())
+    return SparkSpec(path=str(path.resolve()), format=ds.format, encoding=ds.meta.get("encoding", "utf-8"))
+
+
+def _csv_names(path: Path, encoding: str, delimiter: str) -> list[str]:
+    """The header exactly as the local CSV connector names the columns (unique, non-empty)."""
+    from scanner.connectors.common import decode_sample, read_head, unique_names
+
+    head, whole = read_head(path)
+    text = decode_sample(head, encoding, whole)
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        if row:
+            return unique_names(row)
+    return []
+
+
+def read_frame(spark: Any, spec: SparkSpec) -> Any:
+    """The dataset as a Spark DataFrame: typed columns, or one text column for JSON to parse."""
+    if spec.format == "parquet":
+        return spark.read.parquet(spec.path)
+    if spec.format in ("csv", "tsv"):
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        reader = spark.read.options(header="true", sep=spec.delimiter, encoding=_spark_encoding(spec.encoding),
+                                    escape='"', mode="FAILFAST", multiLine=str(spec.multiline).lower(),
+                                    inferSchema="false")
+        if spec.names is not None:
+            if not spec.names:
+                return spark.createDataFrame([], StructType([]))
+            reader = reader.schema(StructType([StructField(n, StringType()) for n in spec.names]))
+        return reader.csv(spec.path)
+    if spec.format == "jsonl":
+        from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
+
+        frame = spark.read.option("encoding", _spark_encoding(spec.encoding)).text(spec.path)
+        return frame.filter(F.length(F.trim(F.col("value"))) > 0)  # blank lines are not records
+    if spec.format == "json":
+        return spark.read.text(spec.path, wholetext=True)
+    raise SourceError(f"Spark cannot read format {spec.format}")
+
+
+# ------------------------------------------------------ executor side ----
+
+
+def dataset_batches(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[pa.RecordBatch]:
+    """Spark's Arrow batches of a partition as the local connector would hand them to the pipeline."""
+    if spec.kind == "columns":
+        target = pa.ipc.read_schema(pa.py_buffer(spec.arrow_schema)) if spec.arrow_schema else None
+        for batch in batches:
+            yield _as_local(batch, spec, target)
+        return
+    from scanner.connectors.jsonfile import _batches, _columns
+
+    rows = list(_json_rows(batches, spec))
+    if rows:
+        yield from _batches(rows, spec.json_columns if spec.json_columns is not None else _columns(rows))
+
+
+def _as_local(batch: pa.RecordBatch, spec: SparkSpec, target: pa.Schema | None) -> pa.RecordBatch:
+    """CSV: empty cells are empty strings (pyarrow's CSV reader never yields null text); Parquet: file types."""
+    arrays = []
+    for name, column in zip(batch.schema.names, batch.columns):
+        if spec.format in ("csv", "tsv"):
+            column = pc.fill_null(column, "")
+        elif target is not None and name in target.names and column.type != target.field(name).type:
+            # else keep Spark's type; the profile renders it as text either way
+            with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                column = column.cast(target.field(name).type)
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[dict[str, Any]]:
+    """Flattened records from JSON Lines text (one per non-blank line) or whole JSON documents."""
+    from scanner.connectors.jsonfile import _PARSE_HOOKS, flatten_record
+
+    for batch in batches:
+        for text in batch.column(0).to_pylist():
+            if text is None or not text.strip():
+                continue
+            try:
+                data = json.loads(text, **_PARSE_HOOKS)
+            except json.JSONDecodeError as exc:
+                raise RuntimeError(f"{MARK} invalid JSON (column {exc.colno}): {exc.msg}") from None
+            if spec.kind == "document":
+                for record in data if isinstance(data, list) else [data]:
+                    yield flatten_record(record)
+            else:
+                yield flatten_record(data)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def worker_recognizers() -> list:
+    """The recognizers, built once per Python worker (Spark reuses workers across tasks)."""
+    if "recognizers" not in _WORKER:
+        from detectors.recognizers import RECOGNIZER_CLASSES
+
+        _WORKER["recognizers"] = [cls() for cls in RECOGNIZER_CLASSES]
+    return _WORKER["recognizers"]
+
+
+def partition_id() -> int:
+    """The running task's partition index (order of the file's splits)."""
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    return ctx.partitionId() if ctx is not None else 0
+
+
+def profile_state(profile: Any) -> dict[str, Any]:
+    """A ColumnProfile's accumulated evidence as plain data (no recognizers, no analyzer)."""
+    return {
+        "values": profile.values, "texty": profile.texty, "name_analyzed": profile.name_analyzed,
+        "text_skipped": profile.text_skipped,
+        "evidence": {e: (ev.candidates, ev.validated, ev.distinct, ev.prefixes, ev.samples)
+                     for e, ev in profile.evidence.items() if ev.candidates},
+        "text": {e: (ev.values, ev.prefilter, ev.score_sum, ev.with_context, ev.distinct, ev.samples)
+                 for e, ev in profile.text.items() if ev.values or ev.prefilter},
+    }
+
+
+def profile_from_state(name: str, comment: str | None, state: dict[str, Any],
+                       recognizers: list | None = None) -> Any:
+    """A ColumnProfile holding a state from ``profile_state`` (to merge on the driver)."""
+    from detectors.classify import ColumnProfile
+
+    profile = ColumnProfile(name, comment, recognizers=recognizers)
+    profile.values, profile.texty = state["values"], state["texty"]
+    profile.name_analyzed, profile.text_skipped = state["name_analyzed"], state["text_skipped"]
+    for entity, (cand, valid, distinct, prefixes, samples) in state["evidence"].items():
+        profile.evidence[entity] = EntityEvidence(entity, cand, valid, set(distinct), set(prefixes), list(samples))
+    for entity, (values, prefilter, score, context, distinct, samples) in state["text"].items():
+        profile.text[entity] = TextEvidence(entity, values, prefilter, score, context, set(distinct), list(samples))
+    return profile
+
+
+PROFILE_SCHEMA = "part int, seq int, name string, rows long, payload binary"
+
+
+def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]],
+                                                                            Iterator[pa.RecordBatch]]:
+    """The ``mapInArrow`` function: profile a partition, emit one pickled state per column plus a row count."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from detectors.classify import ColumnProfile
+
+        recognizers = worker_recognizers()
+        profiles: dict[str, ColumnProfile] = {}
+        rows = 0
+        for batch in dataset_batches(batches, spec):
+            rows += batch.num_rows
+            for name, column in zip(batch.schema.names, batch.columns):
+                profile = profiles.get(name)
+                if profile is None:
+                    profile = profiles[name] = ColumnProfile(name, comments.get(name), recognizers=recognizers)
+                if batch.num_rows:
+                    profile.update(column)
+        part = partition_id()
+        out = {"part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}
+        for seq, (name, profile) in enumerate(profiles.items()):
+            out["part"].append(part)
+            out["seq"].append(seq)
+            out["name"].append(name)
+            out["rows"].append(0)
+            out["payload"].append(pickle.dumps(profile_state(profile)))
+        yield pa.RecordBatch.from_pydict(out, schema=pa.schema([
+            ("part", pa.int32()), ("seq", pa.int32()), ("name", pa.string()), ("rows", pa.int64()),
+            ("payload", pa.binary())]))
+
+    return run
+
+
+# --------------------------------------------------------- driver side ----
+
+
+def one_line(exc: BaseException) -> str:
+    """A Spark failure as one value-free line: our own marked message, else the exception type."""
+    text = str(exc)
+    if MARK in text:
+        return text.split(MARK, 1)[1].strip().splitlines()[0][:200]
+    for known in ("PATH_NOT_FOUND", "UNABLE_TO_INFER_SCHEMA", "MALFORMED_RECORD", "FAILFAST", "CHARSET"):
+        if known in text:
+            return f"Spark cannot read this dataset ({known.lower()})"
+    return f"Spark job failed ({type(exc).__name__})"
+
+
+def sample_fraction(rows: int, k: int) -> float:
+    """Bernoulli fraction that draws about ``k`` of ``rows`` rows (1.0 = everything)."""
+    return 1.0 if rows <= k else k / rows
+
+
+@dataclass
+class SparkScanner:
+    """Scans datasets with Spark where it can read them and locally where it cannot."""
+
+    master: str = DEFAULT_MASTER
+    note: Note = field(default=lambda message: log.info("%s", message))
+    _noted: set[str] = field(default_factory=set)
+
+    @property
+    def spark(self) -> Any:
+        return get_spark(self.master)
+
+    def resolve(self, sources: list[str], views: bool = False) -> tuple[list[Dataset], list[tuple[str, str]]]:
+        """``resolve_sources`` for local sources; ``hdfs://``/``s3a://`` paths become Spark-read datasets."""
+        from scanner.sources import resolve_sources
+
+        local = [s for s in sources if not is_spark_path(s)]
+        datasets, errors = resolve_sources(local, views=views) if local else ([], [])
+        for source in sources:
+            if is_spark_path(source):
+                try:
+                    datasets.append(self.remote_dataset(source))
+                except SourceError as exc:
+                    errors.append((source, str(exc)))
+        order = {s: i for i, s in enumerate(sources)}
+        datasets.sort(key=lambda d: order.get(d.source, len(order)))  # argument order, as resolve_sources
+        return datasets, errors
+
+    def remote_dataset(self, source: str) -> Dataset:
+        """A dataset for a path only Spark can read; the format comes from the extension (Parquet by default)."""
+        base = posixpath.basename(source.rstrip("/")) or source
+        head, whole, first = self.remote_head(source)
+        # a directory (part files) takes its format from its first data file
+        fmt = _EXTENSIONS.get(posixpath.splitext(base)[1].lower()) \
+            or _EXTENSIONS.get(posixpath.splitext(first)[1].lower(), "parquet")
+        meta = {"spark_path": source, "delimiter": "\t" if fmt == "tsv" else ","}
+        if fmt in ("csv", "tsv", "jsonl", "json"):
+            meta.update(_text_meta(head, whole, fmt, meta["delimiter"]))
+        spec = spec_of(Dataset(id=base, source=source, format=fmt, open_batches=iter, meta=meta))
+        assert spec is not None
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            # Only policy counts stream a remote dataset on the driver; it comes through Spark.
+            frame = read_frame(self.spark, spec)
+            yield from dataset_batches(_local_batches(frame), spec)
+
+        return Dataset(id=base, source=source, format=fmt, open_batches=batches, location=source, meta=meta)
+
+    def remote_head(self, source: str) -> tuple[bytes, bool, str]:
+        """The head of a remote file (a directory: its first data file) via Hadoop, and that file's name.
+
+        So that a remote CSV gets the same encoding, delimiter and header
+        treatment as a local one; a missing path fails here, in one line.
+        """
+        from scanner.connectors.common import SAMPLE_BYTES
+
+        sc = self.spark.sparkContext
+        jvm = sc._jvm
+        try:
+            path = jvm.org.apache.hadoop.fs.Path(source)
+            fs = path.getFileSystem(sc._jsc.hadoopConfiguration())
+            if fs.getFileStatus(path).isDirectory():
+                files = sorted(st.getPath().toString() for st in fs.listStatus(path)
+                               if st.isFile() and not st.getPath().getName().startswith(("_", ".")))
+                if not files:
+                    return b"", True, ""
+                path = jvm.org.apache.hadoop.fs.Path(files[0])
+            stream = fs.open(path)
+            try:
+                head = bytes(stream.readNBytes(SAMPLE_BYTES + 1))
+            finally:
+                stream.close()
+        except Exception as exc:  # noqa: BLE001 - Py4J errors quote Java stack traces, not data
+            text = str(exc)
+            if "FileNotFoundException" in text:
+                raise SourceError("no such file or directory") from None
+            raise SourceError(f"cannot open with Spark's filesystem ({type(exc).__name__})") from None
+        return head[:SAMPLE_BYTES], len(head) <= SAMPLE_BYTES, path.getName()
+
+
+    def scan(self, ds: Dataset, options: ScanOptions) -> DatasetResult:
+        """Profile one dataset on Spark (the local engine for formats Spark does not read)."""
+        spec = spec_of(ds)
+        if spec is None:
+            if ds.format not in self._noted:
+                self._noted.add(ds.format)
+                self.note(f"note: {ds.format} datasets are scanned by the local engine (Spark cannot read them)")
+            return scan_dataset(ds, options)
+        result = DatasetResult(dataset=ds, rows=ds.rows)
+        try:
+            result.columns, scanned, total = self._profile(ds, spec, options)
+        except SourceError as exc:
+            result.errors.append(str(exc))
+            return result
+        except Exception as exc:  # noqa: BLE001 - a Spark failure is one error line for this dataset
+            result.errors.append(one_line(exc))
+            return result
+        result.rows_scanned = scanned
+        if result.rows is None:
+            result.rows = total
+        return result
+
+    def scan_many(self, datasets: list[Dataset], indices: list[int], options: ScanOptions,
+                  started: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+        """``scanner.parallel.scan_many`` on Spark: the cluster parallelizes inside each dataset."""
+        for i in indices:
+            if started:
+                started(i)
+            result = self.scan(datasets[i], options)
+            yield i, result.to_json(), list(result.errors)
+
+    def _profile(self, ds: Dataset, spec: SparkSpec, options: ScanOptions) -> tuple[list[dict], int, int | None]:
+        frame = read_frame(self.spark, spec)
+        total: int | None = ds.rows
+        if not options.full and spec.kind != "document":
+            if total is None:
+                total = frame.count()
+            fraction = sample_fraction(total, options.sample_rows)
+            if fraction < 1.0:
+                frame = frame.sample(withReplacement=False, fraction=fraction,
+                                     seed=zlib.crc32(ds.id.encode("utf-8")))
+        rows = frame.mapInArrow(profile_partition(spec, dict(ds.comments)), PROFILE_SCHEMA).collect()
+        rows.sort(key=lambda r: (r["part"], r["seq"]))
+        merged: dict[str, Any] = {}
+        scanned = 0
+        recognizers = None
+        for row in rows:
+            if row["seq"] < 0:
+                scanned += row["rows"]
+                continue
+            profile = profile_from_state(row["name"], ds.comments.get(row["name"]), pickle.loads(row["payload"]),
+                                         recognizers)
+            recognizers = profile.recognizers
+            if row["name"] in merged:
+                merged[row["name"]].merge(profile)
+            else:
+                merged[row["name"]] = profile
+        if spec.kind == "columns":  # columns of a file with no rows still belong in the findings
+            from detectors.classify import ColumnProfile
+
+            for name in frame.columns:
+                merged.setdefault(name, ColumnProfile(name, ds.comments.get(name)))
+        if options.full and total is None:
+            total = scanned
+        if spec.kind == "document" and total is None:
+            total = scanned
+        return [p.result() for p in merged.values()], scanned, total
+
+
+def _text_meta(head: bytes, whole: bool, fmt: str, default_delimiter: str) -> dict[str, str]:
+    """Encoding (and for CSV delimiter, unique header names, multi-line values) judged from a file's head."""
+    from scanner.connectors.common import decode_sample, detect_encoding_bytes, unique_names
+    from scanner.connectors.csvfile import sniff_delimiter
+
+    encoding = detect_encoding_bytes(head, whole) if head else "utf-8"
+    meta = {"encoding": encoding}
+    if fmt in ("csv", "tsv"):
+        text = decode_sample(head, encoding, whole)
+        delimiter = sniff_delimiter(text[: 64 * 1024], default=default_delimiter)
+        header = next((row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row), [])
+        meta.update(delimiter=delimiter, names=json.dumps(unique_names(header), ensure_ascii=False),
+                    multiline=str(_text_is_multiline(head, whole, encoding, delimiter)).lower())
+    return meta
+
+
+def _local_batches(frame: Any) -> Iterator[pa.RecordBatch]:
+    """A DataFrame's rows on the driver as Arrow batches, one partition at a time."""
+    chunk: list[dict[str, Any]] = []
+    for row in frame.toLocalIterator():
+        chunk.append(row.asDict())
+        if len(chunk) >= BATCH_ROWS:
+            yield pa.RecordBatch.from_pylist(chunk)
+            chunk = []
+    if chunk:
+        yield pa.RecordBatch.from_pylist(chunk)
