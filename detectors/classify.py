@@ -218,6 +218,35 @@ class ColumnProfile:
         """The column's finding, in findings.json form (samples masked)."""
         return decide(self)
 
+    def state(self) -> dict[str, Any]:
+        """The accumulated evidence as plain, picklable data (no recognizers, no analyzer).
+
+        Another process (a Spark executor, a worker) profiles part of a column
+        and ships this; the receiver rebuilds it with from_state and merges.
+        """
+        return {
+            "values": self.values, "texty": self.texty, "name_analyzed": self.name_analyzed,
+            "text_skipped": self.text_skipped,
+            "evidence": {e: (ev.candidates, ev.validated, ev.distinct, ev.prefixes, ev.samples)
+                         for e, ev in self.evidence.items() if ev.candidates},
+            "text": {e: (ev.values, ev.prefilter, ev.score_sum, ev.with_context, ev.distinct, ev.samples)
+                     for e, ev in self.text.items() if ev.values or ev.prefilter},
+        }
+
+    @classmethod
+    def from_state(cls, name: str, comment: str | None, state: dict[str, Any],
+                   recognizers: list[PiiRecognizer] | None = None) -> ColumnProfile:
+        """A profile holding a state from ``state()``, ready to merge."""
+        profile = cls(name, comment, recognizers=recognizers)
+        profile.values, profile.texty = state["values"], state["texty"]
+        profile.name_analyzed, profile.text_skipped = state["name_analyzed"], state["text_skipped"]
+        for entity, (cand, valid, distinct, prefixes, samples) in state["evidence"].items():
+            profile.evidence[entity] = EntityEvidence(entity, cand, valid, set(distinct), set(prefixes), list(samples))
+        for entity, (values, prefilter, score, context, distinct, samples) in state["text"].items():
+            profile.text[entity] = TextEvidence(entity, values, prefilter, score, context, set(distinct),
+                                                list(samples))
+        return profile
+
     def merge(self, other: ColumnProfile) -> ColumnProfile:
         """Fold another profile of the same column (another partition's rows) into this one.
 

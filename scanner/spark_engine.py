@@ -46,7 +46,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.classify import EntityEvidence, TextEvidence
+from detectors.classify import ColumnProfile
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.pipeline import DatasetResult, ScanOptions, scan_dataset
 
@@ -327,33 +327,6 @@ def partition_id() -> int:
     return ctx.partitionId() if ctx is not None else 0
 
 
-def profile_state(profile: Any) -> dict[str, Any]:
-    """A ColumnProfile's accumulated evidence as plain data (no recognizers, no analyzer)."""
-    return {
-        "values": profile.values, "texty": profile.texty, "name_analyzed": profile.name_analyzed,
-        "text_skipped": profile.text_skipped,
-        "evidence": {e: (ev.candidates, ev.validated, ev.distinct, ev.prefixes, ev.samples)
-                     for e, ev in profile.evidence.items() if ev.candidates},
-        "text": {e: (ev.values, ev.prefilter, ev.score_sum, ev.with_context, ev.distinct, ev.samples)
-                 for e, ev in profile.text.items() if ev.values or ev.prefilter},
-    }
-
-
-def profile_from_state(name: str, comment: str | None, state: dict[str, Any],
-                       recognizers: list | None = None) -> Any:
-    """A ColumnProfile holding a state from ``profile_state`` (to merge on the driver)."""
-    from detectors.classify import ColumnProfile
-
-    profile = ColumnProfile(name, comment, recognizers=recognizers)
-    profile.values, profile.texty = state["values"], state["texty"]
-    profile.name_analyzed, profile.text_skipped = state["name_analyzed"], state["text_skipped"]
-    for entity, (cand, valid, distinct, prefixes, samples) in state["evidence"].items():
-        profile.evidence[entity] = EntityEvidence(entity, cand, valid, set(distinct), set(prefixes), list(samples))
-    for entity, (values, prefilter, score, context, distinct, samples) in state["text"].items():
-        profile.text[entity] = TextEvidence(entity, values, prefilter, score, context, set(distinct), list(samples))
-    return profile
-
-
 PROFILE_SCHEMA = "part int, seq int, name string, rows long, payload binary"
 
 
@@ -362,8 +335,6 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
     """The ``mapInArrow`` function: profile a partition, emit one pickled state per column plus a row count."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from detectors.classify import ColumnProfile
-
         recognizers = worker_recognizers()
         profiles: dict[str, ColumnProfile] = {}
         rows = 0
@@ -382,7 +353,7 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
             out["seq"].append(seq)
             out["name"].append(name)
             out["rows"].append(0)
-            out["payload"].append(pickle.dumps(profile_state(profile)))
+            out["payload"].append(pickle.dumps(profile.state()))
         yield pa.RecordBatch.from_pydict(out, schema=pa.schema([
             ("part", pa.int32()), ("seq", pa.int32()), ("name", pa.string()), ("rows", pa.int64()),
             ("payload", pa.binary())]))
@@ -539,7 +510,7 @@ class SparkScanner:
             if row["seq"] < 0:
                 scanned += row["rows"]
                 continue
-            profile = profile_from_state(row["name"], ds.comments.get(row["name"]), pickle.loads(row["payload"]),
+            profile = ColumnProfile.from_state(row["name"], ds.comments.get(row["name"]), pickle.loads(row["payload"]),
                                          recognizers)
             recognizers = profile.recognizers
             if row["name"] in merged:
@@ -547,7 +518,6 @@ class SparkScanner:
             else:
                 merged[row["name"]] = profile
         if spec.kind == "columns":  # columns of a file with no rows still belong in the findings
-            from detectors.classify import ColumnProfile
 
             for name in frame.columns:
                 merged.setdefault(name, ColumnProfile(name, ds.comments.get(name)))
