@@ -221,8 +221,9 @@ class CnLandlineRecognizer(PiiRecognizer):
             0.3,
         ),
     ]
+    # The trunk 0 (or +86 in front) is what makes a landline: without it every mobile would be a candidate.
     CELL_REGEX = (
-        r"^(?:(?:\+|00)86[ -]?)?(?:\(0?\d{2,3}\)|（0?\d{2,3}）|0?\d{2,3})[ -]?\d{3,4}[ -]?\d{3,4}"
+        r"^(?:(?:\+|00)86[ -]?(?:\(0?\d{2,3}\)|0?\d{2,3})|\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?\d{3,4}[ -]?\d{3,4}"
         r"(?:\s*(?:-|转|ext\.?|x|#)\s*\d{1,5})?$"
     )
     TEXT_PREFILTER = r"0\d{2,3}[)）]?[ -]?\d{7,8}"
