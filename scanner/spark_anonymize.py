@@ -30,7 +30,16 @@ import pyarrow as pa
 
 from scanner.anonymize import run as local_run
 from scanner.anonymize.columns import ColumnStats, ColumnTransformer, cell_patterns
-from scanner.anonymize.engine import ColumnPlan, DatasetJob, Log, Outcome, anonymize_job, mirror, plan_columns
+from scanner.anonymize.engine import (
+    ColumnPlan,
+    DatasetJob,
+    Log,
+    Outcome,
+    anonymize_job,
+    make_transform,
+    mirror,
+    plan_columns,
+)
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.keys import Key
 from scanner.anonymize.operators import OpContext
@@ -52,7 +61,7 @@ from scanner.spark_engine import (
     read_frame,
     spec_of,
 )
-from scanner.writers.base import BatchOut, remove_stale_temps
+from scanner.writers.base import remove_stale_temps
 
 TRANSFORM_SCHEMA = "part int, seq int, rows long, data binary, stats binary"
 
@@ -241,24 +250,13 @@ def spark_job(scanner: SparkScanner, ds: Dataset, spec: SparkSpec, rules: Rules,
             for p in active]
     stats = {p.name: p.transformer.stats for p in active if p.transformer is not None}
     columns = SparkColumns(scanner.spark, spec, jobs, ctx.key, stats) if active else None
-    by_name = {p.name: p for p in plans}
     rows = {"n": 0}
 
-    def transform(batch: pa.RecordBatch) -> BatchOut:
+    def spark_changes(batch: pa.RecordBatch) -> dict[str, pa.Array]:
         rows["n"] += batch.num_rows
-        out = BatchOut(batch)
-        changed = columns.take(batch.num_rows) if columns is not None else {}
-        for name in batch.schema.names:
-            plan = by_name.get(name)
-            if plan is None:
-                continue
-            if plan.chosen.rule.op == "drop":
-                out.dropped.add(name)
-            elif name in changed:
-                out.changed[name] = changed[name]
-        if kanon is not None:
-            kanon.update(out.output())
-        return out
+        return columns.take(batch.num_rows) if columns is not None else {}
+
+    transform = make_transform(plans, kanon, changed_for=spark_changes)
 
     def record() -> dict[str, Any]:
         if columns is not None:

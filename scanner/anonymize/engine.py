@@ -105,20 +105,31 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
     return plans
 
 
-def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None) -> Transform:
-    """The per-batch function: changed columns, dropped columns, k-anonymity counts."""
+def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
+                   changed_for: Callable[[pa.RecordBatch], dict[str, pa.Array]] | None = None) -> Transform:
+    """The per-batch function: changed columns, dropped columns, k-anonymity counts.
+
+    ``changed_for`` supplies a batch's transformed columns when they were
+    computed elsewhere (the Spark engine); by default each plan's transformer runs here.
+    """
     by_name = {p.name: p for p in plans}
+
+    def local_changes(batch: pa.RecordBatch) -> dict[str, pa.Array]:
+        return {name: by_name[name].transformer.transform(batch.column(name)) for name in batch.schema.names
+                if name in by_name and by_name[name].transformer is not None
+                and by_name[name].chosen.rule.op != "drop"}
 
     def transform(batch: pa.RecordBatch) -> BatchOut:
         out = BatchOut(batch)
+        changed = (changed_for or local_changes)(batch)
         for name in batch.schema.names:
             plan = by_name.get(name)
             if plan is None:
                 continue
             if plan.chosen.rule.op == "drop":
                 out.dropped.add(name)
-            elif plan.transformer is not None:
-                out.changed[name] = plan.transformer.transform(batch.column(name))
+            elif name in changed:
+                out.changed[name] = changed[name]
         if kanon is not None:
             kanon.update(out.output())
         return out
