@@ -81,10 +81,14 @@ def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy
     record = _header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
                      policy=str(policy_path) if policy_path else None,
                      target=mask_source(target) if target else None)
+    return _finish(record, outcome, errors, outdir / RECORD_NAME)
+
+
+def _finish(record: dict[str, Any], outcome: Outcome, errors: list[dict[str, str]], path: Path) -> RunResult:
+    """Complete a run record with what happened and write it atomically beside the outputs."""
     record["run"]["finished_at"] = now_iso()
     record["datasets"] = outcome.datasets
     record["errors"] = errors + outcome.errors
-    path = outdir / RECORD_NAME
     write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
     return RunResult(record, path)
 
@@ -142,9 +146,4 @@ def run_decrypt(sources: list[str], outdir: Path, key: Key, log: Log) -> RunResu
     counts: dict[str, dict[str, int]] = {}
     outcome = mirror(datasets, outdir, None, lambda ds: decrypt_job(ds, key, counts), log, verb="decrypting")
     record = _header("decrypt", sources, started, key)
-    record["run"]["finished_at"] = now_iso()
-    record["datasets"] = outcome.datasets
-    record["errors"] = errors + outcome.errors
-    path = outdir / DECRYPT_RECORD_NAME
-    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-    return RunResult(record, path)
+    return _finish(record, outcome, errors, outdir / DECRYPT_RECORD_NAME)
