@@ -15,22 +15,28 @@ agrees. A header alone never decides; a header contradicted by the values
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.engine import get_batch_analyzer
+from detectors.freetext import (
+    MAX_DISTINCT,
+    MAX_SAMPLES,
+    NAME,
+    NAME_CAP,
+    NameBudget,
+    TextEvidence,
+    analyze_texts,
+)
 from detectors.headers import header_hints
 from detectors.masking import mask_value
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
 
-MAX_SAMPLES = 3
-MAX_DISTINCT = 5000
 # Distinct values that are always enough to count as varied data (big tables repeat names).
 DISTINCT_ENOUGH = 50
 # Decision thresholds: share of non-empty values that validate.
@@ -40,12 +46,8 @@ MIN_HIT_WITH_HINT = 0.15
 PASS_MARGIN_NO_HINT = 0.6
 PASS_MARGIN_WITH_HINT = 0.2
 MAX_P_VALUE = 1e-3
-# Free text is analyzed for names (jieba, the slow part) up to this many values per column.
-NAME = "PERSON_NAME"
-NAME_CAP = 1000
 # Free text: values with whitespace or Han characters.
 TEXTY_RE = r"[\s\p{Han}]"
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -57,19 +59,6 @@ class EntityEvidence:
     validated: int = 0
     distinct: set[str] = field(default_factory=set)
     prefixes: set[str] = field(default_factory=set)
-    samples: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TextEvidence:
-    """What Presidio found in a column's free-text values."""
-
-    entity: str
-    values: int = 0  # values with at least one validated span
-    prefilter: int = 0  # values where the entity's span pattern matched, validated or not
-    score_sum: float = 0.0
-    with_context: int = 0  # hits whose value also holds a context word (卡号, 手机, ...)
-    distinct: set[str] = field(default_factory=set)
     samples: list[str] = field(default_factory=list)
 
 
@@ -96,8 +85,9 @@ class ColumnProfile:
     """Evidence about one column, accumulated batch by batch."""
 
     def __init__(self, name: str, comment: str | None = None,
-                 recognizers: list[PiiRecognizer] | None = None) -> None:
+                 recognizers: list[PiiRecognizer] | None = None, name_cap: int = NAME_CAP) -> None:
         self.name = name
+        self.name_cap = name_cap  # free texts analyzed for names (jieba) at most, in this profile
         self.comment = comment
         self.hints = header_hints(name, comment)
         self.recognizers = recognizers or [cls() for cls in RECOGNIZER_CLASSES]
@@ -160,59 +150,13 @@ class ColumnProfile:
         counts = pc.value_counts(texts)  # chat logs repeat: analyze each distinct text once
         distinct = counts.field("values")
         prefilter = {
-            r.ENTITY: pc.match_substring_regex(distinct, r.TEXT_PREFILTER).to_pylist() for r in self.recognizers
+            r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
+            for r in self.recognizers
         }
-        self._analyze_texts(distinct.to_pylist(), counts.field("counts").to_pylist(), prefilter)
-
-    def _analyze_texts(self, texts: list[str], weights: list[int], prefilter: dict[str, list[bool]]) -> None:
-        """Run Presidio's batch analyzer on each distinct text for the entities its prefilters selected.
-
-        Texts are grouped by (language, entity set) so each batch call asks
-        only for what can be there. Names go through jieba's POS tagger, by
-        far the slowest recognizer, so a column's texts are analyzed for
-        names only up to NAME_CAP values; the name hit ratio is then taken
-        over the texts analyzed for names. Hits count each occurrence of a
-        repeated text.
-
-        A trial is a value where the entity's own span pattern matches outside
-        the spans validated as another entity (an 18-digit ID is not a failed
-        card number).
-        """
-        groups: dict[tuple[str, frozenset[str]], list[int]] = {}
-        for i, text in enumerate(texts):
-            wanted = frozenset(r.ENTITY for r in self.recognizers if prefilter[r.ENTITY][i])
-            if NAME in wanted:
-                if self.name_analyzed >= NAME_CAP:
-                    wanted = wanted - {NAME}
-                    self.text_skipped += weights[i]
-                else:
-                    self.name_analyzed += weights[i]
-            if wanted:
-                groups.setdefault(("zh" if _HAN.search(text) else "en", wanted), []).append(i)
-        analyzer = get_batch_analyzer()
-        for (lang, wanted), indices in groups.items():
-            batch = [texts[i] for i in indices]
-            results = analyzer.analyze_iterator(batch, language=lang, entities=sorted(wanted), batch_size=64)
-            for i, text, spans in zip(indices, batch, results):
-                kept = _resolve_overlaps(spans)
-                for span in kept:
-                    self._count_hit(span, text, weights[i])
-                for recognizer in self.recognizers:
-                    if prefilter[recognizer.ENTITY][i] and recognizer.ENTITY in wanted:
-                        residual = _blank_others(text, kept, recognizer.ENTITY)
-                        self.text[recognizer.ENTITY].prefilter += weights[i] * recognizer.has_pattern_match(residual)
-
-    def _count_hit(self, span, text: str, weight: int = 1) -> None:
-        ev = self.text[span.entity_type]
-        ev.values += weight
-        ev.score_sum += span.score * weight
-        recognizer = next(r for r in self.recognizers if r.ENTITY == span.entity_type)
-        ev.with_context += weight * recognizer.has_context(text)
-        piece = text[span.start : span.end]
-        if len(ev.distinct) < MAX_DISTINCT:
-            ev.distinct.add(piece)
-        if len(ev.samples) < MAX_SAMPLES and piece not in ev.samples:
-            ev.samples.append(piece)
+        budget = NameBudget(self.name_analyzed, self.text_skipped, self.name_cap)
+        analyze_texts(self.recognizers, self.text, budget, distinct,
+                      np.asarray(counts.field("counts"), dtype=np.int64), prefilter)
+        self.name_analyzed, self.text_skipped = budget.analyzed, budget.skipped
 
     def result(self) -> dict[str, Any]:
         """The column's finding, in findings.json form (samples masked)."""
@@ -308,31 +252,6 @@ def _merge_samples(mine: list[str], theirs: list[str]) -> None:
             break
         if value not in mine:
             mine.append(value)
-
-
-def _resolve_overlaps(spans: list) -> list:
-    """Keep the strongest of overlapping spans (an ID beats a Luhn-valid card), one per entity per value."""
-    kept: list = []
-    for span in sorted(spans, key=lambda s: (-s.score, s.start)):
-        if any(span.start < k.end and k.start < span.end for k in kept):
-            continue
-        kept.append(span)
-    seen: set[str] = set()
-    unique = []
-    for span in sorted(kept, key=lambda s: s.start):
-        if span.entity_type not in seen:
-            seen.add(span.entity_type)
-            unique.append(span)
-    return unique
-
-
-def _blank_others(text: str, spans: list, entity: str) -> str:
-    """The text with spans of other entities blanked out."""
-    chars = list(text)
-    for span in spans:
-        if span.entity_type != entity:
-            chars[span.start : span.end] = " " * (span.end - span.start)
-    return "".join(chars)
 
 
 def _recognizer(profile: ColumnProfile, entity: str) -> PiiRecognizer:

@@ -27,6 +27,7 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 
 from detectors import validators as v
 from detectors import vectorized as vz
+from detectors.batchspans import Matches, drop_contained, find_all
 
 # Characters before a span searched for a context word (NEEDS_HINT entities in free text).
 CONTEXT_WINDOW = 24
@@ -99,11 +100,15 @@ class PiiRecognizer(PatternRecognizer):
         """The RE2 cell pattern to use for a column, wider when its header names the entity."""
         return self.HINTED_CELL_REGEX if hinted and self.HINTED_CELL_REGEX else self.CELL_REGEX
 
-    def has_pattern_match(self, text: str) -> bool:
-        """Whether any span pattern matches, validated or not: the trials of the chance test."""
+    def compiled_patterns(self) -> list[regex.Pattern]:
+        """The span patterns compiled as Presidio compiles them (its global regex flags)."""
         if not hasattr(self, "_compiled"):
             self._compiled = [regex.compile(p.regex, self.global_regex_flags) for p in self.patterns]
-        return any(c.search(text) for c in self._compiled)
+        return self._compiled
+
+    def has_pattern_match(self, text: str) -> bool:
+        """Whether any span pattern matches, validated or not: the trials of the chance test."""
+        return any(c.search(text) for c in self.compiled_patterns())
 
     def has_context(self, text: str) -> bool:
         """Whether a context word (卡号, mobile, ...) appears in the text."""
@@ -122,10 +127,56 @@ class PiiRecognizer(PatternRecognizer):
         """
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         if self.NEEDS_HINT:
-            results = [r for r in results if self.has_context(text[max(0, r.start - CONTEXT_WINDOW) : r.end + 8])]
+            results = [r for r in results if self.has_context_near(text, r.start, r.end)]
         for result in results:
             result.score = min(result.score, self.STRENGTH)
+            result.start, result.end = self.trim_span(text, result.start, result.end)
         return results
+
+    def has_context_near(self, text: str, start: int, end: int) -> bool:
+        """Whether a context word stands just before (or right after) a span: NEEDS_HINT entities."""
+        return self.has_context(text[max(0, start - CONTEXT_WINDOW) : end + 8])
+
+    def trim_span(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """Where a matched span really starts and ends; most patterns match exactly the value."""
+        return start, end
+
+    def analyze_batch(self, texts: list[str]) -> tuple[Matches, Matches]:
+        """``analyze`` over many texts at once: (every pattern match, the spans analyze would return).
+
+        Each pattern runs once over all texts (detectors/batchspans.py), the
+        matched strings are validated column-wise (``validate_array``), and
+        Python touches only texts with several spans or spans to trim or to
+        check for context. Returned spans score ``STRENGTH``, as validated
+        spans do in ``analyze``, and are deduplicated as Presidio's engine does.
+        """
+        raw = find_all(self.compiled_patterns(), texts)
+        if not len(raw):
+            return raw, raw
+        pieces = pa.array([texts[i][s:e] for i, s, e in zip(raw.text.tolist(), raw.start.tolist(),
+                                                              raw.end.tolist())], type=pa.string())
+        valid = raw.take(np.asarray(self.validate_array(pieces), dtype=bool))
+        if not len(valid):
+            return raw, valid
+        plain = type(self).trim_span is PiiRecognizer.trim_span and not self.NEEDS_HINT
+        counts = np.bincount(valid.text, minlength=len(texts))
+        fix = (counts[valid.text] > 1) if plain else np.ones(len(valid), dtype=bool)
+        if not fix.any():
+            return raw, valid
+        done = valid.take(~fix)
+        rows = [(i, s, e) for i, spans in _group(valid.take(fix)) for s, e in self._refine(texts[i], spans)]
+        if rows:
+            extra = np.asarray(rows, dtype=np.int64)
+            done = Matches(np.concatenate([done.text, extra[:, 0]]), np.concatenate([done.start, extra[:, 1]]),
+                           np.concatenate([done.end, extra[:, 2]]))
+        return raw, done.take(np.lexsort((done.start, done.text)))
+
+    def _refine(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """One text's validated spans as analyze and the engine leave them (dedup, context, trim, dedup)."""
+        spans = drop_contained(spans)
+        if self.NEEDS_HINT:
+            spans = [(s, e) for s, e in spans if self.has_context_near(text, s, e)]
+        return drop_contained([self.trim_span(text, s, e) for s, e in spans])
 
 
 class CnResidentIdRecognizer(PiiRecognizer):
@@ -485,12 +536,9 @@ class AddressRecognizer(PiiRecognizer):
             ok[pos] = np.asarray(pc.fill_null(pc.is_in(prefixes, value_set=known), False))
         return ok
 
-    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
-        """Pattern spans, trimmed to start at the address proper (not at 寄到/住在)."""
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-        for result in results:
-            result.start += v.address_start(text[result.start : result.end])
-        return results
+    def trim_span(self, text: str, start: int, end: int) -> tuple[int, int]:
+        """A span starts at the address proper (not at 寄到/住在)."""
+        return start + v.address_start(text[start:end]), end
 
 
 class DateOfBirthRecognizer(PiiRecognizer):
@@ -634,6 +682,18 @@ RECOGNIZER_CLASSES: list[type[PiiRecognizer]] = [
     PhoneNumberRecognizer,
     CredentialRecognizer,
 ]
+
+
+def _group(found: Matches):
+    """(text index, [(start, end), ...]) for each text with matches, in text order."""
+    texts, starts, ends = found.text.tolist(), found.start.tolist(), found.end.tolist()
+    i = 0
+    while i < len(texts):
+        j = i
+        while j < len(texts) and texts[j] == texts[i]:
+            j += 1
+        yield texts[i], list(zip(starts[i:j], ends[i:j]))
+        i = j
 
 
 def recognizers_for(language: str) -> list[EntityRecognizer]:
