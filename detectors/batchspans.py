@@ -51,54 +51,88 @@ def joinable(pattern: str) -> bool:
     return not _ANCHOR.search(pattern.replace("[^", "[").replace("\\\\", ""))
 
 
+class Joined:
+    """Texts joined by NUL into one string, with each text's offset, so one regex pass covers them all."""
+
+    def __init__(self, texts: list[str], string: str | None = None) -> None:
+        self.texts = texts
+        self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        self.offsets = np.zeros(len(texts), dtype=np.int64)
+        if len(texts):
+            np.cumsum(self.lengths[:-1] + 1, out=self.offsets[1:])
+        self.string = SEP.join(texts) if string is None else string
+
+    def positions(self, found: Matches) -> np.ndarray:
+        """Every position (in the joined string) covered by the given spans."""
+        lengths = found.end - found.start
+        starts = self.offsets[found.text] + found.start
+        if not len(lengths):
+            return np.zeros(0, dtype=np.int64)
+        shift = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return shift + np.arange(int(lengths.sum()), dtype=np.int64)
+
+    def blanked(self, positions: np.ndarray) -> Joined:
+        """The same texts with the characters at the given positions replaced by spaces."""
+        if not len(positions):
+            return self
+        points = np.frombuffer(self.string.encode("utf-32-le"), dtype=np.uint32).copy()
+        points[positions] = ord(" ")
+        string = points.tobytes().decode("utf-32-le")
+        texts = [string[o : o + n] for o, n in zip(self.offsets.tolist(), self.lengths.tolist())]
+        return Joined(texts, string)
+
+    def find(self, patterns: list[regex.Pattern]) -> Matches:
+        """Every non-empty match of every pattern in every text, as Presidio's finditer per text finds them."""
+        if not self.texts or not patterns:
+            return Matches.empty()
+        alone = [p for p in patterns if not joinable(p.pattern)]
+        if alone:
+            return _with_alone(self, patterns, alone)
+        spans = [m.span() for p in patterns for m in p.finditer(self.string)]
+        arr = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        arr = arr[arr[:, 1] > arr[:, 0]]
+        if not len(arr):
+            return Matches.empty()
+        text = np.searchsorted(self.offsets, arr[:, 0], side="right") - 1
+        start, end = arr[:, 0] - self.offsets[text], arr[:, 1] - self.offsets[text]
+        crossing = end > self.lengths[text]
+        found = Matches(text, start, end)
+        if crossing.any():
+            found = self._redo_crossing(patterns, found, crossing, arr[:, 1])
+        return found.take(np.lexsort((found.start, found.text)))
+
+    def _redo_crossing(self, patterns: list[regex.Pattern], found: Matches, crossing: np.ndarray,
+                       global_end: np.ndarray) -> Matches:
+        """Drop matches that ran across a separator and match the texts they touched one by one."""
+        last = np.searchsorted(self.offsets, global_end[crossing] - 1, side="right") - 1
+        touched = sorted({i for first, stop in zip(found.text[crossing].tolist(), last.tolist())
+                          for i in range(first, stop + 1)})
+        kept = found.take(~np.isin(found.text, touched))
+        return _concat(kept, _each(patterns, self.texts, touched))
+
+
 def find_all(patterns: list[regex.Pattern], texts: list[str]) -> Matches:
     """Every non-empty match of every pattern in every text, as Presidio's finditer per text finds them."""
-    if not texts or not patterns:
-        return Matches.empty()
-    alone = [p for p in patterns if not joinable(p.pattern)]
-    if alone:
-        joined_found = find_all([p for p in patterns if joinable(p.pattern)], texts)
-        each = [(i, *m.span()) for i, t in enumerate(texts) for p in alone for m in p.finditer(t) if m.end() > m.start()]
-        if not each:
-            return joined_found
-        extra = np.asarray(each, dtype=np.int64)
-        both = Matches(np.concatenate([joined_found.text, extra[:, 0]]), np.concatenate([joined_found.start, extra[:, 1]]),
-                       np.concatenate([joined_found.end, extra[:, 2]]))
-        return both.take(np.lexsort((both.start, both.text)))
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    offsets = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=offsets[1:])
-    joined = SEP.join(texts)
-    spans = [m.span() for p in patterns for m in p.finditer(joined)]
-    if not spans:
-        return Matches.empty()
-    arr = np.asarray(spans, dtype=np.int64)
-    keep = arr[:, 1] > arr[:, 0]
-    arr = arr[keep]
-    if not len(arr):
-        return Matches.empty()
-    text = np.searchsorted(offsets, arr[:, 0], side="right") - 1
-    start, end = arr[:, 0] - offsets[text], arr[:, 1] - offsets[text]
-    crossing = end > lengths[text]
-    found = Matches(text, start, end)
-    if crossing.any():
-        found = _redo_crossing(patterns, texts, found, crossing, offsets, arr[:, 1])
-    order = np.lexsort((found.start, found.text))
-    return found.take(order)
+    return Joined(texts).find(patterns)
 
 
-def _redo_crossing(patterns: list[regex.Pattern], texts: list[str], found: Matches, crossing: np.ndarray,
-                   offsets: np.ndarray, global_end: np.ndarray) -> Matches:
-    """Drop matches that ran across a separator and match the texts they touched one by one."""
-    last = np.searchsorted(offsets, global_end[crossing] - 1, side="right") - 1
-    touched = sorted({i for first, stop in zip(found.text[crossing], last) for i in range(first, stop + 1)})
-    kept = found.take(~np.isin(found.text, touched))
-    redo = [(i, *m.span()) for i in touched for p in patterns for m in p.finditer(texts[i]) if m.end() > m.start()]
-    if not redo:
-        return kept
-    extra = np.asarray(redo, dtype=np.int64)
-    return Matches(np.concatenate([kept.text, extra[:, 0]]), np.concatenate([kept.start, extra[:, 1]]),
-                   np.concatenate([kept.end, extra[:, 2]]))
+def _each(patterns: list[regex.Pattern], texts: list[str], index: list[int]) -> Matches:
+    """Matches found text by text (anchored patterns, texts touched by a crossing match)."""
+    rows = [(i, *m.span()) for i in index for p in patterns for m in p.finditer(texts[i]) if m.end() > m.start()]
+    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    return Matches(arr[:, 0], arr[:, 1], arr[:, 2])
+
+
+def _concat(a: Matches, b: Matches) -> Matches:
+    return Matches(np.concatenate([a.text, b.text]), np.concatenate([a.start, b.start]),
+                   np.concatenate([a.end, b.end]))
+
+
+def _with_alone(joined: Joined, patterns: list[regex.Pattern], alone: list[regex.Pattern]) -> Matches:
+    """Joinable patterns over the joined string, anchored ones text by text."""
+    both = _concat(joined.find([p for p in patterns if p not in alone]),
+                   _each(alone, joined.texts, list(range(len(joined.texts)))))
+    return both.take(np.lexsort((both.start, both.text)))
 
 
 def drop_contained(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

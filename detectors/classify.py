@@ -132,19 +132,25 @@ class ColumnProfile:
         return distinct
 
     def _update_text(self, values: pa.Array, whole: list[pa.Array]) -> None:
-        """Find spans in free-text values: prefilter with RE2, then Presidio on candidates only.
+        """Find spans in free-text values: RE2 prefilters pick the candidates (detectors/freetext.py).
 
         Values that are token-shaped (an ID, a phone) or that validated as a
-        whole (a name, an address) are cells, not prose.
+        whole (a name, an address) are cells, not prose. Each filter runs only
+        on what the previous one kept: a column of IDs or phones has no texty
+        value and costs one pass (the combined prefilter is slow on long digit
+        runs).
         """
         texty_mask = pc.match_substring_regex(values, TEXTY_RE)
-        self.texty += pc.sum(texty_mask).as_py() or 0
-        structured = pc.match_substring_regex(values, self._cell_any)
+        texty_count = pc.sum(texty_mask).as_py() or 0
+        self.texty += texty_count
+        if not texty_count:
+            return
+        texts = values.filter(texty_mask)
+        structured = pc.match_substring_regex(texts, self._cell_any)
         if whole:
-            structured = pc.or_(structured, pc.is_in(values, value_set=pc.unique(pa.concat_arrays(whole))))
-        prefiltered = pc.match_substring_regex(values, self._prefilter_any)
-        mask = pc.and_(pc.and_(texty_mask, pc.invert(structured)), prefiltered)
-        texts = values.filter(mask)
+            structured = pc.or_(structured, pc.is_in(texts, value_set=pc.unique(pa.concat_arrays(whole))))
+        texts = texts.filter(pc.invert(structured))
+        texts = texts.filter(pc.match_substring_regex(texts, self._prefilter_any))
         if len(texts) == 0:
             return
         counts = pc.value_counts(texts)  # chat logs repeat: analyze each distinct text once

@@ -14,7 +14,6 @@ one analyzer call: the strongest of overlapping spans wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detectors.batchspans import Joined, Matches, find_all
 from detectors.engine import get_batch_analyzer, ner_languages
 from detectors.recognizers import PiiRecognizer
 
@@ -56,25 +56,38 @@ class NameBudget:
     cap: int = NAME_CAP
 
 
-@dataclass
 class _Spans:
-    """Spans of many texts: parallel lists, one row per span."""
+    """Spans of many texts as parallel numpy arrays (one row per span), built chunk by chunk."""
 
-    text: list[int] = field(default_factory=list)
-    entity: list[str] = field(default_factory=list)
-    start: list[int] = field(default_factory=list)
-    end: list[int] = field(default_factory=list)
-    score: list[float] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self.text = self.entity = self.start = self.end = np.zeros(0, dtype=np.int64)
+        self.score = np.zeros(0, dtype=np.float64)
 
-    def add(self, text: int, entity: str, start: int, end: int, score: float) -> None:
-        self.text.append(text)
-        self.entity.append(entity)
-        self.start.append(start)
-        self.end.append(end)
-        self.score.append(score)
+    def add(self, text: np.ndarray, entity: int, start: np.ndarray, end: np.ndarray, score: float) -> None:
+        """Spans of one entity (its position in the recognizer list), one score."""
+        n = len(text)
+        self._chunks.append((np.asarray(text, dtype=np.int64), np.full(n, entity, dtype=np.int64),
+                             np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64),
+                             np.full(n, score, dtype=np.float64)))
 
-    def rows(self) -> Iterable[tuple[int, str, int, int, float]]:
-        return zip(self.text, self.entity, self.start, self.end, self.score)
+    def finish(self) -> _Spans:
+        """Concatenate the chunks, rows sorted by (text, start)."""
+        if self._chunks:
+            cols = [np.concatenate(c) for c in zip(*self._chunks)]
+            order = np.lexsort((cols[2], cols[0]))
+            self.text, self.entity, self.start, self.end, self.score = (c[order] for c in cols)
+        self._chunks = []
+        return self
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def take(self, keep: np.ndarray) -> _Spans:
+        out = _Spans()
+        out.text, out.entity, out.start, out.end, out.score = (
+            self.text[keep], self.entity[keep], self.start[keep], self.end[keep], self.score[keep])
+        return out
 
 
 def presidio_entities() -> set[str]:
@@ -97,6 +110,7 @@ def analyze_texts(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
     if NAME in wanted:
         wanted[NAME] = _name_allowance(wanted[NAME], weights, budget)
     nlp = presidio_entities()
+    code = {r.ENTITY: k for k, r in enumerate(recognizers)}
     spans = _Spans()
     raw = {}
     for recognizer in recognizers:
@@ -106,10 +120,9 @@ def analyze_texts(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
         index = np.flatnonzero(wanted[entity])
         matches, found = recognizer.analyze_batch([texts[i] for i in index.tolist()])
         raw[entity] = (index[matches.text], matches.start, matches.end)
-        for i, s, e in zip(index[found.text].tolist(), found.start.tolist(), found.end.tolist()):
-            spans.add(i, entity, s, e, recognizer.STRENGTH)
-    _presidio_spans(texts, {e: wanted[e] for e in nlp if e in wanted}, spans)
-    kept = _resolve(spans)
+        spans.add(index[found.text], code[entity], found.start, found.end, recognizer.STRENGTH)
+    _presidio_spans(texts, {e: wanted[e] for e in nlp if e in wanted}, spans, code)
+    kept = _resolve(spans.finish())
     _count_hits(recognizers, evidence, texts, distinct, weights, kept)
     _count_trials(recognizers, evidence, texts, weights, wanted, raw, kept)
 
@@ -126,7 +139,7 @@ def _name_allowance(candidates: np.ndarray, weights: np.ndarray, budget: NameBud
     return out
 
 
-def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spans) -> None:
+def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spans, code: dict[str, int]) -> None:
     """Spans of the NLP entities, from Presidio's batch analyzer, texts grouped by language and entity set."""
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     any_wanted = np.zeros(len(texts), dtype=bool)
@@ -141,7 +154,7 @@ def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spa
         for i, results in zip(index, analyzer.analyze_iterator(batch, language=lang, entities=list(entities),
                                                                batch_size=64)):
             for r in results:
-                spans.add(i, r.entity_type, r.start, r.end, r.score)
+                spans.add(np.array([i]), code[r.entity_type], np.array([r.start]), np.array([r.end]), r.score)
 
 
 def _resolve(spans: _Spans) -> _Spans:
@@ -150,33 +163,37 @@ def _resolve(spans: _Spans) -> _Spans:
     Texts with a single span keep it as is; only texts with several go
     through the Python comparison.
     """
-    kept = _Spans()
-    if not spans.text:
-        return kept
-    per_text = np.bincount(np.asarray(spans.text, dtype=np.int64))
-    crowded: dict[int, list[tuple[int, str, int, int, float]]] = {}
-    for row in spans.rows():
-        if per_text[row[0]] == 1:
-            kept.add(*row)
-        else:
-            crowded.setdefault(row[0], []).append(row)
-    for rows in crowded.values():
-        for row in resolve_overlaps(rows):
-            kept.add(*row)
-    return kept
+    if not len(spans):
+        return spans
+    per_text = np.bincount(spans.text)
+    crowded = per_text[spans.text] > 1
+    if not crowded.any():
+        return spans
+    rows = list(zip(*(a.tolist() for a in (spans.text[crowded], spans.entity[crowded], spans.start[crowded],
+                                           spans.end[crowded], spans.score[crowded]))))
+    keep = np.flatnonzero(~crowded).tolist()
+    position = {row: k for row, k in zip(rows, np.flatnonzero(crowded).tolist())}
+    i = 0
+    while i < len(rows):
+        j = i
+        while j < len(rows) and rows[j][0] == rows[i][0]:
+            j += 1
+        keep.extend(position[row] for row in resolve_overlaps(rows[i:j]))
+        i = j
+    return spans.take(np.sort(np.asarray(keep, dtype=np.int64)))
 
 
-def resolve_overlaps(rows: list[tuple[int, str, int, int, float]]) -> list[tuple[int, str, int, int, float]]:
+def resolve_overlaps(rows: list[tuple[int, int, int, int, float]]) -> list[tuple[int, int, int, int, float]]:
     """One text's (text, entity, start, end, score) spans: the strongest of overlapping ones, one per entity.
 
     Ties go as Presidio orders results: higher score, then earlier, then longer.
     """
     ordered = sorted(rows, key=lambda r: (-r[4], r[2], r[2] - r[3]))
-    chosen: list[tuple[int, str, int, int, float]] = []
+    chosen: list[tuple[int, int, int, int, float]] = []
     for row in ordered:
         if not any(row[2] < c[3] and c[2] < row[3] for c in chosen):
             chosen.append(row)
-    seen: set[str] = set()
+    seen: set[int] = set()
     unique = []
     for row in sorted(chosen, key=lambda r: r[2]):
         if row[1] not in seen:
@@ -188,24 +205,16 @@ def resolve_overlaps(rows: list[tuple[int, str, int, int, float]]) -> list[tuple
 def _count_hits(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvidence], texts: list[str],
                 distinct: pa.Array, weights: np.ndarray, kept: _Spans) -> None:
     """Hits, scores, context words, distinct pieces and samples per entity, in text order."""
-    if not kept.text:
-        return
-    order = sorted(range(len(kept.text)), key=lambda k: (kept.text[k], kept.start[k]))
-    by_entity: dict[str, list[int]] = {}
-    for k in order:
-        by_entity.setdefault(kept.entity[k], []).append(k)
-    for recognizer in recognizers:
-        rows = by_entity.get(recognizer.ENTITY)
-        if not rows:
+    for k, recognizer in enumerate(recognizers):
+        mine = kept.take(kept.entity == k)
+        if not len(mine):
             continue
         ev = evidence[recognizer.ENTITY]
-        index = np.asarray([kept.text[k] for k in rows], dtype=np.int64)
-        w = weights[index]
+        w = weights[mine.text]
         ev.values += int(w.sum())
-        ev.score_sum += float((w * np.asarray([kept.score[k] for k in rows])).sum())
-        ev.with_context += int(w[_context_mask(recognizer, distinct, index)].sum())
-        pieces = [texts[kept.text[k]][kept.start[k] : kept.end[k]] for k in rows]
-        _add_pieces(ev, pieces)
+        ev.score_sum += float((w * mine.score).sum())
+        ev.with_context += int(w[_context_mask(recognizer, distinct, mine.text)].sum())
+        _add_pieces(ev, texts, mine)
 
 
 def _context_mask(recognizer: PiiRecognizer, distinct: pa.Array, index: np.ndarray) -> np.ndarray:
@@ -217,50 +226,78 @@ def _context_mask(recognizer: PiiRecognizer, distinct: pa.Array, index: np.ndarr
     return np.asarray(pc.fill_null(pc.match_substring_regex(chosen, pattern, ignore_case=True), False))
 
 
-def _add_pieces(ev: TextEvidence, pieces: list[str]) -> None:
-    """Distinct found strings (capped) and the first samples."""
-    if len(ev.distinct) < MAX_DISTINCT:
-        for piece in pieces:
-            ev.distinct.add(piece)
-            if len(ev.distinct) >= MAX_DISTINCT:
-                break
-    for piece in pieces:
-        if len(ev.samples) >= MAX_SAMPLES:
+def _add_pieces(ev: TextEvidence, texts: list[str], spans: _Spans) -> None:
+    """Distinct found strings (capped) and the first samples, in text order."""
+    for i, start, end in zip(spans.text.tolist(), spans.start.tolist(), spans.end.tolist()):
+        full = len(ev.distinct) >= MAX_DISTINCT
+        if full and len(ev.samples) >= MAX_SAMPLES:
             break
-        if piece not in ev.samples:
+        piece = texts[i][start:end]
+        if not full:
+            ev.distinct.add(piece)
+        if len(ev.samples) < MAX_SAMPLES and piece not in ev.samples:
             ev.samples.append(piece)
 
 
 def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvidence], texts: list[str],
                   weights: np.ndarray, wanted: dict[str, np.ndarray], raw: dict[str, Any], kept: _Spans) -> None:
-    """Texts where the entity's pattern matches outside other entities' kept spans, weighted."""
-    kept_text = np.asarray(kept.text, dtype=np.int64)
-    kept_entity = np.asarray(kept.entity, dtype=object)
-    by_text: dict[int, list[tuple[str, int, int]]] = {}
-    for i, entity, s, e, _score in kept.rows():
-        by_text.setdefault(i, []).append((entity, s, e))
-    for recognizer in recognizers:
-        entity = recognizer.ENTITY
-        mask = wanted.get(entity)
+    """Texts where the entity's pattern matches outside other entities' kept spans, weighted.
+
+    Decided from the pattern matches already found wherever blanking the
+    other spans cannot change the answer; the other texts are blanked (all at
+    once, over the joined string) and matched again.
+    """
+    joined = Joined(texts)
+    owner = np.full(len(joined.string), -1, dtype=np.int16)  # entity code of the kept span at each position
+    for k in np.unique(kept.entity).tolist():
+        owner[joined.positions(Matches(*(a[kept.entity == k] for a in (kept.text, kept.start, kept.end))))] = k
+    blanked_all: Joined | None = None
+    for k, recognizer in enumerate(recognizers):
+        mask = wanted.get(recognizer.ENTITY)
         if mask is None or not mask.any():
             continue
         crowded = np.zeros(len(texts), dtype=bool)  # texts holding another entity's span
-        crowded[kept_text[kept_entity != entity]] = True
+        crowded[kept.text[kept.entity != k]] = True
         trial = np.zeros(len(texts), dtype=bool)
         recheck = mask.copy()
-        if entity in raw:  # pattern entities: decided from their matches where blanking cannot matter
-            raw_text, raw_start, raw_end = raw[entity]
+        if recognizer.ENTITY in raw:  # pattern entities
+            raw_text, raw_start, raw_end = raw[recognizer.ENTITY]
             trial[raw_text] = True
             trial &= mask & ~crowded
             recheck = mask & crowded
             if not _looks_ahead_or_behind(recognizer):
-                free = [i for i, s, e in zip(raw_text.tolist(), raw_start.tolist(), raw_end.tolist())
-                        if crowded[i] and not _overlaps_other(by_text[i], entity, s, e)]
+                free = _free_matches(joined, owner, k, raw_text, raw_start, raw_end, crowded)
                 trial[free] = mask[free]
                 recheck &= ~trial
-        for i in np.flatnonzero(recheck).tolist():
-            trial[i] = recognizer.has_pattern_match(blank_others(texts[i], by_text.get(i, []), entity))
-        evidence[entity].prefilter += int(weights[trial].sum())
+        again = np.flatnonzero(recheck)
+        if len(again):
+            if blanked_all is None:
+                blanked_all = joined.blanked(np.flatnonzero(owner >= 0))
+            has_own = np.zeros(len(texts), dtype=bool)
+            has_own[kept.text[kept.entity == k]] = True
+            candidates = [_blank_text(texts, kept, i, k) if has_own[i] else blanked_all.texts[i]
+                          for i in again.tolist()]
+            trial[again[np.unique(find_all(recognizer.compiled_patterns(), candidates).text)]] = True
+        evidence[recognizer.ENTITY].prefilter += int(weights[trial].sum())
+
+
+def _free_matches(joined: Joined, owner: np.ndarray, entity: int, text: np.ndarray, start: np.ndarray,
+                  end: np.ndarray, crowded: np.ndarray) -> np.ndarray:
+    """Texts (among the crowded ones) with a match that overlaps no other entity's kept span."""
+    inside = crowded[text]
+    text, start, end = text[inside], start[inside], end[inside]
+    if not len(text):
+        return text
+    others = np.concatenate(([0], np.cumsum((owner >= 0) & (owner != entity))))
+    g = joined.offsets[text]
+    return np.unique(text[others[g + end] - others[g + start] == 0])
+
+
+def _blank_text(texts: list[str], kept: _Spans, i: int, entity: int) -> str:
+    """Text i with other entities' spans blanked (needed only where it holds a span of this entity too)."""
+    rows = np.flatnonzero(kept.text == i)
+    spans = list(zip(kept.entity[rows].tolist(), kept.start[rows].tolist(), kept.end[rows].tolist()))
+    return blank_others(texts[i], spans, entity)
 
 
 def _looks_ahead_or_behind(recognizer: PiiRecognizer) -> bool:
@@ -273,12 +310,8 @@ def _looks_ahead_or_behind(recognizer: PiiRecognizer) -> bool:
     return any("(?<=" in p.regex or "(?=" in p.regex for p in recognizer.patterns)
 
 
-def _overlaps_other(spans: list[tuple[str, int, int]], entity: str, start: int, end: int) -> bool:
-    return any(other != entity and start < e and s < end for other, s, e in spans)
-
-
-def blank_others(text: str, spans: list[tuple[str, int, int]], entity: str) -> str:
-    """The text with spans of other entities blanked out."""
+def blank_others(text: str, spans: list[tuple[int, int, int]], entity: int) -> str:
+    """The text with the (entity, start, end) spans of other entities blanked out."""
     chars = list(text)
     for other, start, end in spans:
         if other != entity:

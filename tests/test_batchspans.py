@@ -1,0 +1,171 @@
+"""analyze_batch (one regex pass per pattern over all texts) finds exactly what Presidio finds text by text.
+
+The free-text scan relies on this: if the batch path and Presidio's
+per-text ``analyze`` ever disagreed, the column scan and anonymization
+would see different spans.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench import labelled as g
+from detectors import freetext
+from detectors.batchspans import Matches, drop_contained, find_all, joinable
+from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
+
+RECOGNIZERS = [cls() for cls in RECOGNIZER_CLASSES]
+
+FRAGMENTS = [
+    "身份证号13010220070618482X", "我的手机号是+86 138-1234-5678", "座机010-62345678转12", "卡号6228 4833 7844 1706 436",
+    "mail to wei_hu3505@126.com", "client 2001:db8::8a2e:370:7334", "营业执照91110000600037341L", "SSN 821-56-8010",
+    "护照号E87998110", "passport E87998110", "港澳通行证C12345678", "车牌粤B·D12345违停", "Please ask Elizabeth Johnson",
+    "寄到山东省青岛市市南区建设大道646号21栋3单元407室", "ship to 1600 Pennsylvania Ave, Washington, DC 20500",
+    "call (488) 626-3766 or +852 2123 4567", "password=hunter22x", "password: ab", "出生日期1990-03-05", "2024-01-01 登录",
+    "订单号202411183072898955", "order 1234567890123456", "12", "34", "abc", "password=", "hunter22", " ", "-", "@",
+    "13800138000", "1380013800012345", "6222021234567890", "110101199003077777", "x" * 3, "住在北京市朝阳区建国路88号",
+]
+
+
+def per_text(recognizer: PiiRecognizer, texts: list[str]) -> set[tuple[int, int, int]]:
+    """Spans as Presidio's analyze gives them, deduplicated as its engine does."""
+    out = set()
+    for i, text in enumerate(texts):
+        results = recognizer.analyze(text, [recognizer.ENTITY])
+        for s, e in drop_contained([(r.start, r.end) for r in results]):
+            out.add((i, s, e))
+    return out
+
+
+def batch(recognizer: PiiRecognizer, texts: list[str]) -> set[tuple[int, int, int]]:
+    _raw, found = recognizer.analyze_batch(texts)
+    return set(zip(found.text.tolist(), found.start.tolist(), found.end.tolist()))
+
+
+def raw_per_text(recognizer: PiiRecognizer, texts: list[str]) -> set[tuple[int, int, int]]:
+    return {(i, *m.span()) for i, t in enumerate(texts) for p in recognizer.compiled_patterns() for m in p.finditer(t)
+            if m.end() > m.start()}
+
+
+def test_batch_spans_equal_presidio_on_fragments_and_their_neighbours():
+    rng = random.Random(7)
+    texts = FRAGMENTS + ["".join(rng.sample(FRAGMENTS, 3)) for _ in range(200)]
+    for recognizer in RECOGNIZERS:
+        assert batch(recognizer, texts) == per_text(recognizer, texts), recognizer.ENTITY
+        raw, _found = recognizer.analyze_batch(texts)
+        assert set(zip(raw.text.tolist(), raw.start.tolist(), raw.end.tolist())) == raw_per_text(recognizer, texts)
+
+
+def test_batch_spans_equal_presidio_on_generated_chat():
+    rng = random.Random(11)
+    texts = [g.chat(rng) for _ in range(3000)] + [g.cn_address(rng) for _ in range(200)]
+    hits = 0
+    for recognizer in RECOGNIZERS:
+        mine = batch(recognizer, texts)
+        assert mine == per_text(recognizer, texts), recognizer.ENTITY
+        hits += len(mine)
+    assert hits > 1500  # the corpus does hold IDs, mobiles, cards and e-mails
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS + ["\x00", "\n", "：", "86", "+", "0"]), min_size=1, max_size=6).map("".join),
+       st.lists(st.sampled_from(FRAGMENTS), min_size=0, max_size=4))
+def test_neighbouring_texts_never_change_a_text_s_spans(text, neighbours):
+    """Whatever stands before or after a text in the joined string (even NUL), its spans are its own."""
+    texts = [*neighbours, text, *reversed(neighbours)]
+    for recognizer in RECOGNIZERS:
+        assert batch(recognizer, texts) == per_text(recognizer, texts), recognizer.ENTITY
+
+
+def test_a_match_across_the_separator_is_redone_text_by_text():
+    greedy = regex.compile(r"pw=[^\s,]{4,}")  # a negated class eats the NUL separator
+    found = find_all([greedy], ["x pw=ab", "cdef", "pw=abcd"])
+    assert list(zip(found.text.tolist(), found.start.tolist(), found.end.tolist())) == [(2, 0, 7)]
+
+
+def test_anchored_patterns_run_text_by_text():
+    assert not joinable(r"^\d{4}$") and joinable(r"(?<![^0-9])\d+") and joinable(r"\bword\b")
+    found = find_all([regex.compile(r"^\d{2}")], ["12ab", "x34", "56"])
+    assert found.text.tolist() == [0, 2]
+
+
+def test_drop_contained_keeps_the_outer_span_once():
+    assert drop_contained([(0, 10), (2, 5), (0, 10), (8, 12)]) == [(0, 10), (8, 12)]
+    assert drop_contained([]) == []
+
+
+def test_free_text_counts_hits_trials_and_context_with_weights():
+    """Two distinct texts, one repeated 5 times: hits and trials count occurrences; 卡号 is context."""
+    recognizers = [cls() for cls in RECOGNIZER_CLASSES]
+    evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
+    texts = pa.array(["卡号6228 4833 7844 1706 436", "身份证号13010220070618482X请核对", "随便 1234567890123456 说说"])
+    prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(texts, r.TEXT_PREFILTER))
+                 for r in recognizers}
+    freetext.analyze_texts(recognizers, evidence, freetext.NameBudget(), texts, np.array([5, 2, 1]), prefilter)
+    card, rid = evidence["BANK_CARD"], evidence["CN_RESIDENT_ID"]
+    assert (card.values, card.with_context) == (5, 5)
+    assert card.prefilter == 5 + 1  # the ID text is no card trial: its digits are the ID's span
+    assert (rid.values, rid.prefilter, rid.with_context) == (2, 2, 2)
+    assert card.samples == ["6228 4833 7844 1706 436"]
+
+
+def test_name_budget_stops_at_the_cap_and_counts_the_rest_as_skipped():
+    budget = freetext.NameBudget(cap=3)
+    allowed = freetext._name_allowance(np.array([True, False, True, True]), np.array([2, 9, 1, 4]), budget)
+    assert allowed.tolist() == [True, False, True, False]
+    assert (budget.analyzed, budget.skipped) == (3, 4)
+
+
+def test_empty_inputs():
+    assert len(find_all([regex.compile("a")], [])) == 0
+    assert len(Matches.empty()) == 0
+    raw, found = RECOGNIZERS[0].analyze_batch(["no digits here"])
+    assert len(raw) == len(found) == 0
+
+
+def _reference(texts: list[str], weights: list[int], recognizers) -> dict[str, tuple]:
+    """The evidence computed text by text through Presidio's AnalyzerEngine, as the scan once did."""
+    from detectors.engine import get_analyzer
+
+    out = {r.ENTITY: [0, 0, 0.0, 0] for r in recognizers}
+    for text, w in zip(texts, weights):
+        wanted = [r for r in recognizers if regex.search(r.TEXT_PREFILTER.replace("(?i)", ""), text,
+                                                          flags=regex.I if "(?i)" in r.TEXT_PREFILTER else 0)]
+        if not wanted:
+            continue
+        lang = "zh" if regex.search(r"[\u3400-\u9fff]", text) else "en"
+        results = get_analyzer().analyze(text, language=lang, entities=[r.ENTITY for r in wanted])
+        code = {r.ENTITY: k for k, r in enumerate(recognizers)}
+        rows = [(0, code[r.entity_type], r.start, r.end, r.score) for r in results]
+        kept = freetext.resolve_overlaps(rows)
+        for _i, k, _s, _e, score in kept:
+            ev = out[recognizers[k].ENTITY]
+            ev[0] += w
+            ev[2] += score * w
+            ev[3] += w * recognizers[k].has_context(text)
+        for r in wanted:
+            residual = freetext.blank_others(text, [(k, s, e) for _i, k, s, e, _sc in kept], code[r.ENTITY])
+            out[r.ENTITY][1] += w * r.has_pattern_match(residual)
+    return {e: (v[0], v[1], round(v[2], 6), v[3]) for e, v in out.items()}
+
+
+def test_free_text_evidence_equals_presidio_text_by_text():
+    """Hits, trials, scores and context counts equal a text-by-text Presidio analysis (multi-entity texts too)."""
+    rng = random.Random(3)
+    texts = list(dict.fromkeys([g.chat(rng) for _ in range(400)] + ["".join(rng.sample(FRAGMENTS, 3)) for _ in range(400)]))
+    weights = [rng.randint(1, 3) for _ in texts]
+    recognizers = [cls() for cls in RECOGNIZER_CLASSES]
+    evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
+    distinct = pa.array(texts, type=pa.string())
+    prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(distinct, r.TEXT_PREFILTER)) for r in recognizers}
+    freetext.analyze_texts(recognizers, evidence, freetext.NameBudget(cap=10**9), distinct, np.asarray(weights), prefilter)
+    mine = {e: (ev.values, ev.prefilter, round(ev.score_sum, 6), ev.with_context) for e, ev in evidence.items()}
+    assert mine == _reference(texts, weights, recognizers)
+    assert sum(v[1] for v in mine.values()) > 500
