@@ -106,13 +106,24 @@ class ColumnProfile:
         if len(values) == 0:
             return
         self.values += len(values)
-        whole = [found for r in self.recognizers if (found := self._update_cells(r, values)) is not None]
+        lengths = np.asarray(pc.utf8_length(values))
+        whole = [found for r in self.recognizers if (found := self._update_cells(r, values, lengths)) is not None]
         self._update_text(values, whole)
 
-    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array) -> pa.Array | None:
-        """Count format matches and validate them column-wise; return the distinct valid values."""
-        regex = recognizer.cell_regex(hinted=recognizer.ENTITY in self.hints)
-        candidates = values.filter(pc.match_substring_regex(values, regex))
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, lengths: np.ndarray) -> pa.Array | None:
+        """Count format matches and validate them column-wise; return the distinct valid values.
+
+        Values outside the pattern's length range are not matched at all:
+        most recognizers then skip most columns without an RE2 pass.
+        """
+        hinted = recognizer.ENTITY in self.hints
+        low, high = recognizer.cell_lengths(hinted)
+        fits = lengths >= low if high is None else (lengths >= low) & (lengths <= high)
+        if not fits.any():
+            return None
+        if not fits.all():
+            values = values.filter(pa.array(fits))
+        candidates = values.filter(pc.match_substring_regex(values, recognizer.cell_regex(hinted)))
         if len(candidates) == 0:
             return None
         ev = self.evidence[recognizer.ENTITY]
