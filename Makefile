@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= piiwarden-out
 
-.PHONY: demo install test lint sample-data clean browser java
+.PHONY: demo install test lint sample-data clean browser java bench
 
 # Install into .venv and scan sample_data/ with its policy; prints where report.html is.
 demo: install
@@ -43,6 +43,12 @@ java:
 	  || { apt-get update -q && apt-get install -y -q --no-install-recommends default-jre-headless; }; \
 	elif [ -n "$$CI" ]; then echo "error: java missing and cannot install it (need root and apt-get)" >&2; exit 1; \
 	else echo "warning: java missing; Spark engine tests will be skipped" >&2; fi
+
+# The scan benchmark against presidio-structured, BatchAnalyzerEngine and the RE2 floor (bench/README.md).
+# Add BENCH_ARGS="--big-csv-mb 2000" for the peak-RSS run on a 2 GB CSV.
+bench: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.scan_bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check scanner detectors reports tests scripts bench
