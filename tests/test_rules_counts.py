@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from detectors.validators import resident_id_check_char
 from scanner.cli import app
 from scanner.connectors.base import Dataset
 from scanner.policy.counts import attach_policy_checks, years_before
-from scanner.policy.dates import birth_dates_from_ids, parse_dates
+from scanner.policy.dates import birth_dates_from_ids, parse_dates, ymd_to_dates
 from scanner.policy.model import Policy, load_policy
 from scanner.policy.rules import evaluate
 
@@ -249,3 +251,23 @@ def test_policy_example_with_retention_loads(tmp_path):
                     "datasets:\n  - match: '*.csv'\n    retention: {column: at}\n", encoding="utf-8")
     policy = load_policy(path)
     assert policy.defaults.minor_age == 16 and policy.datasets[0].retention is not None
+
+
+_PART = st.one_of(st.none(), st.integers(0, 10000).map(str), st.integers(0, 40).map(lambda n: f"{n:02d}"),
+                  st.sampled_from(["", "1a", "00", "0229", "x"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_PART, _PART, _PART), min_size=1, max_size=40))
+def test_ymd_to_dates_agrees_with_the_calendar(parts):
+    """Digit strings become the date Python's calendar gives, anything impossible becomes null."""
+    years, months, days = (pa.array(list(col), type=pa.string()) for col in zip(*parts))
+
+    def expected(y, m, d):
+        try:
+            ok = all(p is not None and p.isascii() and p.isdigit() and len(p) <= 4 for p in (y, m, d))
+            return dt.date(int(y), int(m), int(d)) if ok else None
+        except ValueError:
+            return None
+
+    assert ymd_to_dates(years, months, days).to_pylist() == [expected(*p) for p in parts]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,15 +75,25 @@ def _null_dates(n: int) -> pa.Array:
 def ymd_to_dates(year: pa.Array, month: pa.Array, day: pa.Array) -> pa.Array:
     """date32 from year/month/day digit strings; impossible dates (Feb 30, month 13) become null.
 
-    ``strptime`` normalizes overflowing days (Feb 30 -> Mar 1), so the parsed
-    date is formatted back and compared with the written one to reject them.
+    Calendar arithmetic in numpy (month starts as datetime64): a day is valid
+    when it is within its month's length, leap years included. Years run
+    0001-9999, as strptime's %Y does.
     """
-    month2 = pc.utf8_lpad(month, width=2, padding="0")
-    day2 = pc.utf8_lpad(day, width=2, padding="0")
-    text = pc.binary_join_element_wise(year, month2, day2, "-")
-    stamps = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    valid = pc.fill_null(pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), text), False)
-    return pc.if_else(valid, pc.cast(stamps, pa.date32()), _null_dates(len(text)))
+    digits = pc.and_(pc.and_(_digits(year), _digits(month)), _digits(day))
+    y, m, d = (np.asarray(pc.cast(pc.if_else(digits, part, "0"), pa.int64()), dtype=np.int64)
+               for part in (year, month, day))
+    valid = np.asarray(digits) & (y >= 1) & (y <= 9999) & (m >= 1) & (m <= 12) & (d >= 1)
+    months = np.where(valid, (y - 1970) * 12 + (m - 1), 0)
+    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    length = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - first
+    valid &= d <= length
+    days = np.where(valid, first + d - 1, 0).astype(np.int32)
+    return pa.array(days, type=pa.int32(), mask=~valid).cast(pa.date32())
+
+
+def _digits(part: pa.Array) -> pa.Array:
+    """Where a date part is present and all digits (at most 4)."""
+    return pc.fill_null(pc.match_substring_regex(part, r"^\d{1,4}$"), False)
 
 
 def _regex_dates(text: pa.Array, pattern: str) -> pa.Array:
