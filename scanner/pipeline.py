@@ -2,19 +2,42 @@
 
 connectors -> (sampled or full) Arrow batches -> column profiles -> findings.
 Policy rules and reports read the result; nothing here writes files.
+
+A full pass works in units of UNIT_ROWS consecutive rows. Each unit is
+profiled on its own, by fresh column profiles, and the units' profiles are
+merged into the dataset's in unit order (``ColumnProfile.merge``). A unit is
+the piece of work ``--workers`` hands to another process when one big
+dataset is scanned (scanner/parallel.py); profiling by units whatever the
+number of workers is what makes the findings the same for one worker and
+for many. Person names in free text (jieba, slow) are looked for in at most
+NAME_CAP texts of a column in the first unit and NAME_CAP // 10 in each
+later one (``unit_name_cap``), so a big file's cost stays bounded.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from detectors.classify import ColumnProfile
+from detectors.freetext import NAME_CAP
+from detectors.recognizers import PiiRecognizer
 from scanner.connectors.base import Dataset, SourceError
 from scanner.sampling import DEFAULT_SAMPLE_ROWS, BottomKSampler
 
 log = logging.getLogger(__name__)
+
+# Rows per unit of a full pass (the last unit of a dataset may be shorter).
+UNIT_ROWS = 65_536
+
+State = dict[str, Any]  # ColumnProfile.state(): plain, picklable
+UnitStates = dict[str, State]  # column name -> state, for one unit
+# Profiles a dataset's units and yields their states in unit order (here, or in a process pool).
+UnitMapper = Callable[[Iterable["Unit"], dict[str, str]], Iterator[UnitStates]]
 
 
 @dataclass
@@ -23,7 +46,8 @@ class ScanOptions:
 
     sample_rows: int = DEFAULT_SAMPLE_ROWS
     full: bool = False
-    workers: int = 1  # processes scanning datasets in parallel (scanner/parallel.py)
+    # processes: one per dataset, or over the units of one big dataset (scanner/parallel.py)
+    workers: int = 1
 
 
 @dataclass
@@ -49,8 +73,137 @@ class DatasetResult:
         }
 
 
+@dataclass
+class Unit:
+    """UNIT_ROWS consecutive rows of a dataset (fewer in the last unit), column by column.
+
+    Each column is one contiguous array (one per run of batches of the same
+    type, should a connector change a column's type mid-stream): slices of
+    the connector's batches would pickle with the whole batch's buffers.
+    """
+
+    index: int
+    rows: int
+    columns: dict[str, list[pa.Array]]
+
+
+def unit_name_cap(index: int) -> int:
+    """Free texts a unit's profile may analyze for person names (jieba, the slow part).
+
+    The first unit gets the whole per-column cap (NAME_CAP), every later one a
+    tenth: names are usually settled by the first unit, and a big file would
+    otherwise pay NAME_CAP texts of jieba per unit. The budget depends only on
+    the unit's index, never on which process profiles it, so findings do not
+    depend on ``--workers``.
+    """
+    return NAME_CAP if index == 0 else NAME_CAP // 10
+
+
+class UnitReader:
+    """Cuts a dataset's batch stream into units, noting every column seen and the rows read.
+
+    Batches are sliced where a unit boundary falls inside them, so every unit
+    but the last has exactly UNIT_ROWS rows. Columns of batches without rows
+    (an empty file's header) are noted too: they belong in the findings.
+    """
+
+    def __init__(self, batches: Iterable[pa.RecordBatch], unit_rows: int | None = None) -> None:
+        self._batches = batches
+        self.unit_rows = unit_rows or UNIT_ROWS
+        self.names: dict[str, None] = {}  # every column, in order of first appearance
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[Unit]:
+        pending: list[pa.RecordBatch] = []
+        filled = 0
+        index = 0
+        for batch in self._batches:
+            self.names.update(dict.fromkeys(batch.schema.names))
+            self.rows += batch.num_rows
+            offset = 0
+            while offset < batch.num_rows:
+                take = min(self.unit_rows - filled, batch.num_rows - offset)
+                pending.append(batch.slice(offset, take))
+                filled += take
+                offset += take
+                if filled == self.unit_rows:
+                    yield _make_unit(index, pending)
+                    index, pending, filled = index + 1, [], 0
+        if pending:
+            yield _make_unit(index, pending)
+
+
+def _make_unit(index: int, slices: list[pa.RecordBatch]) -> Unit:
+    chunks: dict[str, list[pa.Array]] = {}
+    for batch in slices:
+        for name, column in zip(batch.schema.names, batch.columns):
+            chunks.setdefault(name, []).append(column)
+    return Unit(index, sum(b.num_rows for b in slices), {name: _contiguous(arrays) for name, arrays in chunks.items()})
+
+
+def _contiguous(arrays: list[pa.Array]) -> list[pa.Array]:
+    """One array per run of same-typed chunks: normally exactly one for the whole unit."""
+    runs: list[list[pa.Array]] = []
+    for array in arrays:
+        if runs and runs[-1][0].type == array.type:
+            runs[-1].append(array)
+        else:
+            runs.append([array])
+    return [pa.concat_arrays(run) for run in runs]
+
+
+def unit_states(unit: Unit, comments: dict[str, str]) -> UnitStates:
+    """Profile one unit with fresh column profiles; their states, by column.
+
+    Runs in a worker process or here; either way only plain data comes back,
+    and the dataset's profiles are rebuilt from it, so both paths merge the
+    very same evidence.
+    """
+    cap = unit_name_cap(unit.index)
+    states: UnitStates = {}
+    for name, arrays in unit.columns.items():
+        profile = ColumnProfile(name, comments.get(name), name_cap=cap)
+        for array in arrays:
+            profile.update(array)
+        states[name] = profile.state()
+    return states
+
+
+def map_units_here(units: Iterable[Unit], comments: dict[str, str]) -> Iterator[UnitStates]:
+    """The in-process UnitMapper: one unit after the other."""
+    for unit in units:
+        yield unit_states(unit, comments)
+
+
+class _Merged:
+    """A dataset's column profiles: the units' profiles folded together in unit order."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.by_name: dict[str, ColumnProfile] = {}
+        self._recognizers: list[PiiRecognizer] | None = None  # stateless: shared by all rebuilt profiles
+
+    def add(self, states: UnitStates) -> None:
+        for name, state in states.items():
+            profile = ColumnProfile.from_state(name, self.dataset.comments.get(name), state, self._recognizers)
+            self._recognizers = profile.recognizers
+            mine = self.by_name.get(name)
+            if mine is None:
+                self.by_name[name] = profile
+            else:
+                mine.merge(profile)
+
+    def results(self, names: Iterable[str]) -> list[dict[str, Any]]:
+        """Findings of every column seen, in order of first appearance (empty profiles for columns without rows)."""
+        out = []
+        for name in names:
+            profile = self.by_name.get(name) or ColumnProfile(name, self.dataset.comments.get(name))
+            out.append(profile.result())
+        return out
+
+
 class _Profiles:
-    """Column profiles of one dataset, created as columns appear."""
+    """Column profiles of one dataset's sample, created as columns appear."""
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
@@ -73,37 +226,52 @@ class _Profiles:
         return [p.result() for p in self.by_name.values()]
 
 
-def scan_dataset(dataset: Dataset, options: ScanOptions) -> DatasetResult:
-    """Profile one dataset, sampling unless a full pass is asked for."""
+def scan_dataset(dataset: Dataset, options: ScanOptions, map_units: UnitMapper = map_units_here) -> DatasetResult:
+    """Profile one dataset, sampling unless a full pass is asked for.
+
+    ``map_units`` profiles the units of a full pass; scanner/parallel.py
+    passes one backed by a process pool when one big dataset has the
+    workers to itself. A SourceError, even after some units, leaves the
+    dataset with that one error line and no columns.
+    """
     result = DatasetResult(dataset=dataset, rows=dataset.rows)
-    profiles = _Profiles(dataset)
     try:
         if options.full:
-            seen = 0
-            for batch in dataset.batches():
-                profiles.ensure(batch.schema.names)
-                seen += batch.num_rows
-                if batch.num_rows:
-                    profiles.update(batch)
-            result.rows_scanned = seen
+            seen, result.rows_scanned, result.columns = _scan_full(dataset, map_units)
         else:
-            sampler = BottomKSampler(options.sample_rows, dataset.id)
-            names: list[str] = []
-            # a database samples server-side; files are sampled from the stream
-            stream = dataset.sampled_batches(options.sample_rows) if dataset.sample else dataset.batches()
-            for batch in stream:
-                names.extend(n for n in batch.schema.names if n not in names)
-                sampler.add(batch)
-            seen = sampler.rows_seen
-            sample = sampler.table()
-            profiles.ensure(names)
-            if sample is not None:
-                profiles.update(sample)
-                result.rows_scanned = sample.num_rows
-        if result.rows is None and not dataset.sample:
-            result.rows = seen
+            seen, result.rows_scanned, result.columns = _scan_sample(dataset, options.sample_rows)
     except SourceError as exc:
         result.errors.append(str(exc))
+        result.rows_scanned, result.columns = 0, []
         return result
-    result.columns = profiles.results()
+    if result.rows is None and not dataset.sample:
+        result.rows = seen
     return result
+
+
+def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[dict[str, Any]]]:
+    """Every row, unit by unit: (rows read, rows scanned, column findings)."""
+    reader = UnitReader(dataset.batches())
+    merged = _Merged(dataset)
+    for states in map_units(reader, dict(dataset.comments)):
+        merged.add(states)
+    return reader.rows, reader.rows, merged.results(reader.names)
+
+
+def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[dict[str, Any]]]:
+    """A seeded sample of about ``sample_rows`` rows, profiled at once: (rows read, rows scanned, findings)."""
+    profiles = _Profiles(dataset)
+    sampler = BottomKSampler(sample_rows, dataset.id)
+    names: list[str] = []
+    # a database samples server-side; files are sampled from the stream
+    stream = dataset.sampled_batches(sample_rows) if dataset.sample else dataset.batches()
+    for batch in stream:
+        names.extend(n for n in batch.schema.names if n not in names)
+        sampler.add(batch)
+    sample = sampler.table()
+    profiles.ensure(names)
+    scanned = 0
+    if sample is not None:
+        profiles.update(sample)
+        scanned = sample.num_rows
+    return sampler.rows_seen, scanned, profiles.results()
