@@ -336,20 +336,29 @@ def is_chinese_name(value: str) -> bool:
     if "·" in v:  # transliterated minority / foreign names: 买买提·艾力
         parts = v.split("·")
         return 3 <= len(v) <= 16 and all(p and _HAN_ONLY.match(p) for p in parts)
-    if not 2 <= len(v) <= 4 or not _HAN_ONLY.match(v):
+    if not name_shaped(v):
         return False
-    compound, single = cn_surnames()
-    if v[:2] in compound and len(v) in (3, 4):
-        given = v[2:]
-    elif v[0] in single and len(v) in (2, 3):
-        given = v[1:]
-    else:
-        return False
+    compound, _single = cn_surnames()
+    given = v[2:] if v[:2] in compound and len(v) in (3, 4) else v[1:]
     if given.endswith(_NOT_NAME_SUFFIX) or v.endswith(_NOT_NAME_SUFFIX):
         return False
     if len(v) == 2 and v[0] == v[1]:
         return False
-    return v not in _jieba_tags()
+    return v not in name_shaped_words()
+
+
+def name_shaped(value: str) -> bool:
+    """Han only, a compound surname and 1-2 more characters or a single surname and 1-2 more."""
+    if not 2 <= len(value) <= 4 or not _HAN_ONLY.match(value):
+        return False
+    compound, single = cn_surnames()
+    return (value[:2] in compound and len(value) in (3, 4)) or (value[0] in single and len(value) in (2, 3))
+
+
+@functools.lru_cache(maxsize=1)
+def name_shaped_words() -> frozenset[str]:
+    """jieba dictionary words that pass name_shaped (detectors/data, from scripts/make_name_words.py)."""
+    return frozenset(_read_list("cn_name_shaped_words.txt"))
 
 
 _EN_NAME = re.compile(r"^([A-Z][A-Za-z'\-]+)(?: [A-Z]\.?)?(?: ([A-Z][A-Za-z'\-]+)){1,2}$")

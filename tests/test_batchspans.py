@@ -138,6 +138,8 @@ def _reference(texts: list[str], weights: list[int], recognizers) -> dict[str, t
     for text, w in zip(texts, weights):
         wanted = [r for r in recognizers if regex.search(r.TEXT_PREFILTER.replace("(?i)", ""), text,
                                                           flags=regex.I if "(?i)" in r.TEXT_PREFILTER else 0)]
+        if not freetext.name_candidates(pa.array([text]))[0]:  # names are looked for only where one can be
+            wanted = [r for r in wanted if r.ENTITY != "PERSON_NAME"]
         if not wanted:
             continue
         lang = "zh" if regex.search(r"[\u3400-\u9fff]", text) else "en"
@@ -169,3 +171,8 @@ def test_free_text_evidence_equals_presidio_text_by_text():
     mine = {e: (ev.values, ev.prefilter, round(ev.score_sum, 6), ev.with_context) for e, ev in evidence.items()}
     assert mine == _reference(texts, weights, recognizers)
     assert sum(v[1] for v in mine.values()) > 500
+
+
+def test_name_candidates_need_a_surname_or_two_capitalized_words():
+    texts = pa.array(["请联系王伟", "好的谢谢", "我的手机号是13812345678", "ask Elizabeth Johnson", "ask elizabeth"])
+    assert freetext.name_candidates(texts).tolist() == [True, True, False, True, False]

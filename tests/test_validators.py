@@ -503,3 +503,19 @@ def test_validators_never_raise(value):
     for validator in _VALIDATORS:
         assert validator(value) in (True, False)
     assert normalize_mobile(value) is None or (len(normalize_mobile(value)) == 11 and normalize_mobile(value).isascii())
+
+
+def test_name_shaped_word_list_is_current():
+    """The shipped list equals what scripts/make_name_words.py derives from jieba's dictionary and the surnames."""
+    import importlib.util
+    from pathlib import Path
+
+    from detectors.validators import name_shaped_words
+
+    spec = importlib.util.spec_from_file_location(
+        "make_name_words", Path(__file__).resolve().parent.parent / "scripts" / "make_name_words.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.words()) == name_shaped_words()
+    assert {"黄金", "江苏", "谢谢"} <= name_shaped_words()
+    assert "张伟" not in name_shaped_words()
