@@ -33,6 +33,7 @@ from detectors.freetext import (
 )
 from detectors.headers import header_hints
 from detectors.masking import mask_value
+from detectors.patternfacts import may_match, present_bytes
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
@@ -48,6 +49,7 @@ PASS_MARGIN_WITH_HINT = 0.2
 MAX_P_VALUE = 1e-3
 # Free text: values with whitespace or Han characters.
 TEXTY_RE = r"[\s\p{Han}]"
+_TEXTY_NEEDS = frozenset(" \t\n\r\f\v\u4e00")  # what TEXTY_RE needs one of (\u4e00: any non-ASCII byte)
 
 
 @dataclass
@@ -107,16 +109,23 @@ class ColumnProfile:
             return
         self.values += len(values)
         lengths = np.asarray(pc.utf8_length(values))
-        whole = [found for r in self.recognizers if (found := self._update_cells(r, values, lengths)) is not None]
-        self._update_text(values, whole)
+        present = present_bytes(values)
+        whole = [found for r in self.recognizers
+                 if (found := self._update_cells(r, values, lengths, present)) is not None]
+        self._update_text(values, whole, present)
 
-    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, lengths: np.ndarray) -> pa.Array | None:
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, lengths: np.ndarray,
+                      present: np.ndarray) -> pa.Array | None:
         """Count format matches and validate them column-wise; return the distinct valid values.
 
-        Values outside the pattern's length range are not matched at all:
-        most recognizers then skip most columns without an RE2 pass.
+        A pattern is not run where it cannot match (detectors/patternfacts.py):
+        on a batch without any character every match needs (no ``@``: no
+        e-mail), nor on values outside its length range. Most recognizers
+        then skip most columns without an RE2 pass.
         """
         hinted = recognizer.ENTITY in self.hints
+        if not may_match(recognizer.cell_needs(hinted), present):
+            return None
         low, high = recognizer.cell_lengths(hinted)
         fits = lengths >= low if high is None else (lengths >= low) & (lengths <= high)
         if not fits.any():
@@ -142,7 +151,7 @@ class ColumnProfile:
                 ev.samples.append(value)
         return distinct
 
-    def _update_text(self, values: pa.Array, whole: list[pa.Array]) -> None:
+    def _update_text(self, values: pa.Array, whole: list[pa.Array], present: np.ndarray) -> None:
         """Find spans in free-text values: RE2 prefilters pick the candidates (detectors/freetext.py).
 
         Values that are token-shaped (an ID, a phone) or that validated as a
@@ -151,6 +160,8 @@ class ColumnProfile:
         value and costs one pass (the combined prefilter is slow on long digit
         runs).
         """
+        if not may_match(_TEXTY_NEEDS, present):
+            return  # no whitespace and no non-ASCII byte: nothing texty
         texty_mask = pc.match_substring_regex(values, TEXTY_RE)
         texty_count = pc.sum(texty_mask).as_py() or 0
         self.texty += texty_count

@@ -17,10 +17,6 @@ rate at which a random value that matches ``CELL_REGEX`` passes the validator
 
 from __future__ import annotations
 
-import functools
-import re
-import re._constants as sre  # the parser's node names, to read a pattern's length range
-import re._parser as sre_parser
 from typing import ClassVar
 
 import numpy as np
@@ -32,6 +28,7 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from detectors import validators as v
 from detectors import vectorized as vz
 from detectors.batchspans import Matches, drop_contained, find_all
+from detectors.patternfacts import pattern_lengths, pattern_needs
 
 # Characters before a span searched for a context word (NEEDS_HINT entities in free text).
 CONTEXT_WINDOW = 24
@@ -107,6 +104,10 @@ class PiiRecognizer(PatternRecognizer):
     def cell_lengths(self, hinted: bool) -> tuple[int, int | None]:
         """Shortest and longest value (in characters) the cell pattern can match; None: no upper bound."""
         return pattern_lengths(self.cell_regex(hinted))
+
+    def cell_needs(self, hinted: bool) -> frozenset[str] | None:
+        """Characters of which a value must hold one to match the cell pattern; None: no such set."""
+        return pattern_needs(self.cell_regex(hinted))
 
     def compiled_patterns(self) -> list[regex.Pattern]:
         """The span patterns compiled as Presidio compiles them (its global regex flags)."""
@@ -690,35 +691,6 @@ RECOGNIZER_CLASSES: list[type[PiiRecognizer]] = [
     PhoneNumberRecognizer,
     CredentialRecognizer,
 ]
-
-
-@functools.cache
-def pattern_lengths(pattern: str) -> tuple[int, int | None]:
-    """Length range of the values an RE2 cell pattern can match, read from Python's regex parser.
-
-    The column scan skips a pattern for values outside this range (an
-    18-character ID cannot be a plate) without running it. The upper bound
-    holds only when every alternative is anchored at both ends; ``\\p{Han}``
-    counts as one character. A pattern Python cannot parse gets (0, None).
-    """
-    try:
-        tree = sre_parser.parse(pattern.replace(r"\p{Han}", "\u4e00"))
-        low, high = tree.getwidth()
-    except (re.error, ValueError, OverflowError):
-        return 0, None
-    items = list(tree.data)
-    anchored = _anchored(items, 0, sre.AT_BEGINNING) and _anchored(items, -1, sre.AT_END)
-    return low, (high if anchored and high < sre.MAXREPEAT - 1 else None)
-
-
-def _anchored(items: list, end: int, anchor: object) -> bool:
-    """Whether a parsed sequence starts (end=0) or ends (end=-1) with the anchor on every branch."""
-    if not items:
-        return False
-    op, arg = items[end]
-    if (op, arg) == (sre.AT, anchor):
-        return True
-    return op == sre.BRANCH and all(_anchored(list(b.data), end, anchor) for b in arg[1])
 
 
 def _group(found: Matches):

@@ -10,8 +10,9 @@ the piece of work ``--workers`` hands to another process when one big
 dataset is scanned (scanner/parallel.py); profiling by units whatever the
 number of workers is what makes the findings the same for one worker and
 for many. Person names in free text (jieba, slow) are looked for in at most
-NAME_CAP texts of a column in the first unit and NAME_CAP // 10 in each
-later one (``unit_name_cap``), so a big file's cost stays bounded.
+NAME_CAP texts of a column in its first NAME_ROWS rows and NAME_CAP // 10
+per NAME_ROWS rows after that, shared out over the units covering them
+(``unit_name_cap``), so a big file's cost stays bounded.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from scanner.sampling import DEFAULT_SAMPLE_ROWS, BottomKSampler
 
 log = logging.getLogger(__name__)
 
-# Rows per unit of a full pass (the last unit of a dataset may be shorter).
-UNIT_ROWS = 65_536
+# Rows per unit of a full pass (the last unit of a dataset may be shorter): small enough that
+# --workers has several units to share even on a 100k-row table, big enough to amortize a unit.
+UNIT_ROWS = 32_768
+# Rows over which a column's free text gets NAME_CAP texts of name analysis, then a tenth of it.
+NAME_ROWS = 65_536
 
 State = dict[str, Any]  # ColumnProfile.state(): plain, picklable
 UnitStates = dict[str, State]  # column name -> state, for one unit
@@ -85,18 +89,27 @@ class Unit:
     index: int
     rows: int
     columns: dict[str, list[pa.Array]]
+    size: int = 0  # rows of a full unit (UnitReader's unit_rows); 0: UNIT_ROWS
 
 
-def unit_name_cap(index: int) -> int:
+def unit_name_cap(index: int, unit_rows: int | None = None) -> int:
     """Free texts a unit's profile may analyze for person names (jieba, the slow part).
 
-    The first unit gets the whole per-column cap (NAME_CAP), every later one a
-    tenth: names are usually settled by the first unit, and a big file would
-    otherwise pay NAME_CAP texts of jieba per unit. The budget depends only on
-    the unit's index, never on which process profiles it, so findings do not
+    The column's first NAME_ROWS rows share the whole cap (NAME_CAP), every
+    later NAME_ROWS rows a tenth of it: names are usually settled early, and
+    a big file would otherwise pay NAME_CAP texts of jieba again and again.
+    A unit gets the budget of the rows it covers. It depends only on the
+    unit's index, never on which process profiles it, so findings do not
     depend on ``--workers``.
     """
-    return NAME_CAP if index == 0 else NAME_CAP // 10
+    size = unit_rows or UNIT_ROWS
+    return _name_budget((index + 1) * size) - _name_budget(index * size)
+
+
+def _name_budget(rows: int) -> int:
+    """Name analyses allowed over a column's first ``rows`` rows."""
+    first = NAME_CAP * min(rows, NAME_ROWS) // NAME_ROWS
+    return first + (NAME_CAP // 10) * max(0, rows - NAME_ROWS) // NAME_ROWS
 
 
 class UnitReader:
@@ -127,18 +140,19 @@ class UnitReader:
                 filled += take
                 offset += take
                 if filled == self.unit_rows:
-                    yield _make_unit(index, pending)
+                    yield _make_unit(index, pending, self.unit_rows)
                     index, pending, filled = index + 1, [], 0
         if pending:
-            yield _make_unit(index, pending)
+            yield _make_unit(index, pending, self.unit_rows)
 
 
-def _make_unit(index: int, slices: list[pa.RecordBatch]) -> Unit:
+def _make_unit(index: int, slices: list[pa.RecordBatch], size: int = 0) -> Unit:
     chunks: dict[str, list[pa.Array]] = {}
     for batch in slices:
         for name, column in zip(batch.schema.names, batch.columns):
             chunks.setdefault(name, []).append(column)
-    return Unit(index, sum(b.num_rows for b in slices), {name: _contiguous(arrays) for name, arrays in chunks.items()})
+    return Unit(index, sum(b.num_rows for b in slices), {name: _contiguous(arrays) for name, arrays in chunks.items()},
+                size)
 
 
 def _contiguous(arrays: list[pa.Array]) -> list[pa.Array]:
@@ -159,7 +173,7 @@ def unit_states(unit: Unit, comments: dict[str, str]) -> UnitStates:
     and the dataset's profiles are rebuilt from it, so both paths merge the
     very same evidence.
     """
-    cap = unit_name_cap(unit.index)
+    cap = unit_name_cap(unit.index, unit.size or None)
     states: UnitStates = {}
     for name, arrays in unit.columns.items():
         profile = ColumnProfile(name, comments.get(name), name_cap=cap)

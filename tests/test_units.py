@@ -85,9 +85,13 @@ def test_units_are_cut_inside_batches_and_keep_every_row_in_order():
         assert n.offset == 0  # not a view of the connector's batch: pickles only the unit's rows
 
 
-def test_name_budget_is_full_for_the_first_unit_only():
-    assert unit_name_cap(0) == pipeline.NAME_CAP == 1000
-    assert unit_name_cap(1) == unit_name_cap(7) == 100
+def test_name_budget_is_full_for_the_first_rows_then_a_tenth():
+    assert pipeline.NAME_CAP == 1000 and pipeline.NAME_ROWS == 65_536
+    assert unit_name_cap(0, 65_536) == 1000
+    assert unit_name_cap(1, 65_536) == unit_name_cap(7, 65_536) == 100
+    quarter = [unit_name_cap(i, 16_384) for i in range(8)]
+    assert quarter == [250, 250, 250, 250, 25, 25, 25, 25]  # the same totals, shared out
+    assert sum(unit_name_cap(i, 1000) for i in range(66)) == 1000  # 66,000 rows: the first 65,536 get 1000
 
 
 def test_rows_scanned_and_findings_of_a_multi_unit_file(big_csv):
