@@ -112,6 +112,15 @@ def analyze_texts(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
     if NAME in wanted:
         wanted[NAME] = _name_allowance(wanted[NAME] & name_candidates(distinct), weights, budget)
     nlp = presidio_entities()
+    spans, raw = _collect(recognizers, texts, wanted, nlp)
+    kept = _resolve(spans)
+    _count_hits(recognizers, evidence, texts, distinct, weights, kept)
+    _count_trials(recognizers, evidence, texts, weights, wanted, raw, kept)
+
+
+def _collect(recognizers: list[PiiRecognizer], texts: list[str], wanted: dict[str, np.ndarray],
+             nlp: set[str]) -> tuple[_Spans, dict[str, Any]]:
+    """Spans of every wanted entity (pattern entities in batch, NLP ones through Presidio) and raw matches."""
     code = {r.ENTITY: k for k, r in enumerate(recognizers)}
     spans = _Spans()
     raw = {}
@@ -124,9 +133,31 @@ def analyze_texts(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
         raw[entity] = (index[matches.text], matches.start, matches.end)
         spans.add(index[found.text], code[entity], found.start, found.end, recognizer.STRENGTH)
     _presidio_spans(texts, {e: wanted[e] for e in nlp if e in wanted}, spans, code)
-    kept = _resolve(spans.finish())
-    _count_hits(recognizers, evidence, texts, distinct, weights, kept)
-    _count_trials(recognizers, evidence, texts, weights, wanted, raw, kept)
+    return spans.finish(), raw
+
+
+def find_spans(recognizers: list[PiiRecognizer], distinct: pa.Array,
+               texts: list[str] | None = None) -> list[list[tuple[str, int, int, float]]]:
+    """Every span Presidio's analyzer returns for each text, as (entity, start, end, score), unresolved.
+
+    Anonymization rewrites every span, so names are looked for in every text
+    that can hold one (no NAME_CAP). Each entity is looked for only where its
+    own RE2 prefilter matches, a necessary condition for any of its spans.
+    """
+    texts = distinct.to_pylist() if texts is None else texts
+    wanted = {r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
+              for r in recognizers}
+    if NAME in wanted:
+        wanted[NAME] &= name_candidates(distinct)
+    nlp = presidio_entities()
+    if ner_languages():  # an NER model reads any text
+        wanted.update({e: np.ones(len(texts), dtype=bool) for e in nlp})
+    spans, _raw = _collect(recognizers, texts, wanted, nlp)
+    out: list[list[tuple[str, int, int, float]]] = [[] for _ in texts]
+    for i, k, start, end, score in zip(spans.text.tolist(), spans.entity.tolist(), spans.start.tolist(),
+                                       spans.end.tolist(), spans.score.tolist()):
+        out[i].append((recognizers[k].ENTITY, start, end, score))
+    return out
 
 
 def name_candidates(texts: pa.Array) -> np.ndarray:

@@ -1,10 +1,16 @@
-"""Free text rewritten span by span: Presidio finds the spans, Presidio rewrites them.
+"""Free text rewritten span by span: piiwarden's Presidio recognizers find the spans, operators rewrite them.
 
 Only the sensitive spans change; the sentence around them stays byte for
 byte. Each distinct text is analyzed once (logs repeat themselves), and a
 cheap RE2 prefilter built from the recognizers' own ``TEXT_PREFILTER``
 patterns keeps texts with no candidate away from the analyzer. If some
 recognizer has no prefilter (e.g. an NER-based one), every text is analyzed.
+
+Arrays go the batch way (detectors/freetext.find_spans: each pattern once
+over all texts, Presidio's analyzer only for names and NER), giving the spans
+``AnalyzerEngine.analyze`` gives text by text. A text with one span gets
+that span's operator output spliced in; texts with several go through
+Presidio's AnonymizerEngine, which also settles adjacent spans.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from presidio_analyzer import RecognizerResult
 
 from detectors.engine import get_analyzer
-from scanner.anonymize.masks import map_distinct
-from scanner.anonymize.operators import OpContext, anonymizer_engine, operator_config
+from detectors.freetext import find_spans
+from detectors.recognizers import RECOGNIZER_CLASSES
+from scanner.anonymize.operators import OpContext, anonymizer_engine, apply_value, operator_config
 from scanner.anonymize.rules import Rule
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -66,6 +74,7 @@ class TextRewriter:
         self.rule_for = rule_for
         self.ctx = ctx
         self.analyzer = get_analyzer()
+        self.recognizers = [cls() for cls in RECOGNIZER_CLASSES]
         self.engine = anonymizer_engine()
         self.prefilter = _prefilter()
         self.stats = SpanStats()
@@ -90,9 +99,30 @@ class TextRewriter:
             candidate = pc.fill_null(pc.match_substring_regex(values, self.prefilter), False)
             if not pc.any(candidate).as_py():
                 return values
-            rewritten = map_distinct(values.filter(candidate), self.rewrite)
-            out = pc.replace_with_mask(values, candidate, rewritten)
+            out = pc.replace_with_mask(values, candidate, self._rewrite_distinct(values.filter(candidate)))
         else:
-            out = map_distinct(values, self.rewrite)
+            out = self._rewrite_distinct(values)
         self.stats.values_changed += pc.sum(pc.not_equal(out, values)).as_py() or 0
         return out
+
+    def _rewrite_distinct(self, values: pa.Array) -> pa.Array:
+        """Each distinct text rewritten once, spans found for all of them together."""
+        encoded = pc.dictionary_encode(values)
+        distinct = encoded.dictionary
+        texts = distinct.to_pylist()
+        found = find_spans(self.recognizers, distinct, texts)
+        rewritten = [self._apply_spans(text, spans) if spans else text for text, spans in zip(texts, found)]
+        return pa.array(rewritten, type=pa.string()).take(encoded.indices)
+
+    def _apply_spans(self, text: str, found: list[tuple[str, int, int, float]]) -> str:
+        """One text with its strongest non-overlapping spans rewritten."""
+        spans = _strongest([RecognizerResult(entity, start, end, score) for entity, start, end, score in found])
+        for span in spans:
+            self.stats.add(span.entity_type)
+        if len(spans) == 1:  # what the engine does for one span, without its per-call bookkeeping
+            span = spans[0]
+            piece = apply_value(self.rule_for(span.entity_type), span.entity_type, text[span.start : span.end],
+                                self.ctx)
+            return text[: span.start] + piece + text[span.end :]
+        operators = {span.entity_type: operator_config(self.rule_for(span.entity_type), self.ctx) for span in spans}
+        return self.engine.anonymize(text=text, analyzer_results=spans, operators=operators).text
