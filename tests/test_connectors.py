@@ -584,3 +584,22 @@ def test_url_password_never_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PIIWARDEN_TEST_DB", str(db))
     datasets, errors = resolve_sources(["sqlite:///${PIIWARDEN_TEST_DB}"])
     assert errors == [] and {d.id for d in datasets} == {"customers", EVIL, "x"}
+
+
+def test_column_projection_reads_only_the_named_columns(tmp_path):
+    """The policy's exact counts stream one column: Parquet and CSV read only that one."""
+    import pyarrow.parquet as pq
+
+    from scanner.connectors.csvfile import open_csv
+    from scanner.connectors.parquetfile import open_parquet
+
+    table = pa.table({"id": ["1", "2", "3"], "name": ["a", "b", "c"], "note": ["x", "y", "z"]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    (tmp_path / "t.csv").write_text("id,name,note\n1,a,x\n2,b,y\n3,c,z\n", encoding="utf-8")
+    for ds in (open_parquet(tmp_path / "t.parquet", "t", "t")[0], open_csv(tmp_path / "t.csv", "c", "c")[0]):
+        batches = list(ds.column_batches(["name"]))
+        assert {tuple(b.schema.names) for b in batches} == {("name",)}
+        assert sum(b.num_rows for b in batches) == 3
+        assert pa.Table.from_batches(batches).column("name").to_pylist() == ["a", "b", "c"]
+        whole = list(ds.column_batches(["missing"]))  # no such column: every column, rows still counted
+        assert sum(b.num_rows for b in whole) == 3

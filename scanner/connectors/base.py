@@ -50,11 +50,26 @@ class Dataset:
     sample: Callable[[int], Iterator[pa.RecordBatch]] | None = None
     # For database tables: what SQL aggregates and grant checks need (a SqlTable).
     sql: Any = None
+    # Column projection (Parquet, CSV): names -> batches holding only those columns. The policy's
+    # exact counts read one or two columns of a table; without it they stream every column.
+    open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Stream the dataset; any failure surfaces as a one-line SourceError."""
         try:
             yield from self.open_batches()
+        except SourceError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
+            raise SourceError(describe_error(exc)) from exc
+
+    def column_batches(self, names: list[str]) -> Iterator[pa.RecordBatch]:
+        """Stream only the named columns where the format can (else every column), same error contract."""
+        if self.open_columns is None:
+            yield from self.batches()
+            return
+        try:
+            yield from self.open_columns(names)
         except SourceError:
             raise
         except Exception as exc:  # noqa: BLE001 - every reader error becomes one line

@@ -43,6 +43,9 @@ def open_csv(path: Path, ds_id: str, source: str) -> list[Dataset]:
     def batches() -> Iterator[pa.RecordBatch]:
         return _read(path, names, encoding, delimiter)
 
+    def columns(wanted: list[str]) -> Iterator[pa.RecordBatch]:
+        return _read(path, names, encoding, delimiter, [n for n in names if n in wanted] or None)
+
     return [
         Dataset(
             id=ds_id,
@@ -51,6 +54,7 @@ def open_csv(path: Path, ds_id: str, source: str) -> list[Dataset]:
             open_batches=batches,
             location=str(path),
             meta={"encoding": encoding, "delimiter": delimiter},
+            open_columns=columns,
             sample=csv_sampler(path, names, encoding, delimiter) if names and is_big(path) else None,
         )
     ]
@@ -78,18 +82,21 @@ def _header(text: str, delimiter: str) -> list[str]:
     return []
 
 
-def _read(path: Path, names: list[str], encoding: str, delimiter: str) -> Iterator[pa.RecordBatch]:
-    """Stream the file as all-string batches; parse errors become value-free SourceErrors."""
+def _read(path: Path, names: list[str], encoding: str, delimiter: str,
+          include: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """Stream the file as all-string batches (only the ``include`` columns if given); errors are value-free."""
     if not names:
         return  # an empty file has neither header nor rows
-    schema = pa.schema([(n, pa.string()) for n in names])
+    kept = names if include is None else include
+    schema = pa.schema([(n, pa.string()) for n in kept])
     # pyarrow decodes UTF-8 natively (and skips a BOM); other codecs go through Python.
     arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
     read_options = pacsv.ReadOptions(
         column_names=names, skip_rows_after_names=1, encoding=arrow_encoding, block_size=BLOCK_SIZE
     )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
-    convert_options = pacsv.ConvertOptions(column_types={n: pa.string() for n in names})
+    convert_options = pacsv.ConvertOptions(column_types={n: pa.string() for n in kept},
+                                           include_columns=kept if include is not None else None)
     produced = False
     with open(path, "rb") as fh:
         try:

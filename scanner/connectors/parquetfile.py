@@ -30,20 +30,28 @@ def open_parquet(path: Path, ds_id: str, source: str) -> list[Dataset]:
     def batches() -> Iterator[pa.RecordBatch]:
         return _read(path)
 
+    def columns(names: list[str]) -> Iterator[pa.RecordBatch]:
+        return _read(path, names)
+
     return [
         Dataset(
             id=ds_id, source=source, format="parquet", open_batches=batches, rows=rows, location=str(path),
+            open_columns=columns,
             sample=parquet_sampler(path) if groups > 1 and is_big(path) else None,
         )
     ]
 
 
-def _read(path: Path) -> Iterator[pa.RecordBatch]:
+def _read(path: Path, names: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """Every row group in order; only the named (top-level) columns when ``names`` is given."""
     try:
         with pq.ParquetFile(path) as pf:
             produced = False
+            columns = None  # every column, also when none of the named ones exists
+            if names is not None:
+                columns = [n for n in pf.schema_arrow.names if n in names] or None
             for group in range(pf.num_row_groups):
-                for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[group]):
+                for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[group], columns=columns):
                     produced = True
                     yield batch
             if not produced:

@@ -188,7 +188,7 @@ def run_checks(dataset: Dataset, checks: list[Check]) -> str | None:
     if not active:
         return None
     try:
-        for batch in dataset.batches():
+        for batch in dataset.column_batches(sorted({c.column for c in active})):
             for check in active:
                 update_check(check, batch)
     except SourceError as exc:
