@@ -24,7 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from detectors.classify import ColumnProfile
+from detectors.classify import SETTLE_ROWS, ColumnProfile
 from detectors.freetext import NAME_CAP
 from detectors.recognizers import PiiRecognizer
 from scanner.connectors.base import Dataset, SourceError
@@ -223,12 +223,15 @@ class _Profiles:
         self.dataset = dataset
         self.by_name: dict[str, ColumnProfile] = {}
 
-    def update(self, table) -> None:
+    def update(self, table, skip: Callable[[ColumnProfile], bool] | None = None) -> None:
         for name, column in zip(table.column_names, table.columns):
             profile = self.by_name.get(name)
             if profile is None:
                 profile = ColumnProfile(name, self.dataset.comments.get(name))
                 self.by_name[name] = profile
+            if skip is not None and skip(profile):
+                profile.stopped_early = True
+                continue
             profile.update(column)
 
     def ensure(self, names: list[str]) -> None:
@@ -273,7 +276,12 @@ def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[
 
 
 def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[dict[str, Any]]]:
-    """A seeded sample of about ``sample_rows`` rows, profiled at once: (rows read, rows scanned, findings)."""
+    """A seeded sample of about ``sample_rows`` rows: (rows read, rows scanned, findings).
+
+    Early stop: every column first sees SETTLE_ROWS rows of the sample (a
+    uniform random part of it); only columns whose finding is not yet settled
+    (``ColumnProfile.settled``) read the rest.
+    """
     profiles = _Profiles(dataset)
     sampler = BottomKSampler(sample_rows, dataset.id)
     names: list[str] = []
@@ -282,10 +290,13 @@ def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[dic
     for batch in stream:
         names.extend(n for n in batch.schema.names if n not in names)
         sampler.add(batch)
-    sample = sampler.table()
+    head, rest = sampler.split(SETTLE_ROWS)
     profiles.ensure(names)
     scanned = 0
-    if sample is not None:
-        profiles.update(sample)
-        scanned = sample.num_rows
+    if head is not None:
+        profiles.update(head)
+        scanned = head.num_rows
+    if rest is not None:
+        profiles.update(rest, skip=lambda profile: profile.settled())
+        scanned += rest.num_rows
     return sampler.rows_seen, scanned, profiles.results()

@@ -62,6 +62,18 @@ class BottomKSampler:
         """The sample, or None if the stream had no rows."""
         return self._kept
 
+    def split(self, m: int) -> tuple[pa.Table | None, pa.Table | None]:
+        """The sample as (its m rows with the smallest keys, the other rows), each in stream order.
+
+        The first part is itself a uniform random sample of the dataset, which
+        is what lets a column stop early once its finding is settled.
+        """
+        if self._kept is None or self._kept.num_rows <= m:
+            return self._kept, None
+        head = np.zeros(self._kept.num_rows, dtype=bool)
+        head[np.argpartition(self._keys, m - 1)[:m]] = True
+        return self._kept.filter(pa.array(head)), self._kept.filter(pa.array(~head))
+
 
 def sample_batches(batches: Iterable[pa.RecordBatch], k: int, dataset_id: str) -> tuple[pa.Table | None, int]:
     """Sample k rows from a stream; returns the sample and the number of rows seen."""
