@@ -90,7 +90,10 @@ def resident_id_mask(values: pa.Array, today: dt.date | None = None) -> np.ndarr
 def luhn_mask(values: pa.Array) -> np.ndarray:
     """is_valid_bank_card over a whole array: 13-19 digits (separators removed), not one repeated digit, Luhn."""
     values = _plain(values)
-    digits = pc.replace_substring_regex(values, r"[^0-9]", "")
+    if pc.all(pc.fill_null(pc.ascii_is_decimal(values), False)).as_py():
+        digits = values  # the usual column: nothing to strip (one cheap pass instead of a regex rewrite)
+    else:
+        digits = pc.replace_substring_regex(values, r"[^0-9]", "")
     lengths = np.asarray(pc.fill_null(pc.utf8_length(digits), 0))
     out = np.zeros(len(values), dtype=bool)
     for width in range(13, 20):
