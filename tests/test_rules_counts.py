@@ -271,3 +271,15 @@ def test_ymd_to_dates_agrees_with_the_calendar(parts):
             return None
 
     assert ymd_to_dates(years, months, days).to_pylist() == [expected(*p) for p in parts]
+
+
+def test_small_batches_are_gathered_before_counting():
+    """The CSV reader's small batches are counted in bigger steps; totals stay exact, schemas are respected."""
+    from scanner.policy.counts import _rebatched
+
+    small = [pa.record_batch({"a": [str(i) for i in range(j * 7, j * 7 + 7)]}) for j in range(10)]
+    other = pa.record_batch({"b": ["x"] * 3})
+    out = list(_rebatched(iter([*small, other, *small[:2]]), rows=20))
+    assert [b.num_rows for b in out] == [21, 21, 21, 7, 3, 14]
+    assert [b.schema.names for b in out][-2:] == [["b"], ["a"]]
+    assert sum((b.column(0).to_pylist() for b in out[:4]), []) == [str(i) for i in range(70)]
