@@ -1,10 +1,11 @@
 """Column classification: from a column's values and header to one graded finding.
 
 Work is column-wise: pyarrow compute picks candidate cells with each
-recognizer's RE2 cell pattern, and Python runs only on distinct candidates
-(validators) and on free-text candidates (Presidio's batch analyzer). A
-profile accumulates over batches, so the same code serves a 10,000-row
-sample and a full streaming pass.
+recognizer's RE2 cell pattern (skipped where the pattern cannot match,
+detectors/patternfacts.py), and Python runs only on distinct candidates
+(validators) and on free-text candidates (detectors/freetext.py). A profile
+accumulates over batches and merges with others, so the same code serves a
+10,000-row sample, a full pass unit by unit, and Spark partitions.
 
 Decision, per entity: the validator pass rate among format matches must beat
 what chance gives (``CHANCE`` of the recognizer, binomial test), and the share

@@ -8,9 +8,11 @@ free-text scan can never disagree about what counts:
 * ``CELL_REGEX``: an RE2 pattern matching a whole cell, used by pyarrow to
   pick candidates in a column without calling Python per value;
 * ``TEXT_PREFILTER``: an RE2 pattern that any text holding a span must match,
-  so Presidio's analyzer only runs on candidate values;
+  so spans are only looked for in candidate values;
 
-and one validator (``validate_value``) used by all of them. ``CHANCE`` is the
+and one validator (``validate_value``) used by all of them. ``analyze`` is
+Presidio's per-text entry point; ``analyze_batch`` gives the same spans for
+many texts at once (one regex pass per pattern, column-wise validation). ``CHANCE`` is the
 rate at which a random value that matches ``CELL_REGEX`` passes the validator
 (Luhn passes 1 in 10 by chance): column decisions compare hit rates with it.
 """
