@@ -80,7 +80,11 @@ class TextRewriter:
         self.stats = SpanStats()
 
     def rewrite(self, text: str) -> str:
-        """One text with every detected span replaced by its rule's output."""
+        """One text with every detected span replaced by its rule's output, all through Presidio's engines.
+
+        The per-text form: what ``rewrite_array``'s batch path must equal
+        (tests/test_anonymize_ops.py compares them), handy for a single value.
+        """
         lang = "zh" if _HAN.search(text) else "en"
         spans = _strongest(self.analyzer.analyze(text, language=lang))
         if not spans:
