@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from scanner.yamlfile import describe_validation, read_yaml
+from scanner.yamlfile import load_model
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -130,15 +130,8 @@ def load_config(path: str | Path) -> ScanConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    root, data = read_yaml(path, "config file", ConfigError)
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: a config file must be a YAML mapping (sources, policy, outdir, ...)")
-    try:
-        cfg = ScanConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(describe_validation(path, root, exc)) from None
+    _root, cfg = load_model(path, "config file", ConfigError, ScanConfig,
+                            ":1: a config file must be a YAML mapping (sources, policy, outdir, ...)", empty={})
     return _resolve_paths(cfg, path.resolve().parent)
 
 

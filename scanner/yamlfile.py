@@ -8,10 +8,12 @@ and the same pydantic error description.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_yaml(path: Path, kind: str, error: type[Exception]) -> tuple[yaml.Node | None, Any]:
@@ -58,3 +60,21 @@ def describe_validation(path: Path, root: yaml.Node | None, exc: ValidationError
         msg = f"unknown {loc[-1]}: {msg}"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"{path}:{line_of(root, loc)}: {key}: {msg}{more}"
+
+
+def load_model(path: Path, kind: str, error: type[Exception], model: type[M], not_mapping: str,
+               empty: dict[str, Any] | None = None) -> tuple[yaml.Node | None, M]:
+    """Read a YAML file, check it is a mapping and validate it; every problem is one ``error`` line.
+
+    ``not_mapping`` is the message (after ``file``) for a document that is no
+    mapping; ``empty`` stands in for an empty document where one is allowed.
+    """
+    root, data = read_yaml(path, kind, error)
+    if data is None and empty is not None:
+        data = empty
+    if not isinstance(data, dict):
+        raise error(f"{path}{not_mapping}")
+    try:
+        return root, model.model_validate(data)
+    except ValidationError as exc:
+        raise error(describe_validation(path, root, exc)) from None

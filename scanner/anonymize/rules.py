@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detectors.taxonomy import ENTITY_NAMES
-from scanner.yamlfile import describe_validation, line_of, read_yaml
+from scanner.yamlfile import line_of, load_model
 
 Op = Literal["mask", "hash", "encrypt", "fpe", "pseudonym", "generalize", "redact", "drop", "keep"]
 KEYED_OPS = frozenset({"hash", "encrypt", "fpe", "pseudonym"})
@@ -135,13 +135,8 @@ def _key_matches(key: str, dataset_id: str, column: str) -> bool:
 def load_rules(path: str | Path) -> Rules:
     """Read and validate a rules file; raise RulesError with file:line and field."""
     path = Path(path)
-    root, data = read_yaml(path, "rules file", RulesError)
-    if not isinstance(data, dict):
-        raise RulesError(f"{path}: a rules file must be a YAML mapping with version, entities and columns")
-    try:
-        spec = RulesFile.model_validate(data)
-    except ValidationError as exc:
-        raise RulesError(describe_validation(path, root, exc)) from exc
+    root, spec = load_model(path, "rules file", RulesError, RulesFile,
+                            ": a rules file must be a YAML mapping with version, entities and columns")
     for entity in spec.entities:
         if entity not in ENTITY_NAMES:
             line = line_of(root, ("entities", entity))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detectors.taxonomy import ENTITY_NAMES
-from scanner.yamlfile import describe_validation, read_yaml
+from scanner.yamlfile import load_model
 
 
 class PolicyError(Exception):
@@ -86,11 +86,6 @@ class Policy(_Strict):
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file; raise PolicyError with file:line and field."""
-    path = Path(path)
-    _root, data = read_yaml(path, "policy file", PolicyError)
-    if not isinstance(data, dict):
-        raise PolicyError(f"{path}: a policy must be a YAML mapping with version, defaults and datasets")
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(describe_validation(path, _root, exc)) from exc
+    _root, policy = load_model(Path(path), "policy file", PolicyError, Policy,
+                               ": a policy must be a YAML mapping with version, defaults and datasets")
+    return policy
