@@ -34,7 +34,7 @@ from detectors.freetext import (
 )
 from detectors.headers import header_hints
 from detectors.masking import mask_value
-from detectors.patternfacts import may_match, present_bytes
+from detectors.patternfacts import may_match, pattern_needs, present_bytes
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
@@ -55,7 +55,7 @@ PASS_MARGIN_WITH_HINT = 0.2
 MAX_P_VALUE = 1e-3
 # Free text: values with whitespace or Han characters.
 TEXTY_RE = r"[\s\p{Han}]"
-_TEXTY_NEEDS = frozenset(" \t\n\r\f\v\u4e00")  # what TEXTY_RE needs one of (\u4e00: any non-ASCII byte)
+_TEXTY_NEEDS = pattern_needs(TEXTY_RE)  # whitespace or a Han character (any non-ASCII byte)
 
 
 @dataclass

@@ -56,35 +56,30 @@ class Dataset:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Stream the dataset; any failure surfaces as a one-line SourceError."""
-        try:
-            yield from self.open_batches()
-        except SourceError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
-            raise SourceError(describe_error(exc)) from exc
+        return _one_line_errors(self.open_batches)
 
     def column_batches(self, names: list[str]) -> Iterator[pa.RecordBatch]:
         """Stream only the named columns where the format can (else every column), same error contract."""
         if self.open_columns is None:
-            yield from self.batches()
-            return
-        try:
-            yield from self.open_columns(names)
-        except SourceError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
-            raise SourceError(describe_error(exc)) from exc
+            return self.batches()
+        return _one_line_errors(lambda: self.open_columns(names))
 
     def sampled_batches(self, k: int) -> Iterator[pa.RecordBatch]:
         """The native sample, with the same one-line error contract as batches()."""
         if self.sample is None:
             raise ValueError("dataset has no native sampling")
-        try:
-            yield from self.sample(k)
-        except SourceError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise SourceError(describe_error(exc)) from exc
+        sample = self.sample
+        return _one_line_errors(lambda: sample(k))
+
+
+def _one_line_errors(open_stream: Callable[[], Iterator[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:
+    """The stream's batches; any reader failure becomes one value-free SourceError."""
+    try:
+        yield from open_stream()
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
+        raise SourceError(describe_error(exc)) from exc
 
 
 def describe_error(exc: BaseException) -> str:
