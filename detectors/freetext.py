@@ -31,9 +31,14 @@ MAX_SAMPLES = 3
 MAX_DISTINCT = 5000
 NAME = "PERSON_NAME"
 ADDRESS = "ADDRESS"
-# Free text is analyzed for names (jieba, the slow part) up to this many values per column.
+# Free texts analyzed for names (jieba, the slow part) per profile; the full pass shares it out by rows.
 NAME_CAP = 1000
 _HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def language_of(text: str) -> str:
+    """The analyzer language for a text: zh when it holds a Han character, else en."""
+    return "zh" if _HAN.search(text) else "en"
 
 
 @dataclass
@@ -200,7 +205,7 @@ def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spa
         any_wanted |= mask
     for i in np.flatnonzero(any_wanted).tolist():
         entities = tuple(sorted(e for e, mask in wanted.items() if mask[i]))
-        groups.setdefault(("zh" if _HAN.search(texts[i]) else "en", entities), []).append(i)
+        groups.setdefault((language_of(texts[i]), entities), []).append(i)
     analyzer = get_batch_analyzer()
     for (lang, entities), index in groups.items():
         batch = [texts[i] for i in index]

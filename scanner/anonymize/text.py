@@ -15,7 +15,6 @@ Presidio's AnonymizerEngine, which also settles adjacent spans.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,12 +23,10 @@ import pyarrow.compute as pc
 from presidio_analyzer import RecognizerResult
 
 from detectors.engine import get_analyzer
-from detectors.freetext import find_spans
+from detectors.freetext import find_spans, language_of
 from detectors.recognizers import RECOGNIZER_CLASSES
 from scanner.anonymize.operators import OpContext, anonymizer_engine, apply_value, operator_config
 from scanner.anonymize.rules import Rule
-
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -85,8 +82,7 @@ class TextRewriter:
         The per-text form: what ``rewrite_array``'s batch path must equal
         (tests/test_anonymize_ops.py compares them), handy for a single value.
         """
-        lang = "zh" if _HAN.search(text) else "en"
-        spans = _strongest(self.analyzer.analyze(text, language=lang))
+        spans = _strongest(self.analyzer.analyze(text, language=language_of(text)))
         if not spans:
             return text
         operators = {}
