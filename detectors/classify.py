@@ -16,6 +16,7 @@ agrees. A header alone never decides; a header contradicted by the values
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.freetext import (
+    DISTINCT_ENOUGH,
+    DISTINCT_KEPT,
     MAX_DISTINCT,
     MAX_SAMPLES,
     NAME,
@@ -44,8 +47,6 @@ from detectors.taxonomy import category_of, level_of
 # pass rate). At 1,000 values a share's standard error is at most 0.016.
 SETTLE_ROWS = 1000
 SETTLED_MARGIN = 0.1
-# Distinct values that are always enough to count as varied data (big tables repeat names).
-DISTINCT_ENOUGH = 50
 # Decision thresholds: share of non-empty values that validate.
 MIN_HIT_NO_HINT = 0.5
 MIN_HIT_WITH_HINT = 0.15
@@ -68,6 +69,58 @@ class EntityEvidence:
     distinct: set[str] = field(default_factory=set)
     prefixes: set[str] = field(default_factory=set)
     samples: list[str] = field(default_factory=list)
+
+
+# How often each value stands for (after deduplication), or None: every value once.
+Weights = np.ndarray | None
+# Deduplication: a strided probe of DEDUP_PROBE values estimates the number of distinct
+# values from its repeats; a batch whose estimate is at most DEDUP_SHARE of its size is
+# examined once per distinct value. Smaller batches are examined as they are.
+DEDUP_PROBE = 1024
+DEDUP_SHARE = 0.5
+
+
+@functools.cache
+def shared_recognizers() -> list[PiiRecognizer]:
+    """One instance of each recognizer for the whole process: they hold no per-column state.
+
+    A full pass builds a profile per column per unit; building sixteen
+    Presidio recognizers for each would cost more than some columns' scan.
+    """
+    return [cls() for cls in RECOGNIZER_CLASSES]
+
+
+def deduplicated(values: pa.Array) -> tuple[pa.Array, Weights]:
+    """The distinct values and how often each occurs, when the batch repeats itself enough to gain from it.
+
+    Date, status, city and name columns repeat a few thousand values over
+    millions of rows; every count the profile keeps is then weighted, so the
+    evidence is exactly that of examining each row. Distinct values come in
+    order of first occurrence, as ``pc.unique`` gives them, so samples and
+    name budgets follow the same order too. The probe's repeated pairs give
+    the estimate: k values drawn from D equally common ones repeat about
+    k(k-1)/(2D) pairs.
+    """
+    n = len(values)
+    if n < 4 * DEDUP_PROBE:
+        return values, None
+    probe = values.take(pa.array(np.linspace(0, n - 1, DEDUP_PROBE).astype(np.int64)))
+    repeats = np.asarray(pc.value_counts(probe).field("counts"), dtype=np.int64)
+    pairs = int((repeats * (repeats - 1) // 2).sum())
+    if pairs == 0 or DEDUP_PROBE * (DEDUP_PROBE - 1) / (2 * pairs) > DEDUP_SHARE * n:
+        return values, None
+    counts = pc.value_counts(values)
+    return counts.field("values"), np.asarray(counts.field("counts"), dtype=np.int64)
+
+
+def _kept(weights: Weights, mask: np.ndarray) -> Weights:
+    """The weights of the values a boolean mask keeps."""
+    return None if weights is None else weights[mask]
+
+
+def _total(weights: Weights, count: int) -> int:
+    """How many rows ``count`` values stand for."""
+    return count if weights is None else int(weights.sum())
 
 
 def _string_values(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -98,7 +151,7 @@ class ColumnProfile:
         self.name_cap = name_cap  # free texts analyzed for names (jieba) at most, in this profile
         self.comment = comment
         self.hints = header_hints(name, comment)
-        self.recognizers = recognizers or [cls() for cls in RECOGNIZER_CLASSES]
+        self.recognizers = recognizers or shared_recognizers()
         self.values = 0
         self.texty = 0
         self.name_analyzed = 0
@@ -110,18 +163,19 @@ class ColumnProfile:
         self._prefilter_any = "|".join(f"(?:{r.TEXT_PREFILTER})" for r in self.recognizers)
 
     def update(self, array: pa.Array | pa.ChunkedArray) -> None:
-        """Add one batch of the column's values."""
+        """Add one batch of the column's values (repetitive columns are examined once per distinct value)."""
         values = _string_values(array)
         if len(values) == 0:
             return
         self.values += len(values)
+        values, weights = deduplicated(values)
         lengths = np.asarray(pc.utf8_length(values))
         present = present_bytes(values)
         whole = [found for r in self.recognizers
-                 if (found := self._update_cells(r, values, lengths, present)) is not None]
-        self._update_text(values, whole, present)
+                 if (found := self._update_cells(r, values, weights, lengths, present)) is not None]
+        self._update_text(values, weights, whole, present)
 
-    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, lengths: np.ndarray,
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, weights: Weights, lengths: np.ndarray,
                       present: np.ndarray) -> pa.Array | None:
         """Count format matches and validate them column-wise; return the distinct valid values.
 
@@ -138,27 +192,29 @@ class ColumnProfile:
         if not fits.any():
             return None
         if not fits.all():
-            values = values.filter(pa.array(fits))
-        candidates = values.filter(pc.match_substring_regex(values, recognizer.cell_regex(hinted)))
+            values, weights = values.filter(pa.array(fits)), _kept(weights, fits)
+        matched = np.asarray(pc.match_substring_regex(values, recognizer.cell_regex(hinted)))
+        candidates = values.filter(pa.array(matched))
         if len(candidates) == 0:
             return None
+        weights = _kept(weights, matched)
         ev = self.evidence[recognizer.ENTITY]
-        ev.candidates += len(candidates)
-        valid = candidates.filter(pa.array(recognizer.validate_array(candidates), type=pa.bool_()))
+        ev.candidates += _total(weights, len(candidates))
+        ok = np.asarray(recognizer.validate_array(candidates), dtype=bool)
+        valid = candidates.filter(pa.array(ok))
         if len(valid) == 0:
             return None
-        ev.validated += len(valid)
+        ev.validated += _total(_kept(weights, ok), len(valid))
         distinct = pc.unique(valid)
-        room = MAX_DISTINCT - len(ev.distinct)
-        if room > 0:
-            ev.distinct.update(distinct.slice(0, room).to_pylist())
-            ev.prefixes.update(pc.unique(recognizer.prefix_array(distinct.slice(0, room))).to_pylist())
+        _add_first(ev.distinct, distinct, DISTINCT_KEPT)
+        if len(ev.prefixes) < recognizer.MIN_PREFIXES:
+            _add_first(ev.prefixes, pc.unique(recognizer.prefix_array(distinct)), recognizer.MIN_PREFIXES)
         for value in distinct.slice(0, MAX_SAMPLES).to_pylist():
             if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
                 ev.samples.append(value)
         return distinct
 
-    def _update_text(self, values: pa.Array, whole: list[pa.Array], present: np.ndarray) -> None:
+    def _update_text(self, values: pa.Array, weights: Weights, whole: list[pa.Array], present: np.ndarray) -> None:
         """Find spans in free-text values: RE2 prefilters pick the candidates (detectors/freetext.py).
 
         Values that are token-shaped (an ID, a phone) or that validated as a
@@ -169,28 +225,32 @@ class ColumnProfile:
         """
         if not may_match(_TEXTY_NEEDS, present):
             return  # no whitespace and no non-ASCII byte: nothing texty
-        texty_mask = pc.match_substring_regex(values, TEXTY_RE)
-        texty_count = pc.sum(texty_mask).as_py() or 0
-        self.texty += texty_count
-        if not texty_count:
+        texty = np.asarray(pc.match_substring_regex(values, TEXTY_RE))
+        if not texty.any():
             return
-        texts = values.filter(texty_mask)
-        structured = pc.match_substring_regex(texts, self._cell_any)
-        if whole:
-            structured = pc.or_(structured, pc.is_in(texts, value_set=pc.unique(pa.concat_arrays(whole))))
-        texts = texts.filter(pc.invert(structured))
-        texts = texts.filter(pc.match_substring_regex(texts, self._prefilter_any))
+        texts, weights = values.filter(pa.array(texty)), _kept(weights, texty)
+        self.texty += _total(weights, len(texts))
+        if whole:  # values that validated whole (names, addresses) first: cheapest, and often all of them
+            keep = np.asarray(pc.invert(pc.is_in(texts, value_set=pc.unique(pa.concat_arrays(whole)))))
+            texts, weights = texts.filter(pa.array(keep)), _kept(weights, keep)
+        for pattern, wanted in ((self._cell_any, False), (self._prefilter_any, True)):
+            if len(texts) == 0:
+                return
+            keep = np.asarray(pc.match_substring_regex(texts, pattern)) == wanted
+            texts, weights = texts.filter(pa.array(keep)), _kept(weights, keep)
         if len(texts) == 0:
             return
-        counts = pc.value_counts(texts)  # chat logs repeat: analyze each distinct text once
-        distinct = counts.field("values")
+        if weights is None:
+            counts = pc.value_counts(texts)  # chat logs repeat: analyze each distinct text once
+            distinct, weights = counts.field("values"), np.asarray(counts.field("counts"), dtype=np.int64)
+        else:
+            distinct = texts  # already distinct
         prefilter = {
             r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
             for r in self.recognizers
         }
         budget = NameBudget(self.name_analyzed, self.text_skipped, self.name_cap)
-        analyze_texts(self.recognizers, self.text, budget, distinct,
-                      np.asarray(counts.field("counts"), dtype=np.int64), prefilter)
+        analyze_texts(self.recognizers, self.text, budget, distinct, weights, prefilter)
         self.name_analyzed, self.text_skipped = budget.analyzed, budget.skipped
 
     def settled(self) -> bool:
@@ -255,8 +315,8 @@ class ColumnProfile:
         """Fold another profile of the same column (another partition's rows) into this one.
 
         Spark profiles each partition on its own executor and the driver
-        merges: counts add, distinct values and their prefixes union up to
-        MAX_DISTINCT, samples keep this profile's first and then the other's
+        merges: counts add, distinct values and prefixes union up to their
+        caps (DISTINCT_KEPT, MIN_PREFIXES), samples keep this profile's first and then the other's
         (so merging in partition order gives the samples a single pass would
         keep). Text evidence merges the same way. The name cap (NAME_CAP) is
         applied per partition, so a merged profile may have analyzed up to
@@ -280,29 +340,28 @@ class ColumnProfile:
             text_mine.prefilter += text_theirs.prefilter
             text_mine.score_sum += text_theirs.score_sum
             text_mine.with_context += text_theirs.with_context
-            _union_capped(text_mine.distinct, text_theirs.distinct)
+            _union_capped(text_mine.distinct, text_theirs.distinct, DISTINCT_KEPT)
             _merge_samples(text_mine.samples, text_theirs.samples)
         return self
 
     def _merge_distinct(self, entity: str, mine: EntityEvidence, theirs: EntityEvidence) -> None:
-        """Union of distinct values (capped) and of the prefixes of the values kept."""
-        new = len(theirs.distinct - mine.distinct)
-        added = _union_capped(mine.distinct, theirs.distinct)
-        if len(added) == new:
-            mine.prefixes.update(theirs.prefixes)  # all their values kept: their prefixes are those of kept values
-        elif added:
-            recognizer = _recognizer(self, entity)
-            mine.prefixes.update(pc.unique(recognizer.prefix_array(pa.array(added, type=pa.string()))).to_pylist())
+        """Union of distinct values and of prefixes, each capped as update() caps them."""
+        _union_capped(mine.distinct, theirs.distinct, DISTINCT_KEPT)
+        _union_capped(mine.prefixes, theirs.prefixes, _recognizer(self, entity).MIN_PREFIXES)
 
 
-def _union_capped(mine: set[str], theirs: set[str]) -> list[str]:
-    """Add the other set's new values to ``mine`` up to MAX_DISTINCT (sorted, so the cut is deterministic)."""
-    room = MAX_DISTINCT - len(mine)
-    if room <= 0:
-        return []
-    added = sorted(theirs - mine)[:room]
-    mine.update(added)
-    return added
+def _add_first(kept: set[str], values: pa.Array, cap: int) -> None:
+    """Keep the first of ``values`` (in order) until ``cap`` are kept."""
+    room = cap - len(kept)
+    if room > 0:
+        kept.update(values.slice(0, room).to_pylist())
+
+
+def _union_capped(mine: set[str], theirs: set[str], cap: int) -> None:
+    """Add the other set's new values to ``mine`` up to ``cap`` (sorted, so the cut is deterministic)."""
+    room = cap - len(mine)
+    if room > 0:
+        mine.update(sorted(theirs - mine)[:room])
 
 
 def _merge_samples(mine: list[str], theirs: list[str]) -> None:

@@ -28,7 +28,14 @@ from detectors.recognizers import PiiRecognizer
 from detectors.validators import cn_surnames
 
 MAX_SAMPLES = 3
+# The diversity tests' scale: at most MAX_DISTINCT values count toward a threshold, and
+# DISTINCT_ENOUGH distinct ones always suffice (big tables repeat names).
 MAX_DISTINCT = 5000
+DISTINCT_ENOUGH = 50
+# Distinct values kept per entity. The tests only ask whether there are fewer than a
+# threshold of at most DISTINCT_ENOUGH, which min(count, DISTINCT_KEPT) answers exactly,
+# also after merging capped sets; keeping thousands would cost every unit of a full pass.
+DISTINCT_KEPT = DISTINCT_ENOUGH
 NAME = "PERSON_NAME"
 ADDRESS = "ADDRESS"
 # Free texts analyzed for names (jieba, the slow part) per profile; the full pass shares it out by rows.
@@ -287,7 +294,7 @@ def _context_mask(recognizer: PiiRecognizer, distinct: pa.Array, index: np.ndarr
 def _add_pieces(ev: TextEvidence, texts: list[str], spans: _Spans) -> None:
     """Distinct found strings (capped) and the first samples, in text order."""
     for i, start, end in zip(spans.text.tolist(), spans.start.tolist(), spans.end.tolist()):
-        full = len(ev.distinct) >= MAX_DISTINCT
+        full = len(ev.distinct) >= DISTINCT_KEPT
         if full and len(ev.samples) >= MAX_SAMPLES:
             break
         piece = texts[i][start:end]

@@ -37,7 +37,7 @@ def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def _matrix(values: pa.Array, width: int) -> np.ndarray:
+def byte_matrix(values: pa.Array, width: int) -> np.ndarray:
     """Rows of a string array whose values all have ``width`` bytes, as an (n, width) uint8 matrix."""
     fixed = values.cast(pa.binary(width))
     data = fixed.buffers()[1]
@@ -71,7 +71,7 @@ def resident_id_mask(values: pa.Array, today: dt.date | None = None) -> np.ndarr
     out = np.zeros(n, dtype=bool)
     pos = np.flatnonzero(is18)
     if len(pos):
-        mat = _matrix(text.take(pa.array(pos)), 18).astype(np.int64)
+        mat = byte_matrix(text.take(pa.array(pos)), 18).astype(np.int64)
         digits = mat[:, :17] - 48
         check_ok = _ID_CHECK[(digits @ _ID_WEIGHTS) % 11] == mat[:, 17]
         first2 = digits[:, 0] * 10 + digits[:, 1]
@@ -100,7 +100,7 @@ def luhn_mask(values: pa.Array) -> np.ndarray:
         pos = np.flatnonzero(lengths == width)
         if not len(pos):
             continue
-        mat = _matrix(digits.take(pa.array(pos)), width).astype(np.int64) - 48
+        mat = byte_matrix(digits.take(pa.array(pos)), width).astype(np.int64) - 48
         rev = mat[:, ::-1]
         doubled = rev[:, 1::2] * 2
         doubled -= 9 * (doubled > 9)
@@ -160,7 +160,7 @@ def uscc_mask(values: pa.Array) -> np.ndarray:
     pos = np.flatnonzero(shaped)
     if not len(pos):
         return out
-    mat = _USCC_LOOKUP[_matrix(text.take(pa.array(pos)), 18)]
+    mat = _USCC_LOOKUP[byte_matrix(text.take(pa.array(pos)), 18)]
     expected = (31 - (mat[:, :17] @ _USCC_WEIGHTS) % 31) % 31
     division = mat[:, 2] * 10 + mat[:, 3]  # digits map to themselves in the alphabet
     division_ok = _PROVINCES[np.clip(division, 0, 99)] | (division == 10)

@@ -11,6 +11,8 @@ import random
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import detectors.classify as classify
 from detectors.classify import ColumnProfile
@@ -69,8 +71,7 @@ def test_free_text_evidence_merges():
     assert merged.result() == whole.result()
 
 
-def test_distinct_values_are_capped_and_prefixes_follow_the_values_kept(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(classify, "MAX_DISTINCT", 50)
+def test_distinct_values_and_prefixes_are_capped_where_the_decision_stops_looking():
     rng = random.Random(11)
     first = ColumnProfile("mobile")
     first.update(pa.array([make_mobile(rng) for _ in range(40)]))
@@ -78,9 +79,34 @@ def test_distinct_values_are_capped_and_prefixes_follow_the_values_kept(monkeypa
     second.update(pa.array([make_mobile(rng) for _ in range(40)]))
     first.merge(second)
     ev = first.evidence["CN_MOBILE_PHONE"]
-    assert len(ev.distinct) == 50
+    assert len(ev.distinct) == classify.DISTINCT_KEPT
     assert ev.validated == 80
-    assert ev.prefixes == {v[:3] for v in ev.distinct}
+    assert len(ev.prefixes) == first.recognizers[2].MIN_PREFIXES == 3
+    assert ev.prefixes <= {v[:3] for v in ev.distinct} | {v[:3] for v in second.evidence["CN_MOBILE_PHONE"].distinct}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 120), min_size=1, max_size=6), st.integers(1, 400))
+def test_capped_evidence_decides_as_the_whole_column_would(sizes, pool):
+    """Diversity tests compare counts with thresholds of at most DISTINCT_ENOUGH: caps never change a finding.
+
+    Mobiles drawn from a pool of ``pool`` numbers, over partitions of the given sizes.
+    """
+    rng = random.Random(pool)
+    numbers = [make_mobile(rng) for _ in range(pool)]
+    parts = [[rng.choice(numbers) for _ in range(n)] for n in sizes]
+    values = [v for part in parts for v in part]
+    whole = ColumnProfile("phone")
+    whole.update(pa.array(values, type=pa.string()))
+    merged = ColumnProfile("phone")
+    for part in parts:
+        piece = ColumnProfile("phone")
+        piece.update(pa.array(part, type=pa.string()))
+        merged.merge(piece)
+    ev = whole.evidence["CN_MOBILE_PHONE"]
+    assert len(ev.distinct) == min(len(set(values)), classify.DISTINCT_KEPT)
+    assert len(ev.prefixes) == min(len({v[:3] for v in values}), 3)
+    assert merged.result() == whole.result()
 
 
 def test_merging_an_empty_profile_changes_nothing_and_names_must_match():
@@ -92,3 +118,30 @@ def test_merging_an_empty_profile_changes_nothing_and_names_must_match():
     assert _state(profile) == before
     with pytest.raises(ValueError):
         profile.merge(ColumnProfile("other"))
+
+
+@pytest.mark.parametrize("kind", ["mobile", "names", "chat", "mixed"])
+def test_deduplicated_batches_give_the_evidence_of_every_row(kind: str, monkeypatch: pytest.MonkeyPatch):
+    """A repetitive batch is examined once per distinct value, each weighted by its count: same evidence."""
+    rng = random.Random(5)
+    pool = {
+        "mobile": [make_mobile(rng) for _ in range(300)],
+        "names": ["张伟", "王芳", "李娜", "Mary Smith", "刘洋", "无"],
+        "chat": [f"客户来电 手机 {make_mobile(rng)} 请回电" for _ in range(40)] + ["今天天气很好", "身份证 " + make_id(rng)],
+        "mixed": [make_card(rng) for _ in range(20)] + [make_id(rng) for _ in range(20)] + ["", " ", "n/a"],
+    }[kind]
+    values = pa.array([rng.choice(pool) for _ in range(6000)], type=pa.string())
+    assert classify.deduplicated(classify._string_values(values))[1] is not None  # this batch is deduplicated
+    deduped = ColumnProfile(kind)
+    deduped.update(values)
+    monkeypatch.setattr(classify, "DEDUP_PROBE", 10**9)  # never deduplicate
+    plain = ColumnProfile(kind)
+    plain.update(values)
+    assert _state(deduped) == _state(plain)
+    assert deduped.result() == plain.result()
+
+
+def test_unique_batches_are_not_deduplicated():
+    rng = random.Random(6)
+    values = pa.array([make_mobile(rng) for _ in range(6000)], type=pa.string())
+    assert classify.deduplicated(values)[1] is None

@@ -273,6 +273,39 @@ def test_ymd_to_dates_agrees_with_the_calendar(parts):
     assert ymd_to_dates(years, months, days).to_pylist() == [expected(*p) for p in parts]
 
 
+_ID_LIKE = st.one_of(
+    st.text(alphabet="0123456789", min_size=18, max_size=18),
+    st.text(alphabet="0123456789", min_size=17, max_size=17).map(lambda s: s + "X"),
+    st.text(alphabet="0123456789", min_size=15, max_size=15),
+    st.builds(lambda y, m, d: f"440304{y:04d}{m:02d}{d:02d}123X", st.integers(0, 9999), st.integers(0, 13),
+              st.integers(0, 32)),
+    st.text(alphabet="0123456789X *", max_size=20),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _ID_LIKE), min_size=1, max_size=30))
+def test_birth_dates_from_ids_agree_with_the_calendar(ids):
+    """The byte-matrix reading gives what slicing the ID and asking Python's calendar gives."""
+
+    def expected(value):
+        if value is None:
+            return None
+        value = value.strip().upper()
+        if len(value) == 18 and value[:17].isdigit() and value[17] in "0123456789X":
+            y, m, d = value[6:10], value[10:12], value[12:14]
+        elif len(value) == 15 and value.isdigit():
+            y, m, d = "19" + value[6:8], value[8:10], value[10:12]
+        else:
+            return None
+        try:
+            return dt.date(int(y), int(m), int(d))
+        except ValueError:
+            return None
+
+    assert birth_dates_from_ids(pa.array(ids, type=pa.string())).dates.to_pylist() == [expected(v) for v in ids]
+
+
 def test_small_batches_are_gathered_before_counting():
     """The CSV reader's small batches are counted in bigger steps; totals stay exact, schemas are respected."""
     from scanner.policy.counts import _rebatched
