@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bench import labelled as g
 from detectors import freetext
-from detectors.batchspans import Matches, drop_contained, find_all, joinable
+from detectors.batchspans import Joined, Matches, drop_contained, find_all, joinable, re_twin
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 
 RECOGNIZERS = [cls() for cls in RECOGNIZER_CLASSES]
@@ -176,3 +176,37 @@ def test_free_text_evidence_equals_presidio_text_by_text():
 def test_name_candidates_need_a_surname_or_two_capitalized_words():
     texts = pa.array(["请联系王伟", "好的谢谢", "我的手机号是13812345678", "ask Elizabeth Johnson", "ask elizabeth"])
     assert freetext.name_candidates(texts).tolist() == [True, True, False, True, False]
+
+
+# Characters on which re and regex may judge a test differently, or beyond the verified universe.
+ODD = ["ı", "İ", "K", "ſ", "\x1c", "\u0301", "１２３", "𠀀", "😀", "\x00", "\u2028", "粤B\x1cD12345", "11010119900307777\U00010d40"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS + ODD + ["13800138000", "110101199003077777", " ", "-"]),
+                         min_size=1, max_size=5).map("".join), min_size=1, max_size=6))
+def test_re_twins_find_what_regex_finds(texts):
+    """The joined pass (re twins where safe) finds exactly the regex matches, text by text."""
+    for recognizer in RECOGNIZERS:
+        found = find_all(recognizer.compiled_patterns(), texts)
+        assert set(zip(found.text.tolist(), found.start.tolist(), found.end.tolist())) == \
+            raw_per_text(recognizer, texts), recognizer.ENTITY
+
+
+def test_re_twin_names_the_characters_the_engines_judge_differently():
+    flags = regex.IGNORECASE | regex.DOTALL | regex.MULTILINE
+    letters = re_twin(regex.compile(r"[a-z]{2}\d", flags))
+    assert letters is not None and letters.unsafe.search("ı") and not letters.unsafe.search("ab1 张三 😀")
+    assert letters.unsafe.search("𠀀")  # beyond the verified planes
+    spaces = re_twin(regex.compile(r"a\sb", flags))
+    assert spaces is not None and spaces.unsafe.search("\x1c") and not spaces.unsafe.search("a b")
+    assert re_twin(regex.compile(r"^\d+$", flags)) is None  # anchors: no twin
+    assert re_twin(regex.compile(r"(?<=(?:pw|password)=)\S+", flags)) is None  # re cannot look behind that far
+    assert re_twin(regex.compile(r"(a)\1", flags)) is None
+
+
+def test_a_batch_with_an_unsafe_character_is_matched_by_regex():
+    pattern = regex.compile(r"(?<![0-9A-Za-z])\d{3}", regex.IGNORECASE)
+    plain, odd = Joined(["abc 123 ı"]), Joined(["abc 123 𠀀"])  # ı: both engines agree on this class
+    assert plain._engine(pattern) is re_twin(pattern).pattern
+    assert odd._engine(pattern) is pattern
