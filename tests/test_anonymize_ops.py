@@ -64,6 +64,27 @@ def test_vectorized_mask_equals_per_value_mask(values, entity, first, last):
             assert after != before  # something is always hidden
 
 
+_SHAPED = st.one_of(
+    st.text(alphabet="0123456789abcXYZ张三-@. +\\", min_size=1, max_size=24),
+    st.builds(lambda a, b, c, d: f"{a}.{b}.{c}.{d}", *[st.integers(0, 300)] * 4),
+    st.builds(lambda local, domain: f"{local}@{domain}", st.text(alphabet="ab.1_张@", max_size=6),
+              st.sampled_from(["qq.com", "163.com", "", "x@y"])),
+    st.builds(lambda p, n: f"{p}{n}", st.sampled_from(["", "+86 ", "86", "0086-", "+86-"]),
+              st.from_regex(r"1[3-9]\d[ -]?\d{4}[ -]?\d{4}", fullmatch=True)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SHAPED, min_size=1, max_size=30),
+       st.sampled_from(["CN_MOBILE_PHONE", "EMAIL_ADDRESS", "IP_ADDRESS", "BANK_CARD", "PERSON_NAME", None]),
+       st.one_of(st.none(), st.integers(0, 5)), st.one_of(st.none(), st.integers(0, 5)),
+       st.sampled_from([None, "*", "#", "\\", "\\1", "好", "xx"]))
+def test_every_fast_mask_path_equals_the_per_value_mask(values, entity, first, last, char):
+    """IPv4, e-mail, ASCII and pure fast paths give mask_one's output, row by row, whatever the parameters."""
+    got = mask_array(pa.array(values, type=pa.string()), entity, first, last, char).to_pylist()
+    assert got == [mask_one(entity, v, first, last, char) for v in values]
+
+
 # ------------------------------------------------------------------ hash ----
 
 
