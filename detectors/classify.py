@@ -17,6 +17,7 @@ agrees. A header alone never decides; a header contradicted by the values
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,7 +178,7 @@ class ColumnProfile:
 
     def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, weights: Weights, lengths: np.ndarray,
                       present: np.ndarray) -> pa.Array | None:
-        """Count format matches and validate them column-wise; return the distinct valid values.
+        """Count format matches and validate them column-wise; return the valid values (the text scan sets them aside).
 
         A pattern is not run where it cannot match (detectors/patternfacts.py):
         on a batch without any character every match needs (no ``@``: no
@@ -205,14 +206,15 @@ class ColumnProfile:
         if len(valid) == 0:
             return None
         ev.validated += _total(_kept(weights, ok), len(valid))
-        distinct = pc.unique(valid)
-        _add_first(ev.distinct, distinct, DISTINCT_KEPT)
-        if len(ev.prefixes) < recognizer.MIN_PREFIXES:
-            _add_first(ev.prefixes, pc.unique(recognizer.prefix_array(distinct)), recognizer.MIN_PREFIXES)
-        for value in distinct.slice(0, MAX_SAMPLES).to_pylist():
+        head = _first_distinct(valid, max(DISTINCT_KEPT - len(ev.distinct), MAX_SAMPLES))
+        _add_first(ev.distinct, head, DISTINCT_KEPT)
+        room = recognizer.MIN_PREFIXES - len(ev.prefixes)
+        if room > 0:
+            _add_first(ev.prefixes, _first_distinct(valid, room, recognizer.prefix_array), recognizer.MIN_PREFIXES)
+        for value in head.slice(0, MAX_SAMPLES).to_pylist():
             if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
                 ev.samples.append(value)
-        return distinct
+        return valid
 
     def _update_text(self, values: pa.Array, weights: Weights, whole: list[pa.Array], present: np.ndarray) -> None:
         """Find spans in free-text values: RE2 prefilters pick the candidates (detectors/freetext.py).
@@ -245,8 +247,10 @@ class ColumnProfile:
             distinct, weights = counts.field("values"), np.asarray(counts.field("counts"), dtype=np.int64)
         else:
             distinct = texts  # already distinct
-        prefilter = {
+        nothing = np.zeros(len(distinct), dtype=bool)
+        prefilter = {  # a prefilter needing characters the batch lacks cannot match: no RE2 pass
             r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
+            if may_match(pattern_needs(r.TEXT_PREFILTER), present) else nothing
             for r in self.recognizers
         }
         budget = NameBudget(self.name_analyzed, self.text_skipped, self.name_cap)
@@ -348,6 +352,21 @@ class ColumnProfile:
         """Union of distinct values and of prefixes, each capped as update() caps them."""
         _union_capped(mine.distinct, theirs.distinct, DISTINCT_KEPT)
         _union_capped(mine.prefixes, theirs.prefixes, _recognizer(self, entity).MIN_PREFIXES)
+
+
+def _first_distinct(values: pa.Array, k: int, key: Callable[[pa.Array], pa.Array] | None = None) -> pa.Array:
+    """The first ``k`` distinct values (of ``key(values)``) in order of first occurrence, or all if fewer.
+
+    The evidence keeps only a few distinct values, so hashing a whole batch
+    for them is wasted: growing heads of the batch are tried first.
+    """
+    size = max(4 * k, 64)
+    while True:
+        head = values.slice(0, size)
+        found = pc.unique(key(head) if key else head)
+        if len(found) >= k or size >= len(values):
+            return found
+        size *= 8
 
 
 def _add_first(kept: set[str], values: pa.Array, cap: int) -> None:
