@@ -91,6 +91,29 @@ def shared_recognizers() -> list[PiiRecognizer]:
     return [cls() for cls in RECOGNIZER_CLASSES]
 
 
+def warm_up() -> None:
+    """Load everything detection loads lazily, so processes forked afterwards share it.
+
+    A full pass with ``--workers N`` forks N processes; without this, each
+    would load jieba's tables, cpca's adcodes, the analyzer and the re twins
+    on its own, at the same time, and keep its own copy (copy-on-write pages
+    are shared only for what exists before the fork). Costs about two
+    seconds once, whether the data needs them or not.
+    """
+    from detectors.batchspans import re_twin
+    from detectors.engine import get_batch_analyzer
+    from detectors.recognizers import ChineseNameTextRecognizer
+    from detectors.validators import chinese_addresses_resolve, name_shaped
+
+    for recognizer in shared_recognizers():
+        for pattern in recognizer.compiled_patterns():
+            re_twin(pattern)
+    get_batch_analyzer()
+    name_shaped("张伟")
+    ChineseNameTextRecognizer().analyze("张伟来了", ["PERSON_NAME"])  # jieba's POS tables
+    chinese_addresses_resolve(["北京市朝阳区建国路88号"])  # cpca's adcodes
+
+
 def deduplicated(values: pa.Array) -> tuple[pa.Array, Weights]:
     """The distinct values and how often each occurs, when the batch repeats itself enough to gain from it.
 

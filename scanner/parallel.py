@@ -16,6 +16,7 @@ their name budgets are the same as with one worker, so are the findings.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -24,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from contextlib import contextmanager
 from typing import Any
 
+from detectors.classify import warm_up
 from scanner.connectors.base import Dataset
 from scanner.pipeline import (
     ScanOptions,
@@ -109,9 +111,19 @@ def forkable() -> bool:
 
 @contextmanager
 def unit_pool(workers: int) -> Iterator[UnitPool]:
-    """A forked pool of ``workers`` processes for profiling units, shut down on exit."""
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield UnitPool(pool, workers)
+    """A forked pool of ``workers`` processes for profiling units, shut down on exit.
+
+    Detection's one-time loads happen here first (``warm_up``), so the
+    workers fork with them and share the pages instead of each loading its own;
+    ``gc.freeze`` keeps the workers' garbage collections off those pages.
+    """
+    warm_up()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield UnitPool(pool, workers)
+    finally:
+        gc.unfreeze()
 
 
 class UnitPool:
