@@ -103,8 +103,9 @@ def mask_array(values: pa.Array, entity: str | None, keep_first: int | None = No
         ipv4 = _matches(values, IPV4_RE2) if one_byte else np.zeros(len(values), dtype=bool)
         return _split(values, ipv4, lambda part: _mask_ipv4(part, ch), slow)
     if defaults and entity == "EMAIL_ADDRESS":
-        with_at = np.asarray(pc.match_substring(values, "@")) if one_byte else np.zeros(len(values), dtype=bool)
-        return _split(values, with_at, lambda part: _mask_email(part, ch), slow)
+        # an e-mail shape: something after the first @ (mask_email masks anything else as plain characters)
+        shaped = _matches(values, r"^[^@]*@(?s:.)") if one_byte else np.zeros(len(values), dtype=bool)
+        return _split(values, shaped, lambda part: _mask_email(part, ch), slow)
     first, last = keep_for(entity, keep_first, keep_last)
     ascii_ok = np.asarray(pc.string_is_ascii(values)) if one_byte else np.zeros(len(values), dtype=bool)
     pure = _matches(values, _PURE)
