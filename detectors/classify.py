@@ -270,10 +270,9 @@ class ColumnProfile:
             distinct, weights = counts.field("values"), np.asarray(counts.field("counts"), dtype=np.int64)
         else:
             distinct = texts  # already distinct
-        nothing = np.zeros(len(distinct), dtype=bool)
         prefilter = {  # a prefilter needing characters the batch lacks cannot match: no RE2 pass
             r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
-            if may_match(pattern_needs(r.TEXT_PREFILTER), present) else nothing
+            if may_match(pattern_needs(r.TEXT_PREFILTER), present) else np.zeros(len(distinct), dtype=bool)
             for r in self.recognizers
         }
         budget = NameBudget(self.name_analyzed, self.text_skipped, self.name_cap)

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from detectors.masking import DEFAULT_KEEP, mask_chars, mask_value
 from detectors.validators import digits_only, normalize_mobile
-from detectors.vectorized import IPV4_RE2
+from detectors.vectorized import IPV4_RE2, regex_mask
 from scanner.anonymize.address import has_han, split_address
 
 # entity -> (keep_first, keep_last): the same defaults as the masked samples in findings.
@@ -100,26 +100,22 @@ def mask_array(values: pa.Array, entity: str | None, keep_first: int | None = No
     if defaults and entity == "ADDRESS":
         return slow(values)
     if defaults and entity == "IP_ADDRESS":
-        ipv4 = _matches(values, IPV4_RE2) if one_byte else np.zeros(len(values), dtype=bool)
+        ipv4 = regex_mask(values, IPV4_RE2) if one_byte else np.zeros(len(values), dtype=bool)
         return _split(values, ipv4, lambda part: _mask_ipv4(part, ch), slow)
     if defaults and entity == "EMAIL_ADDRESS":
         # an e-mail shape: something after the first @ (mask_email masks anything else as plain characters)
-        shaped = _matches(values, r"^[^@]*@(?s:.)") if one_byte else np.zeros(len(values), dtype=bool)
+        shaped = regex_mask(values, r"^[^@]*@(?s:.)") if one_byte else np.zeros(len(values), dtype=bool)
         return _split(values, shaped, lambda part: _mask_email(part, ch), slow)
     first, last = keep_for(entity, keep_first, keep_last)
     ascii_ok = np.asarray(pc.string_is_ascii(values)) if one_byte else np.zeros(len(values), dtype=bool)
-    pure = _matches(values, _PURE)
+    pure = regex_mask(values, _PURE)
     if entity == "CN_MOBILE_PHONE":  # a +86 prefix is kept outside the count: only bare 11-digit numbers here
-        pure = ascii_ok = ascii_ok & _matches(values, _ELEVEN_DIGITS)
+        pure = ascii_ok = ascii_ok & regex_mask(values, _ELEVEN_DIGITS)
     elif entity == "EMAIL_ADDRESS":  # with an @, the local part alone is masked
         no_at = ~np.asarray(pc.match_substring(values, "@"))
         pure, ascii_ok = pure & no_at, ascii_ok & no_at
     return _split(values, ascii_ok, lambda part: _mask_ascii(part, first, last, ch),
                   lambda rest: _split(rest, pure[~ascii_ok], lambda part: _mask_pure(part, first, last, ch), slow))
-
-
-def _matches(values: pa.Array, pattern: str) -> np.ndarray:
-    return np.asarray(pc.fill_null(pc.match_substring_regex(values, pattern), False))
 
 
 def _split(values: pa.Array, fast_rows: np.ndarray, fast: Callable[[pa.Array], pa.Array],
