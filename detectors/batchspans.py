@@ -177,6 +177,8 @@ _REGEX_ONLY_FLAGS = ~(re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE)
 _CATEGORIES = {sre.CATEGORY_DIGIT: r"\d", sre.CATEGORY_NOT_DIGIT: r"\D", sre.CATEGORY_SPACE: r"\s",
                sre.CATEGORY_NOT_SPACE: r"\S", sre.CATEGORY_WORD: r"\w", sre.CATEGORY_NOT_WORD: r"\W"}
 _BOUNDARIES = (sre.AT_BOUNDARY, sre.AT_NON_BOUNDARY)
+# A twin drops the case flag when that changes the answer on at most this many characters, none ASCII.
+_RARE_FOLDS = 8
 
 
 @dataclass(frozen=True)
@@ -197,16 +199,36 @@ def re_twin(pattern: regex.Pattern) -> ReTwin | None:
     """
     flags = pattern.flags & ~_REGEX_ONLY_FLAGS
     try:
-        twin = re.compile(pattern.pattern, flags)
+        re.compile(pattern.pattern, flags)
         tests = _tests(list(sre_parser.parse(pattern.pattern, flags).data), flags)
     except (re.error, ValueError, OverflowError):
         return None
     if tests is None:
         return None
+    differ = _differ(tests, re.IGNORECASE)
+    if flags & re.IGNORECASE:
+        caseless = _differ(tests, 0)
+        if _few_and_rare(caseless - differ):  # else the pattern's letters really are case-insensitive
+            flags, differ = flags & ~re.IGNORECASE, caseless
+    return ReTwin(re.compile(pattern.pattern, flags), re.compile(_outside_class(differ)))
+
+
+def _differ(tests: set[tuple[str, int]], keep: int) -> set[int]:
+    """Characters some test judges differently in ``re`` and ``regex``; ``keep=0``: ``re`` without the case flag."""
     differ: set[int] = set()
     for source, test_flags in tests:
-        differ |= _disagreements(source, test_flags)
-    return ReTwin(twin, re.compile(_outside_class(differ)))
+        differ |= _disagreements(source, test_flags, test_flags & ~(re.IGNORECASE & ~keep))
+    return differ
+
+
+def _few_and_rare(differ: set[int]) -> bool:
+    """Whether dropping the case flag costs only a few non-ASCII characters (K, ſ, İ ...), sent to ``regex``.
+
+    Case-insensitive matching makes ``re`` fold every character it tests, about
+    twice the work on digit patterns such as an ID's, whose only letters are
+    ``[0-9A-Za-z]`` in lookarounds and ``[Xx]``: both cases spelled out.
+    """
+    return len(differ) <= _RARE_FOLDS and all(c >= 0x80 for c in differ)
 
 
 def _tests(items: list, flags: int) -> set[tuple[str, int]] | None:
@@ -278,10 +300,10 @@ def _universe() -> str:
 
 
 @functools.cache
-def _disagreements(source: str, flags: int) -> frozenset[int]:
-    """Characters of the universe that one test accepts in one engine and not in the other."""
+def _disagreements(source: str, flags: int, twin_flags: int) -> frozenset[int]:
+    """Characters of the universe that one test accepts in ``re`` (twin_flags) and not in ``regex`` (flags), or back."""
     universe = _universe()
-    mine, theirs = re.compile(source, flags), regex.compile(source, flags | regex.VERSION0)
+    mine, theirs = re.compile(source, twin_flags), regex.compile(source, flags | regex.VERSION0)
     kept_by_re, kept_by_regex = mine.sub("", universe), theirs.sub("", universe)
     if kept_by_re == kept_by_regex:
         return frozenset()

@@ -38,7 +38,7 @@ from detectors.freetext import (
 )
 from detectors.headers import header_hints
 from detectors.masking import mask_value
-from detectors.patternfacts import may_match, pattern_needs, present_bytes
+from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
@@ -193,41 +193,44 @@ class ColumnProfile:
             return
         self.values += len(values)
         values, weights = deduplicated(values)
-        lengths = np.asarray(pc.utf8_length(values))
-        present = present_bytes(values)
-        whole = [found for r in self.recognizers
-                 if (found := self._update_cells(r, values, weights, lengths, present)) is not None]
+        facts = value_facts(values, np.asarray(pc.utf8_length(values)))
+        present = facts.present()
+        whole = np.zeros(len(values), dtype=bool)  # values that validated whole as some entity
+        for recognizer in self.recognizers:
+            self._update_cells(recognizer, values, weights, facts, present, whole)
         self._update_text(values, weights, whole, present)
 
-    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, weights: Weights, lengths: np.ndarray,
-                      present: np.ndarray) -> pa.Array | None:
-        """Count format matches and validate them column-wise; return the valid values (the text scan sets them aside).
+    def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, weights: Weights, facts: ValueFacts,
+                      present: np.ndarray, whole: np.ndarray) -> None:
+        """Count format matches and validate them column-wise; mark the valid ones in ``whole`` (not prose).
 
         A pattern is not run where it cannot match (detectors/patternfacts.py):
         on a batch without any character every match needs (no ``@``: no
-        e-mail), nor on values outside its length range. Most recognizers
-        then skip most columns without an RE2 pass.
+        e-mail), nor on values whose length, first or last character or
+        characters rule it out (an e-mail is no ID). Most recognizers then
+        skip most columns without an RE2 pass.
         """
         hinted = recognizer.ENTITY in self.hints
         if not may_match(recognizer.cell_needs(hinted), present):
-            return None
-        low, high = recognizer.cell_lengths(hinted)
-        fits = lengths >= low if high is None else (lengths >= low) & (lengths <= high)
+            return
+        fits = may_fit(recognizer.cell_gate(hinted), facts)
         if not fits.any():
-            return None
-        if not fits.all():
+            return
+        position = np.flatnonzero(fits)
+        if len(position) < len(values):
             values, weights = values.filter(pa.array(fits)), _kept(weights, fits)
         matched = np.asarray(pc.match_substring_regex(values, recognizer.cell_regex(hinted)))
         candidates = values.filter(pa.array(matched))
         if len(candidates) == 0:
-            return None
+            return
         weights = _kept(weights, matched)
         ev = self.evidence[recognizer.ENTITY]
         ev.candidates += _total(weights, len(candidates))
         ok = np.asarray(recognizer.validate_array(candidates), dtype=bool)
         valid = candidates.filter(pa.array(ok))
         if len(valid) == 0:
-            return None
+            return
+        whole[position[matched][ok]] = True
         ev.validated += _total(_kept(weights, ok), len(valid))
         head = _first_distinct(valid, max(DISTINCT_KEPT - len(ev.distinct), MAX_SAMPLES))
         _add_first(ev.distinct, head, DISTINCT_KEPT)
@@ -237,9 +240,8 @@ class ColumnProfile:
         for value in head.slice(0, MAX_SAMPLES).to_pylist():
             if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
                 ev.samples.append(value)
-        return valid
 
-    def _update_text(self, values: pa.Array, weights: Weights, whole: list[pa.Array], present: np.ndarray) -> None:
+    def _update_text(self, values: pa.Array, weights: Weights, whole: np.ndarray, present: np.ndarray) -> None:
         """Find spans in free-text values: RE2 prefilters pick the candidates (detectors/freetext.py).
 
         Values that are token-shaped (an ID, a phone) or that validated as a
@@ -253,11 +255,11 @@ class ColumnProfile:
         texty = np.asarray(pc.match_substring_regex(values, TEXTY_RE))
         if not texty.any():
             return
+        self.texty += _total(_kept(weights, texty), int(texty.sum()))
+        texty &= ~whole  # values that validated whole (names, addresses) are cells, often all of them
+        if not texty.any():
+            return
         texts, weights = values.filter(pa.array(texty)), _kept(weights, texty)
-        self.texty += _total(weights, len(texts))
-        if whole:  # values that validated whole (names, addresses) first: cheapest, and often all of them
-            keep = np.asarray(pc.invert(pc.is_in(texts, value_set=pc.unique(pa.concat_arrays(whole)))))
-            texts, weights = texts.filter(pa.array(keep)), _kept(weights, keep)
         for pattern, wanted in ((self._cell_any, False), (self._prefilter_any, True)):
             if len(texts) == 0:
                 return

@@ -30,7 +30,7 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from detectors import validators as v
 from detectors import vectorized as vz
 from detectors.batchspans import Matches, drop_contained, find_all
-from detectors.patternfacts import pattern_lengths, pattern_needs
+from detectors.patternfacts import Alternative, pattern_lengths, pattern_needs, value_gate
 
 # Characters before a span searched for a context word (NEEDS_HINT entities in free text).
 CONTEXT_WINDOW = 24
@@ -106,6 +106,10 @@ class PiiRecognizer(PatternRecognizer):
     def cell_lengths(self, hinted: bool) -> tuple[int, int | None]:
         """Shortest and longest value (in characters) the cell pattern can match; None: no upper bound."""
         return pattern_lengths(self.cell_regex(hinted))
+
+    def cell_gate(self, hinted: bool) -> tuple[Alternative, ...] | None:
+        """Per-value conditions for the cell pattern to match (length, first/last character, alphabet)."""
+        return value_gate(self.cell_regex(hinted))
 
     def cell_needs(self, hinted: bool) -> frozenset[str] | None:
         """Characters of which a value must hold one to match the cell pattern; None: no such set."""

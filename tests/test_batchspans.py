@@ -207,6 +207,18 @@ def test_re_twin_names_the_characters_the_engines_judge_differently():
 
 def test_a_batch_with_an_unsafe_character_is_matched_by_regex():
     pattern = regex.compile(r"(?<![0-9A-Za-z])\d{3}", regex.IGNORECASE)
-    plain, odd = Joined(["abc 123 ı"]), Joined(["abc 123 𠀀"])  # ı: both engines agree on this class
+    plain, odd = Joined(["abc 123 张三"]), Joined(["abc 123 𠀀"])
     assert plain._engine(pattern) is re_twin(pattern).pattern
     assert odd._engine(pattern) is pattern
+    # the twin drops the case flag (both cases are spelled out), so the letters only a
+    # case-insensitive match folds into [A-Za-z] (dotless ı, dotted İ, long ſ) go to regex
+    assert not re_twin(pattern).pattern.flags & regex.IGNORECASE
+    for folded in ("ı", "İ", "ſ"):
+        assert Joined([f"abc{folded}123"])._engine(pattern) is pattern
+
+
+def test_a_twin_keeps_the_case_flag_where_the_letters_rely_on_it():
+    flags = regex.IGNORECASE | regex.DOTALL | regex.MULTILINE
+    upper_only = re_twin(regex.compile(r"(?<![0-9A-Za-z])[A-HJ-NP-Z]\d{7}", flags))
+    assert upper_only is not None and upper_only.pattern.flags & regex.IGNORECASE
+    assert upper_only.pattern.search("e1234567") and not upper_only.unsafe.search("e1234567")
