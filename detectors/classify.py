@@ -38,7 +38,7 @@ from detectors.freetext import (
 )
 from detectors.headers import header_hints
 from detectors.masking import mask_value
-from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts
+from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
@@ -272,11 +272,8 @@ class ColumnProfile:
             distinct, weights = counts.field("values"), np.asarray(counts.field("counts"), dtype=np.int64)
         else:
             distinct = texts  # already distinct
-        prefilter = {  # a prefilter needing characters the batch lacks cannot match: no RE2 pass
-            r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
-            if may_match(pattern_needs(r.TEXT_PREFILTER), present) else np.zeros(len(distinct), dtype=bool)
-            for r in self.recognizers
-        }
+        facts = value_facts(distinct, np.asarray(pc.utf8_length(distinct)))
+        prefilter = {r.ENTITY: _prefiltered(distinct, r.TEXT_PREFILTER, facts, present) for r in self.recognizers}
         budget = NameBudget(self.name_analyzed, self.text_skipped, self.name_cap)
         analyze_texts(self.recognizers, self.text, budget, distinct, weights, prefilter)
         self.name_analyzed, self.text_skipped = budget.analyzed, budget.skipped
@@ -376,6 +373,18 @@ class ColumnProfile:
         """Union of distinct values and of prefixes, each capped as update() caps them."""
         _union_capped(mine.distinct, theirs.distinct, DISTINCT_KEPT)
         _union_capped(mine.prefixes, theirs.prefixes, _recognizer(self, entity).MIN_PREFIXES)
+
+
+def _prefiltered(texts: pa.Array, pattern: str, facts: ValueFacts, present: np.ndarray) -> np.ndarray:
+    """Which texts a free-text prefilter matches, run by RE2 only on those it can match (length, characters)."""
+    if not may_match(pattern_needs(pattern), present):
+        return np.zeros(len(texts), dtype=bool)
+    fits = may_fit(value_gate(pattern), facts)
+    out = np.zeros(len(texts), dtype=bool)
+    if fits.any():
+        chosen = texts if fits.all() else texts.filter(pa.array(fits))
+        out[fits] = np.asarray(pc.fill_null(pc.match_substring_regex(chosen, pattern), False))
+    return out
 
 
 def _first_distinct(values: pa.Array, k: int, key: Callable[[pa.Array], pa.Array] | None = None) -> pa.Array:

@@ -369,7 +369,8 @@ class CnUsccRecognizer(PiiRecognizer):
     """Unified social credit codes (GB 32100-2015) with their check character."""
 
     ENTITY = "CN_USCC"
-    PATTERNS = [("uscc", r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])", 0.3)]
+    PATTERNS = [("uscc", r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}\d{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}"
+                         r"(?![0-9A-Za-z])", 0.3)]
     CELL_REGEX = r"^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}\d{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$"
     TEXT_PREFILTER = r"[0-9A-Y]{2}\d{6}[0-9A-Y]{10}"
     CONTEXT = ["信用代码", "统一社会信用代码", "uscc", "credit code", "营业执照", "税号"]
@@ -408,7 +409,8 @@ class CnPassportRecognizer(PiiRecognizer):
     """PRC passport numbers: nine-character codes need a header or context."""
 
     ENTITY = "CN_PASSPORT"
-    PATTERNS = [("cn_passport", r"(?<![0-9A-Za-z])(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7,8})(?![0-9A-Za-z])", 0.2)]
+    PATTERNS = [("cn_passport", r"(?<![0-9A-Za-z])(?:[Ee]\d{8}|[Ee][A-HJ-NP-Za-hj-np-z]\d{7}|[Gg]\d{8}|[DSPdsp][Ee]?\d{7,8})"
+                                r"(?![0-9A-Za-z])", 0.2)]
     CELL_REGEX = r"^(?:[EeGg]\d{8}|[Ee][A-HJ-NP-Za-hj-np-z]\d{7}|[DSPdsp][Ee]?\d{7,8})$"
     TEXT_PREFILTER = r"[EGDSP][A-Z]?\d{7,8}"
     CONTEXT = ["护照", "passport", "hzh"]
@@ -426,7 +428,8 @@ class CnTravelPermitRecognizer(PiiRecognizer):
     """Permits for HK/Macao/Taiwan travel, both directions; need a header or context."""
 
     ENTITY = "CN_TRAVEL_PERMIT"
-    PATTERNS = [("cn_permit", r"(?<![0-9A-Za-z])(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?)(?![0-9A-Za-z])", 0.2)]
+    PATTERNS = [("cn_permit", r"(?<![0-9A-Za-z])(?:[Cc]\d{8}|[Cc][A-HJ-NP-Za-hj-np-z]\d{7}|[HMhm]\d{8}(?:\d{2})?)"
+                              r"(?![0-9A-Za-z])", 0.2)]
     CELL_REGEX = r"^(?:[Cc]\d{8}|[Cc][A-HJ-NP-Za-hj-np-z]\d{7}|[HMhm]\d{8}(?:\d{2})?)$"
     HINTED_CELL_REGEX = r"^(?:[Cc]\d{8}|[Cc][A-HJ-NP-Za-hj-np-z]\d{7}|[HMhm]\d{8}(?:\d{2})?|\d{8})$"
     TEXT_PREFILTER = r"[CHM][A-Z]?\d{7,8}"
@@ -447,7 +450,8 @@ class CnLicensePlateRecognizer(PiiRecognizer):
     ENTITY = "CN_LICENSE_PLATE"
     _P = v.PLATE_PROVINCES
     PATTERNS = [
-        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{4,5}}[A-HJ-NP-Z0-9挂学警港澳](?![A-Za-z0-9])", 0.4)
+        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}"
+                     rf"[A-HJ-NP-Za-hj-np-z0-9挂学警港澳](?![A-Za-z0-9])", 0.4)
     ]
     CELL_REGEX = rf"^[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]$"
     TEXT_PREFILTER = rf"[{_P}][A-Z]"

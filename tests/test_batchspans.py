@@ -222,3 +222,14 @@ def test_a_twin_keeps_the_case_flag_where_the_letters_rely_on_it():
     upper_only = re_twin(regex.compile(r"(?<![0-9A-Za-z])[A-HJ-NP-Z]\d{7}", flags))
     assert upper_only is not None and upper_only.pattern.flags & regex.IGNORECASE
     assert upper_only.pattern.search("e1234567") and not upper_only.unsafe.search("e1234567")
+
+
+def test_identifier_patterns_have_caseless_twins():
+    """Identifier patterns spell both cases, so their re twins skip case folding (twice as fast on digits)."""
+    folding = {"PERSON_NAME", "ADDRESS", "CREDENTIAL"}  # their letters rely on Presidio's case-insensitive flag
+    for recognizer in RECOGNIZERS:
+        if recognizer.ENTITY in folding:
+            continue
+        for pattern in recognizer.compiled_patterns():
+            twin = re_twin(pattern)
+            assert twin is not None and not twin.pattern.flags & regex.IGNORECASE, (recognizer.ENTITY, pattern.pattern)
