@@ -20,7 +20,7 @@ import functools
 import re
 import re._constants as sre  # the parser's node names
 import re._parser as sre_parser
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -303,17 +303,27 @@ class Alternative:
 
 @dataclass
 class ValueFacts:
-    """Each value's length (characters), first and last byte, and byte-class signature."""
+    """Each value's length (characters), first and last byte, and byte-class signature, and their summaries.
+
+    The summaries (shortest and longest value, the classes some and all
+    values hold, the first and last bytes seen) decide most tests for the
+    whole batch at once: a column is usually of one shape.
+    """
 
     lengths: np.ndarray
     first: np.ndarray
     last: np.ndarray
     signature: np.ndarray
+    shortest: int = 0
+    longest: int = 0
+    some: np.uint64 = np.uint64(0)  # classes some value holds
+    every: np.uint64 = np.uint64(0)  # classes every value holds
+    first_seen: np.ndarray = field(default_factory=lambda: np.zeros(256, dtype=bool))
+    last_seen: np.ndarray = field(default_factory=lambda: np.zeros(256, dtype=bool))
 
     def present(self) -> np.ndarray:
         """Which bytes may occur in the values (256 booleans): those of every byte class some value holds."""
-        held = np.bitwise_or.reduce(self.signature) if len(self.signature) else np.uint64(0)
-        return (_BIT & held) != 0
+        return (_BIT & self.some) != 0
 
 
 def value_facts(values: pa.Array, lengths: np.ndarray) -> ValueFacts:
@@ -332,7 +342,12 @@ def value_facts(values: pa.Array, lengths: np.ndarray) -> ValueFacts:
         lo, hi = int(bounds[0]), int(bounds[-1])
         bits = _BIT[raw[lo:hi]]
         signature[filled] = np.bitwise_or.reduceat(bits, starts[filled] - lo)
-    return ValueFacts(np.asarray(lengths), first, last, signature)
+    lengths = np.nan_to_num(np.asarray(lengths), nan=0).astype(np.int64, copy=False)  # nulls: empty
+    if not n:
+        return ValueFacts(lengths, first, last, signature)
+    return ValueFacts(lengths, first, last, signature, int(lengths.min()), int(lengths.max()),
+                      np.bitwise_or.reduce(signature), np.bitwise_and.reduce(signature),
+                      np.bincount(first, minlength=256) > 0, np.bincount(last, minlength=256) > 0)
 
 
 @functools.cache
@@ -407,16 +422,42 @@ def may_fit(gate: tuple[Alternative, ...] | None, facts: ValueFacts) -> np.ndarr
         return np.ones(n, dtype=bool)
     out = np.zeros(n, dtype=bool)
     for alt in gate:
-        ok = facts.lengths >= alt.low
-        if alt.high is not None:
-            ok &= facts.lengths <= alt.high
-        if alt.first is not None:
-            ok &= alt.first[facts.first]
-        if alt.last is not None:
-            ok &= alt.last[facts.last]
-        if alt.alphabet is not None:
-            ok &= (facts.signature & ~alt.alphabet) == 0
-        if alt.needs is not None:
-            ok &= (facts.signature & alt.needs) != 0
+        tests = _open_tests(alt, facts)
+        if tests is None:
+            continue  # no value can match this alternative
+        if not tests:
+            return np.ones(n, dtype=bool)  # every value can
+        ok = tests[0]()
+        for test in tests[1:]:
+            ok &= test()
         out |= ok
     return out
+
+
+def _open_tests(alt: Alternative, facts: ValueFacts) -> list[Callable[[], np.ndarray]] | None:
+    """The per-value tests the batch summaries leave open; None when they rule out every value."""
+    tests: list[Callable[[], np.ndarray]] = []
+    if alt.low > facts.longest or (alt.high is not None and alt.high < facts.shortest):
+        return None
+    if alt.low > facts.shortest:
+        tests.append(lambda: facts.lengths >= alt.low)
+    if alt.high is not None and alt.high < facts.longest:
+        tests.append(lambda: facts.lengths <= alt.high)
+    for table, seen, edge in ((alt.first, facts.first_seen, facts.first), (alt.last, facts.last_seen, facts.last)):
+        if table is None:
+            continue
+        if not (table & seen).any():
+            return None
+        if (seen & ~table).any():
+            tests.append(lambda table=table, edge=edge: table[edge])
+    if alt.alphabet is not None:
+        if facts.every & ~alt.alphabet:
+            return None
+        if facts.some & ~alt.alphabet:
+            tests.append(lambda: (facts.signature & ~alt.alphabet) == 0)
+    if alt.needs is not None:
+        if not facts.some & alt.needs:
+            return None
+        if not facts.every & alt.needs:
+            tests.append(lambda: (facts.signature & alt.needs) != 0)
+    return tests
