@@ -75,6 +75,8 @@ class Joined:
             np.cumsum(self.lengths[:-1] + 1, out=self.offsets[1:])
         self.string = SEP.join(texts) if string is None else string
         self._checked: dict[re.Pattern, bool] = {}  # per unsafe-character pattern: whether the string is free of them
+        self._points: np.ndarray | None = None  # the string's code points, where already at hand
+        self._holding: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # table id -> (table, which texts hold one)
 
     def positions(self, found: Matches) -> np.ndarray:
         """Every position (in the joined string) covered by the given spans."""
@@ -93,7 +95,30 @@ class Joined:
         points[positions] = ord(" ")
         string = points.tobytes().decode("utf-32-le")
         texts = [string[o : o + n] for o, n in zip(self.offsets.tolist(), self.lengths.tolist())]
-        return Joined(texts, string)
+        out = Joined(texts, string)
+        out._points = points
+        return out
+
+    def holding(self, table: np.ndarray) -> np.ndarray:
+        """Which texts hold a character the table marks (``needed_chars``: index 0x10000 stands for beyond the BMP)."""
+        key = id(table)
+        if key not in self._holding:
+            points = self._points
+            if points is None:
+                points = np.frombuffer(self.string.encode("utf-32-le"), dtype=np.uint32)
+            hits = np.concatenate(([0], np.cumsum(table[np.minimum(points, _BEYOND_BMP)], dtype=np.int64)))
+            self._holding[key] = (table, hits[self.offsets + self.lengths] > hits[self.offsets])
+        return self._holding[key][1]
+
+    def may_match(self, needs: Needs) -> np.ndarray:
+        """Which texts hold a character of every table of some pattern (``needed_chars``)."""
+        out = np.zeros(len(self.texts), dtype=bool)
+        for tables in needs:
+            mine = self.holding(tables[0]).copy()
+            for table in tables[1:]:
+                mine &= self.holding(table)
+            out |= mine
+        return out
 
     def find(self, patterns: list[regex.Pattern]) -> Matches:
         """Every non-empty match of every pattern in every text, as Presidio's finditer per text finds them."""
@@ -324,3 +349,83 @@ def _outside_class(differ: set[int]) -> str:
         if start <= high:
             allowed.append((start, high))
     return "[^" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in allowed) + "]"
+
+
+# --- Characters a match must hold -----------------------------------------------------------
+_BEYOND_BMP = 0x10000  # needed_chars' last entry: every character beyond the BMP (not looked at one by one)
+
+
+Needs = tuple[tuple[np.ndarray, ...], ...]  # per pattern: character tables a match holds one of each
+
+
+@functools.cache
+def needed_chars(patterns: tuple[regex.Pattern, ...]) -> Needs | None:
+    """Per pattern, character tables (over the BMP, +1 for beyond it) of which every match holds one of each.
+
+    Read from each pattern's mandatory elements (literals and classes) and
+    evaluated by ``regex``, the engine whose matches the joined pass
+    reproduces, with the pattern's flags (``\\d`` takes every Unicode digit).
+    A text lacking a character of every table of every pattern cannot hold a
+    match: the trial count skips it without a regex pass. None when some
+    pattern has no mandatory element.
+    """
+    out = []
+    for pattern in patterns:
+        flags = pattern.flags & ~_REGEX_ONLY_FLAGS
+        try:
+            items = list(sre_parser.parse(pattern.pattern, flags).data)
+        except (re.error, ValueError, OverflowError):
+            return None
+        tables = _needed(items, flags)
+        if not tables:
+            return None
+        out.append(tuple(sorted(tables, key=lambda t: int(t.sum()))[:_MAX_NEEDS]))
+    return tuple(out)
+
+
+# Tables kept per pattern (the most selective ones): each costs a pass over the texts.
+_MAX_NEEDS = 2
+
+
+def _needed(items: list, flags: int) -> list[np.ndarray]:
+    """The character tables of a sequence's mandatory elements (distinct ones)."""
+    out: list[np.ndarray] = []
+    for op, arg in items:
+        for table in _needed_by(op, arg, flags):
+            if not any(table is t for t in out):
+                out.append(table)
+    return out
+
+
+def _needed_by(op: object, arg: object, flags: int) -> list[np.ndarray]:
+    if op == sre.LITERAL:
+        return [_char_table(re.escape(chr(arg)), flags)]
+    if op == sre.IN:
+        source = _class_source(arg)
+        return [] if source is None else [_char_table(source, flags)]
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return _needed(list(arg[2].data), flags) if arg[0] >= 1 else []
+    if op == sre.SUBPATTERN:
+        _group, add, remove, sub = arg
+        return _needed(list(sub.data), (flags | add) & ~remove)
+    if op == sre.BRANCH:  # one table: the union of each branch's most selective one
+        branches = [_needed(list(b.data), flags) for b in arg[1]]
+        if any(not tables for tables in branches):
+            return []
+        return [np.logical_or.reduce([min(tables, key=lambda t: int(t.sum())) for tables in branches])]
+    return []  # lookarounds and anchors consume nothing; anything else: no requirement known
+
+
+@functools.cache
+def _char_table(source: str, flags: int) -> np.ndarray:
+    """The BMP characters a one-character test accepts in ``regex`` (and, to be safe, everything beyond)."""
+    table = np.zeros(_BEYOND_BMP + 1, dtype=bool)
+    accepted = regex.compile(source, flags | regex.VERSION0).findall(_bmp())
+    table[np.fromiter(map(ord, accepted), dtype=np.int64, count=len(accepted))] = True
+    table[_BEYOND_BMP] = True
+    return table
+
+
+@functools.cache
+def _bmp() -> str:
+    return "".join(chr(c) for c in range(_BEYOND_BMP) if not 0xD800 <= c <= 0xDFFF)

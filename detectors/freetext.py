@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.batchspans import Joined, Matches, find_all
+from detectors.batchspans import Joined, Matches, find_all, needed_chars
 from detectors.engine import get_batch_analyzer, ner_languages
 from detectors.recognizers import PiiRecognizer
 from detectors.validators import cn_surnames
@@ -340,6 +340,9 @@ def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
                 blanked_all = joined.blanked(np.flatnonzero(owner >= 0))
             has_own = np.zeros(len(texts), dtype=bool)
             has_own[kept.text[kept.entity == k]] = True
+            needed = needed_chars(tuple(recognizer.compiled_patterns()))
+            if needed is not None:  # blanked texts left without a character every match needs: no match
+                again = again[has_own[again] | blanked_all.may_match(needed)[again]]
             candidates = [_blank_text(texts, kept, i, k) if has_own[i] else blanked_all.texts[i]
                           for i in again.tolist()]
             trial[again[np.unique(find_all(recognizer.compiled_patterns(), candidates).text)]] = True

@@ -130,14 +130,18 @@ def test_empty_inputs():
     assert len(raw) == len(found) == 0
 
 
-def _reference(texts: list[str], weights: list[int], recognizers) -> dict[str, tuple]:
-    """The evidence computed text by text through Presidio's AnalyzerEngine, as the scan once did."""
+def _reference(texts: list[str], weights: list[int], recognizers, prefilter=None) -> dict[str, tuple]:
+    """The evidence computed text by text through Presidio's AnalyzerEngine, as the scan once did.
+
+    ``prefilter``: the RE2 prefilter's verdicts per entity (by default the
+    prefilters are run text by text in regex, which agrees with RE2 on ASCII).
+    """
     from detectors.engine import get_analyzer
 
     out = {r.ENTITY: [0, 0, 0.0, 0] for r in recognizers}
-    for text, w in zip(texts, weights):
-        wanted = [r for r in recognizers if regex.search(r.TEXT_PREFILTER.replace("(?i)", ""), text,
-                                                          flags=regex.I if "(?i)" in r.TEXT_PREFILTER else 0)]
+    for i, (text, w) in enumerate(zip(texts, weights)):
+        wanted = [r for r in recognizers if (prefilter[r.ENTITY][i] if prefilter is not None else regex.search(
+            r.TEXT_PREFILTER.replace("(?i)", ""), text, flags=regex.I if "(?i)" in r.TEXT_PREFILTER else 0))]
         if not freetext.name_candidates(pa.array([text]))[0]:  # names are looked for only where one can be
             wanted = [r for r in wanted if r.ENTITY != "PERSON_NAME"]
         if not wanted:
@@ -233,3 +237,34 @@ def test_identifier_patterns_have_caseless_twins():
         for pattern in recognizer.compiled_patterns():
             twin = re_twin(pattern)
             assert twin is not None and not twin.pattern.flags & regex.IGNORECASE, (recognizer.ENTITY, pattern.pattern)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(FRAGMENTS + ODD + ["１３８００１３８０００", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧", "0１0-62345678"]),
+                         min_size=1, max_size=4).map("".join), min_size=1, max_size=5, unique=True))
+def test_free_text_evidence_with_odd_characters_equals_presidio(texts):
+    """Unicode digits next to blanked spans, unsafe characters: hits and trials still equal Presidio's, text by text."""
+    weights = [1] * len(texts)
+    recognizers = [cls() for cls in RECOGNIZER_CLASSES]
+    evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
+    distinct = pa.array(texts, type=pa.string())
+    prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(distinct, r.TEXT_PREFILTER)) for r in recognizers}
+    freetext.analyze_texts(recognizers, evidence, freetext.NameBudget(cap=10**9), distinct, np.asarray(weights), prefilter)
+    mine = {e: (ev.values, ev.prefilter, round(ev.score_sum, 6), ev.with_context) for e, ev in evidence.items()}
+    assert mine == _reference(texts, weights, recognizers, prefilter)
+
+
+def test_needed_characters_follow_the_engine_s_classes():
+    """\\d needs any Unicode digit (regex's meaning), a literal just itself; a text without one holds no match."""
+    from detectors.batchspans import needed_chars
+
+    (digits,), = needed_chars((regex.compile(r"(?<![0-9A-Za-z])\d{15}", regex.IGNORECASE),))
+    assert digits[ord("7")] and digits[ord("١")] and digits[ord("１")] and not digits[ord("张")]
+    assert digits[0x10000]  # beyond the BMP: not looked at, so assumed
+    mobile = needed_chars(tuple(RECOGNIZERS[2].compiled_patterns()))
+    assert RECOGNIZERS[2].ENTITY == "CN_MOBILE_PHONE" and mobile[0][0][ord("1")] and not mobile[0][0][ord("2")]
+    assert needed_chars((regex.compile(r"a|\w*"),)) is None  # a branch that needs nothing
+    joined = Joined(["身份证号      ", "x１y", "abc"])
+    assert joined.holding(digits).tolist() == [False, True, False]
+    grouped = needed_chars((regex.compile(r"\d{4}(?:[ -]\d{4}){2}"),))  # a digit and a separator, both
+    assert Joined(["身份证号      ", "1234 5678 9012", "1234"]).may_match(grouped).tolist() == [False, True, False]
