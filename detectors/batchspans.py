@@ -68,15 +68,29 @@ class Joined:
     """Texts joined by NUL into one string, with each text's offset, so one regex pass covers them all."""
 
     def __init__(self, texts: list[str], string: str | None = None) -> None:
-        self.texts = texts
+        self._texts: list[str] | None = texts
         self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         self.offsets = np.zeros(len(texts), dtype=np.int64)
         if len(texts):
             np.cumsum(self.lengths[:-1] + 1, out=self.offsets[1:])
-        self.string = SEP.join(texts) if string is None else string
+        self._string = string
         self._checked: dict[re.Pattern, bool] = {}  # per unsafe-character pattern: whether the string is free of them
         self._points: np.ndarray | None = None  # the string's code points, where already at hand
-        self._holding: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # table id -> (table, which texts hold one)
+
+    @property
+    def string(self) -> str:
+        """The joined string (built on first use)."""
+        if self._string is None:
+            self._string = SEP.join(self.texts) if self._points is None else self._points.tobytes().decode("utf-32-le")
+        return self._string
+
+    @property
+    def texts(self) -> list[str]:
+        """The texts (cut from the joined string on first use, for a blanked copy)."""
+        if self._texts is None:
+            string = self.string
+            self._texts = [string[o : o + n] for o, n in zip(self.offsets.tolist(), self.lengths.tolist())]
+        return self._texts
 
     def positions(self, found: Matches) -> np.ndarray:
         """Every position (in the joined string) covered by the given spans."""
@@ -93,31 +107,33 @@ class Joined:
             return self
         points = np.frombuffer(self.string.encode("utf-32-le"), dtype=np.uint32).copy()
         points[positions] = ord(" ")
-        string = points.tobytes().decode("utf-32-le")
-        texts = [string[o : o + n] for o, n in zip(self.offsets.tolist(), self.lengths.tolist())]
-        out = Joined(texts, string)
-        out._points = points
+        out = Joined([])  # the string and the texts are made from the points only when asked for
+        out._texts, out.lengths, out.offsets, out._points = None, self.lengths, self.offsets, points
         return out
 
-    def holding(self, table: np.ndarray) -> np.ndarray:
-        """Which texts hold a character the table marks (``needed_chars``: index 0x10000 stands for beyond the BMP)."""
-        key = id(table)
-        if key not in self._holding:
-            points = self._points
-            if points is None:
-                points = np.frombuffer(self.string.encode("utf-32-le"), dtype=np.uint32)
-            hits = np.concatenate(([0], np.cumsum(table[np.minimum(points, _BEYOND_BMP)], dtype=np.int64)))
-            self._holding[key] = (table, hits[self.offsets + self.lengths] > hits[self.offsets])
-        return self._holding[key][1]
-
-    def may_match(self, needs: Needs) -> np.ndarray:
-        """Which texts hold a character of every table of some pattern (``needed_chars``)."""
-        out = np.zeros(len(self.texts), dtype=bool)
+    def may_match(self, needs: Needs, index: np.ndarray) -> np.ndarray:
+        """Which of the given texts hold a character of every table of some pattern (``needed_chars``)."""
+        lengths = self.lengths[index]
+        filled = lengths > 0
+        out = np.zeros(len(index), dtype=bool)
+        if not filled.any():
+            return out
+        points = self._points
+        if points is None:
+            points = np.frombuffer(self.string.encode("utf-32-le"), dtype=np.uint32)
+        whole = Matches(index[filled], np.zeros(int(filled.sum()), dtype=np.int64), lengths[filled])
+        chars = np.minimum(points[self.positions(whole)], _BEYOND_BMP)
+        starts = np.concatenate(([0], np.cumsum(lengths[filled])[:-1]))
+        held: dict[int, np.ndarray] = {}
+        mine = np.zeros(int(filled.sum()), dtype=bool)
         for tables in needs:
-            mine = self.holding(tables[0]).copy()
-            for table in tables[1:]:
-                mine &= self.holding(table)
-            out |= mine
+            ok = np.ones(len(mine), dtype=bool)
+            for table in tables:
+                if id(table) not in held:
+                    held[id(table)] = np.logical_or.reduceat(table[chars], starts)
+                ok &= held[id(table)]
+            mine |= ok
+        out[filled] = mine
         return out
 
     def find(self, patterns: list[regex.Pattern]) -> Matches:

@@ -342,7 +342,7 @@ def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
             has_own[kept.text[kept.entity == k]] = True
             needed = needed_chars(tuple(recognizer.compiled_patterns()))
             if needed is not None:  # blanked texts left without a character every match needs: no match
-                again = again[has_own[again] | blanked_all.may_match(needed)[again]]
+                again = again[has_own[again] | blanked_all.may_match(needed, again)]
             candidates = [_blank_text(texts, kept, i, k) if has_own[i] else blanked_all.texts[i]
                           for i in again.tolist()]
             trial[again[np.unique(find_all(recognizer.compiled_patterns(), candidates).text)]] = True

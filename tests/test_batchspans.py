@@ -264,7 +264,9 @@ def test_needed_characters_follow_the_engine_s_classes():
     mobile = needed_chars(tuple(RECOGNIZERS[2].compiled_patterns()))
     assert RECOGNIZERS[2].ENTITY == "CN_MOBILE_PHONE" and mobile[0][0][ord("1")] and not mobile[0][0][ord("2")]
     assert needed_chars((regex.compile(r"a|\w*"),)) is None  # a branch that needs nothing
-    joined = Joined(["身份证号      ", "x１y", "abc"])
-    assert joined.holding(digits).tolist() == [False, True, False]
+    joined = Joined(["身份证号      ", "x１y", "abc", ""])
+    assert joined.may_match(((digits,),), np.arange(4)).tolist() == [False, True, False, False]
+    assert joined.may_match(((digits,),), np.array([1])).tolist() == [True]
     grouped = needed_chars((regex.compile(r"\d{4}(?:[ -]\d{4}){2}"),))  # a digit and a separator, both
-    assert Joined(["身份证号      ", "1234 5678 9012", "1234"]).may_match(grouped).tolist() == [False, True, False]
+    assert Joined(["身份证号      ", "1234 5678 9012", "1234"]).may_match(grouped, np.arange(3)).tolist() == \
+        [False, True, False]
