@@ -67,8 +67,9 @@ def joinable(pattern: str) -> bool:
 class Joined:
     """Texts joined by NUL into one string, with each text's offset, so one regex pass covers them all."""
 
-    def __init__(self, texts: list[str], string: str | None = None) -> None:
+    def __init__(self, texts: list[str], string: str | None = None, within: Joined | None = None) -> None:
         self._texts: list[str] | None = texts
+        self._within = within  # a Joined holding every character of these texts: its unsafe checks hold here
         self.lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         self.offsets = np.zeros(len(texts), dtype=np.int64)
         if len(texts):
@@ -161,9 +162,14 @@ class Joined:
         twin = re_twin(pattern)
         if twin is None:
             return pattern
-        if twin.unsafe not in self._checked:
-            self._checked[twin.unsafe] = twin.unsafe.search(self.string) is None
-        return twin.pattern if self._checked[twin.unsafe] else pattern
+        return twin.pattern if self.free_of(twin.unsafe) else pattern
+
+    def free_of(self, unsafe: re.Pattern) -> bool:
+        """Whether no text holds a character of ``unsafe`` (asked of the enclosing batch first, once per batch)."""
+        if unsafe not in self._checked:
+            clean = self._within is not None and self._within.free_of(unsafe)
+            self._checked[unsafe] = clean or unsafe.search(self.string) is None
+        return self._checked[unsafe]
 
     def _redo_crossing(self, patterns: list[regex.Pattern], found: Matches, crossing: np.ndarray,
                        global_end: np.ndarray) -> Matches:
@@ -175,9 +181,13 @@ class Joined:
         return _concat(kept, _each(patterns, self.texts, touched))
 
 
-def find_all(patterns: list[regex.Pattern], texts: list[str]) -> Matches:
-    """Every non-empty match of every pattern in every text, as Presidio's finditer per text finds them."""
-    return Joined(texts).find(patterns)
+def find_all(patterns: list[regex.Pattern], texts: list[str], within: Joined | None = None) -> Matches:
+    """Every non-empty match of every pattern in every text, as Presidio's finditer per text finds them.
+
+    ``within``: the joined batch these texts were taken from, whose checks for
+    characters the engines judge differently then cover them too.
+    """
+    return Joined(texts, within=within).find(patterns)
 
 
 def _each(patterns: list[regex.Pattern], texts: list[str], index: list[int]) -> Matches:

@@ -41,6 +41,12 @@ def installed_model(language: str) -> str | None:
     explicit = os.environ.get(f"PIIWARDEN_SPACY_MODEL_{language.upper()}")
     if explicit and (Path(explicit).is_dir() or spacy.util.is_package(explicit)):
         return explicit
+    return _installed_package(language)
+
+
+@functools.cache
+def _installed_package(language: str) -> str | None:
+    """The best model package installed for a language (looked up once: the scan asks per batch of text)."""
     for name in PREFERRED_MODELS.get(language, ()):
         if spacy.util.is_package(name):
             return name

@@ -124,15 +124,20 @@ def analyze_texts(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
     if NAME in wanted:
         wanted[NAME] = _name_allowance(wanted[NAME] & name_candidates(distinct), weights, budget)
     nlp = presidio_entities()
-    spans, raw = _collect(recognizers, texts, wanted, nlp)
+    joined = Joined(texts)
+    spans, raw = _collect(recognizers, texts, wanted, nlp, joined)
     kept = _resolve(spans)
     _count_hits(recognizers, evidence, texts, distinct, weights, kept)
-    _count_trials(recognizers, evidence, texts, weights, wanted, raw, kept)
+    _count_trials(recognizers, evidence, joined, weights, wanted, raw, kept)
 
 
 def _collect(recognizers: list[PiiRecognizer], texts: list[str], wanted: dict[str, np.ndarray],
-             nlp: set[str]) -> tuple[_Spans, dict[str, Any]]:
-    """Spans of every wanted entity (pattern entities in batch, NLP ones through Presidio) and raw matches."""
+             nlp: set[str], joined: Joined | None = None) -> tuple[_Spans, dict[str, Any]]:
+    """Spans of every wanted entity (pattern entities in batch, NLP ones through Presidio) and raw matches.
+
+    ``joined``: all the texts joined, whose checks for characters the regex
+    engines judge differently are then made once, not per entity.
+    """
     code = {r.ENTITY: k for k, r in enumerate(recognizers)}
     spans = _Spans()
     raw = {}
@@ -141,7 +146,7 @@ def _collect(recognizers: list[PiiRecognizer], texts: list[str], wanted: dict[st
         if entity in nlp or entity not in wanted or not wanted[entity].any():
             continue
         index = np.flatnonzero(wanted[entity])
-        matches, found = recognizer.analyze_batch([texts[i] for i in index.tolist()])
+        matches, found = recognizer.analyze_batch([texts[i] for i in index.tolist()], joined)
         raw[entity] = (index[matches.text], matches.start, matches.end)
         spans.add(index[found.text], code[entity], found.start, found.end, recognizer.STRENGTH)
     _presidio_spans(texts, {e: wanted[e] for e in nlp if e in wanted}, spans, code)
@@ -304,7 +309,7 @@ def _add_pieces(ev: TextEvidence, texts: list[str], spans: _Spans) -> None:
             ev.samples.append(piece)
 
 
-def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvidence], texts: list[str],
+def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvidence], joined: Joined,
                   weights: np.ndarray, wanted: dict[str, np.ndarray], raw: dict[str, Any], kept: _Spans) -> None:
     """Texts where the entity's pattern matches outside other entities' kept spans, weighted.
 
@@ -312,7 +317,7 @@ def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
     other spans cannot change the answer; the other texts are blanked (all at
     once, over the joined string) and matched again.
     """
-    joined = Joined(texts)
+    texts = joined.texts
     owner = np.full(len(joined.string), -1, dtype=np.int16)  # entity code of the kept span at each position
     for k in np.unique(kept.entity).tolist():
         owner[joined.positions(Matches(*(a[kept.entity == k] for a in (kept.text, kept.start, kept.end))))] = k

@@ -29,7 +29,7 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 
 from detectors import validators as v
 from detectors import vectorized as vz
-from detectors.batchspans import Matches, drop_contained, find_all
+from detectors.batchspans import Joined, Matches, drop_contained, find_all
 from detectors.patternfacts import Alternative, pattern_lengths, pattern_needs, value_gate
 
 # Characters before a span searched for a context word (NEEDS_HINT entities in free text).
@@ -156,7 +156,7 @@ class PiiRecognizer(PatternRecognizer):
         """Where a matched span really starts and ends; most patterns match exactly the value."""
         return start, end
 
-    def analyze_batch(self, texts: list[str]) -> tuple[Matches, Matches]:
+    def analyze_batch(self, texts: list[str], within: Joined | None = None) -> tuple[Matches, Matches]:
         """``analyze`` over many texts at once: (every pattern match, the spans analyze would return).
 
         Each pattern runs once over all texts (detectors/batchspans.py), the
@@ -165,7 +165,7 @@ class PiiRecognizer(PatternRecognizer):
         check for context. Returned spans score ``STRENGTH``, as validated
         spans do in ``analyze``, and are deduplicated as Presidio's engine does.
         """
-        raw = find_all(self.compiled_patterns(), texts)
+        raw = find_all(self.compiled_patterns(), texts, within)
         if not len(raw):
             return raw, raw
         pieces = pa.array([texts[i][s:e] for i, s, e in zip(raw.text.tolist(), raw.start.tolist(),

@@ -270,3 +270,12 @@ def test_needed_characters_follow_the_engine_s_classes():
     grouped = needed_chars((regex.compile(r"\d{4}(?:[ -]\d{4}){2}"),))  # a digit and a separator, both
     assert Joined(["身份证号      ", "1234 5678 9012", "1234"]).may_match(grouped, np.arange(3)).tolist() == \
         [False, True, False]
+
+
+def test_a_clean_batch_vouches_for_its_subsets():
+    pattern = regex.compile(r"(?<![0-9A-Za-z])\d{3}", regex.IGNORECASE)
+    clean, odd = Joined(["abc 123", "张三 456"]), Joined(["abc 123", "x 𠀀 456"])
+    assert Joined(["abc 123"], within=clean)._engine(pattern) is re_twin(pattern).pattern
+    assert Joined(["abc 123"], within=odd)._engine(pattern) is re_twin(pattern).pattern  # checked on its own
+    assert Joined(["x 𠀀 456"], within=odd)._engine(pattern) is pattern
+    assert find_all([pattern], ["x 𠀀 456"], within=odd).start.tolist() == [4]
