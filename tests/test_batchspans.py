@@ -167,14 +167,20 @@ def test_free_text_evidence_equals_presidio_text_by_text():
     rng = random.Random(3)
     texts = list(dict.fromkeys([g.chat(rng) for _ in range(400)] + ["".join(rng.sample(FRAGMENTS, 3)) for _ in range(400)]))
     weights = [rng.randint(1, 3) for _ in texts]
+    recognizers, mine, _prefilter = _analyzed(texts, weights)
+    assert mine == _reference(texts, weights, recognizers)
+    assert sum(v[1] for v in mine.values()) > 500
+
+
+def _analyzed(texts: list[str], weights: list[int]) -> tuple[list, dict[str, tuple], dict[str, np.ndarray]]:
+    """The batch free-text evidence of the texts: (recognizers, evidence per entity, RE2 prefilter masks)."""
     recognizers = [cls() for cls in RECOGNIZER_CLASSES]
     evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
     distinct = pa.array(texts, type=pa.string())
     prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(distinct, r.TEXT_PREFILTER)) for r in recognizers}
     freetext.analyze_texts(recognizers, evidence, freetext.NameBudget(cap=10**9), distinct, np.asarray(weights), prefilter)
     mine = {e: (ev.values, ev.prefilter, round(ev.score_sum, 6), ev.with_context) for e, ev in evidence.items()}
-    assert mine == _reference(texts, weights, recognizers)
-    assert sum(v[1] for v in mine.values()) > 500
+    return recognizers, mine, prefilter
 
 
 def test_name_candidates_need_a_surname_or_two_capitalized_words():
@@ -245,12 +251,7 @@ def test_identifier_patterns_have_caseless_twins():
 def test_free_text_evidence_with_odd_characters_equals_presidio(texts):
     """Unicode digits next to blanked spans, unsafe characters: hits and trials still equal Presidio's, text by text."""
     weights = [1] * len(texts)
-    recognizers = [cls() for cls in RECOGNIZER_CLASSES]
-    evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
-    distinct = pa.array(texts, type=pa.string())
-    prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(distinct, r.TEXT_PREFILTER)) for r in recognizers}
-    freetext.analyze_texts(recognizers, evidence, freetext.NameBudget(cap=10**9), distinct, np.asarray(weights), prefilter)
-    mine = {e: (ev.values, ev.prefilter, round(ev.score_sum, 6), ev.with_context) for e, ev in evidence.items()}
+    recognizers, mine, prefilter = _analyzed(texts, weights)
     assert mine == _reference(texts, weights, recognizers, prefilter)
 
 
