@@ -97,10 +97,11 @@ def warm_up() -> None:
     A full pass with ``--workers N`` forks N processes; without this, each
     would load jieba's tables, cpca's adcodes, the analyzer and the re twins
     on its own, at the same time, and keep its own copy (copy-on-write pages
-    are shared only for what exists before the fork). Costs about two
-    seconds once, whether the data needs them or not.
+    are shared only for what exists before the fork); the pattern facts
+    (gates, needed characters) are read once too. Costs about two seconds
+    once, whether the data needs them or not.
     """
-    from detectors.batchspans import re_twin
+    from detectors.batchspans import needed_chars, re_twin
     from detectors.engine import get_batch_analyzer
     from detectors.recognizers import ChineseNameTextRecognizer
     from detectors.validators import chinese_addresses_resolve, name_shaped
@@ -108,6 +109,9 @@ def warm_up() -> None:
     for recognizer in shared_recognizers():
         for pattern in recognizer.compiled_patterns():
             re_twin(pattern)
+        needed_chars(tuple(recognizer.compiled_patterns()))
+        for pattern in (recognizer.cell_regex(False), recognizer.cell_regex(True), recognizer.TEXT_PREFILTER):
+            value_gate(pattern)
     get_batch_analyzer()
     name_shaped("张伟")
     ChineseNameTextRecognizer().analyze("张伟来了", ["PERSON_NAME"])  # jieba's POS tables

@@ -315,7 +315,8 @@ def _count_trials(recognizers: list[PiiRecognizer], evidence: dict[str, TextEvid
 
     Decided from the pattern matches already found wherever blanking the
     other spans cannot change the answer; the other texts are blanked (all at
-    once, over the joined string) and matched again.
+    once, over the joined string) and matched again, unless blanking left
+    them without a character every match needs (``needed_chars``).
     """
     texts = joined.texts
     owner = np.full(len(joined.string), -1, dtype=np.int16)  # entity code of the kept span at each position

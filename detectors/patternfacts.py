@@ -41,35 +41,6 @@ def _parse(pattern: str) -> sre_parser.SubPattern | None:
 
 
 @functools.cache
-def pattern_lengths(pattern: str) -> tuple[int, int | None]:
-    """Shortest and longest value (in characters) the pattern can match; None: no upper bound.
-
-    The upper bound holds only when every alternative is anchored at both
-    ends. A pattern Python cannot parse gets (0, None).
-    """
-    tree = _parse(pattern)
-    if tree is None:
-        return 0, None
-    try:
-        low, high = tree.getwidth()
-    except (re.error, OverflowError):
-        return 0, None
-    items = list(tree.data)
-    anchored = _anchored(items, 0, sre.AT_BEGINNING) and _anchored(items, -1, sre.AT_END)
-    return low, (high if anchored and high < sre.MAXREPEAT - 1 else None)
-
-
-def _anchored(items: list, end: int, anchor: object) -> bool:
-    """Whether a parsed sequence starts (end=0) or ends (end=-1) with the anchor on every branch."""
-    if not items:
-        return False
-    op, arg = items[end]
-    if (op, arg) == (sre.AT, anchor):
-        return True
-    return op == sre.BRANCH and all(_anchored(list(b.data), end, anchor) for b in arg[1])
-
-
-@functools.cache
 def pattern_needs(pattern: str) -> frozenset[str] | None:
     """Characters of which every match holds at least one; None when no useful set is known.
 

@@ -30,7 +30,7 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from detectors import validators as v
 from detectors import vectorized as vz
 from detectors.batchspans import Joined, Matches, drop_contained, find_all
-from detectors.patternfacts import Alternative, pattern_lengths, pattern_needs, value_gate
+from detectors.patternfacts import Alternative, pattern_needs, value_gate
 
 # Characters before a span searched for a context word (NEEDS_HINT entities in free text).
 CONTEXT_WINDOW = 24
@@ -102,10 +102,6 @@ class PiiRecognizer(PatternRecognizer):
     def cell_regex(self, hinted: bool) -> str:
         """The RE2 cell pattern to use for a column, wider when its header names the entity."""
         return self.HINTED_CELL_REGEX if hinted and self.HINTED_CELL_REGEX else self.CELL_REGEX
-
-    def cell_lengths(self, hinted: bool) -> tuple[int, int | None]:
-        """Shortest and longest value (in characters) the cell pattern can match; None: no upper bound."""
-        return pattern_lengths(self.cell_regex(hinted))
 
     def cell_gate(self, hinted: bool) -> tuple[Alternative, ...] | None:
         """Per-value conditions for the cell pattern to match (length, first/last character, alphabet)."""
