@@ -35,6 +35,7 @@ from detectors.freetext import (
     NameBudget,
     TextEvidence,
     analyze_texts,
+    prefiltered,
 )
 from detectors.headers import header_hints
 from detectors.masking import mask_value
@@ -276,8 +277,7 @@ class ColumnProfile:
             distinct, weights = counts.field("values"), np.asarray(counts.field("counts"), dtype=np.int64)
         else:
             distinct = texts  # already distinct
-        facts = value_facts(distinct, np.asarray(pc.utf8_length(distinct)))
-        prefilter = {r.ENTITY: _prefiltered(distinct, r.TEXT_PREFILTER, facts, present) for r in self.recognizers}
+        prefilter = prefiltered(self.recognizers, distinct, present)
         budget = NameBudget(self.name_analyzed, self.text_skipped, self.name_cap)
         analyze_texts(self.recognizers, self.text, budget, distinct, weights, prefilter)
         self.name_analyzed, self.text_skipped = budget.analyzed, budget.skipped
@@ -377,18 +377,6 @@ class ColumnProfile:
         """Union of distinct values and of prefixes, each capped as update() caps them."""
         _union_capped(mine.distinct, theirs.distinct, DISTINCT_KEPT)
         _union_capped(mine.prefixes, theirs.prefixes, _recognizer(self, entity).MIN_PREFIXES)
-
-
-def _prefiltered(texts: pa.Array, pattern: str, facts: ValueFacts, present: np.ndarray) -> np.ndarray:
-    """Which texts a free-text prefilter matches, run by RE2 only on those it can match (length, characters)."""
-    if not may_match(pattern_needs(pattern), present):
-        return np.zeros(len(texts), dtype=bool)
-    fits = may_fit(value_gate(pattern), facts)
-    out = np.zeros(len(texts), dtype=bool)
-    if fits.any():
-        chosen = texts if fits.all() else texts.filter(pa.array(fits))
-        out[fits] = np.asarray(pc.fill_null(pc.match_substring_regex(chosen, pattern), False))
-    return out
 
 
 def _first_distinct(values: pa.Array, k: int, key: Callable[[pa.Array], pa.Array] | None = None) -> pa.Array:

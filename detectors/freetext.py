@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from detectors.batchspans import Joined, Matches, find_all, needed_chars
 from detectors.engine import get_batch_analyzer, ner_languages
+from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import PiiRecognizer
 from detectors.validators import cn_surnames
 
@@ -162,8 +163,7 @@ def find_spans(recognizers: list[PiiRecognizer], distinct: pa.Array,
     own RE2 prefilter matches, a necessary condition for any of its spans.
     """
     texts = distinct.to_pylist() if texts is None else texts
-    wanted = {r.ENTITY: np.asarray(pc.fill_null(pc.match_substring_regex(distinct, r.TEXT_PREFILTER), False))
-              for r in recognizers}
+    wanted = prefiltered(recognizers, distinct)
     if NAME in wanted:
         wanted[NAME] &= name_candidates(distinct)
     nlp = presidio_entities()
@@ -174,6 +174,29 @@ def find_spans(recognizers: list[PiiRecognizer], distinct: pa.Array,
     for i, k, start, end, score in zip(spans.text.tolist(), spans.entity.tolist(), spans.start.tolist(),
                                        spans.end.tolist(), spans.score.tolist()):
         out[i].append((recognizers[k].ENTITY, start, end, score))
+    return out
+
+
+def prefiltered(recognizers: list[PiiRecognizer], texts: pa.Array,
+                present: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Which texts each recognizer's RE2 prefilter matches, run only on the texts it can match.
+
+    A prefilter needing characters the batch lacks (``present``: its bytes,
+    default read here) is not run; the others run only on texts whose length
+    and characters admit a match (detectors/patternfacts.py).
+    """
+    facts = value_facts(texts, np.asarray(pc.fill_null(pc.utf8_length(texts), 0)))
+    present = facts.present() if present is None else present
+    out = {}
+    for recognizer in recognizers:
+        pattern = recognizer.TEXT_PREFILTER
+        out[recognizer.ENTITY] = mine = np.zeros(len(texts), dtype=bool)
+        if not may_match(pattern_needs(pattern), present):
+            continue
+        fits = may_fit(value_gate(pattern), facts)
+        if fits.any():
+            chosen = texts if fits.all() else texts.filter(pa.array(fits))
+            mine[fits] = np.asarray(pc.fill_null(pc.match_substring_regex(chosen, pattern), False))
     return out
 
 
