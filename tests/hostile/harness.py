@@ -18,6 +18,7 @@ where neither hangs nor signals are at stake.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -108,10 +109,8 @@ def encodings_of(value: str) -> list[bytes]:
     """The byte forms a raw value could take in an output file: UTF-8, GBK, UTF-16 and JSON escapes."""
     forms = {value.encode("utf-8")}
     for enc in ("gb18030", "utf-16-le"):
-        try:
+        with contextlib.suppress(UnicodeEncodeError):
             forms.add(value.encode(enc))
-        except UnicodeEncodeError:
-            pass
     escaped = value.encode("ascii", "backslashreplace").replace(b"\\x", b"\\u00")
     forms.add(escaped)
     import json
