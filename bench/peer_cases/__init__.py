@@ -1,0 +1,1 @@
+"""Labelled free-text cases for bench/peer_suite.py (see cases.py)."""
