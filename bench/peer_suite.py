@@ -1,6 +1,6 @@
 """Agreement of piiwarden's free-text analyzer with peer recognizer test suites (issue 16).
 
-usage: python -m bench.peer_suite [--json FILE] [--quiet]
+usage: python -m bench.peer_suite [--json FILE] [--quiet] [--engine batch|per-text]
 
 Runs every case of bench/peer_cases/cases.py through the analyzer ``scan``
 and ``anonymize`` use on free-text columns: detectors/freetext.find_spans
@@ -32,11 +32,22 @@ PRESIDIO_PREFIX = "presidio-analyzer/"
 PRESIDIO_ALL = "presidio-analyzer/tests (all files)"
 
 
-def analyze(texts: list[str]) -> list[list[Span]]:
-    """Each text's kept spans: every span of the batch analyzer, the strongest of overlapping ones kept."""
-    from detectors.classify import shared_recognizers
-    from detectors.freetext import find_spans
+def analyze(texts: list[str], engine: str = "batch") -> list[list[Span]]:
+    """Each text's kept spans, the strongest of overlapping ones kept.
 
+    ``batch`` is what ``scan`` (and anonymize's array path) runs on free-text
+    columns; ``per-text`` is Presidio's ``AnalyzerEngine.analyze`` text by
+    text over the same recognizers (anonymize's single-value path). The two
+    should agree; ``--engine`` shows where they do not.
+    """
+    from detectors.classify import shared_recognizers
+    from detectors.engine import get_analyzer
+    from detectors.freetext import find_spans, language_of
+
+    if engine == "per-text":
+        analyzer = get_analyzer()
+        return [_strongest([(r.entity_type, r.start, r.end, r.score)
+                            for r in analyzer.analyze(t, language=language_of(t))]) for t in texts]
     found = find_spans(shared_recognizers(), pa.array(texts, type=pa.string()), texts)
     return [_strongest(spans) for spans in found]
 
@@ -118,10 +129,10 @@ def score(cases: list[Case], predicted: list[list[Span]]) -> Result:
     return result
 
 
-def run(cases: list[Case] | None = None) -> Result:
+def run(cases: list[Case] | None = None, engine: str = "batch") -> Result:
     """Analyze and score every case (all of bench/peer_cases by default)."""
     cases = all_cases() if cases is None else cases
-    return score(cases, analyze([c.text for c in cases]))
+    return score(cases, analyze([c.text for c in cases], engine))
 
 
 def render(result: Result, show_disagreements: bool = True) -> str:
@@ -152,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="also write the figures and disagreements to this file")
     parser.add_argument("--quiet", action="store_true", help="tables only, no disagreement list")
+    parser.add_argument("--engine", choices=("batch", "per-text"), default="batch",
+                        help="batch: the scan's free-text path (default); per-text: AnalyzerEngine.analyze")
     args = parser.parse_args(argv)
-    result = run()
+    result = run(engine=args.engine)
     print(render(result, not args.quiet))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
