@@ -30,6 +30,8 @@ from bench.peer_cases.cases import Case, all_cases
 Span = tuple[str, int, int]
 PRESIDIO_PREFIX = "presidio-analyzer/"
 PRESIDIO_ALL = "presidio-analyzer/tests (all files)"
+SCRUBADUB_PREFIX = "scrubadub/"
+SCRUBADUB_ALL = "scrubadub/tests (all files)"
 
 
 def analyze(texts: list[str], engine: str = "batch") -> list[list[Span]]:
@@ -119,8 +121,9 @@ def score(cases: list[Case], predicted: list[list[Span]]) -> Result:
                     "kind": "presence" if not presence else "span",
                     "want": [case.text[s:t] for _e, s, t in w], "got": [case.text[s:t] for _e, s, t in g]})
         groups = [result.case_level, result.by_source[case.source]]
-        if case.source.startswith(PRESIDIO_PREFIX):
-            groups.append(result.by_source[PRESIDIO_ALL])
+        for prefix, whole in ((PRESIDIO_PREFIX, PRESIDIO_ALL), (SCRUBADUB_PREFIX, SCRUBADUB_ALL)):
+            if case.source.startswith(prefix):
+                groups.append(result.by_source[whole])
         for tally in groups:
             tally.cases += 1
             tally.positives += bool(want)

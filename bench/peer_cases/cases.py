@@ -10,7 +10,10 @@ case); every expected entity is a focus too.
 Sources: the file of microsoft/presidio's ``presidio-analyzer/tests/`` whose
 parametrized case is transcribed (texts and spans as Presidio expects them;
 CREDIT_CARD -> BANK_CARD, PERSON -> PERSON_NAME; URL-only and DATE_TIME cases
-become negatives: they hold no piiwarden entity), ``issue-16`` for the
+become negatives: they hold no piiwarden entity), the file of LeapBeyond/
+scrubadub's ``tests/`` whose BEFORE/AFTER case is transcribed (its
+{{PHONE}}, {{EMAIL}}, ... replacements marked as spans; a mainland ``+86``
+mobile is CN_MOBILE_PHONE in piiwarden's vocabulary), ``issue-16`` for the
 examples listed in the issue, and ``zh`` for Chinese cases written here from
 /work/shared/spec/ENTITIES.md (valid/invalid check characters computed by
 the spec's rules).
@@ -28,10 +31,16 @@ SSN = "presidio-analyzer/tests/test_us_ssn_recognizer.py"
 PHONE = "presidio-analyzer/tests/test_phone_recognizer.py"
 URL = "presidio-analyzer/tests/test_url_recognizer.py"
 SPACY = "presidio-analyzer/tests/test_spacy_recognizer.py"
+S_EMAIL = "scrubadub/tests/test_detector_emails.py"
+S_PHONE = "scrubadub/tests/test_phone_numbers.py"
+S_CARD = "scrubadub/tests/test_detector_credit_card.py"
+S_SSN = "scrubadub/tests/test_detector_en_US_ssn.py"
+S_ADDRESS = "scrubadub/tests/test_detector_address.py"
+S_DOB = "scrubadub/tests/test_detector_date_of_birth.py"
 ISSUE = "issue-16"
 ZH = "zh"
 
-_MARK = re.compile(r"\[\[([A-Z_]+)\|(.*?)\]\]")
+_MARK = re.compile(r"\[\[([A-Z_]+)\|(.*?)\]\]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,57 @@ _RAW: list[tuple[str, str, tuple[str, ...], str]] = [
     (SPACY, "Mr. [[PERSON_NAME|Mayers]]", (), ""),
     (SPACY, "They call me Mr. [[PERSON_NAME|Mayers]]", (), ""),
     (SPACY, "I bought my car on May 1st, 1977", ("DATE_OF_BIRTH",), "DATE_TIME, not a birth date"),
+    # --- scrubadub (LeapBeyond/scrubadub tests) ---
+    (S_EMAIL, "My email is [[EMAIL_ADDRESS|john@gmail.com]]", (), ""),
+    (S_EMAIL, "My email is [[EMAIL_ADDRESS|John@gmail.com]]", (), ""),
+    (S_EMAIL, "My email is [[EMAIL_ADDRESS|John1@example.com]]", (), ""),
+    (S_EMAIL, "My email is [[EMAIL_ADDRESS|adam80@example.info]]", (), ""),
+    (S_EMAIL, "My email is [[EMAIL_ADDRESS|HELLO@EXAMPLE.COM]]", (), "upper case"),
+    (S_EMAIL, "My email is [[EMAIL_ADDRESS|john at gmail.com]]", (), "obfuscated 'at'"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|1-312-515-2239]]", (), ""),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|+1-312-515-2239]]", (), ""),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|1 (312) 515-2239]]", (), ""),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|312-515-2239]]", (), ""),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|(312) 515-2239]]", (), ""),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|(312)515-2239]]", (), ""),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|312-515-2239 x12]]", (), "extension"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|312-515-2239 ext. 12]]", (), "extension"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|312-515-2239 ext.12]]", (), "extension"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|+47 21 30 85 99]]", (), "Norway"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|+45 69 19 88 56]]", (), "Denmark"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|+46 852 503 499]]", (), "Sweden"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|+31 619 837 236]]", (), "Netherlands"),
+    (S_PHONE, "My phone number is [[CN_MOBILE_PHONE|+86 135 3727 4136]]", (), "mainland mobile"),
+    (S_PHONE, "My phone number is [[PHONE_NUMBER|+61267881324]]", (), "Australia"),
+    (S_PHONE, "Call me on my cell [[PHONE_NUMBER|312.714.8142]] or in my office [[PHONE_NUMBER|773.415.7432]]", (),
+     "two dotted numbers"),
+    (S_CARD, "My credit card is [[BANK_CARD|378282246310005]].", (), "Amex"),
+    (S_CARD, "My credit card is [[BANK_CARD|371449635398431]].", (), "Amex"),
+    (S_CARD, "My credit card is [[BANK_CARD|378734493671000]].", (), "Amex corporate"),
+    (S_CARD, "My credit card is [[BANK_CARD|30569309025904]].", (), "Diners"),
+    (S_CARD, "My credit card is [[BANK_CARD|38520000023237]].", (), "Diners"),
+    (S_CARD, "My credit card is [[BANK_CARD|6011111111111117]].", (), "Discover"),
+    (S_CARD, "My credit card is [[BANK_CARD|6011000990139424]].", (), "Discover"),
+    (S_CARD, "My credit card is [[BANK_CARD|3530111333300000]].", (), "JCB"),
+    (S_CARD, "My credit card is [[BANK_CARD|3566002020360505]].", (), "JCB"),
+    (S_CARD, "My credit card is [[BANK_CARD|5555555555554444]].", (), "Mastercard"),
+    (S_CARD, "My credit card is [[BANK_CARD|5105105105105100]].", (), "Mastercard"),
+    (S_CARD, "My credit card is [[BANK_CARD|4111111111111111]].", (), "Visa"),
+    (S_CARD, "My credit card is [[BANK_CARD|4012888888881881]].", (), "Visa"),
+    (S_CARD, "[[BANK_CARD|4012888888881881]].", (), "start of string"),
+    (S_SSN, "My social security number is [[US_SSN|726-60-2033]]", (), ""),
+    (S_SSN, "My social security number is [[US_SSN|109-99-6000]]", (), ""),
+    (S_SSN, "My social security number is [[US_SSN|109.99.6000]]", (), "dots"),
+    (S_SSN, "My social security number is [[US_SSN|109 99 6000]]", (), "spaces"),
+    (S_ADDRESS, "this is a [[ADDRESS|59 High Road, East Finchley London, N2 8AW]] test string", (), "en_GB"),
+    (S_ADDRESS, "this is a [[ADDRESS|25 Fenchurch Avenue, London EC3M 5AD]] test string", (), "en_GB"),
+    (S_ADDRESS, "this is a [[ADDRESS|12 Street Road, London N1P 2FZ]] test string", (), "en_GB"),
+    (S_ADDRESS, "this is a [[ADDRESS|99 New London Road,\nChelmsford, CM2 0PP]] test string", (), "en_GB, two lines"),
+    (S_DOB, "My date of birth is [[DATE_OF_BIRTH|17/06/1976]].", (), ""),
+    (S_DOB, "I was born [[DATE_OF_BIRTH|15th June 1991]]", (), ""),
+    (S_DOB, "DOB: [[DATE_OF_BIRTH|02.12.1979]]", (), "scrubadub's TODO: the full date"),
+    (S_DOB, "The claimant's, d.o.b. is [[DATE_OF_BIRTH|4 June 1976]]", (), ""),
+    (S_DOB, "[[DATE_OF_BIRTH|1985-01-01]] is my birthday.", (), ""),
     # --- issue 16 examples ---
     (ISSUE, "400-800-8888", ("PHONE_NUMBER", "CN_LANDLINE_PHONE"), "business hotline"),
     (ISSUE, "客服热线400-800-8888", ("PHONE_NUMBER", "CN_LANDLINE_PHONE"), "business hotline"),
