@@ -58,6 +58,7 @@ class Col:
     accept: tuple[str, ...] = ()
     placeholders: bool = True
     placeholder_rate: float = PLACEHOLDER_RATE  # an optional field (a second mobile) is mostly empty
+    free_text: tuple[str, ...] = ()  # a prose column: the entities its texts hold (labels.json "free_text")
 
 
 @dataclass
@@ -223,6 +224,13 @@ def build_tables(g: Generators) -> list[Table]:
             Col("device.ip", "en", "IP_ADDRESS", zh.ipv4),
             Col("device.ua", "en", None, en.user_agent),
         ]),
+        Table("faker_zh/tickets.jsonl", "jsonl", "faker zh_CN + en_US in prose", [
+            Col("ticket", "en", None, lambda: g.digits(10)),
+            Col("message", "en", None, lambda: _message_zh(g), free_text=(
+                "CN_MOBILE_PHONE", "CN_RESIDENT_ID", "BANK_CARD", "EMAIL_ADDRESS", "CN_LICENSE_PLATE", "ADDRESS")),
+            Col("message_en", "en", None, lambda: _message_en(g), free_text=(
+                "PHONE_NUMBER", "US_SSN", "BANK_CARD", "EMAIL_ADDRESS", "IP_ADDRESS", "ADDRESS")),
+        ]),
         Table("mimesis_zh/members.csv", "csv", "mimesis zh", [
             Col("会员姓名", "zh", "PERSON_NAME", mp["zh"].full_name),
             Col("联系电话", "zh", "PHONE_NUMBER", mp["zh"].phone_number, accept=("CN_LANDLINE_PHONE",)),
@@ -290,6 +298,35 @@ def build_tables(g: Generators) -> list[Table]:
     return tables
 
 
+def _message_zh(g: Generators) -> str:
+    """A customer-service message (the wording is ours, every value is Faker zh_CN's)."""
+    zh = g.zh
+    return g.r.choice([
+        lambda: f"我的手机号是{zh.phone_number()}，请回电",
+        lambda: f"身份证{zh.ssn()}已上传",
+        lambda: f"退款请打到卡号{zh.credit_card_number()}",
+        lambda: f"发到{zh.email()}",
+        lambda: f"车牌{zh.license_plate()}的车主请挪车",
+        lambda: f"寄到{zh.address()}",
+        lambda: "好的，谢谢",
+        lambda: "请尽快处理",
+    ])()
+
+
+def _message_en(g: Generators) -> str:
+    """A support message in English (the wording is ours, every value is Faker en_US's)."""
+    en = g.en
+    return g.r.choice([
+        lambda: f"Call me at {en.phone_number()}",
+        lambda: f"My SSN is {en.ssn()}",
+        lambda: f"Card {en.credit_card_number()} was declined",
+        lambda: f"Please email {en.email()}",
+        lambda: f"Login from {en.ipv4()} failed",
+        lambda: f"Ship to {en.address().replace(chr(10), ', ')}",
+        lambda: "Thanks!",
+    ])()
+
+
 def _cell(col: Col, g: Generators) -> Any:
     """One value: a placeholder at the column's rate, else the generator's value, messed up at MESS_RATE.
 
@@ -354,6 +391,10 @@ def build(root: Path, rows: int, seed: int = 16) -> dict:
         data = [{c.header: _cell(c, g) for c in table.cols} for _ in range(rows)]
         write_table(table, data, root / "data")
         for c in table.cols:
+            if c.free_text:
+                labels["free_text"].append({"dataset": table.path, "column": c.header, "entities": list(c.free_text),
+                                            "source": table.source})
+                continue
             labels["columns"].append({"dataset": table.path, "column": c.header, "entity": c.entity,
                                       "header_style": c.style, "accept": list(c.accept), "source": table.source})
     (root / "labels.json").write_text(json.dumps(labels, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -394,21 +435,24 @@ class Counts:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
-def _predictions(findings: dict) -> tuple[dict[tuple[str, str], str | None], dict[tuple[str, str], str]]:
-    """Each column's primary entity, and its candidate entities with hit ratios (for the mistake list)."""
+def _predictions(findings: dict) -> tuple[dict[tuple[str, str], str | None], dict[tuple[str, str], str],
+                                         dict[tuple[str, str], set[str]]]:
+    """Each column's primary entity, its candidates with hit ratios (for the mistake list), and their set."""
     primary: dict[tuple[str, str], str | None] = {}
     evidence: dict[tuple[str, str], str] = {}
+    listed: dict[tuple[str, str], set[str]] = {}
     for ds in findings.get("datasets", []):
         for col in ds.get("columns", []):
             key = (ds["id"].replace("\\", "/"), col["name"])
             primary[key] = col.get("primary_entity")
             evidence[key] = " ".join(f"{e['entity']}:{e.get('hit_ratio', 0):.2f}" for e in col.get("entities", []))
-    return primary, evidence
+            listed[key] = {e["entity"] for e in col.get("entities", [])}
+    return primary, evidence, listed
 
 
 def score(labels: dict, findings: dict) -> dict:
     """Column precision/recall/F1 as the devset's score.py counts them, overall, per entity, per header style."""
-    pred, evidence = _predictions(findings)
+    pred, evidence, listed = _predictions(findings)
     overall, by_style, by_entity, by_source = Counts(), defaultdict(Counts), defaultdict(Counts), defaultdict(Counts)
     mistakes = []
     for lab in labels["columns"]:
@@ -441,10 +485,19 @@ def score(labels: dict, findings: dict) -> dict:
                 "tp": c.tp, "fp": c.fp, "fn": c.fn}
 
     errors = [e.get("error", "") for e in findings.get("errors", [])]
+    free_text = []
+    for lab in labels.get("free_text", []):
+        got = listed.get((lab["dataset"], lab["column"]), set())
+        free_text.append({"dataset": lab["dataset"], "column": lab["column"],
+                          "missing": sorted(set(lab["entities"]) - got), "extra": sorted(got - set(lab["entities"]))})
     return {"overall": row(overall), "errors": errors, "by_style": {k: row(v) for k, v in sorted(by_style.items())},
             "by_entity": {k: row(v) for k, v in sorted(by_entity.items())},
             "by_source": {k: row(v) for k, v in sorted(by_source.items())},
-            "columns": len(labels["columns"]), "mistakes": mistakes}
+            "columns": len(labels["columns"]), "mistakes": mistakes, "free_text": free_text,
+            "free_text_ok": sum(not f["missing"] for f in free_text),
+            "free_text_found": sum(len(lab["entities"]) for lab in labels.get("free_text", []))
+            - sum(len(f["missing"]) for f in free_text),
+            "free_text_entities": sum(len(lab["entities"]) for lab in labels.get("free_text", []))}
 
 
 def render(result: dict) -> str:
@@ -459,6 +512,11 @@ def render(result: dict) -> str:
     lines += ["header style", *(line(k, v) for k, v in result["by_style"].items()), ""]
     lines += ["entity", *(line(k, v) for k, v in result["by_entity"].items()), ""]
     lines += ["source", *(line(k, v) for k, v in result["by_source"].items()), ""]
+    lines.append(f"free-text columns holding every labelled entity: {result['free_text_ok']}/"
+                 f"{len(result['free_text'])}; labelled entities found: {result['free_text_found']}/"
+                 f"{result['free_text_entities']}")
+    for f in result["free_text"]:
+        lines.append(f"  {f['dataset']}:{f['column']} missing {f['missing']} extra {f['extra']}")
     for error in result["errors"]:
         lines.append(f"scan error: {error}")
     lines.append(f"mistakes ({len(result['mistakes'])}):")
