@@ -18,6 +18,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from detectors.taxonomy import level_of
 from scanner import audit
 from scanner.anonymize.kanon import describe as describe_k
 from scanner.anonymize.keys import Key, KeyProblem, load_key
@@ -150,6 +151,11 @@ def _print_summary(record: dict) -> None:
         changed += len(ds["columns"])
         desc = ", ".join(f"{c['name']} {c['rule']['op']}" for c in ds["columns"]) or "nothing sensitive"
         out.print(f"{ds['id']}: {desc}", markup=False)
+        for col in ds["columns"]:
+            if col.get("unchanged_reasons") and col.get("entity"):
+                reasons = ", ".join(f"{k} {v}" for k, v in col["unchanged_reasons"].items())
+                err.print(f"WARNING {ds['id']}: {col['name']}: {col['values_unchanged']} non-empty values left "
+                          f"as they were in a {col['entity']} column ({reasons})", markup=False)
         if ds.get("k_anonymity"):
             line = describe_k(ds["id"], ds["k_anonymity"])
             (err if line.startswith("WARNING") else out).print(line, markup=False)
@@ -161,16 +167,23 @@ def _print_summary(record: dict) -> None:
 def verify(
     outdir: Annotated[Path, typer.Argument(help="An OUTDIR written by `piiwarden anonymize`.")],
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy YAML: recompute k-anonymity.")] = None,
+    min_level: Annotated[int, typer.Option("--min-level", min=1, max=4,
+                                           help="Fail on clear values of this level and above (default 3; "
+                                                "2 also fails on names and e-mails, else warnings).")] = 3,
 ) -> None:
     """Rescan an anonymized copy; exit 1 if a level >= 3 column still holds real identifiers."""
     if not outdir.is_dir():
         raise _usage(f"no such directory: {outdir}")
     loaded_policy = _load_policy(policy)
-    result = verify_outdir(outdir, loaded_policy)
+    result = verify_outdir(outdir, loaded_policy, min_level)
     for item in result.errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
     for f in result.failures:
         out.print(f"FAIL {f['dataset']}: {f['column']}: {f['values']} values validate as {f['entity']}", markup=False)
+    for w in result.warnings:
+        err.print(f"WARNING {w['dataset']}: {w['column']}: {w['values']} values still look like {w['entity']} "
+                  f"(level {level_of(w['entity'])}; --min-level {level_of(w['entity'])} makes this a failure)",
+                  markup=False)
     for a in result.accepted:
         out.print(f"ok   {a['dataset']}: {a['column']}: pseudonymized (well-formed {a['entity']} surrogates)",
                   markup=False)
@@ -179,7 +192,7 @@ def verify(
         (err if line.startswith("WARNING") else out).print(line, markup=False)
     verdict = "FAILED" if result.failures else "passed"
     out.print(f"verify {verdict}: {result.datasets} datasets, {len(result.failures)} columns with clear "
-              f"identifiers, {len(result.errors)} errors", markup=False)
+              f"identifiers, {len(result.warnings)} warnings, {len(result.errors)} errors", markup=False)
     audit.record_verify(outdir, result)
     if result.failures:
         raise typer.Exit(EXIT_FAIL)
