@@ -9,6 +9,7 @@ key (the key appears only as its fingerprint).
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 from typing import Annotated
@@ -77,14 +78,34 @@ def _load_key(key_file: Path | None) -> Key | None:
 
 
 def _check_outdir(sources: list[str], outdir: Path) -> None:
-    """OUTDIR inside (or equal to) a source directory would be crawled as input next time."""
+    """Refuse an OUTDIR that would mix outputs with the sources (exit 2, before anything is written).
+
+    Inside (or equal to) a source directory, the copies would be crawled as
+    input next time; equal to a source file's folder, the record and the
+    copies land among the originals (and a copy may replace its own source);
+    above a source directory, a mirrored path may be a source file itself.
+    """
     target = outdir.resolve()
-    for source in sources:
-        if is_url(source):
-            continue
+    paths = [p for s in sources if not is_url(s) for p in (glob.glob(s, recursive=True) or [s])]
+    for source in paths:
         path = Path(source).resolve()
         if path.is_dir() and (target == path or path in target.parents):
             raise _usage(f"OUTDIR {outdir} is inside the source directory {source}; choose another OUTDIR")
+        if path.is_file() and target == path.parent:
+            raise _usage(f"OUTDIR {outdir} is the folder of the source file {source}; choose another OUTDIR")
+        if path.is_dir() and target in path.parents and _mirror_overwrites(path, target):
+            raise _usage(f"OUTDIR {outdir} holds the source directory {source} and its copies would overwrite "
+                         "source files; choose another OUTDIR")
+
+
+def _mirror_overwrites(source_dir: Path, outdir: Path) -> bool:
+    """Whether mirroring ``source_dir``'s relative paths under ``outdir`` lands on one of its own files."""
+    for current, _dirs, files in os.walk(source_dir):
+        for name in files:
+            rel = Path(current, name).relative_to(source_dir)
+            if (outdir / rel).is_file() and source_dir in (outdir / rel).resolve().parents:
+                return True
+    return False
 
 
 def _check_target(target: str) -> None:

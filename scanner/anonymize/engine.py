@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +28,7 @@ from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
+from scanner.safepath import UnsafePath, inside, safe_name
 from scanner.sources import is_url
 from scanner.writers.base import BatchOut, FileWriter, Transform, WriterError
 from scanner.writers.files import CopyWriter, CsvWriter, JsonlWriter, JsonWriter, ParquetWriter, TextWriter
@@ -170,19 +171,23 @@ def _strip_suffix(ds_id: str, suffix: str) -> str:
 
 
 def output_of(ds: Dataset, outdir: Path, target: str | None) -> tuple[str, Path | None]:
-    """Where a dataset goes: (output id, file path), path None for a ``--target`` table."""
+    """Where a dataset goes: (output id, file path), path None for a ``--target`` table.
+
+    Every path comes from ``scanner.safepath``: a table named ``../esc1`` is
+    a file name inside OUTDIR, never a way out of it (``UnsafePath`` otherwise).
+    """
     if is_url(ds.source):
         if target:
             return ds.meta.get("table", ds.id), None
-        rel = f"{ds.id}.parquet"
-        return rel, outdir / rel
+        rel = safe_name(ds.id) + ".parquet"
+        return rel, inside(outdir, PurePosixPath(rel))
     if ds.format == "xlsx":
         rel = _strip_suffix(ds.id, f"#{ds.meta.get('sheet', '')}")
-        return ds.id, outdir / rel
+        return ds.id, inside(outdir, rel)
     if ds.format == "table":
         rel = _strip_suffix(ds.id, f"#{ds.meta.get('table', '')}")
-        return ds.id, outdir / rel
-    return ds.id, outdir / ds.id
+        return ds.id, inside(outdir, rel)
+    return ds.id, inside(outdir, ds.id)
 
 
 _COPYABLE = ("csv", "tsv", "json", "jsonl", "text", "parquet")
@@ -227,7 +232,11 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
     outcome = Outcome()
     groups: dict[tuple[str, str], list[Dataset]] = {}
     for ds in datasets:
-        out_id, final = output_of(ds, outdir, target)
+        try:
+            out_id, final = output_of(ds, outdir, target)
+        except UnsafePath as exc:
+            _fail(outcome, [ds], str(exc))
+            continue
         key = ("target", ds.id) if final is None else ("file", str(final))
         groups.setdefault(key, []).append(ds)
     sources_of: dict[str, str] = {}
