@@ -25,6 +25,7 @@ from scanner.anonymize.columns import ColumnTransformer, cell_patterns
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.operators import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
+from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
@@ -97,8 +98,8 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
         def span_rule(span_entity: str, override: ChosenRule | None = override):
             return override.rule if override else rules.for_entity(span_entity).rule
 
-        plan = ColumnPlan(name, entity, int(col.get("level") or 0), bool(col.get("free_text")), chosen,
-                          span_rule=span_rule)
+        free_text = bool(col.get("free_text")) and not holds_entity_cells(name, entity, True)
+        plan = ColumnPlan(name, entity, int(col.get("level") or 0), free_text, chosen, span_rule=span_rule)
         if chosen.rule.op not in ("drop", "keep"):
             plan.transformer = ColumnTransformer(entity, chosen.rule, plan.free_text, ctx, span_rule,
                                                  patterns.get(entity or ""))
@@ -330,8 +331,12 @@ def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
 
 
 def _dataset_record(ds: Dataset, out_id: str, output: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"id": ds.id, "source": ds.source if not is_url(ds.source) else _masked(ds.source),
-            "format": ds.format, "output_id": out_id, "output": output, **detail}
+    """One output's entry in the run record; a text output's encoding is recorded so it reads back as written."""
+    out = {"id": ds.id, "source": ds.source if not is_url(ds.source) else _masked(ds.source),
+           "format": ds.format, "output_id": out_id, "output": output}
+    if ds.format in _COPYABLE and ds.format != "parquet" and ds.meta.get("encoding"):
+        out["encoding"] = ds.meta["encoding"]
+    return {**out, **detail}
 
 
 def _masked(url: str) -> str:

@@ -66,6 +66,22 @@ class Verdict:
     extension: str = ""  # a phone extension cut off the form, kept after it with its digits hidden
 
 
+def holds_entity_cells(name: str, entity: str | None, free_text: bool) -> bool:
+    """Whether a column is judged cell by cell: structured, or free text whose header names its entity.
+
+    The detectors call a column free text when too few cells match the
+    entity's cell pattern; an ``address`` column full of Faker's ``3161
+    James Plains Suite 137, ...`` is still a column of addresses, not prose.
+    """
+    if not entity:
+        return False
+    if not free_text:
+        return True
+    from detectors.headers import header_hints
+
+    return entity in header_hints(name)
+
+
 def nfkc(value: str) -> str:
     """Full-width digits and letters to ASCII, compatibility forms folded (what a reader sees)."""
     return unicodedata.normalize("NFKC", value)

@@ -3,7 +3,7 @@
 Every row is profiled (no sampling: a copy is only safe if all of it is).
 A column fails when the detectors still grade it as holding an entity of
 level >= 3 whose values validate as real identifiers. Columns that
-anonymization.json records as pseudonymized are reported but accepted: their
+anonymization.json records as pseudonymized (or FPE'd) are reported but accepted: their
 surrogates are well-formed by design (a valid-checksum ID, a Luhn-valid
 card). With a policy, the k-anonymity of the copy on each dataset's
 quasi-identifiers is recomputed and printed.
@@ -27,19 +27,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detectors.classify import shared_recognizers
+from detectors.freetext import NAME, find_spans, name_candidates
 from detectors.taxonomy import level_of
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.run import RECORD_NAMES, read_record
-from scanner.anonymize.shapes import clear_in_cell
+from scanner.anonymize.shapes import clear_in_cell, holds_entity_cells
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
 from scanner.sources import resolve_sources
 
 MIN_LEVEL = 3
 WARN_LEVEL = 2  # below min_level but still personal: reported as a warning with counts
-# Operators whose output is a well-formed value of the entity by design.
-SURROGATE_OPS = frozenset({"pseudonym"})
+# Operators whose output is a well-formed value of the entity by design (fpe keeps length and classes,
+# so an FPE'd mobile is as valid-looking as a pseudonym).
+SURROGATE_OPS = frozenset({"pseudonym", "fpe"})
 # Digits a value of the entity holds at least (full-width ones count): fewer cannot validate, no Python needed.
+# Distinct texts per column read for name residue (names need the analyzer, one text at a time).
+NAME_TEXT_CAP = 2000
 MIN_DIGITS = {"CN_RESIDENT_ID": 15, "BANK_CARD": 13, "CN_MOBILE_PHONE": 11, "US_SSN": 9, "PHONE_NUMBER": 7,
               "CN_LANDLINE_PHONE": 7, "DATE_OF_BIRTH": 6}
 
@@ -111,7 +116,7 @@ def _shape_entities(ds_id: str, columns: list[dict[str, Any]], recorded: dict[tu
     out = {}
     for col in columns:
         entity = recorded.get((ds_id, col["name"]))
-        if entity is None and not col.get("free_text"):
+        if entity is None and holds_entity_cells(col["name"], col.get("primary_entity"), bool(col.get("free_text"))):
             entity = col.get("primary_entity")
         if entity and level_of(entity) >= min(min_level, WARN_LEVEL):
             out[col["name"]] = entity
@@ -140,11 +145,12 @@ def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL) -> V
                     found[(col["name"], hit["entity"])] = {"dataset": ds.id, "column": col["name"],
                                                            "entity": hit["entity"], "values": hit["matches"]}
         shaped = _shape_entities(ds.id, scanned.columns, recorded, min_level)
+        texts = [c["name"] for c in scanned.columns if c["name"] not in shaped and (c["name"], NAME) not in found]
         entry = policy.entry_for(ds.id) if policy else None
         kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
-        if shaped or kanon is not None:
+        if shaped or texts or kanon is not None:
             try:
-                _check_batches(ds, shaped, kanon, found)
+                _check_batches(ds, shaped, texts, kanon, found)
             except Exception as exc:  # noqa: BLE001 - one unreadable output must not stop the check
                 result.errors.append({"source": ds.id, "error": f"cannot re-read for the shape check "
                                                                 f"({type(exc).__name__})"})
@@ -160,17 +166,61 @@ def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL) -> V
     return result
 
 
-def _check_batches(ds: Any, shaped: dict[str, str], kanon: KAnonymity | None,
+def _check_batches(ds: Any, shaped: dict[str, str], texts: list[str], kanon: KAnonymity | None,
                    found: dict[tuple[str, str], dict[str, Any]]) -> None:
-    """One pass over a dataset: clear cells per shaped column (kept if above the rescan's count), k-anonymity."""
+    """One pass over a dataset: clear cells per shaped column (kept if above the rescan's count),
+    name residue in the other text columns, k-anonymity."""
     counts = dict.fromkeys(shaped, 0)
+    names = {name: _NameResidue() for name in texts}
     for batch in ds.batches():
         for name, entity in shaped.items():
             if name in batch.schema.names:
                 counts[name] += clear_cells(entity, batch.column(name))
+        for name, residue in names.items():
+            if name in batch.schema.names:
+                residue.update(batch.column(name))
         if kanon is not None:
             kanon.update(batch)
     for name, n in counts.items():
         key = (name, shaped[name])
         if n and n > found.get(key, {}).get("values", 0):
             found[key] = {"dataset": ds.id, "column": name, "entity": shaped[name], "values": n}
+    for name, residue in names.items():
+        if residue.cells:
+            found[(name, NAME)] = {"dataset": ds.id, "column": name, "entity": NAME, "values": residue.cells}
+
+
+class _NameResidue:
+    """Cells of a text column in which the free-text recognizers still find a person name.
+
+    The column verdict of a scan wants names in a good share of the texts;
+    an anonymized copy must not hold a single one, so here every span
+    counts. Names need the analyzer text by text, hence ``NAME_TEXT_CAP``
+    distinct texts per column (the count is then a lower bound).
+    """
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.seen = 0
+        self.recognizers = None
+
+    def update(self, column: pa.Array | pa.ChunkedArray) -> None:
+        if self.seen >= NAME_TEXT_CAP:
+            return
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return
+        values = pc.drop_null(column.cast(pa.string()))
+        candidates = values.filter(pa.array(name_candidates(values)))
+        if not len(candidates):
+            return
+        encoded = pc.dictionary_encode(candidates)
+        distinct = encoded.dictionary.slice(0, NAME_TEXT_CAP - self.seen)
+        self.seen += len(distinct)
+        if self.recognizers is None:
+            self.recognizers = shared_recognizers()
+        spans = find_spans(self.recognizers, distinct)
+        has = np.array([any(e == NAME for e, *_ in found) for found in spans] + [False], dtype=bool)
+        index = encoded.indices.to_numpy(zero_copy_only=False)
+        self.cells += int(has[np.minimum(index, len(distinct))].sum())
