@@ -50,6 +50,8 @@ _ONLY_MARKS = regex.compile(r"^[\p{P}\p{S}\s*xX•]*$")
 _LABEL = regex.compile(r"^\s*(\p{L}[\p{L}. ]{0,19}?)\s*[:：=]\s*")
 # Separators people put inside identifiers.
 _SEPARATORS = regex.compile(r"[\s\-‐‑‒–—_.·•/\\()（）\[\]]")
+# Three mask characters in a row: what mask leaves (``138******78``, ``z***@qq.com``).
+_MASK_RUN = regex.compile(r"[*＊•●]{3,}")
 # A phone extension at the end (x65823, ext. 12, 转 8001, #12).
 _EXTENSION = regex.compile(r"\s*(?:x|ext\.?|extension|转|分机|#)\s*\d{1,6}$", regex.IGNORECASE)
 # Six or more digits, possibly split by separators: what is left of an identifier written oddly.
@@ -169,7 +171,13 @@ def judge(entity: str | None, value: str) -> Verdict:
 
 
 def clear_in_cell(entity: str, value: str) -> bool:
-    """Whether a cell of an anonymized column still holds the entity in clear, in any accepted shape."""
+    """Whether a cell of an anonymized column still holds the entity in clear, in any accepted shape.
+
+    A masked value (a run of three mask characters: ``z***@qq.com``) is not
+    clear even where the validator would accept its shape.
+    """
+    if _MASK_RUN.search(value):
+        return False
     if entity == "CREDENTIAL":
         from detectors.validators import is_clear_credential
         from scanner.anonymize.crypto import TOKEN_PREFIX

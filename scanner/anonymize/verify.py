@@ -181,10 +181,12 @@ def _check_batches(ds: Any, shaped: dict[str, str], texts: list[str], kanon: KAn
                 residue.update(batch.column(name))
         if kanon is not None:
             kanon.update(batch)
-    for name, n in counts.items():
+    for name, n in counts.items():  # the cell check normalizes like anonymize: it has the last word
         key = (name, shaped[name])
-        if n and n > found.get(key, {}).get("values", 0):
+        if n:
             found[key] = {"dataset": ds.id, "column": name, "entity": shaped[name], "values": n}
+        else:
+            found.pop(key, None)
     for name, residue in names.items():
         if residue.cells:
             found[(name, NAME)] = {"dataset": ds.id, "column": name, "entity": NAME, "values": residue.cells}
