@@ -176,21 +176,24 @@ class ColumnTransformer:
             self.stats.spans = self.rewriter.stats.spans
             self.stats.spans_by_entity = dict(self.rewriter.stats.by_entity or {})
         new = list(distinct)
+        whole = np.zeros(len(distinct), dtype=bool)  # cells the operator takes whole (encrypt: once per cell)
         for i, (value, verdict) in enumerate(zip(distinct, verdicts)):
             reason = None
-            if verdict.kind == "entity":
-                form = value if self.rule.op == "encrypt" else verdict.form  # decrypt gives the cell back as written
-                new[i] = verdict.label + self._one(form) + verdict.extension
+            if verdict.kind == "entity" and self.rule.op == "encrypt":  # decrypt gives the cell back as written
+                new[i], whole[i] = self._one(value), True
+                self.stats.other_shapes += int(weight[i])
+            elif verdict.kind == "entity":
+                new[i] = verdict.label + self._one(verdict.form) + verdict.extension
                 self.stats.other_shapes += int(weight[i])
             elif verdict.kind == "whole":
-                new[i] = self._one(value)
+                new[i], whole[i] = self._one(value), True
                 self.stats.other_shapes += int(weight[i])
             elif verdict.kind == "placeholder":
                 reason = "placeholder"
             elif rewritten[i] != value:
                 new[i] = rewritten[i]
             elif identifier_like(value):
-                new[i] = self._one(value)
+                new[i], whole[i] = self._one(value), True
                 self.stats.other_shapes += int(weight[i])
             else:
                 reason = "no_entity_found"
@@ -201,6 +204,11 @@ class ColumnTransformer:
             else:
                 self.stats.values_changed += int(weight[i])
         mapped = pa.array(new, type=pa.string()).take(encoded.indices)
+        if self.rule.op == "encrypt" and whole.any():
+            # A fresh nonce per cell, as on the main path: equal cells must not give equal tokens.
+            again = whole[encoded.indices.to_numpy(zero_copy_only=False)]
+            cells = before.filter(pa.array(again)).to_pylist()
+            mapped = pc.replace_with_mask(mapped, pa.array(again), pa.array([self._one(v) for v in cells], pa.string()))
         return pc.replace_with_mask(out, rest, mapped)
 
     def _one(self, value: str) -> str:

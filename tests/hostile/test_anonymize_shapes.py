@@ -280,3 +280,20 @@ def test_judge_placeholders_and_credentials():
         assert judge("CN_MOBILE_PHONE", cell) == Verdict("placeholder")
     assert judge("CREDENTIAL", "none").kind == "whole"
     assert judge("CN_MOBILE_PHONE", "客户拒绝提供").kind == "text"
+
+
+def test_encrypt_of_other_shapes_decrypts_to_the_cell_as_written_and_never_repeats_a_token(tmp_path):
+    rows = _cn_rows()
+    rows += rows[1:3]  # the same spaced / full-width cells twice
+    src = _write_cn(tmp_path / "src", rows)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\nentities:\n  CN_RESIDENT_ID: {op: encrypt}\n  CN_MOBILE_PHONE: {op: encrypt}\n",
+                     encoding="utf-8")
+    out, back = tmp_path / "out", tmp_path / "back"
+    assert invoke(["anonymize", str(src), "-o", str(out), "--rules", str(rules)], env=KEY_ENV).code == 0
+    tokens = [r["身份证号"] for r in _read(out / "customers.csv")]
+    assert len(set(tokens)) == len(tokens)
+    run = invoke(["decrypt", str(out), "-o", str(back)], env=KEY_ENV)
+    assert run.code == 0, run.console
+    restored = _read(back / "customers.csv")
+    assert [(r["身份证号"], r["手机号"]) for r in restored] == [(pid, mob) for pid, _, mob, _ in rows]
