@@ -188,14 +188,18 @@ def _print_summary(record: dict) -> None:
 def verify(
     outdir: Annotated[Path, typer.Argument(help="An OUTDIR written by `piiwarden anonymize`.")],
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy YAML: recompute k-anonymity.")] = None,
-    min_level: Annotated[int, typer.Option("--min-level", min=1, max=4,
-                                           help="Fail on clear values of this level and above (default 3; "
-                                                "2 also fails on names and e-mails, else warnings).")] = 3,
+    min_level: Annotated[int | None, typer.Option("--min-level", min=1, max=4,
+                                                  help="Fail on clear values of this level and above (default 3, "
+                                                       "or the policy's plaintext_forbidden_level when lower; "
+                                                       "2 also fails on names and e-mails, else warnings).")]
+    = None,
 ) -> None:
     """Rescan an anonymized copy; exit 1 if a level >= 3 column still holds real identifiers."""
     if not outdir.is_dir():
         raise _usage(f"no such directory: {outdir}")
     loaded_policy = _load_policy(policy)
+    if min_level is None:
+        min_level = min(3, loaded_policy.defaults.plaintext_forbidden_level) if loaded_policy else 3
     result = verify_outdir(outdir, loaded_policy, min_level)
     for item in result.errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)

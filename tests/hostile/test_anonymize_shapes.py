@@ -297,3 +297,18 @@ def test_encrypt_of_other_shapes_decrypts_to_the_cell_as_written_and_never_repea
     assert run.code == 0, run.console
     restored = _read(back / "customers.csv")
     assert [(r["身份证号"], r["手机号"]) for r in restored] == [(pid, mob) for pid, _, mob, _ in rows]
+
+
+def test_a_policy_that_forbids_level_2_in_clear_makes_name_residue_fail_verify(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    rng = random.Random(1)
+    names = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强"]
+    lines = ["编号,备注"] + [f"{i},客户{rng.choice(names)}反映物流太慢，已经安排{rng.choice(names)}回访处理"
+                           for i in range(40)]
+    (out / "notes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefaults:\n  plaintext_forbidden_level: 2\ndatasets: []\n", encoding="utf-8")
+    run = invoke(["verify", str(out), "--policy", str(policy)])
+    assert_no_traceback(run)
+    assert run.code == 1, run.console
