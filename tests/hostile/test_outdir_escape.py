@@ -230,3 +230,24 @@ def test_outdir_above_a_source_dir_that_would_overwrite_it_is_refused(tmp_path):
     assert_no_traceback(run)
     assert run.code == 2, run.console
     assert snapshot(tmp_path) == before
+
+
+def test_a_database_file_met_while_crawling_keeps_hostile_tables_inside_its_copy(tmp_path):
+    sandbox = tmp_path / "box"
+    src = sandbox / "src" / "warehouse"
+    src.mkdir(parents=True)
+    _sqlite_with_tables(src / "crm.db", HOSTILE_NAMES[:6])
+    before = snapshot(sandbox)
+    out = sandbox / "out"
+    run = invoke(["anonymize", str(sandbox / "src"), "-o", str(out)])
+    assert_no_traceback(run)
+    assert run.code == 0, run.console
+    _assert_outputs_inside(sandbox, before, "out")
+    copy = sqlite3.connect(out / "warehouse" / "crm.db")
+    try:
+        tables = {r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        mobiles = {r[0] for r in copy.execute('SELECT mobile FROM "../esc1"')}
+    finally:
+        copy.close()
+    assert set(HOSTILE_NAMES[:6]) <= tables
+    assert not mobiles & set(MOBILES)
