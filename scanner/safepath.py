@@ -11,7 +11,8 @@ does not lead out either).
 
 A component is harmless when it is not empty, ``.`` or ``..``; holds no NUL,
 control character, backslash or colon (Windows separators, drive letters and
-stream names); and fits in ``MAX_COMPONENT_BYTES`` bytes of UTF-8.
+stream names); fits in ``MAX_COMPONENT_BYTES`` bytes of UTF-8; and does not
+already end like an escaped name (``~`` and ten hex digits).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path, PurePosixPath
 MAX_COMPONENT_BYTES = 200  # most file systems allow 255; room for suffixes such as ".parquet" and temp marks
 _UNSAFE_CHAR = re.compile(r"[\x00-\x1f\x7f\\:%/]")
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f\\:]")
+_TAGGED = re.compile(r"~[0-9a-f]{10}$")
 
 
 class UnsafePath(ValueError):
@@ -35,7 +37,9 @@ def _tag(original: str) -> str:
 
 
 def _harmless(part: str) -> bool:
-    return (part not in ("", ".", "..") and not _BAD_CHAR.search(part)
+    # A name already ending like an escaped one (``~`` and ten hex digits) is escaped too, so an
+    # escaped name can never equal a name kept as it is: distinct names stay distinct.
+    return (part not in ("", ".", "..") and not _BAD_CHAR.search(part) and not _TAGGED.search(part)
             and len(part.encode("utf-8", "surrogatepass")) <= MAX_COMPONENT_BYTES
             and not any(0xD800 <= ord(c) <= 0xDFFF for c in part))
 

@@ -251,3 +251,11 @@ def test_a_database_file_met_while_crawling_keeps_hostile_tables_inside_its_copy
         copy.close()
     assert set(HOSTILE_NAMES[:6]) <= tables
     assert not mobiles & set(MOBILES)
+
+
+def test_a_name_spelled_like_an_escaped_one_does_not_collide_with_it():
+    from scanner.safepath import safe_name, safe_relpath
+
+    escaped = safe_name("../esc1")
+    assert safe_name(escaped) != escaped
+    assert safe_relpath(escaped).as_posix() != safe_relpath("../esc1").as_posix()
