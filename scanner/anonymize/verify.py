@@ -32,7 +32,7 @@ from detectors.freetext import NAME, find_spans, name_candidates
 from detectors.taxonomy import level_of
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.run import RECORD_NAMES, read_record
-from scanner.anonymize.shapes import clear_in_cell, holds_entity_cells
+from scanner.anonymize.shapes import WHOLE_CELL, clear_in_cell, holds_entity_cells
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
 from scanner.sources import resolve_sources
@@ -47,6 +47,10 @@ SURROGATE_OPS = frozenset({"pseudonym", "fpe"})
 NAME_TEXT_CAP = 2000
 MIN_DIGITS = {"CN_RESIDENT_ID": 15, "BANK_CARD": 13, "CN_MOBILE_PHONE": 11, "US_SSN": 9, "PHONE_NUMBER": 7,
               "CN_LANDLINE_PHONE": 7, "DATE_OF_BIRTH": 6}
+# Entities whose digits stand together (separators aside): a candidate needs such a run, which
+# keeps hex hashes and masked values away from the per-value check.
+DIGIT_RUNS = frozenset({"CN_RESIDENT_ID", "BANK_CARD", "CN_MOBILE_PHONE", "US_SSN", "PHONE_NUMBER",
+                        "CN_LANDLINE_PHONE"})
 
 
 @dataclass
@@ -85,7 +89,10 @@ def _candidates(entity: str, values: pa.Array) -> pa.Array:
     if not pa.types.is_string(values.type):
         values = pc.cast(values, pa.string())
     need = MIN_DIGITS.get(entity)
-    if need:
+    if need and entity in DIGIT_RUNS:
+        run = rf"(?:\p{{Nd}}[\s\-.()（）/·]*){{{need - 1}}}\p{{Nd}}"
+        values = values.filter(pc.fill_null(pc.match_substring_regex(values, run), False))
+    elif need:
         digits = pc.utf8_length(pc.replace_substring_regex(values, r"[^\p{Nd}]+", ""))
         values = values.filter(pc.greater_equal(digits, need))
     return pc.unique(values)
@@ -103,11 +110,42 @@ def clear_cells(entity: str, column: pa.Array | pa.ChunkedArray) -> int:
         distinct = _candidates(entity, column)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return 0
-    clear = [v for v in distinct.to_pylist() if v and clear_in_cell(entity, v)]
+    canonical = _canonical_clear(entity, distinct)
+    rest = distinct.filter(pc.invert(pa.array(canonical))) if canonical is not None else distinct
+    clear = [v for v in rest.to_pylist() if v and clear_in_cell(entity, v)]
+    if canonical is not None:
+        clear += distinct.filter(pa.array(canonical)).to_pylist()
     if not clear:
         return 0
     text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
     return int(np.asarray(pc.fill_null(pc.is_in(text, value_set=pa.array(clear, pa.string())), False)).sum())
+
+
+def _canonical_clear(entity: str, distinct: pa.Array) -> np.ndarray | None:
+    """Cells already in the canonical shape that validate, vectorized (the common case of a clear column).
+
+    ``clear_in_cell`` would say the same of them (its first form is the cell
+    as written); only the other cells need it. None for entities without a
+    recognizer or whose every cell is judged whole.
+    """
+    recognizer = _recognizer(entity)
+    if recognizer is None or entity in WHOLE_CELL or not len(distinct):
+        return None
+    shaped = pc.fill_null(pc.match_substring_regex(distinct, recognizer.cell_regex(True)), False)
+    unmasked = pc.invert(pc.fill_null(pc.match_substring_regex(distinct, r"[*＊•●]{3}"), False))
+    plain = pc.and_(pc.and_(shaped, unmasked), pc.equal(distinct, pc.utf8_trim_whitespace(distinct)))
+    out = np.zeros(len(distinct), dtype=bool)
+    where = np.flatnonzero(np.asarray(plain))
+    if len(where):
+        out[where] = recognizer.validate_array(distinct.take(pa.array(where)))
+    return out
+
+
+def _recognizer(entity: str) -> Any:
+    for recognizer in shared_recognizers():
+        if getattr(recognizer, "ENTITY", None) == entity:
+            return recognizer
+    return None
 
 
 def _shape_entities(ds_id: str, columns: list[dict[str, Any]], recorded: dict[tuple[str, str], str],
