@@ -312,3 +312,28 @@ def test_a_policy_that_forbids_level_2_in_clear_makes_name_residue_fail_verify(t
     run = invoke(["verify", str(out), "--policy", str(policy)])
     assert_no_traceback(run)
     assert run.code == 1, run.console
+
+
+def _reshape(digits: str, seps: list[str], full_width: bool, label: str, prefix: str) -> str:
+    out = "".join(d + (seps[i % len(seps)] if i < len(digits) - 1 and i % 4 == 3 else "")
+                  for i, d in enumerate(digits))
+    out = prefix + out
+    return label + (out.translate(FULL_WIDTH) if full_width else out)
+
+
+@settings(settings.get_profile("hostile"))
+@given(st.sampled_from(_cn_rows(14)), st.lists(st.sampled_from([" ", "-", "", ".", " - "]), min_size=1, max_size=3),
+       st.booleans(), st.sampled_from(["", "身份证:", "证件号码：", "ID No.: "]), st.sampled_from(["", "+86 ", "0086"]))
+def test_what_anonymize_transforms_verify_would_flag_and_its_mask_would_not(row, seps, full_width, label, prefix):
+    """anonymize and verify share the normalization: every accepted shape is clear until masked."""
+    from scanner.anonymize.masks import mask_one
+    from scanner.anonymize.shapes import clear_in_cell, judge
+
+    _, pid, _, mob = row
+    for entity, value, canonical in (("CN_RESIDENT_ID", _reshape(pid, seps, full_width, label, ""), pid),
+                                     ("CN_MOBILE_PHONE", _reshape(mob, seps, full_width, "", prefix), mob)):
+        verdict = judge(entity, value)
+        assert verdict.kind == "entity", (entity, value)
+        assert canonical in _compact(verdict.form)
+        assert clear_in_cell(entity, value)
+        assert not clear_in_cell(entity, verdict.label + mask_one(entity, verdict.form))
