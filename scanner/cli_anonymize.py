@@ -9,6 +9,7 @@ key (the key appears only as its fingerprint).
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from detectors.taxonomy import level_of
 from scanner import audit
 from scanner.anonymize.kanon import describe as describe_k
 from scanner.anonymize.keys import Key, KeyProblem, load_key
@@ -76,14 +78,34 @@ def _load_key(key_file: Path | None) -> Key | None:
 
 
 def _check_outdir(sources: list[str], outdir: Path) -> None:
-    """OUTDIR inside (or equal to) a source directory would be crawled as input next time."""
+    """Refuse an OUTDIR that would mix outputs with the sources (exit 2, before anything is written).
+
+    Inside (or equal to) a source directory, the copies would be crawled as
+    input next time; equal to a source file's folder, the record and the
+    copies land among the originals (and a copy may replace its own source);
+    above a source directory, a mirrored path may be a source file itself.
+    """
     target = outdir.resolve()
-    for source in sources:
-        if is_url(source):
-            continue
+    paths = [p for s in sources if not is_url(s) for p in (glob.glob(s, recursive=True) or [s])]
+    for source in paths:
         path = Path(source).resolve()
         if path.is_dir() and (target == path or path in target.parents):
             raise _usage(f"OUTDIR {outdir} is inside the source directory {source}; choose another OUTDIR")
+        if path.is_file() and target == path.parent:
+            raise _usage(f"OUTDIR {outdir} is the folder of the source file {source}; choose another OUTDIR")
+        if path.is_dir() and target in path.parents and _mirror_overwrites(path, target):
+            raise _usage(f"OUTDIR {outdir} holds the source directory {source} and its copies would overwrite "
+                         "source files; choose another OUTDIR")
+
+
+def _mirror_overwrites(source_dir: Path, outdir: Path) -> bool:
+    """Whether mirroring ``source_dir``'s relative paths under ``outdir`` lands on one of its own files."""
+    for current, _dirs, files in os.walk(source_dir):
+        for name in files:
+            rel = Path(current, name).relative_to(source_dir)
+            if (outdir / rel).is_file() and source_dir in (outdir / rel).resolve().parents:
+                return True
+    return False
 
 
 def _check_target(target: str) -> None:
@@ -150,6 +172,11 @@ def _print_summary(record: dict) -> None:
         changed += len(ds["columns"])
         desc = ", ".join(f"{c['name']} {c['rule']['op']}" for c in ds["columns"]) or "nothing sensitive"
         out.print(f"{ds['id']}: {desc}", markup=False)
+        for col in ds["columns"]:
+            if col.get("unchanged_reasons") and col.get("entity"):
+                reasons = ", ".join(f"{k} {v}" for k, v in col["unchanged_reasons"].items())
+                err.print(f"WARNING {ds['id']}: {col['name']}: {col['values_unchanged']} non-empty values left "
+                          f"as they were in a {col['entity']} column ({reasons})", markup=False)
         if ds.get("k_anonymity"):
             line = describe_k(ds["id"], ds["k_anonymity"])
             (err if line.startswith("WARNING") else out).print(line, markup=False)
@@ -161,16 +188,27 @@ def _print_summary(record: dict) -> None:
 def verify(
     outdir: Annotated[Path, typer.Argument(help="An OUTDIR written by `piiwarden anonymize`.")],
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy YAML: recompute k-anonymity.")] = None,
+    min_level: Annotated[int | None, typer.Option("--min-level", min=1, max=4,
+                                                  help="Fail on clear values of this level and above (default 3, "
+                                                       "or the policy's plaintext_forbidden_level when lower; "
+                                                       "2 also fails on names and e-mails, else warnings).")]
+    = None,
 ) -> None:
     """Rescan an anonymized copy; exit 1 if a level >= 3 column still holds real identifiers."""
     if not outdir.is_dir():
         raise _usage(f"no such directory: {outdir}")
     loaded_policy = _load_policy(policy)
-    result = verify_outdir(outdir, loaded_policy)
+    if min_level is None:
+        min_level = min(3, loaded_policy.defaults.plaintext_forbidden_level) if loaded_policy else 3
+    result = verify_outdir(outdir, loaded_policy, min_level)
     for item in result.errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
     for f in result.failures:
         out.print(f"FAIL {f['dataset']}: {f['column']}: {f['values']} values validate as {f['entity']}", markup=False)
+    for w in result.warnings:
+        err.print(f"WARNING {w['dataset']}: {w['column']}: {w['values']} values still look like {w['entity']} "
+                  f"(level {level_of(w['entity'])}; --min-level {level_of(w['entity'])} makes this a failure)",
+                  markup=False)
     for a in result.accepted:
         out.print(f"ok   {a['dataset']}: {a['column']}: pseudonymized (well-formed {a['entity']} surrogates)",
                   markup=False)
@@ -179,7 +217,7 @@ def verify(
         (err if line.startswith("WARNING") else out).print(line, markup=False)
     verdict = "FAILED" if result.failures else "passed"
     out.print(f"verify {verdict}: {result.datasets} datasets, {len(result.failures)} columns with clear "
-              f"identifiers, {len(result.errors)} errors", markup=False)
+              f"identifiers, {len(result.warnings)} warnings, {len(result.errors)} errors", markup=False)
     audit.record_verify(outdir, result)
     if result.failures:
         raise typer.Exit(EXIT_FAIL)

@@ -121,6 +121,9 @@ def _add_stats(total: ColumnStats, part: ColumnStats) -> None:
     for entity, n in part.spans_by_entity.items():
         total.spans_by_entity[entity] = total.spans_by_entity.get(entity, 0) + n
     total.type_changed = total.type_changed or part.type_changed
+    total.other_shapes += part.other_shapes
+    for reason, n in part.unchanged_reasons.items():
+        total.unchanged_reasons[reason] = total.unchanged_reasons.get(reason, 0) + n
 
 
 class SparkColumns:

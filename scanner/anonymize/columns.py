@@ -3,11 +3,12 @@
 Structured columns: cells that match the entity's whole-cell pattern are
 transformed by pyarrow compute (mask, redact) or once per distinct value
 (hash, fpe, pseudonym, generalize: dictionary encoding, then a vectorized
-gather); encrypt runs per cell (a fresh nonce each). Non-empty cells that do
-not match the pattern (a note in a phone column) go through the free-text
-path, so only what is sensitive in them changes. Null and empty cells stay
-exactly as they are. Lists (JSON arrays) are transformed element-wise with
-their offsets kept; non-string columns are transformed as text and cast back
+gather); encrypt runs per cell (a fresh nonce each). Null and empty cells stay
+exactly as they are. Cells off the pattern in a structured column are judged
+one distinct value at a time (``shapes.judge``): the entity in another shape
+(spaces, full-width digits, +86, a label) is transformed on its normalized
+form; only placeholders and text holding no entity stay. Lists (JSON
+arrays) are transformed element-wise with their offsets kept; non-string columns are transformed as text and cast back
 to their type when the result still fits (an FPE'd integer), else they become
 strings and the type change is recorded.
 """
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 from scanner.anonymize.masks import map_distinct, mask_array
 from scanner.anonymize.operators import OpContext, apply_value
 from scanner.anonymize.rules import Rule
+from scanner.anonymize.shapes import identifier_like, judge
 from scanner.anonymize.text import TextRewriter
 
 
@@ -51,6 +53,8 @@ class ColumnStats:
     spans: int = 0
     spans_by_entity: dict[str, int] = field(default_factory=dict)
     type_changed: str | None = None
+    other_shapes: int = 0  # cells off the canonical pattern that were the entity, transformed
+    unchanged_reasons: dict[str, int] = field(default_factory=dict)  # why non-empty cells stayed (counts)
 
     def to_json(self) -> dict:
         out = {"values_changed": self.values_changed, "values_unchanged": self.values_unchanged,
@@ -60,6 +64,10 @@ class ColumnStats:
             out["spans_by_entity"] = dict(sorted(self.spans_by_entity.items()))
         if self.type_changed:
             out["type_changed"] = self.type_changed
+        if self.other_shapes:
+            out["values_other_shape"] = self.other_shapes
+        if self.unchanged_reasons:
+            out["unchanged_reasons"] = dict(sorted(self.unchanged_reasons.items()))
         return out
 
 
@@ -141,8 +149,71 @@ class ColumnTransformer:
             self.stats.values_changed += pc.sum(pc.not_equal(new, before)).as_py() or 0
             out = pc.replace_with_mask(out, target, new)
         if hits < filled:
-            out = self._rewrite(out, pc.and_(nonempty, pc.invert(target)), values)
+            out = self._transform_rest(out, pc.and_(nonempty, pc.invert(target)), values)
         return out
+
+    def _transform_rest(self, out: pa.Array, rest: pa.Array, values: pa.Array) -> pa.Array:
+        """Cells off the canonical pattern: the entity in another shape is still transformed.
+
+        Each distinct cell gets a verdict (``shapes.judge``): the entity once
+        normalized (the operator runs on the normalized form, a label kept), a
+        whole-cell entity (password, address, name), a placeholder, or text for
+        the free-text path. Text in which that path finds nothing but which
+        still holds a run of digits is a malformed identifier and is
+        transformed whole; only placeholders and such clean text stay, and
+        their count is recorded per reason.
+        """
+        before = values.filter(rest)
+        encoded = pc.dictionary_encode(before)
+        distinct = encoded.dictionary.to_pylist()
+        weight = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), minlength=len(distinct))
+        verdicts = [judge(self.entity, v) for v in distinct]
+        texts = [i for i, verdict in enumerate(verdicts) if verdict.kind == "text"]
+        rewritten: dict[int, str] = {}
+        if texts:
+            got = self.rewriter.rewrite_array(pa.array([distinct[i] for i in texts], type=pa.string()))
+            rewritten = dict(zip(texts, got.to_pylist()))
+            self.stats.spans = self.rewriter.stats.spans
+            self.stats.spans_by_entity = dict(self.rewriter.stats.by_entity or {})
+        new = list(distinct)
+        whole = np.zeros(len(distinct), dtype=bool)  # cells the operator takes whole (encrypt: once per cell)
+        for i, (value, verdict) in enumerate(zip(distinct, verdicts)):
+            reason = None
+            if verdict.kind == "entity" and self.rule.op == "encrypt":  # decrypt gives the cell back as written
+                new[i], whole[i] = self._one(value), True
+                self.stats.other_shapes += int(weight[i])
+            elif verdict.kind == "entity":
+                new[i] = verdict.label + self._one(verdict.form) + verdict.extension
+                self.stats.other_shapes += int(weight[i])
+            elif verdict.kind == "whole":
+                new[i], whole[i] = self._one(value), True
+                self.stats.other_shapes += int(weight[i])
+            elif verdict.kind == "placeholder":
+                reason = "placeholder"
+            elif rewritten[i] != value:
+                new[i] = rewritten[i]
+            elif identifier_like(value):
+                new[i], whole[i] = self._one(value), True
+                self.stats.other_shapes += int(weight[i])
+            else:
+                reason = "no_entity_found"
+            if new[i] == value:
+                self.stats.values_unchanged += int(weight[i])
+                key = reason or "same_after_operator"
+                self.stats.unchanged_reasons[key] = self.stats.unchanged_reasons.get(key, 0) + int(weight[i])
+            else:
+                self.stats.values_changed += int(weight[i])
+        mapped = pa.array(new, type=pa.string()).take(encoded.indices)
+        if self.rule.op == "encrypt" and whole.any():
+            # A fresh nonce per cell, as on the main path: equal cells must not give equal tokens.
+            again = whole[encoded.indices.to_numpy(zero_copy_only=False)]
+            cells = before.filter(pa.array(again)).to_pylist()
+            mapped = pc.replace_with_mask(mapped, pa.array(again), pa.array([self._one(v) for v in cells], pa.string()))
+        return pc.replace_with_mask(out, rest, mapped)
+
+    def _one(self, value: str) -> str:
+        """One value through the column's rule (what ``_apply`` does column-wise)."""
+        return apply_value(self.rule, self.entity, value, self.ctx)
 
     def _rewrite(self, out: pa.Array, rest: pa.Array, values: pa.Array) -> pa.Array:
         """Free-text path for the ``rest`` cells: only their sensitive spans change."""

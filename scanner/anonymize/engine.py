@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
@@ -25,9 +25,11 @@ from scanner.anonymize.columns import ColumnTransformer, cell_patterns
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.operators import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
+from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
+from scanner.safepath import UnsafePath, inside, safe_name
 from scanner.sources import is_url
 from scanner.writers.base import BatchOut, FileWriter, Transform, WriterError
 from scanner.writers.files import CopyWriter, CsvWriter, JsonlWriter, JsonWriter, ParquetWriter, TextWriter
@@ -96,8 +98,8 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
         def span_rule(span_entity: str, override: ChosenRule | None = override):
             return override.rule if override else rules.for_entity(span_entity).rule
 
-        plan = ColumnPlan(name, entity, int(col.get("level") or 0), bool(col.get("free_text")), chosen,
-                          span_rule=span_rule)
+        free_text = bool(col.get("free_text")) and not holds_entity_cells(name, entity, True)
+        plan = ColumnPlan(name, entity, int(col.get("level") or 0), free_text, chosen, span_rule=span_rule)
         if chosen.rule.op not in ("drop", "keep"):
             plan.transformer = ColumnTransformer(entity, chosen.rule, plan.free_text, ctx, span_rule,
                                                  patterns.get(entity or ""))
@@ -170,19 +172,23 @@ def _strip_suffix(ds_id: str, suffix: str) -> str:
 
 
 def output_of(ds: Dataset, outdir: Path, target: str | None) -> tuple[str, Path | None]:
-    """Where a dataset goes: (output id, file path), path None for a ``--target`` table."""
+    """Where a dataset goes: (output id, file path), path None for a ``--target`` table.
+
+    Every path comes from ``scanner.safepath``: a table named ``../esc1`` is
+    a file name inside OUTDIR, never a way out of it (``UnsafePath`` otherwise).
+    """
     if is_url(ds.source):
         if target:
             return ds.meta.get("table", ds.id), None
-        rel = f"{ds.id}.parquet"
-        return rel, outdir / rel
+        rel = safe_name(ds.id) + ".parquet"
+        return rel, inside(outdir, PurePosixPath(rel))
     if ds.format == "xlsx":
         rel = _strip_suffix(ds.id, f"#{ds.meta.get('sheet', '')}")
-        return ds.id, outdir / rel
+        return ds.id, inside(outdir, rel)
     if ds.format == "table":
         rel = _strip_suffix(ds.id, f"#{ds.meta.get('table', '')}")
-        return ds.id, outdir / rel
-    return ds.id, outdir / ds.id
+        return ds.id, inside(outdir, rel)
+    return ds.id, inside(outdir, ds.id)
 
 
 _COPYABLE = ("csv", "tsv", "json", "jsonl", "text", "parquet")
@@ -227,7 +233,11 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
     outcome = Outcome()
     groups: dict[tuple[str, str], list[Dataset]] = {}
     for ds in datasets:
-        out_id, final = output_of(ds, outdir, target)
+        try:
+            out_id, final = output_of(ds, outdir, target)
+        except UnsafePath as exc:
+            _fail(outcome, [ds], str(exc))
+            continue
         key = ("target", ds.id) if final is None else ("file", str(final))
         groups.setdefault(key, []).append(ds)
     sources_of: dict[str, str] = {}
@@ -321,8 +331,12 @@ def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
 
 
 def _dataset_record(ds: Dataset, out_id: str, output: str, detail: dict[str, Any]) -> dict[str, Any]:
-    return {"id": ds.id, "source": ds.source if not is_url(ds.source) else _masked(ds.source),
-            "format": ds.format, "output_id": out_id, "output": output, **detail}
+    """One output's entry in the run record; a text output's encoding is recorded so it reads back as written."""
+    out = {"id": ds.id, "source": ds.source if not is_url(ds.source) else _masked(ds.source),
+           "format": ds.format, "output_id": out_id, "output": output}
+    if ds.format in _COPYABLE and ds.format != "parquet" and ds.meta.get("encoding"):
+        out["encoding"] = ds.meta["encoding"]
+    return {**out, **detail}
 
 
 def _masked(url: str) -> str:

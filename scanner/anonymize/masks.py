@@ -1,6 +1,6 @@
 """Masking in the shapes Chinese users expect, per value and column-wise.
 
-Defaults per entity: mobile ``138******78`` (a ``+86`` prefix stays outside
+Defaults per entity: a credential is hidden whole (symbols too), mobile ``138******78`` (a ``+86`` prefix stays outside
 the count), ID ``110105********002X``, card first 6 + last 4, name ``张**``,
 e-mail ``z***@qq.com``, address keeps province/city/district, IP keeps the
 network half. Letters, digits and Han characters are hidden, separators kept,
@@ -14,6 +14,7 @@ addresses) goes through Python once per distinct value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -27,6 +28,9 @@ from scanner.anonymize.address import has_han, split_address
 
 # entity -> (keep_first, keep_last): the same defaults as the masked samples in findings.
 _SPECIAL_SHAPES = {"EMAIL_ADDRESS", "IP_ADDRESS", "ADDRESS"}
+# A secret keeps nothing but its spacing: symbols are part of a password (``a1d&L!Rr(F``), so all go.
+_SECRET_RE2 = r"\S"
+_SECRET_CHAR = re.compile(r"\S")
 _PURE = r"^[\p{L}\p{N}]+$"
 
 
@@ -51,6 +55,8 @@ def mask_one(entity: str | None, value: str, keep_first: int | None = None, keep
              char: str | None = None) -> str:
     """One value masked by the rule's parameters, or in the entity's default shape."""
     ch = char or "*"
+    if entity == "CREDENTIAL" and keep_first is None and keep_last is None:
+        return _SECRET_CHAR.sub(ch, value)
     if keep_first is None and keep_last is None:
         if entity == "ADDRESS":
             return mask_address(value, ch)
@@ -96,6 +102,8 @@ def mask_array(values: pa.Array, entity: str | None, keep_first: int | None = No
         return map_distinct(part, lambda v: mask_one(entity, v, keep_first, keep_last, char))
 
     defaults = keep_first is None and keep_last is None
+    if defaults and entity == "CREDENTIAL":
+        return pc.replace_substring_regex(values, _SECRET_RE2, _replacement(ch))
     one_byte = len(ch) == 1 and ch.isascii() and pa.types.is_string(values.type)
     if defaults and entity == "ADDRESS":
         return slow(values)

@@ -44,11 +44,20 @@ def detect_encoding(path: Path) -> str:
     then charset-normalizer's best guess. Binary content raises SourceError.
     """
     head, whole = read_head(path)
-    return detect_encoding_bytes(head, whole)
+    return detect_encoding_bytes(head, whole, path)
 
 
-def detect_encoding_bytes(head: bytes, whole: bool) -> str:
-    """``detect_encoding`` on bytes already read; ``whole`` says nothing follows them."""
+def detect_encoding_bytes(head: bytes, whole: bool, path: Path | None = None) -> str:
+    """``detect_encoding`` on bytes already read; ``whole`` says nothing follows them.
+
+    With ``path``, a file that piiwarden itself wrote is read in the encoding
+    its run recorded (``recorded_encoding``), as long as the bytes still
+    decode in it: sniffing cannot tell short GB18030 text full of rare
+    characters (pseudonyms, FPE output) from Korean or Cyrillic codecs.
+    """
+    declared = recorded_encoding(path) if path is not None else None
+    if declared and _decodes(head, declared, whole):
+        return declared
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -79,6 +88,60 @@ def detect_encoding_bytes(head: bytes, whole: bool) -> str:
     if any(_is_gb(r.encoding) and r.chaos <= best.chaos for r in results):
         return "gb18030"
     return codecs.lookup(best.encoding).name
+
+
+# Run records that piiwarden writes at the root of an OUTDIR; each lists its outputs with their encoding.
+RUN_RECORDS = ("anonymization.json", "decryption.json")
+
+
+def recorded_encoding(path: Path) -> str | None:
+    """The encoding a piiwarden run recorded for this output file, from the nearest run record above it."""
+    try:
+        path = path.resolve()
+    except OSError:
+        return None
+    for folder in path.parents:
+        for name in RUN_RECORDS:
+            record = folder / name
+            try:
+                st = record.stat()
+            except OSError:
+                continue
+            found = _record_encodings(str(record), st.st_mtime_ns, st.st_size).get(path.relative_to(folder).as_posix())
+            if found:
+                return found
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _record_encodings(record: str, mtime_ns: int, size: int) -> dict[str, str]:
+    """output path -> encoding of one run record (cached while the record file is unchanged)."""
+    import json
+
+    try:
+        data = json.loads(Path(record).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or (data.get("tool") or {}).get("name") != "piiwarden":
+        return {}
+    out = {}
+    for ds in data.get("datasets") or []:
+        enc = ds.get("encoding") if isinstance(ds, dict) else None
+        if isinstance(enc, str) and isinstance(ds.get("output"), str):
+            try:
+                out[ds["output"]] = codecs.lookup(enc).name
+            except LookupError:
+                continue
+    return out
+
+
+def _decodes(head: bytes, encoding: str, whole: bool) -> bool:
+    """Whether the bytes decode strictly in ``encoding`` (a character cut at the sample's end allowed)."""
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -34,7 +34,7 @@ _COUNT_ERROR = re.compile(r"(?:Row #\d+: )?Expected \d+ columns?, got \d+")
 def open_csv(path: Path, ds_id: str, source: str) -> list[Dataset]:
     """One dataset for a CSV/TSV file; encoding, delimiter and header are settled here."""
     head, whole = read_head(path)
-    encoding = detect_encoding_bytes(head, whole)
+    encoding = detect_encoding_bytes(head, whole, path)
     text = decode_sample(head, encoding, whole)
     delimiter = sniff_delimiter(text[:_SNIFF_CHARS], default="\t" if path.suffix.lower() == ".tsv" else ",")
     header = _header(text, delimiter)
