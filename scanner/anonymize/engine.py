@@ -267,7 +267,8 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
         first = members[0]
         log(first.id)
         jobs = {first.id: job_for(first)}
-        if len(members) == 1 and not jobs[first.id].changes and first.format in _COPYABLE and not is_url(first.source):
+        if len(members) == 1 and not jobs[first.id].changes and first.format in _COPYABLE and not is_url(first.source) \
+                and not first.problems:  # a byte copy would carry the skipped, unscanned rows
             writer = CopyWriter(final, Path(first.location))
         else:
             writer = _file_writer(first, final)
@@ -281,6 +282,9 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
             records.append(_dataset_record(ds, out_id, final.relative_to(outdir).as_posix(), job.record()))
         writer.commit()
         outcome.datasets.extend(records)
+        for ds in members:  # rows a reader skipped are not in the output: say so (exit 3)
+            for problem in ds.problems:
+                outcome.errors.append({"source": ds.location or ds.id, "dataset": ds.id, "error": problem})
     except (SourceError, WriterError, OSError, UnicodeError, sa.exc.SQLAlchemyError) as exc:
         if writer is not None:
             writer.abort()

@@ -13,9 +13,12 @@ import codecs
 import datetime as dt
 import decimal
 import functools
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import charset_normalizer
 
@@ -53,15 +56,21 @@ def detect_encoding_bytes(head: bytes, whole: bool) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in head:  # no text encoding we accept produces NUL bytes
+    nul = head.count(b"\x00")
+    # No text encoding we accept produces NUL bytes, but one stray NUL must not lose a text
+    # file (its line is skipped when read); binary data has them everywhere (1 in 256 bytes).
+    if nul > max(8, len(head) // 20_000):
         raise SourceError("cannot detect text encoding (binary content)")
+    if nul:
+        head = head.replace(b"\x00", b"")
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         # final=False lets a multibyte character cut at the sample's end pass.
         decoder.decode(head, final=whole)
         return "utf-8"
     except UnicodeDecodeError:
-        pass
+        if _mostly_utf8(head, whole):
+            return "utf-8"  # a few lines in another encoding are skipped as bad rows when read
     if not whole:
         # Judge whole lines only: a cut character would count against GBK.
         cut = head.rfind(b"\n")
@@ -79,6 +88,27 @@ def detect_encoding_bytes(head: bytes, whole: bool) -> str:
     if any(_is_gb(r.encoding) and r.chaos <= best.chaos for r in results):
         return "gb18030"
     return codecs.lookup(best.encoding).name
+
+
+def _mostly_utf8(head: bytes, whole: bool) -> bool:
+    """UTF-8 text with a few lines pasted in from another encoding (at most one in ten).
+
+    Genuine GBK text almost never forms valid UTF-8 sequences, so a file whose
+    non-ASCII lines nearly all decode as UTF-8 is UTF-8 with stray lines.
+    """
+    lines = head.split(b"\n")
+    if not whole:
+        lines = lines[:-1]
+    wide = [line for line in lines if not line.isascii()]
+    if len(wide) < 10:
+        return False
+    bad = 0
+    for line in wide:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    return bad * 10 <= len(wide)
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -181,3 +211,263 @@ def to_text(value: object) -> str | None:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
     return str(value)
+
+
+# --- Reading hostile files: per-stream options, bad-row accounting, clean line streams ---------
+
+DEFAULT_MAX_CELL_BYTES = 8 << 20  # one cell / one line; far above real data, far below a memory bomb
+BAD_LINES_LISTED = 5  # line numbers quoted in a bad-rows message; the count says the rest
+_READ_CHUNK = 1 << 20
+# Encodings in which a newline byte is always a newline (no multibyte character contains 0x0A
+# or 0x0D), so that a file can be cut into lines before it is decoded.
+_WIDE = ("utf-16", "utf-32", "utf_16", "utf_32")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How file readers treat what they cannot read (``--on-bad-rows``, ``--max-cell-bytes``, ...).
+
+    ``on_bad_rows="skip"`` drops an unreadable row (ragged CSV record, invalid
+    JSON line, undecodable bytes, a NUL byte, a cell or line over
+    ``max_cell_bytes``) and reports them as one error line of the dataset;
+    ``"fail"`` makes the first one fail the dataset, as before.
+    """
+
+    on_bad_rows: str = "skip"
+    max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
+    follow_symlinks: bool = False
+
+
+DEFAULT_READ_OPTIONS = ReadOptions()
+
+
+class BadRows:
+    """The skipped rows of one pass over a dataset, reported as one value-free line.
+
+    A reader calls ``skip(line, reason)`` per bad row; in ``fail`` mode that
+    raises the SourceError at once. ``message()`` is the dataset's error line
+    ("3 bad rows skipped (lines 17, 204, 9001)"): only line numbers and
+    reasons, never the row's text.
+    """
+
+    def __init__(self, options: ReadOptions, unit: str = "line") -> None:
+        self.options = options
+        self.unit = unit
+        self.count = 0
+        self.lines: list[int] = []
+        self.reasons: dict[str, int] = {}
+        self._seen: set[int] = set()
+
+    def skip(self, line: int | None, reason: str, detail: str | None = None) -> None:
+        """Record one bad row (a row already recorded, e.g. on a re-read, counts once).
+
+        ``reason`` groups rows in the summary; ``detail`` (value-free too) is the
+        more precise text of the ``fail`` mode's error.
+        """
+        if line is not None:
+            if line in self._seen:
+                return
+            self._seen.add(line)
+        if self.options.on_bad_rows == "fail":
+            where = f" on {self.unit} {line}" if line is not None else ""
+            raise SourceError(f"bad row{where}: {detail or reason} (--on-bad-rows fail)")
+        self.count += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        if line is not None and len(self.lines) < BAD_LINES_LISTED:
+            self.lines.append(line)
+
+    def message(self) -> str | None:
+        """The dataset's one error line, or None when every row was read."""
+        if not self.count:
+            return None
+        where = ""
+        if self.lines:
+            more = ", …" if self.count > len(self.lines) else ""
+            unit = self.unit if self.count == 1 else f"{self.unit}s"
+            where = f" ({unit} {', '.join(str(n) for n in self.lines)}{more})"
+        why = "; ".join(f"{r} ×{n}" if len(self.reasons) > 1 else r for r, n in self.reasons.items())
+        noun = "row" if self.count == 1 else "rows"
+        return f"{self.count} bad {noun} skipped{where}: {why}"
+
+    def report_to(self, problems: list[str]) -> None:
+        """Replace the previous pass's report in a Dataset's ``problems`` with this pass's."""
+        problems.clear()
+        if (text := self.message()) is not None:
+            problems.append(text)
+
+
+def line_safe(encoding: str) -> bool:
+    """Whether the file can be split into lines on raw newline bytes (not UTF-16/32)."""
+    return not codecs.lookup(encoding).name.startswith(_WIDE)
+
+
+def byte_lines(fh: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, raw line with its ending)``; ``None`` for a line over ``max_line_bytes``.
+
+    Memory stays bounded by the limit: an over-long line is read on in chunks
+    and dropped, never assembled. Lines end at ``\\n`` (``\\r\\n`` included).
+    """
+    number = 0
+    while True:
+        line = fh.readline(max_line_bytes + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > max_line_bytes and not line.endswith(b"\n"):
+            while (rest := fh.readline(_READ_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, line
+
+
+def text_lines(path: Path, encoding: str, bad: BadRows) -> Iterator[tuple[int, str]]:
+    """Decoded lines (without their ending) of a text file; bad lines are skipped into ``bad``.
+
+    A line is bad when it does not decode in the file's encoding (a file with
+    mixed encodings), holds a NUL byte, or is longer than the cell limit. In
+    UTF-16/32 files lines cannot be cut before decoding, so a decoding error
+    there fails the file.
+    """
+    limit = bad.options.max_cell_bytes
+    if not line_safe(encoding):
+        with open(path, encoding=encoding, newline=None) as fh:
+            for number, line in enumerate(fh, start=1):
+                if len(line) > limit:
+                    bad.skip(number, "line over --max-cell-bytes")
+                    continue
+                yield number, line.rstrip("\r\n")
+        return
+    first = True
+    with open(path, "rb") as fh:
+        for number, raw in byte_lines(fh, limit):
+            if first:
+                first = False
+                if encoding == "utf-8-sig" and raw is not None and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+            if raw is None:
+                bad.skip(number, "line over --max-cell-bytes")
+                continue
+            text = _decode_line(raw, encoding, number, bad)
+            if text is not None:
+                # Universal newlines, as text mode: a lone \r inside a line also ends one.
+                yield from ((number, part) for part in text.rstrip("\r\n").split("\r"))
+
+
+def _decode_line(raw: bytes, encoding: str, number: int, bad: BadRows) -> str | None:
+    if b"\x00" in raw:
+        bad.skip(number, "NUL byte")
+        return None
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        bad.skip(number, f"not valid {encoding}")
+        return None
+
+
+class CleanStream(io.RawIOBase):
+    """A file as UTF-8 bytes with its bad lines blanked, for Arrow's CSV reader.
+
+    Arrow fails a whole file on one undecodable byte, and a NUL byte or an
+    over-long line wrecks it as well; here each such physical line becomes an
+    empty line (Arrow skips empty lines, and line numbers stay those of the
+    file) and is counted in ``bad``. Whole blocks that decode cleanly, the
+    normal case, pass through at C speed; only a failing block is looked at
+    line by line. A missing final newline is added (Arrow fails a header-only
+    file without one).
+    """
+
+    def __init__(self, path: Path, encoding: str, bad: BadRows) -> None:
+        super().__init__()
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        self._utf8 = codecs.lookup(self._encoding).name == "utf-8"
+        self._bad = bad
+        self._limit = bad.options.max_cell_bytes
+        self._carry = b""  # an unfinished line from the previous chunk
+        self._carry_dropped = False  # the unfinished line is already over the limit
+        self._line = 1  # number of the first line in _carry
+        self._out = bytearray()
+        self._eof = False
+        self._first = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - memoryview from io
+        # Arrow takes a short read for a whole block, so fill the buffer unless at the end.
+        while len(self._out) < len(buffer) and not self._eof:
+            self._fill()
+        size = min(len(buffer), len(self._out))
+        buffer[:size] = self._out[:size]
+        del self._out[:size]
+        return size
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+    def _fill(self) -> None:
+        chunk = self._fh.read(_READ_CHUNK)
+        if self._first:
+            self._first = False
+            if chunk.startswith(codecs.BOM_UTF8) and self._utf8:
+                chunk = chunk[len(codecs.BOM_UTF8):]
+        if not chunk:
+            self._eof = True
+            if self._carry or self._carry_dropped:
+                self._emit(self._carry + b"\n", dropped=self._carry_dropped)
+            return
+        data = self._carry + chunk if self._carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            self._carry = b"" if self._carry_dropped else data
+            if len(self._carry) > self._limit:
+                self._carry, self._carry_dropped = b"", True
+            return
+        whole, self._carry = data[:cut], data[cut:]
+        if self._carry_dropped:
+            # The first line of `whole` ends the over-long line.
+            end = whole.find(b"\n") + 1
+            self._emit(b"\n", dropped=True)
+            whole = whole[end:]
+            self._carry_dropped = False
+        if whole:
+            self._emit_block(whole)
+        if len(self._carry) > self._limit:
+            self._carry, self._carry_dropped = b"", True
+
+    def _emit(self, line: bytes, dropped: bool) -> None:
+        if dropped:
+            self._bad.skip(self._line, "line over --max-cell-bytes")
+            self._out += b"\n"
+        else:
+            self._emit_block(line)
+            return
+        self._line += 1
+
+    def _emit_block(self, block: bytes) -> None:
+        """Whole lines: fast path for a clean block, else line by line."""
+        if b"\x00" not in block:
+            try:
+                text = block.decode(self._encoding)
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and (len(block) <= self._limit or _longest_line(block) <= self._limit):
+                self._out += block if self._utf8 else text.encode("utf-8")
+                self._line += block.count(b"\n")
+                return
+        for raw in block.split(b"\n")[:-1]:
+            raw += b"\n"
+            number = self._line
+            self._line += 1
+            if len(raw) > self._limit:
+                self._bad.skip(number, "line over --max-cell-bytes")
+                self._out += b"\n"
+                continue
+            text = _decode_line(raw, self._encoding, number, self._bad)
+            self._out += b"\n" if text is None else text.encode("utf-8")
+
+
+def _longest_line(block: bytes) -> int:
+    return max(len(line) for line in block.split(b"\n"))
