@@ -263,12 +263,16 @@ def test_jsonl_many_rows_batched(tmp_path: Path) -> None:
 def test_bad_jsonl_line_names_number_not_content(tmp_path: Path) -> None:
     f = tmp_path / "bad.jsonl"
     f.write_text('{"a": 1}\n\n{"a": "13812345678", SECRET}\n')
-    ds = only(open_jsonl(f, "bad.jsonl", "src"))
+    ds = only(open_jsonl(f, "bad.jsonl", "src", ReadOptions(on_bad_rows="fail")))
     with pytest.raises(SourceError) as info:
         list(ds.batches())
     message = str(info.value)
     assert "line 3" in message
     assert "SECRET" not in message and "13812345678" not in message and "\n" not in message
+    # By default (--on-bad-rows skip) the good line is read and the bad one counted by number.
+    ds = only(open_jsonl(f, "bad.jsonl", "src"))
+    assert sum(b.num_rows for b in ds.batches()) == 1
+    assert ds.problems == ["1 bad row skipped (line 3): invalid JSON"]
 
 
 def test_gbk_json(tmp_path: Path) -> None:

@@ -278,6 +278,7 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
                 jobs[ds.id] = job_for(ds)
             job = jobs[ds.id]
             writer.run_dataset(ds, job.transform)
+            _refuse_unmirrorable(ds)
             out_id, _ = output_of(ds, outdir, None)
             records.append(_dataset_record(ds, out_id, final.relative_to(outdir).as_posix(), job.record()))
         writer.commit()
@@ -302,6 +303,18 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
         if writer is not None:
             writer.abort()
         raise
+
+
+def _refuse_unmirrorable(ds: Dataset) -> None:
+    """JSON writers re-parse the source and patch it record by record: they can neither leave
+    out the rows the reader skipped nor write two values back under one repeated key, so such a
+    file fails (nothing written) rather than pass values on untransformed or misaligned."""
+    if ds.format not in ("json", "jsonl"):
+        return
+    if ds.problems:
+        raise SourceError(f"{ds.problems[0]}; a JSON copy cannot leave them out, nothing written")
+    if ds.meta.get("duplicate_keys"):
+        raise SourceError("an object repeats a key; a JSON copy cannot keep both values, nothing written")
 
 
 def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
