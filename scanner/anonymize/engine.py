@@ -141,8 +141,9 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
                   sample_rows: int) -> DatasetJob:
     """Scan the dataset, plan its columns and build its transformation."""
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
-    if scanned.errors:
-        raise SourceError(scanned.errors[0])
+    fatal = [e for e in scanned.errors if e not in ds.problems]  # skipped bad rows are reported after writing
+    if fatal:
+        raise SourceError(fatal[0])
     plans = plan_columns(ds, scanned.columns, rules, ctx)
     entry = policy.entry_for(ds.id) if policy else None
     kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
@@ -277,6 +278,7 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
                 log(ds.id)
                 jobs[ds.id] = job_for(ds)
             job = jobs[ds.id]
+            _refuse_unmirrorable(ds)  # known from the sampling pass of a small file
             writer.run_dataset(ds, job.transform)
             _refuse_unmirrorable(ds)
             out_id, _ = output_of(ds, outdir, None)
