@@ -96,7 +96,7 @@ def _read(path: Path, names: list[str], encoding: str, delimiter: str,
           problems: list[str] | None = None) -> Iterator[pa.RecordBatch]:
     """Stream the file as all-string batches (only the ``include`` columns if given); errors are value-free.
 
-    Bad rows (ragged records, undecodable or NUL-bearing lines, lines over the
+    Bad rows (ragged records, undecodable lines, lines over the
     cell limit) are skipped and counted into ``problems`` (or fail the file with
     ``--on-bad-rows fail``). A record longer than Arrow's block is re-read with
     a bigger block, up to a bound set by the cell limit.
@@ -108,11 +108,12 @@ def _read(path: Path, names: list[str], encoding: str, delimiter: str,
     bad = BadRows(options)
     block = BLOCK_SIZE
     ceiling = max(BLOCK_SIZE, 4 * options.max_cell_bytes)
-    produced = 0  # rows already yielded: a retry with a bigger block skips them
+    clean = False  # Arrow reads the file itself until it meets bytes it cannot decode or a huge record
+    produced = 0  # rows already yielded: a re-read skips them
     while True:
         skip = produced
         try:
-            for batch in _read_blocks(path, names, encoding, delimiter, include, block, bad):
+            for batch in _read_blocks(path, names, encoding, delimiter, include, block, bad, clean):
                 if skip:
                     if batch.num_rows <= skip:
                         skip -= batch.num_rows
@@ -124,7 +125,11 @@ def _read(path: Path, names: list[str], encoding: str, delimiter: str,
         except _Straddling:
             if block >= ceiling:
                 raise SourceError(f"a CSV record is over {ceiling} bytes (unbalanced quotes?)") from None
-            block = min(block * 4, ceiling)
+            block, clean = min(block * 4, ceiling), line_safe(encoding)
+        except _Undecodable:
+            if clean or not line_safe(encoding):
+                raise SourceError(f"text is not valid {encoding}") from None
+            clean = True
     if problems is not None:
         bad.report_to(problems)
     if not produced:
@@ -135,9 +140,18 @@ class _Straddling(Exception):
     """Arrow found a record longer than its block size."""
 
 
+class _Undecodable(Exception):
+    """Arrow met bytes that are not valid in the file's encoding."""
+
+
 def _read_blocks(path: Path, names: list[str], encoding: str, delimiter: str, include: list[str] | None,
-                 block: int, bad: BadRows) -> Iterator[pa.RecordBatch]:
-    """One pass of Arrow's streaming reader over the cleaned file."""
+                 block: int, bad: BadRows, clean: bool) -> Iterator[pa.RecordBatch]:
+    """One pass of Arrow's streaming reader, over the file or (``clean``) over its CleanStream.
+
+    The raw file is Arrow's full speed; the CleanStream (bad lines blanked,
+    over-long lines dropped, transcoded to UTF-8) is for a file that needs it.
+    Rows before the failure are the same in both, so a re-read can skip them.
+    """
     kept = names if include is None else include
     failed: list[SourceError] = []
 
@@ -150,12 +164,13 @@ def _read_blocks(path: Path, names: list[str], encoding: str, delimiter: str, in
             return "error"
         return "skip"
 
-    if line_safe(encoding):
+    if clean:
         stream: io.RawIOBase | io.BufferedReader = CleanStream(path, encoding, bad)
         arrow_encoding = "utf8"
-    else:  # UTF-16/32: Arrow transcodes the whole file; a bad byte fails it
+    else:
         stream = open(path, "rb")  # noqa: SIM115 - closed below
-        arrow_encoding = encoding
+        # pyarrow decodes UTF-8 natively (and skips a BOM); other codecs go through Python.
+        arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
     # use_threads=False: the invalid-row handler then knows each row's line number.
     read_options = pacsv.ReadOptions(column_names=names, skip_rows_after_names=1, encoding=arrow_encoding,
                                      block_size=block, use_threads=False)
@@ -168,13 +183,18 @@ def _read_blocks(path: Path, names: list[str], encoding: str, delimiter: str, in
                 stream, read_options=read_options, parse_options=parse_options, convert_options=convert_options
             )
             yield from reader
+        except UnicodeDecodeError:
+            raise _Undecodable from None
         except pa.ArrowInvalid as exc:
             if failed:
                 raise failed[0] from None
-            if "Empty CSV file" in str(exc):
+            message = str(exc)
+            if "Empty CSV file" in message:
                 return  # header only: Arrow has no data row to start from
-            if "straddling" in str(exc) or "block size" in str(exc):
+            if "straddling" in message or "block size" in message:
                 raise _Straddling from None
+            if "invalid UTF8" in message or "decode" in message.lower():
+                raise _Undecodable from None
             raise SourceError(csv_error_message(exc, encoding)) from None
 
 

@@ -126,10 +126,10 @@ def _with_bad_line(kind: str, tmp_path: Path) -> tuple[Path, int]:
         lines = csv_bytes(rows).split(b"\n")
         lines[17] = b"13812345678"
         return write(tmp_path / "src" / "ragged.csv", b"\n".join(lines)), 18
-    if kind == "nul":
-        lines = csv_bytes(rows).split(b"\n")
-        lines[9] = lines[9][:5] + b"\x00" + lines[9][5:]
-        return write(tmp_path / "src" / "nul.csv", b"\n".join(lines)), 10
+    if kind == "gbk":
+        lines = ("id_card,mobile,name\n" + "".join(f"{a},{b},张三\n" for a, b in rows)).encode("gbk").split(b"\n")
+        lines[12] = f"{rows[11][0]},{rows[11][1]},".encode() + b"\xff\xfe\xff"
+        return write(tmp_path / "src" / "gbk.csv", b"\n".join(lines)), 13
     if kind == "encoding":
         lines = ("id_card,mobile,name\n" + "".join(f"{a},{b},张三\n" for a, b in rows)).encode().split(b"\n")
         lines[30] = f"{rows[29][0]},{rows[29][1]},李四".encode("gbk")
@@ -145,7 +145,7 @@ def _with_bad_line(kind: str, tmp_path: Path) -> tuple[Path, int]:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["ragged", "nul", "encoding", "jsonl", "text"])
+@pytest.mark.parametrize("kind", ["ragged", "gbk", "encoding", "jsonl", "text"])
 def test_one_bad_row_does_not_lose_the_file(kind, tmp_path, validate_findings):
     src, line = _with_bad_line(kind, tmp_path)
     run, findings = scan(src.parent, tmp_path / "out")
@@ -164,6 +164,21 @@ def test_one_bad_row_does_not_lose_the_file(kind, tmp_path, validate_findings):
     assert run.code == 3
     ds = dataset(findings, src.name)
     assert not ds["columns"] and f"line {line}" in ds["errors"][0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".log"])
+def test_a_nul_byte_does_not_lose_the_file(suffix, tmp_path):
+    """A stray NUL is a character like any other: its line is read, so is the rest."""
+    rows = people(40)
+    data = csv_bytes(rows) if suffix == ".csv" else text_bytes(rows)
+    lines = data.split(b"\n")
+    lines[9] = lines[9][:5] + b"\x00" + lines[9][5:]
+    src = write(tmp_path / "src" / f"nul{suffix}", b"\n".join(lines))
+    run, findings = scan(src.parent, tmp_path / "out")
+    assert run.code == 0 and not findings["errors"]
+    ds = dataset(findings, src.name)
+    assert ds["rows"] == 40 and not ds["errors"]
+    assert "CN_RESIDENT_ID" in entities(ds).values()
 
 
 def test_bad_row_line_numbers_are_capped(tmp_path):
