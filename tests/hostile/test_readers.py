@@ -415,3 +415,25 @@ def test_locked_sqlite_file_is_one_error_not_a_hang(tmp_path):
     assert_no_traceback(run)
     assert run.code == 3
     assert_error_line(run, "locked.db")
+
+
+def test_big_file_sample_keeps_decodable_lines(tmp_path, monkeypatch):
+    """Files over SAMPLE_MIN_BYTES are sampled by offsets: a foreign line must not fail the sample."""
+    from scanner.connectors import filesample
+    from scanner.connectors.csvfile import open_csv
+
+    rows = people(400)
+    lines = ("id_card,mobile,name\n" + "".join(f"{a},{b},张三\n" for a, b in rows)).encode().split(b"\n")
+    for i in range(5, 400, 50):
+        lines[i] = "王五,".encode("gbk") + b"\xff\xfe,x"
+    lines[200] = b"9" * 5000  # over the (patched) cell limit: skipped, not held
+    src = write(tmp_path / "big.csv", b"\n".join(lines))
+    monkeypatch.setattr(filesample, "SAMPLE_MIN_BYTES", 1)
+    monkeypatch.setattr(filesample, "DEFAULT_MAX_CELL_BYTES", 1000)
+    [ds] = open_csv(src, "big.csv", "big.csv")
+    assert ds.sample is not None
+    sampled = [b for b in ds.sampled_batches(200)]
+    got = sum(b.num_rows for b in sampled)
+    assert 0 < got <= 400
+    values = {v for b in sampled for v in b.column("id_card").to_pylist()}
+    assert values <= {a for a, _b in rows} | {None}
