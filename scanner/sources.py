@@ -229,6 +229,12 @@ def _glob_files(pattern: str, options: ReadOptions = DEFAULT_READ_OPTIONS, notes
     seen: set[Path] = set()
     for match in sorted(glob.glob(pattern, recursive=True)):
         path = Path(match)
+        if not options.follow_symlinks and (link := _linked_parent(path, base)) is not None:
+            # `**` descends into symlinked folders; the rule says they are not followed.
+            if link not in seen:
+                seen.add(link)
+                notes.append((str(link), "symlink skipped (--follow-symlinks is off)"))
+            continue
         if path.is_dir() and not (path.is_symlink() and not options.follow_symlinks):
             candidates: Iterator[Path] | list[Path] = _crawl(path, options, notes, errors)
         else:
@@ -238,6 +244,20 @@ def _glob_files(pattern: str, options: ReadOptions = DEFAULT_READ_OPTIONS, notes
                 seen.add(file)
                 found.append((file, _relative_id(file, base)))
     return found
+
+
+def _linked_parent(path: Path, base: Path) -> Path | None:
+    """The first folder between ``base`` and ``path`` that is a symlink, if any."""
+    try:
+        parts = path.relative_to(base).parts[:-1]
+    except ValueError:
+        return None
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
 
 
 def _glob_base(pattern: str) -> Path:

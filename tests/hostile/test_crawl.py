@@ -157,3 +157,13 @@ def test_anonymize_skips_fifo_and_symlinks(tmp_path):
     assert (tmp_path / "anon" / "own.csv").is_file()
     assert not (tmp_path / "anon" / "file_link.csv").exists()
     assert "pipe.csv" in run.stderr
+
+
+def test_recursive_glob_does_not_enter_symlinked_folders(tmp_path):
+    src = _linked_tree(tmp_path)
+    notes: list[tuple[str, str]] = []
+    datasets, _errors = resolve_sources([str(src / "**" / "*.csv")], notes=notes)
+    assert {d.id for d in datasets} == {"own.csv"}
+    assert {Path(p).name for p, _why in notes} == {"file_link.csv", "dir_link"}
+    datasets, _errors = resolve_sources([str(src / "**" / "*.csv")], options=ReadOptions(follow_symlinks=True))
+    assert {d.id for d in datasets} == {"own.csv", "file_link.csv", "dir_link/inner.csv"}
