@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import charset_normalizer
 import numpy as np
@@ -313,58 +312,32 @@ def line_safe(encoding: str) -> bool:
     return not codecs.lookup(encoding).name.startswith(_WIDE)
 
 
-def byte_lines(fh: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """``(line number, raw line with its ending)``; ``None`` for a line over ``max_line_bytes``.
-
-    Memory stays bounded by the limit: an over-long line is read on in chunks
-    and dropped, never assembled. Lines end at ``\\n`` (``\\r\\n`` included).
-    """
-    number = 0
-    while True:
-        line = fh.readline(max_line_bytes + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > max_line_bytes and not line.endswith(b"\n"):
-            while (rest := fh.readline(_READ_CHUNK)) and not rest.endswith(b"\n"):
-                pass
-            yield number, None
-            continue
-        yield number, line
+_ESCAPED = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of bytes that do not decode
 
 
 def text_lines(path: Path, encoding: str, bad: BadRows) -> Iterator[tuple[int, str]]:
-    """Decoded lines (without their ending) of a text file; bad lines are skipped into ``bad``.
+    """Decoded lines (universal newlines, without their ending) of a text file; bad lines skipped into ``bad``.
 
     A line is bad when it does not decode in the file's encoding (a file with
-    mixed encodings) or is longer than the cell limit (a stray NUL byte is
-    just a character: the line is read). In
-    UTF-16/32 files lines cannot be cut before decoding, so a decoding error
-    there fails the file.
+    mixed encodings) or is longer than the cell limit (in characters); an
+    over-long line is read on in chunks and dropped, never held whole. A
+    stray NUL byte is just a character: the line is read.
     """
     limit = bad.options.max_cell_bytes
-    if not line_safe(encoding):
-        with open(path, encoding=encoding, newline=None) as fh:
-            for number, line in enumerate(fh, start=1):
-                if len(line) > limit:
-                    bad.skip(number, "line over --max-cell-bytes")
-                    continue
-                yield number, line.rstrip("\r\n")
-        return
-    first = True
-    with open(path, "rb") as fh:
-        for number, raw in byte_lines(fh, limit):
-            if first:
-                first = False
-                if encoding == "utf-8-sig" and raw is not None and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
-            if raw is None:
+    with open(path, encoding=encoding, errors="surrogateescape", newline=None) as fh:
+        number = 0
+        while line := fh.readline(limit + 1):
+            number += 1
+            if len(line) > limit and not line.endswith("\n"):
+                while (rest := fh.readline(_READ_CHUNK)) and not rest.endswith("\n"):
+                    pass
                 bad.skip(number, "line over --max-cell-bytes")
                 continue
-            text = _decode_line(raw, encoding, number, bad)
-            if text is not None:
-                # Universal newlines, as text mode: a lone \r inside a line also ends one.
-                yield from ((number, part) for part in text.rstrip("\r\n").split("\r"))
+            text = line[:-1] if line.endswith("\n") else line
+            if _ESCAPED.search(text):
+                bad.skip(number, f"not valid {encoding}")
+                continue
+            yield number, text
 
 
 def _decode_line(raw: bytes, encoding: str, number: int, bad: BadRows) -> str | None:
