@@ -23,6 +23,7 @@ from detectors.taxonomy import SEVERITY_ORDER
 from reports.html import write_html
 from scanner.audit import AuditLog
 from scanner.config import ConfigError, ScanConfig, Settings, load_config, merge_settings
+from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
 from scanner.connectors.sqldb import has_literal_password, mask_source
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
 from scanner.history import (
@@ -86,6 +87,25 @@ class LogFormat(str, Enum):
     json = "json"
 
 
+class OnBadRows(str, Enum):
+    skip = "skip"
+    fail = "fail"
+
+
+ON_BAD_ROWS_HELP = ("A row a file reader cannot read (ragged CSV record, invalid JSON line, undecodable bytes, "
+                    "a cell over --max-cell-bytes): skip it and count it in the file's errors (exit 3), or fail "
+                    "the file [default: skip].")
+MAX_CELL_HELP = (f"Longest cell or line read, in bytes; a longer one is a bad row [default: {DEFAULT_MAX_CELL_BYTES}].")
+FOLLOW_HELP = ("Follow symlinks (to files and folders) while crawling, each folder once; without it they are "
+               "skipped with a note.")
+
+
+def read_options(st: Settings) -> ReadOptions:
+    """The file readers' options from the effective settings."""
+    return ReadOptions(on_bad_rows=st.on_bad_rows, max_cell_bytes=st.max_cell_bytes,
+                       follow_symlinks=st.follow_symlinks)
+
+
 def _load_config(path: Path | None) -> ScanConfig | None:
     if path is None:
         return None
@@ -127,6 +147,9 @@ def scan(
                                                        "on the same history [default: 300].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output; errors and the summary only.")] = False,
     log_format: Annotated[LogFormat, typer.Option("--log-format", help="stderr as text or one JSON object per line.")] = LogFormat.text,
+    on_bad_rows: Annotated[OnBadRows | None, typer.Option("--on-bad-rows", help=ON_BAD_ROWS_HELP)] = None,
+    max_cell_bytes: Annotated[int | None, typer.Option("--max-cell-bytes", min=1, help=MAX_CELL_HELP)] = None,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     cli_sources = list(sources or [])
@@ -139,7 +162,8 @@ def scan(
         workers=workers, include=include, exclude=exclude, views=views, incremental=incremental,
         history=history_db, no_history=no_history, audit_log=audit_log, lang=lang.value if lang else None,
         fail_on=fail_on.value if fail_on else None, as_of=as_of, lock_timeout=lock_timeout,
-        default_sample_rows=DEFAULT_SAMPLE_ROWS,
+        default_sample_rows=DEFAULT_SAMPLE_ROWS, on_bad_rows=on_bad_rows.value if on_bad_rows else None,
+        max_cell_bytes=max_cell_bytes, follow_symlinks=follow_symlinks,
     )
     if not st.sources:
         raise usage_error("no SOURCE given (on the command line or as `sources:` in --config)")
@@ -195,7 +219,13 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         options.workers = st.workers
     masked_sources = [mask_source(s) for s in st.sources]
     scope, opts = scope_of(masked_sources), options_key(st.full, st.sample_rows)
-    datasets, source_errors = (spark.resolve if spark else resolve_sources)(st.sources, views=st.views)
+    skipped: list[tuple[str, str]] = []
+    if spark is not None:
+        datasets, source_errors = spark.resolve(st.sources, views=st.views)
+    else:
+        datasets, source_errors = resolve_sources(st.sources, views=st.views, options=read_options(st), notes=skipped)
+    for path, why in skipped:
+        reporter.info("skipped", f"note: {path}: {why}", source=path)
     datasets = select_datasets(datasets, st.include, st.exclude)
     errors = [{"source": mask_source(s), "error": e} for s, e in source_errors]
     for item in errors:
@@ -237,8 +267,11 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         datasets=results, violations=violations, errors=errors,
         params={"policy": str(st.policy) if st.policy else None, "sample_rows": None if st.full else st.sample_rows,
                 "fail_on": st.fail_on, "lang": st.lang, "workers": st.workers,
-                "incremental": st.incremental},
+                "incremental": st.incremental, "on_bad_rows": st.on_bad_rows,
+                "max_cell_bytes": st.max_cell_bytes, "follow_symlinks": st.follow_symlinks},
     )
+    # Not errors: what the crawl did not open, and why (FIFOs, devices, symlinks when not followed).
+    findings["scan"]["skipped"] = [{"path": p, "reason": why} for p, why in skipped]
     reused_ids = [d["id"] for d in results if d.get("reused_from")]
     findings["scan"]["incremental"] = {"enabled": st.incremental, "reused": len(reused_ids),
                                        "rescanned": len(results) - len(reused_ids), "reused_datasets": reused_ids}
@@ -254,7 +287,8 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
     _audit_scan(st, findings, [findings_path, report_path], sensitive, code, reporter)
     out.print(
         f"{len(results)} datasets, {sensitive} sensitive columns, {len(violations)} violations, {len(errors)} errors"
-        + (f" ({len(reused_ids)} reused unchanged)" if st.incremental else ""),
+        + (f" ({len(reused_ids)} reused unchanged)" if st.incremental else "")
+        + (f", {len(skipped)} skipped (not regular files or symlinks)" if skipped else ""),
         markup=False,
     )
     out.print(f"findings: {findings_path}", markup=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from scanner.anonymize.rules import Rules, RulesError, load_rules
 from scanner.anonymize.run import RECORD_NAME, read_record, run_anonymize, run_decrypt
 from scanner.anonymize.verify import verify as verify_outdir
 from scanner.connectors import sqldb
+from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
 from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.sources import is_url, missing_sources
 from scanner.spark_engine import DEFAULT_MASTER, Engine, spark_problem
@@ -42,6 +44,18 @@ def _usage(message: str) -> typer.Exit:
     """Print one clear line and return the usage/configuration exit."""
     err.print(f"piiwarden: error: {message}", markup=False)
     return typer.Exit(EXIT_USAGE)
+
+
+class OnBadRows(str, Enum):
+    skip = "skip"
+    fail = "fail"
+
+
+ON_BAD_ROWS_HELP = ("A row a file reader cannot read (ragged CSV record, invalid JSON line, undecodable bytes, "
+                    "a cell over --max-cell-bytes): leave it out of the copy and report it (exit 3), or fail "
+                    "the file.")
+MAX_CELL_HELP = "Longest cell or line read, in bytes; a longer one is a bad row."
+FOLLOW_HELP = "Follow symlinks (to files and folders) while crawling; without it they are skipped with a note."
 
 
 def _log(message: str) -> None:
@@ -131,6 +145,10 @@ def anonymize(
                                            "Parquet/CSV/JSON(L) on a Spark cluster.")] = Engine.local,
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]
     = DEFAULT_MASTER,
+    on_bad_rows: Annotated[OnBadRows, typer.Option("--on-bad-rows", help=ON_BAD_ROWS_HELP)] = OnBadRows.skip,
+    max_cell_bytes: Annotated[int, typer.Option("--max-cell-bytes", min=1, help=MAX_CELL_HELP)]
+    = DEFAULT_MAX_CELL_BYTES,
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
     missing = missing_sources(sources)
@@ -154,8 +172,10 @@ def anonymize(
             result = run_anonymize_spark(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
                                          rules_path=rules, policy_path=policy, master=spark_master)
         else:
+            options = ReadOptions(on_bad_rows=on_bad_rows.value, max_cell_bytes=max_cell_bytes,
+                                  follow_symlinks=follow_symlinks)
             result = run_anonymize(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
-                                   rules_path=rules, policy_path=policy)
+                                   rules_path=rules, policy_path=policy, read_options=options)
     except MissingKey as exc:
         raise _usage(str(exc)) from None
     _print_summary(result.record)

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES
 from scanner.yamlfile import load_model
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -84,6 +85,10 @@ class ScanConfig(_Strict):
     fail_on: Literal["low", "medium", "high", "critical"] | None = None
     as_of: dt.date | None = None
     lock_timeout: float | None = Field(default=None, ge=0)
+    # File readers (CLI --on-bad-rows, --max-cell-bytes, --follow-symlinks).
+    on_bad_rows: Literal["skip", "fail"] | None = None
+    max_cell_bytes: int | None = Field(default=None, ge=1)
+    follow_symlinks: bool | None = None
 
     @field_validator("version")
     @classmethod
@@ -159,6 +164,9 @@ class Settings:
     as_of: str | None
     lock_timeout: float
     config_sources: bool = False  # sources came from the config file (a typed password is allowed there)
+    on_bad_rows: str = "skip"
+    max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
+    follow_symlinks: bool = False
 
 
 def _pick(cli: Any, cfg_value: Any, default: Any) -> Any:
@@ -184,7 +192,8 @@ def merge_settings(cfg: ScanConfig | None, *, sources: list[str] | None, outdir:
                    workers: int | None, include: list[str] | None, exclude: list[str] | None, views: bool,
                    incremental: bool, history: Path | None, no_history: bool, audit_log: Path | None,
                    lang: str | None, fail_on: str | None, as_of: str | None,
-                   lock_timeout: float | None, default_sample_rows: int) -> Settings:
+                   lock_timeout: float | None, default_sample_rows: int, on_bad_rows: str | None = None,
+                   max_cell_bytes: int | None = None, follow_symlinks: bool = False) -> Settings:
     """Effective settings. Booleans given on the command line can only switch a feature on,
     except that an explicit ``--sample-rows`` turns the config's ``full: true`` off."""
     from scanner.audit import default_audit_path
@@ -215,4 +224,7 @@ def merge_settings(cfg: ScanConfig | None, *, sources: list[str] | None, outdir:
         as_of=_pick(as_of, cfg.as_of.isoformat() if cfg.as_of else None, None),
         lock_timeout=float(_pick(lock_timeout, cfg.lock_timeout, 300.0)),
         config_sources=not sources and bool(cfg.sources),
+        on_bad_rows=_pick(on_bad_rows, cfg.on_bad_rows, "skip"),
+        max_cell_bytes=_pick(max_cell_bytes, cfg.max_cell_bytes, DEFAULT_MAX_CELL_BYTES),
+        follow_symlinks=follow_symlinks or bool(cfg.follow_symlinks),
     )

@@ -263,6 +263,7 @@ def scan_dataset(dataset: Dataset, options: ScanOptions, map_units: UnitMapper =
         return result
     if result.rows is None and not dataset.sample:
         result.rows = seen
+    result.errors.extend(dataset.problems)  # rows a reader skipped (the rest was scanned)
     return result
 
 

@@ -14,10 +14,12 @@ import fnmatch
 import glob
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from scanner.connectors.base import Dataset, SourceError, describe_error
+from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
 from scanner.connectors.csvfile import open_csv
 from scanner.connectors.jsonfile import open_json, open_jsonl
 from scanner.connectors.parquetfile import open_parquet
@@ -47,6 +49,10 @@ OPENERS: dict[str, Opener] = {
 }
 
 Errors = list[tuple[str, str]]
+Notes = list[tuple[str, str]]  # (path, why it was skipped): not errors, the scan is complete without them
+
+# Openers that take ReadOptions (the database file openers do not read rows themselves).
+_READS_ROWS = {open_csv, open_json, open_jsonl, open_text, open_xlsx}
 
 
 def is_url(source: str) -> bool:
@@ -54,13 +60,21 @@ def is_url(source: str) -> bool:
     return "://" in source
 
 
-def resolve_sources(sources: list[str], views: bool = False) -> tuple[list[Dataset], Errors]:
+def resolve_sources(sources: list[str], views: bool = False, options: ReadOptions | None = None,
+                    notes: Notes | None = None) -> tuple[list[Dataset], Errors]:
     """Datasets of every SOURCE in argument order, and ``(source, error)`` for those that failed.
 
     For a file found by crawling or globbing, the error names that file's path
     (the SOURCE argument alone would not say which file failed). A URL's
     password is masked wherever the URL is recorded.
+
+    Only regular files are opened: a FIFO, socket or device would block or
+    never end, so it is skipped with a note (``notes``), as is a symlink
+    unless ``options.follow_symlinks`` (then followed, each real directory
+    crawled once, so a loop ends). A folder that cannot be listed is an error.
     """
+    options = options or DEFAULT_READ_OPTIONS
+    notes = notes if notes is not None else []
     datasets: list[Dataset] = []
     errors: Errors = []
     for source in sources:
@@ -74,15 +88,17 @@ def resolve_sources(sources: list[str], views: bool = False) -> tuple[list[Datas
             continue
         path = Path(source)
         if path.is_dir():
-            files = ((f, _relative_id(f, path)) for f in _crawl(path))
-            _open_all(files, source, datasets, errors, explicit=False)
+            files = ((f, _relative_id(f, path)) for f in _crawl(path, options, notes, errors))
+            _open_all(files, source, datasets, errors, explicit=False, options=options)
         elif path.is_file():
-            _open_all([(path, path.name)], source, datasets, errors, explicit=True)
+            _open_all([(path, path.name)], source, datasets, errors, explicit=True, options=options)
+        elif os.path.lexists(path):
+            notes.append((source, _skip_reason(path)))
         elif glob.has_magic(source):
-            matches = _glob_files(source)
+            matches = _glob_files(source, options, notes, errors)
             if not matches:
                 errors.append((source, "no files match"))
-            _open_all(matches, source, datasets, errors, explicit=False)
+            _open_all(matches, source, datasets, errors, explicit=False, options=options)
         else:
             errors.append((source, "no such file or directory"))
     return datasets, errors
@@ -107,6 +123,7 @@ def _open_all(
     datasets: list[Dataset],
     errors: Errors,
     explicit: bool,
+    options: ReadOptions = DEFAULT_READ_OPTIONS,
 ) -> None:
     for path, ds_id in files:
         opener = OPENERS.get(path.suffix.lower())
@@ -117,39 +134,130 @@ def _open_all(
                 log.debug("skipping %s: unsupported file type", path)
             continue
         try:
-            datasets.extend(opener(path, ds_id, source))
+            if opener in _READS_ROWS:
+                datasets.extend(opener(path, ds_id, source, options))  # type: ignore[call-arg]
+            else:
+                datasets.extend(opener(path, ds_id, source))
         except SourceError as exc:
             errors.append((str(path), str(exc)))
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the scan
             errors.append((str(path), describe_error(exc)))
 
 
-def _crawl(root: Path) -> Iterator[Path]:
-    """Files under ``root`` in sorted order, skipping hidden files and directories."""
-    for current, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+def _crawl(root: Path, options: ReadOptions = DEFAULT_READ_OPTIONS, notes: Notes | None = None,
+           errors: Errors | None = None) -> Iterator[Path]:
+    """Regular files under ``root`` in sorted order, skipping hidden files and directories.
+
+    One rule for symlinks, to files and to folders alike: skipped with a note
+    unless ``follow_symlinks``; followed, a folder already crawled (a loop, or
+    two links to one place) is not crawled again. A folder that cannot be
+    listed is an error naming it (``os.walk`` would skip it silently).
+    """
+    notes = notes if notes is not None else []
+    errors = errors if errors is not None else []
+    follow = options.follow_symlinks
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(exc: OSError) -> None:
+        errors.append((exc.filename or str(root), f"cannot read folder ({exc.strerror or type(exc).__name__})"))
+
+    for current, dirs, files in os.walk(root, onerror=unreadable, followlinks=follow):
+        try:
+            info = os.stat(current)
+        except OSError as exc:
+            unreadable(exc)
+            dirs[:] = []
+            continue
+        if (info.st_dev, info.st_ino) in seen:
+            notes.append((current, "folder already crawled (symlink loop or second link)"))
+            dirs[:] = []
+            continue
+        seen.add((info.st_dev, info.st_ino))
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            if not follow and os.path.islink(os.path.join(current, name)):
+                notes.append((os.path.join(current, name), "symlink skipped (--follow-symlinks is off)"))
+            else:
+                kept.append(name)
+        dirs[:] = kept
         for name in sorted(files):
-            if not name.startswith("."):
-                yield Path(current, name)
+            if name.startswith("."):
+                continue
+            path = Path(current, name)
+            if _regular(path, follow, notes):
+                yield path
+
+
+def _regular(path: Path, follow: bool, notes: Notes) -> bool:
+    """Whether to open ``path``: a regular file, reached through a symlink only when following them."""
+    if path.is_symlink() and not follow:
+        notes.append((str(path), "symlink skipped (--follow-symlinks is off)"))
+        return False
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        notes.append((str(path), f"skipped: {exc.strerror or type(exc).__name__}"))
+        return False
+    if not stat.S_ISREG(mode):
+        notes.append((str(path), _skip_reason(path)))
+        return False
+    return True
+
+
+def _skip_reason(path: Path) -> str:
+    """Why a path that is not a regular file is not read."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"skipped: {exc.strerror or type(exc).__name__}"
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"))
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"skipped: {kind}, not a regular file"
 
 
 def _relative_id(path: Path, base: Path) -> str:
     return Path(os.path.relpath(path, base)).as_posix()
 
 
-def _glob_files(pattern: str) -> list[tuple[Path, str]]:
+def _glob_files(pattern: str, options: ReadOptions = DEFAULT_READ_OPTIONS, notes: Notes | None = None,
+                errors: Errors | None = None) -> list[tuple[Path, str]]:
     """Files matched by a glob (directories matched are crawled), ids relative to its literal base."""
+    notes = notes if notes is not None else []
     base = _glob_base(pattern)
     found: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for match in sorted(glob.glob(pattern, recursive=True)):
         path = Path(match)
-        candidates = _crawl(path) if path.is_dir() else [path] if path.is_file() else []
+        if not options.follow_symlinks and (link := _linked_parent(path, base)) is not None:
+            # `**` descends into symlinked folders; the rule says they are not followed.
+            if link not in seen:
+                seen.add(link)
+                notes.append((str(link), "symlink skipped (--follow-symlinks is off)"))
+            continue
+        if path.is_dir() and not (path.is_symlink() and not options.follow_symlinks):
+            candidates: Iterator[Path] | list[Path] = _crawl(path, options, notes, errors)
+        else:
+            candidates = [path] if _regular(path, options.follow_symlinks, notes) else []
         for file in candidates:
             if file not in seen and not _is_hidden(file, base):
                 seen.add(file)
                 found.append((file, _relative_id(file, base)))
     return found
+
+
+def _linked_parent(path: Path, base: Path) -> Path | None:
+    """The first folder between ``base`` and ``path`` that is a symlink, if any."""
+    try:
+        parts = path.relative_to(base).parts[:-1]
+    except ValueError:
+        return None
+    current = base
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
 
 
 def _glob_base(pattern: str) -> Path:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
-from scanner.connectors.common import detect_encoding, unique_names
+from scanner.connectors.common import ReadOptions, detect_encoding, unique_names
 from scanner.connectors.csvfile import open_csv
 from scanner.connectors.jsonfile import open_json, open_jsonl
 from scanner.connectors.parquetfile import open_parquet
@@ -148,13 +148,17 @@ def test_csv_many_rows_stream_in_several_batches(tmp_path: Path) -> None:
 def test_ragged_csv_error_is_one_line_without_values(tmp_path: Path) -> None:
     f = tmp_path / "ragged.csv"
     f.write_text("a,b,c,d,e\n1,2,3,4,5\nsecretvalue,13812345678,x\n", encoding="utf-8")
-    ds = only(open_csv(f, "ragged.csv", "src"))
+    ds = only(open_csv(f, "ragged.csv", "src", ReadOptions(on_bad_rows="fail")))
     with pytest.raises(SourceError) as info:
         list(ds.batches())
     message = str(info.value)
     assert "\n" not in message
     assert "Expected 5 columns, got 3" in message
     assert "secretvalue" not in message and "13812345678" not in message
+    # By default (--on-bad-rows skip) the other rows are read and the skip is one value-free line.
+    ds = only(open_csv(f, "ragged.csv", "src"))
+    assert sum(b.num_rows for b in ds.batches()) == 1
+    assert ds.problems == ["1 bad row skipped (line 3): wrong number of fields"]
 
 
 def test_binary_garbage_csv_is_source_error(tmp_path: Path) -> None:
@@ -259,12 +263,16 @@ def test_jsonl_many_rows_batched(tmp_path: Path) -> None:
 def test_bad_jsonl_line_names_number_not_content(tmp_path: Path) -> None:
     f = tmp_path / "bad.jsonl"
     f.write_text('{"a": 1}\n\n{"a": "13812345678", SECRET}\n')
-    ds = only(open_jsonl(f, "bad.jsonl", "src"))
+    ds = only(open_jsonl(f, "bad.jsonl", "src", ReadOptions(on_bad_rows="fail")))
     with pytest.raises(SourceError) as info:
         list(ds.batches())
     message = str(info.value)
     assert "line 3" in message
     assert "SECRET" not in message and "13812345678" not in message and "\n" not in message
+    # By default (--on-bad-rows skip) the good line is read and the bad one counted by number.
+    ds = only(open_jsonl(f, "bad.jsonl", "src"))
+    assert sum(b.num_rows for b in ds.batches()) == 1
+    assert ds.problems == ["1 bad row skipped (line 3): invalid JSON"]
 
 
 def test_gbk_json(tmp_path: Path) -> None:

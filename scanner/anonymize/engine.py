@@ -143,8 +143,9 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
                   sample_rows: int) -> DatasetJob:
     """Scan the dataset, plan its columns and build its transformation."""
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
-    if scanned.errors:
-        raise SourceError(scanned.errors[0])
+    fatal = [e for e in scanned.errors if e not in ds.problems]  # skipped bad rows are reported after writing
+    if fatal:
+        raise SourceError(fatal[0])
     plans = plan_columns(ds, scanned.columns, rules, ctx)
     entry = policy.entry_for(ds.id) if policy else None
     kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
@@ -277,7 +278,8 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
         first = members[0]
         log(first.id)
         jobs = {first.id: job_for(first)}
-        if len(members) == 1 and not jobs[first.id].changes and first.format in _COPYABLE and not is_url(first.source):
+        if len(members) == 1 and not jobs[first.id].changes and first.format in _COPYABLE and not is_url(first.source) \
+                and not first.problems:  # a byte copy would carry the skipped, unscanned rows
             writer = CopyWriter(final, Path(first.location))
         else:
             writer = _file_writer(first, final)
@@ -286,11 +288,16 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
                 log(ds.id)
                 jobs[ds.id] = job_for(ds)
             job = jobs[ds.id]
+            _refuse_unmirrorable(ds)  # known from the sampling pass of a small file
             writer.run_dataset(ds, job.transform)
+            _refuse_unmirrorable(ds)
             out_id, _ = output_of(ds, outdir, None)
             records.append(_dataset_record(ds, out_id, final.relative_to(outdir).as_posix(), job.record()))
         writer.commit()
         outcome.datasets.extend(records)
+        for ds in members:  # rows a reader skipped are not in the output: say so (exit 3)
+            for problem in ds.problems:
+                outcome.errors.append({"source": ds.location or ds.id, "dataset": ds.id, "error": problem})
     except (SourceError, WriterError, OSError, UnicodeError, sa.exc.SQLAlchemyError) as exc:
         if writer is not None:
             writer.abort()
@@ -308,6 +315,18 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
         if writer is not None:
             writer.abort()
         raise
+
+
+def _refuse_unmirrorable(ds: Dataset) -> None:
+    """JSON writers re-parse the source and patch it record by record: they can neither leave
+    out the rows the reader skipped nor write two values back under one repeated key, so such a
+    file fails (nothing written) rather than pass values on untransformed or misaligned."""
+    if ds.format not in ("json", "jsonl"):
+        return
+    if ds.problems:
+        raise SourceError(f"{ds.problems[0]}; a JSON copy cannot leave them out, nothing written")
+    if ds.meta.get("duplicate_keys"):
+        raise SourceError("an object repeats a key; a JSON copy cannot keep both values, nothing written")
 
 
 def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,

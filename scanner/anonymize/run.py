@@ -23,6 +23,7 @@ from scanner.anonymize.keys import Key
 from scanner.anonymize.operators import OpContext
 from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
+from scanner.connectors.common import ReadOptions
 from scanner.connectors.sqldb import mask_source
 from scanner.findings import now_iso, write_atomic
 from scanner.policy.model import Policy
@@ -57,21 +58,27 @@ def _header(kind: str, sources: list[str], started: str, key: Key | None, **para
     }
 
 
-def _datasets(sources: list[str]) -> tuple[list[Dataset], list[dict[str, str]]]:
+def _datasets(sources: list[str], options: ReadOptions | None = None,
+              log: Log | None = None) -> tuple[list[Dataset], list[dict[str, str]]]:
     """Datasets of the SOURCE arguments, minus our own records if a source is an output dir."""
-    datasets, failed = resolve_sources(sources)
+    skipped: list[tuple[str, str]] = []
+    datasets, failed = resolve_sources(sources, options=options, notes=skipped)
+    for path, why in skipped:
+        if log is not None:
+            log(f"note: {path}: {why}")
     errors = [{"source": s, "error": e} for s, e in failed]
     return [d for d in datasets if d.id not in RECORD_NAMES], errors
 
 
 def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy | None, key: Key | None,
                   target: str | None, log: Log, rules_path: Path | None = None,
-                  policy_path: Path | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> RunResult:
+                  policy_path: Path | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
+                  read_options: ReadOptions | None = None) -> RunResult:
     """Anonymize every dataset of the sources into OUTDIR (or ``--target``) and write the record."""
     started = now_iso()
     outdir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(outdir)
-    datasets, errors = _datasets(sources)
+    datasets, errors = _datasets(sources, read_options, log)
     ctx = OpContext(key)
 
     def job_for(ds: Dataset) -> DatasetJob:

@@ -53,6 +53,9 @@ class Dataset:
     # Column projection (Parquet, CSV): names -> batches holding only those columns. The policy's
     # exact counts read one or two columns of a table; without it they stream every column.
     open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
+    # Non-fatal problems of the last full pass (e.g. "3 bad rows skipped (lines 17, 204, 9001)"):
+    # the rows that could be read were, and the scan reports these as the dataset's errors.
+    problems: list[str] = field(default_factory=list)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Stream the dataset; any failure surfaces as a one-line SourceError."""

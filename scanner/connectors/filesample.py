@@ -11,6 +11,7 @@ with a quoted newline cut in two is skipped, never mis-parsed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -18,10 +19,13 @@ import random
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES
 
 SAMPLE_MIN_BYTES = 64 << 20
 SEGMENTS = 32
@@ -49,16 +53,40 @@ def line_chunks(path: Path, k: int, seed_text: str, body_start: int = 0) -> Iter
         for start in starts:
             fh.seek(max(start, covered))
             if fh.tell() > body_start:
-                fh.readline()  # resync: drop the partial line we landed in
+                _bounded_line(fh)  # resync: drop the partial line we landed in
             lines = []
             for _ in range(per_segment):
-                line = fh.readline()
+                line = _bounded_line(fh)
+                if line is None:
+                    continue  # over the cell limit: not sampled, never held in memory
                 if not line:
                     break
                 lines.append(line)
             covered = fh.tell()
             if lines:
                 yield b"".join(lines)
+
+
+def _bounded_line(fh: BinaryIO) -> bytes | None:
+    """The next line, or None (the line consumed) when it is over DEFAULT_MAX_CELL_BYTES."""
+    line = fh.readline(DEFAULT_MAX_CELL_BYTES + 1)
+    if len(line) <= DEFAULT_MAX_CELL_BYTES or line.endswith(b"\n"):
+        return line
+    while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+        pass
+    return None
+
+
+def decodable_lines(chunk: bytes, encoding: str) -> bytes:
+    """A chunk of whole lines as UTF-8, without the lines that do not decode (mixed encodings)."""
+    try:
+        return chunk.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        kept = []
+        for line in chunk.split(b"\n"):
+            with contextlib.suppress(UnicodeDecodeError):
+                kept.append(line.decode(encoding))
+        return "\n".join(kept).encode("utf-8")
 
 
 def header_end(path: Path) -> int:
@@ -71,13 +99,13 @@ def header_end(path: Path) -> int:
 def csv_sampler(path: Path, names: list[str], encoding: str, delimiter: str) -> Callable[[int], Iterator[pa.RecordBatch]]:
     """The Dataset.sample hook of a big CSV/TSV file."""
     schema = pa.schema([(n, pa.string()) for n in names])
-    arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
 
     def sample(k: int) -> Iterator[pa.RecordBatch]:
         for chunk in line_chunks(path, k, str(path), header_end(path)):
             table = pacsv.read_csv(
-                io.BytesIO(chunk),
-                read_options=pacsv.ReadOptions(column_names=names, encoding=arrow_encoding),
+                io.BytesIO(decodable_lines(chunk, codec)),
+                read_options=pacsv.ReadOptions(column_names=names, encoding="utf8"),
                 parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda _row: "skip"),
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}),
             )

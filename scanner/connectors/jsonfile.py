@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
-from scanner.connectors.common import detect_encoding
+from scanner.connectors.common import DEFAULT_READ_OPTIONS, BadRows, ReadOptions, detect_encoding, text_lines
 from scanner.connectors.filesample import is_big, jsonl_sampler
 
 Leaf = str | None
@@ -31,26 +31,33 @@ Flat = dict[str, Any]  # column name -> Leaf or list[Leaf]
 VALUE_COLUMN = "value"  # name for a record that is not an object (a bare scalar or array)
 
 
-def open_json(path: Path, ds_id: str, source: str) -> list[Dataset]:
+def open_json(path: Path, ds_id: str, source: str, options: ReadOptions = DEFAULT_READ_OPTIONS) -> list[Dataset]:
     """A ``.json`` file: an array of objects (one row each) or a single object (one row)."""
     encoding = detect_encoding(path)
 
     def batches() -> Iterator[pa.RecordBatch]:
+        hooks = _hooks(dataset.meta)
         with open(path, encoding=encoding) as fh:
             try:
-                data = json.load(fh, **_PARSE_HOOKS)
+                data = json.load(fh, **hooks)
             except json.JSONDecodeError as exc:
                 raise SourceError(
                     f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
                 ) from None
+            except RecursionError:
+                raise SourceError("JSON nested too deeply") from None
         records = data if isinstance(data, list) else [data]
-        rows = [flatten_record(r) for r in records]
+        bad = BadRows(options, unit="record")
+        rows = [row for number, r in enumerate(records, start=1)
+                if (row := _flat_or_skip(r, number, bad)) is not None]
+        bad.report_to(dataset.problems)
         return _batches(rows, _columns(rows))
 
-    return [_dataset(path, ds_id, source, "json", encoding, batches)]
+    dataset = _dataset(path, ds_id, source, "json", encoding, batches)
+    return [dataset]
 
 
-def open_jsonl(path: Path, ds_id: str, source: str) -> list[Dataset]:
+def open_jsonl(path: Path, ds_id: str, source: str, options: ReadOptions = DEFAULT_READ_OPTIONS) -> list[Dataset]:
     """A ``.jsonl``/``.ndjson`` file: one JSON value per line, blank lines skipped."""
     encoding = detect_encoding(path)
     cache: dict[tuple[int, int], dict[str, bool]] = {}
@@ -60,8 +67,10 @@ def open_jsonl(path: Path, ds_id: str, source: str) -> list[Dataset]:
         key = (stat.st_size, stat.st_mtime_ns)
         if key not in cache:
             cache.clear()
-            cache[key] = _columns(_jsonl_rows(path, encoding))
-        return _batches(_jsonl_rows(path, encoding), cache[key])
+            cache[key] = _columns(_jsonl_rows(path, encoding, BadRows(options), dataset.meta))
+        bad = BadRows(options)
+        yield from _batches(_jsonl_rows(path, encoding, bad, dataset.meta), cache[key])
+        bad.report_to(dataset.problems)
 
     dataset = _dataset(path, ds_id, source, "jsonl", encoding, batches)
     if is_big(path):
@@ -87,21 +96,78 @@ def _dataset(
     )
 
 
-# Numbers and NaN/Infinity keep their source text instead of becoming floats.
-_PARSE_HOOKS: dict[str, Callable[[str], str]] = {"parse_int": str, "parse_float": str, "parse_constant": str}
+DUPLICATE_KEYS = "duplicate_keys"  # Dataset.meta flag: some object repeats a key (see _pairs)
 
 
-def _jsonl_rows(path: Path, encoding: str) -> Iterator[Flat]:
-    """Flattened records of a JSON Lines file; a bad line is reported by number only."""
-    with open(path, encoding=encoding) as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line, **_PARSE_HOOKS)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"invalid JSON on line {number} (column {exc.colno}): {exc.msg}") from None
-            yield flatten_record(record)
+def _pairs(pairs: list[tuple[str, Any]], meta: dict[str, str] | None = None) -> dict[str, Any]:
+    """An object whose repeated keys are all kept: ``id``, ``id#2``, ``id#3``.
+
+    ``json`` keeps only the last value of a repeated key, so the first would
+    never be scanned, yet a consumer that keeps the first sees it. Every value
+    becomes its own column; ``meta`` is flagged so that ``anonymize`` (which
+    re-parses the document and cannot write two values back under one key)
+    refuses the file instead of leaving a value untouched.
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            n = 2
+            while f"{key}#{n}" in out:
+                n += 1
+            key = f"{key}#{n}"
+            if meta is not None:
+                meta[DUPLICATE_KEYS] = "true"
+        out[key] = value
+    return out
+
+
+def _hooks(meta: dict[str, str] | None) -> dict[str, Any]:
+    return {**_PARSE_HOOKS, "object_pairs_hook": lambda pairs: _pairs(pairs, meta)}
+
+
+# Numbers and NaN/Infinity keep their source text instead of becoming floats; repeated keys are kept.
+_PARSE_HOOKS: dict[str, Callable[[Any], Any]] = {"parse_int": str, "parse_float": str, "parse_constant": str,
+                                                 "object_pairs_hook": _pairs}
+
+
+def _flat_or_skip(record: object, number: int, bad: BadRows) -> Flat | None:
+    """A record flattened, or None (counted in ``bad``) when too deep or a value is over the cell limit.
+
+    Nesting is bounded by Python's recursion limit: json and the flattening
+    both recurse, and a RecursionError is a bad row, not a crash.
+    """
+    try:
+        row = flatten_record(record)
+    except RecursionError:
+        bad.skip(number, "nested too deeply")
+        return None
+    limit = bad.options.max_cell_bytes
+    for value in row.values():
+        values = value if isinstance(value, list) else [value]
+        if any(v is not None and len(v) > limit for v in values):
+            bad.skip(number, "value over --max-cell-bytes")
+            return None
+    return row
+
+
+def _jsonl_rows(path: Path, encoding: str, bad: BadRows | None = None,
+                meta: dict[str, str] | None = None) -> Iterator[Flat]:
+    """Flattened records of a JSON Lines file; bad lines are skipped into ``bad`` by number only."""
+    bad = bad or BadRows(DEFAULT_READ_OPTIONS)
+    hooks = _hooks(meta)
+    for number, line in text_lines(path, encoding, bad):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line, **hooks)
+        except json.JSONDecodeError as exc:
+            bad.skip(number, "invalid JSON", f"invalid JSON (column {exc.colno}): {exc.msg}")
+            continue
+        except RecursionError:
+            bad.skip(number, "nested too deeply")
+            continue
+        if (row := _flat_or_skip(record, number, bad)) is not None:
+            yield row
 
 
 def flatten_record(record: object) -> Flat:
