@@ -1,0 +1,324 @@
+"""Chinese person names in sentences: surname-anchored candidates read with their context.
+
+jieba's POS tagger alone misses names whose characters it glues to their
+neighbours (客户王洋来电 is cut 客户王 / 洋 / 来电) and names that are also
+dictionary words (李强先生: 李强 is in the dictionary, and ordinary names
+are rejected when they are words, to keep 黄金 and 江苏 out). Sentences say
+where names stand, though: after a role word (客户, 联系人, 经办人), before a
+title (先生, 经理) or a verb of contact or speech (来电, 投诉, 表示), between
+punctuation. So every surname position proposes one or two given-name
+characters, and a candidate is kept when
+
+* both its edges are boundaries: the text's start or end, a non-Han
+  character, or a cue word on that side;
+* its given-name characters are common in person names (counts from jieba's
+  dictionary names, detectors/data/cn_given_chars.txt);
+* it is not an ordinary dictionary word (高速, 方法), and a dictionary word
+  tagged as a name (李强, but also 王府井 and 孔子) needs a strong cue: a
+  title, a role word or a verb of contact;
+* what follows does not make it a place or an organisation (玉珍县, 金凤市,
+  彩虹科技有限公司).
+
+jieba's own ``nr`` spans are kept under the same place/organisation check;
+where they overlap a cue-anchored candidate, the candidate wins (its edges
+were checked on both sides).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from detectors import validators as v
+
+# A given-name character must occur at least this often in jieba's person names.
+MIN_GIVEN_COUNT = 3
+
+def _words(spaced: str) -> tuple[str, ...]:
+    """A word list written as one space-separated string (easier to read and extend than a list literal)."""
+    return tuple(spaced.split())
+
+
+# How much a span's neighbourhood says it is a name, per side.
+# POS: jieba reads a verb, preposition or time word there, which is less than a cue word.
+NONE, EDGE, POS, WEAK, STRONG = 0, 2, 3, 4, 6
+# Punctuation after a label (联系人：) and between the items of a list (张伟、刘芳).
+SEPARATORS = "：:，,；;/（(）)"
+LIST_MARKS = "、"
+# Last characters of role nouns (快递员, 记录人, 医生, 工程师, 队长, 记者, 选手, 业主).
+ROLE_ENDINGS = frozenset("员人师长者士生手官主")
+
+# Cue words: what stands right before a name (roles, titles, addressing verbs) and right after it.
+STRONG_LEFT = _words(
+    "客户 顾客 用户 联系人 经办人 收件人 收货人 寄件人 发件人 患者 病人 家属 申请人 审核人 审批人 负责人 投诉人 "
+    "报案人 当事人 学生 员工 职工 同事 业主 租户 会员 乘客 司机 法人 代表 姓名 名字 签收人 持卡人 担保人 监护人 "
+    "借款人 出借人 被保险人 投保人 受益人 户主 承办人 记录人 值班人 操作人 操作员 客服 坐席 专员 经理 主任 医生 "
+    "老师 教师 护士 律师 记者 警官 同学 本人 联系 通知 告知 转告 感谢 致电 委托 拜访 名叫 叫做 介绍人 推荐人 "
+    "开户人 户名 账户名 车主 房东 买家 卖家 店主 主治医师 医师 教授 工程师 会计 出纳 领导 组长 队长 班长 "
+    "科长 处长 局长 院长 校长 部长 书记 总监 主管 董事长 总经理 厂长 店长 老板 师傅 先生 女士"
+)
+WEAK_LEFT = _words("是 由 请 让 给 和 与 同 跟 向 及 或 对 找 叫 被 把 将 为 帮 替 问 等 经 据 至 致 "
+             "今天 昨天 明天 上午 下午 晚上 早上 中午 刚才 当天 随后 后来 今日 昨日 人员")
+STRONG_RIGHT = _words(
+    "先生 女士 小姐 老师 经理 总监 主任 医生 大夫 护士 教授 律师 同学 同志 师傅 阿姨 叔叔 老板 博士 警官 主管 "
+    "科长 处长 局长 院长 校长 部长 书记 董事长 总经理 会计 专员 工程师 总工 老总 组长 队长 班长 厂长 店长 "
+    "来电 致电 来访 来信 来函 反映 投诉 称 说 表示 认为 要求 咨询 询问 提出 办理 申请 签收 确认 告知 回复 反馈 "
+    "报案 报修 留言 同意 拒绝 提交 预约 购买 支付 签字 签名 本人 家属 联系 负责 指出 介绍 透露 坦言 提到 强调 "
+    "反应 来店 到店 到访 下单 退货 退款 付款 缴费 还款 借款 入住 就诊 住院 出院 报名 登记 领取 收到 "
+    "的电话 的手机 的身份证 的银行卡 的账户 的账号 的地址 的订单 的邮箱 的快递 的包裹"
+)
+WEAK_RIGHT = _words(
+    "的 和 与 及 等 在 于 已 也 都 还 又 是 对 将 因 被 把 向 从 今天 昨天 明天 上午 下午 晚上 曾 刚 正 再 "
+    "先 去 到 来 打 给 跟 同 或 今 昨 前 后 已经 正在 通过 需要 希望 想 要 没有 未 不 一起 一同 一块"
+)
+# What precedes a place rather than a person (去岳阳, 寄到桂林, 来自石家庄, 位于常德).
+PLACE_LEFT = _words("去 到 在 住 回 往 赴 经 自 位于 来自 住在 寄到 发往 前往 抵达 路过 途经 出差 旅游 老家 籍贯")
+# Last characters of places and buildings that are no given-name characters (卢沟桥, 灵隐寺).
+PLACE_ENDINGS = tuple("桥站港寺庙宫殿塔湾岛")
+# What turns a name-shaped word into a place or an organisation when it follows (玉珍县, 李宁体育).
+PLACE_ORG_CHARS = frozenset("省市县区镇乡村州旗盟路街道巷弄号楼族")
+PLACE_ORG_WORDS = _words(
+    "公司 集团 银行 大学 学院 学校 中学 小学 医院 诊所 科技 有限 股份 中心 宾馆 酒店 饭店 商场 超市 广场 大厦 "
+    "小区 花园 公园 工作室 事务所 研究所 协会 商行 商店 门市 药店 药房 餐厅 餐馆 网络 传媒 实业 贸易 物流 电子 "
+    "信息 文化传 食品 药业 餐饮 服饰 控股 基金 证券 保险 投资 地产 置业 建设 工程 桥 站 港 寺 庙"
+)
+
+Span = tuple[int, int]
+
+
+@functools.cache
+def given_chars() -> frozenset[str]:
+    """Characters common in given names (MIN_GIVEN_COUNT occurrences or more in jieba's person names)."""
+    lines = (v._DATA / "cn_given_chars.txt").read_text(encoding="utf-8").splitlines()
+    rows = [line.split() for line in lines if line and not line.startswith("#")]
+    return frozenset(char for char, count in rows if int(count) >= MIN_GIVEN_COUNT)
+
+
+@functools.cache
+def _cues() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Cue words per side and strength, longest first so the longest cue is the one read."""
+    def longest_first(words: Iterable[str]) -> tuple[str, ...]:
+        return tuple(sorted(set(words), key=len, reverse=True))
+    return {"left": (longest_first(STRONG_LEFT), longest_first(WEAK_LEFT)),
+            "right": (longest_first(STRONG_RIGHT), longest_first(WEAK_RIGHT))}
+
+
+def _is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
+
+
+@dataclass
+class _Context:
+    """One text and jieba's reading of it: token boundaries and the POS tag of the token at each edge."""
+
+    text: str
+    boundaries: set[int] = field(default_factory=set)
+    tokens: dict[Span, str] = field(default_factory=dict)  # (start, end) -> POS tag of each token
+    # offset -> POS tag of the token of two or more characters starting (ending) there: jieba's lone
+    # characters are its leftovers (商软冠 / 联), their tags are guesses.
+    starts: dict[int, str] = field(default_factory=dict)
+    ends: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str, tokens: list[tuple[str, str]]) -> _Context:
+        ctx = cls(text, {0, len(text)})
+        offset = 0
+        for word, flag in tokens:
+            ctx.tokens[(offset, offset + len(word))] = flag
+            if len(word) > 1:
+                ctx.starts[offset] = flag
+                ctx.ends[offset + len(word)] = flag
+            offset += len(word)
+            ctx.boundaries.add(offset)
+        return ctx
+
+    def cue_word(self, cue: str, far_edge: int) -> bool:
+        """A cue of several characters is a word wherever it stands; one character must be a token of its own
+        at its far edge (胡同和服务: 同 is no cue, it ends 胡同)."""
+        return len(cue) > 1 or far_edge in self.boundaries
+
+
+def _left_strength(ctx: _Context, start: int) -> int:
+    """What precedes a span: STRONG/WEAK cue, EDGE (text start, non-Han), or NONE (the span would cut a word)."""
+    text = ctx.text
+    if start == 0:
+        return EDGE
+    if not _is_han(text[start - 1]):
+        label = text[:start].rstrip(SEPARATORS + " ")
+        if label and len(label) < start and _ends_with_role(ctx, label):
+            return STRONG  # 投诉人：邱艳丽, 联系人 王丽静
+        return WEAK if text[start - 1] in LIST_MARKS else EDGE
+    if place_before(ctx, start):
+        return NONE  # 去岳阳, 寄到桂林, 来自石家庄: a place follows
+    if _ends_with_role(ctx, text[:start]):
+        return STRONG
+    strong, weak = _cues()["left"]
+    head = text[max(0, start - 5):start]
+    for cue in weak:
+        if head.endswith(cue) and ctx.cue_word(cue, start - len(cue)):
+            return WEAK
+    if ctx.ends.get(start, "")[:1] in ("v", "p", "c", "t"):
+        return POS  # after a verb, preposition, conjunction or time word
+    return NONE
+
+
+def place_before(ctx: _Context, start: int) -> bool:
+    """Whether a word that introduces places (去, 寄到, 来自, 位于) stands right before ``start``."""
+    head = ctx.text[max(0, start - 3):start]
+    return any(head.endswith(cue) and ctx.cue_word(cue, start - len(cue)) and start in ctx.boundaries
+               for cue in PLACE_LEFT)
+
+
+def _ends_with_role(ctx: _Context, head: str) -> bool:
+    """Whether text before a name ends with a role word (客户, 经办人, 快递员, 医生): how names are introduced."""
+    strong, _weak = _cues()["left"]
+    if head[-5:].endswith(strong):
+        return True
+    compound, _single = v.cn_surnames()
+    return (len(head) >= 2 and head[-1] in ROLE_ENDINGS and _is_han(head[-2])
+            and ctx.text[len(head) - 1:len(head) + 1] not in compound)  # 据长孙伟: 长 starts 长孙
+
+
+def _right_strength(ctx: _Context, end: int) -> int:
+    """What follows a span: STRONG/WEAK cue, EDGE (text end, non-Han), or NONE (the span would cut a word)."""
+    text = ctx.text
+    if end == len(text):
+        return EDGE
+    if not _is_han(text[end]):
+        return WEAK if text[end] in LIST_MARKS else EDGE
+    strong, weak = _cues()["right"]
+    tail = text[end:end + 5]
+    for cue in strong:
+        if tail.startswith(cue) and ctx.cue_word(cue, end + len(cue)):
+            return STRONG
+    for cue in weak:
+        if tail.startswith(cue) and ctx.cue_word(cue, end + len(cue)):
+            return WEAK
+    if ctx.starts.get(end, "")[:1] == "v":
+        return POS  # before a verb: 许璐杨创建
+    return NONE
+
+
+def place_or_org_follows(text: str, end: int) -> bool:
+    """Whether the text after a name-shaped span makes it a place or an organisation (玉珍县, 李宁体育用品公司)."""
+    if end >= len(text):
+        return False
+    if text[end] in PLACE_ORG_CHARS:
+        return True
+    tail = text[end:end + 4]
+    return any(tail.startswith(word) for word in PLACE_ORG_WORDS)
+
+
+def _shape_ok(span: str) -> bool:
+    """Surname, then given-name characters common in names; no doubled 2-character name, no place ending."""
+    compound, single = v.cn_surnames()
+    by_compound = span[:2] in compound and len(span) in (3, 4)
+    if by_compound:
+        given = span[2:]
+    elif span[0] in single and len(span) in (2, 3):
+        given = span[1:]
+    else:
+        return False
+    if len(span) == 2 and span[0] == span[1]:
+        return False
+    if span.endswith(v._NOT_NAME_SUFFIX) or span.endswith(PLACE_ENDINGS):
+        return False
+    chars = given_chars()
+    if not all(c in chars for c in given):
+        return False
+    head_tag = v._jieba_tags().get(span[:2]) if len(span) == 3 and not by_compound else None
+    return head_tag is None or head_tag.startswith("nr")  # 银行卡, 文件夹: a word and one more character
+
+
+def _enough_context(tag: str | None, left: int, right: int) -> bool:
+    """Whether the context vouches for a candidate.
+
+    A dictionary word not tagged as a name (高速, 方法) never is a name here.
+    One tagged as a name (李建国, but also 王府井, 孔子, 司马光) needs a strong
+    cue, or a cue word before it (我是李建国). Anything else needs a cue
+    word on one side: edges alone (a cell, a clause) leave it to jieba.
+    """
+    if tag is not None and not tag.startswith("nr"):
+        return False
+    if STRONG in (left, right):
+        return True
+    if tag is not None:
+        return left == WEAK
+    return max(left, right) >= POS
+
+
+def _candidates(ctx: _Context) -> list[tuple[int, int, int]]:
+    """(start, end, score) of every surname-anchored name candidate whose edges and context hold."""
+    text = ctx.text
+    compound, single = v.cn_surnames()
+    tags = v._jieba_tags()
+    out = []
+    for start, ch in enumerate(text):
+        lengths = []
+        if text[start:start + 2] in compound:
+            lengths += [3, 4]
+        if ch in single:
+            lengths += [2, 3]
+        if not lengths:
+            continue
+        left = _left_strength(ctx, start)
+        if left == NONE:
+            continue
+        for length in lengths:
+            end = start + length
+            span = text[start:end]
+            if end > len(text) or not all(_is_han(c) for c in span) or not _shape_ok(span):
+                continue
+            right = _right_strength(ctx, end)
+            if right == NONE or place_or_org_follows(text, end):
+                continue
+            if _enough_context(tags.get(span), left, right):
+                out.append((start, end, left + right))
+    return out
+
+
+def _choose(candidates: list[tuple[int, int, int]]) -> list[Span]:
+    """Non-overlapping candidates, best first: stronger context, then longer."""
+    chosen: list[Span] = []
+    for start, end, _score in sorted(candidates, key=lambda c: (-c[2], -(c[1] - c[0]), c[0])):
+        if all(end <= s or e <= start for s, e in chosen):
+            chosen.append((start, end))
+    return sorted(chosen)
+
+
+def cue_spans(text: str, tokens: list[tuple[str, str]]) -> list[Span]:
+    """Name spans found from surnames and their context (jieba's tokens tell words from characters)."""
+    return _choose(_candidates(_Context.of(text, tokens)))
+
+
+def tagged_spans(text: str, tokens: list[tuple[str, str]], ctx: _Context | None = None) -> list[Span]:
+    """Name spans from jieba's POS tags (nr), compound surnames joined to the next token, places left out."""
+    ctx = ctx or _Context.of(text, tokens)
+    compound, _single = v.cn_surnames()
+    spans: list[Span] = []
+    offset = i = 0
+    while i < len(tokens):
+        word, flag = tokens[i]
+        span_word, used = word, 1
+        if word in compound and i + 1 < len(tokens) and 1 <= len(tokens[i + 1][0]) <= 2:
+            span_word, used = word + tokens[i + 1][0], 2
+        end = offset + len(span_word)
+        is_name = ((flag in ("nr", "nrfg", "nrt") or (used == 2 and _shape_ok(span_word))) and v.is_chinese_name(span_word)
+                   and not place_or_org_follows(text, end) and not place_before(ctx, offset)
+                   and _right_strength(ctx, end) != NONE)  # 宋城演艺, 杨国福麻辣烫: glued to the next word
+        if is_name:
+            spans.append((offset, end))
+        offset = end if is_name else offset + len(word)
+        i += used if is_name else 1
+    return spans
+
+
+def name_spans(text: str, tokens: list[tuple[str, str]]) -> list[Span]:
+    """Every person-name span of a text: cue-anchored candidates, then jieba's names that overlap none."""
+    ctx = _Context.of(text, tokens)
+    spans = _choose(_candidates(ctx))
+    for start, end in tagged_spans(text, tokens, ctx):
+        if all(end <= s or e <= start for s, e in spans):
+            spans.append((start, end))
+    return sorted(spans)
