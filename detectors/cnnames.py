@@ -34,6 +34,13 @@ from detectors import validators as v
 
 # A given-name character must occur at least this often in jieba's person names.
 MIN_GIVEN_COUNT = 3
+# jieba dictionary counts: a name entry this frequent is someone famous or a place (孔子 1103, 王府井 183,
+# 李强 159, 东方明珠 26), rarer ones are ordinary people (王冬梅 3); a word this frequent before one more
+# character makes the pair a word and a character (银行 + 卡), rarer ones may be a name (杨淑 + 英).
+FAMOUS_FREQ = 20
+COMMON_WORD_FREQ = 50
+# Coordinators after a name that may be glued by jieba to the next name (皇甫红霞 / 和容慧).
+COORDINATORS = frozenset("和与及跟同或")
 
 def _words(spaced: str) -> tuple[str, ...]:
     """A word list written as one space-separated string (easier to read and extend than a list literal)."""
@@ -102,6 +109,12 @@ def _cues() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         return tuple(sorted(set(words), key=len, reverse=True))
     return {"left": (longest_first(STRONG_LEFT), longest_first(WEAK_LEFT)),
             "right": (longest_first(STRONG_RIGHT), longest_first(WEAK_RIGHT))}
+
+
+@functools.cache
+def _single_cues() -> frozenset[str]:
+    """One-character cue words after a name (说, 称, 和, 想 ...)."""
+    return frozenset(c for c in STRONG_RIGHT + WEAK_RIGHT if len(c) == 1)
 
 
 def _is_han(ch: str) -> bool:
@@ -195,6 +208,8 @@ def _right_strength(ctx: _Context, end: int) -> int:
     for cue in weak:
         if tail.startswith(cue) and ctx.cue_word(cue, end + len(cue)):
             return WEAK
+    if tail[:1] in COORDINATORS and tail[1:2] in v.cn_surnames()[1]:
+        return WEAK  # 皇甫红霞和容慧: jieba glued 和 to the next name
     if ctx.starts.get(end, "")[:1] == "v":
         return POS  # before a verb: 许璐杨创建
     return NONE
@@ -220,30 +235,48 @@ def _shape_ok(span: str) -> bool:
         given = span[1:]
     else:
         return False
-    if len(span) == 2 and span[0] == span[1]:
-        return False
     if span.endswith(v._NOT_NAME_SUFFIX) or span.endswith(PLACE_ENDINGS):
         return False
     chars = given_chars()
     if not all(c in chars for c in given):
         return False
-    head_tag = v._jieba_tags().get(span[:2]) if len(span) == 3 and not by_compound else None
-    return head_tag is None or head_tag.startswith("nr")  # 银行卡, 文件夹: a word and one more character
+    if len(span) == 3 and not by_compound:  # 银行卡, 文件夹: a common word and one more character
+        head_tag = v._jieba_tags().get(span[:2])
+        return head_tag is None or head_tag.startswith("nr") or word_freq(span[:2]) < COMMON_WORD_FREQ
+    return True
 
 
-def _enough_context(tag: str | None, left: int, right: int) -> bool:
+def word_freq(word: str) -> int:
+    """How often jieba's dictionary counts a word (0 for words it does not hold)."""
+    return _freq_table().get(word, 0)
+
+
+@functools.cache
+def _freq_table() -> dict[str, int]:
+    import jieba
+
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
+
+def _enough_context(span: str, tag: str | None, left: int, right: int) -> bool:
     """Whether the context vouches for a candidate.
 
-    A dictionary word not tagged as a name (高速, 方法) never is a name here.
-    One tagged as a name (李建国, but also 王府井, 孔子, 司马光) needs a strong
-    cue, or a cue word before it (我是李建国). Anything else needs a cue
-    word on one side: edges alone (a cell, a clause) leave it to jieba.
+    A dictionary word not tagged as a name (高速, 方法, 高阳) is a name only
+    between a role word and a title or verb (客户高阳来电). One tagged as a
+    name and common enough to be famous or a place (孔子, 王府井, 司马光,
+    李强) needs a strong cue, or a cue word before it (我是李建国); the
+    dictionary's rare name entries (王冬梅, 张桂芳) are ordinary people, as
+    are names it does not hold: a cue word, or jieba's reading of a verb, on
+    one side is enough. Edges alone (a cell, a clause) leave it to jieba.
     """
     if tag is not None and not tag.startswith("nr"):
-        return False
+        return left == STRONG and right == STRONG
     if STRONG in (left, right):
         return True
-    if tag is not None:
+    if len(span) == 2 and span[0] == span[1]:
+        return False  # 林林, 丽丽: also baby talk and reduplicated words, so only with a strong cue
+    if tag is not None and word_freq(span) >= FAMOUS_FREQ:
         return left == WEAK
     return max(left, right) >= POS
 
@@ -273,8 +306,9 @@ def _candidates(ctx: _Context) -> list[tuple[int, int, int]]:
             right = _right_strength(ctx, end)
             if right == NONE or place_or_org_follows(text, end):
                 continue
-            if _enough_context(tags.get(span), left, right):
-                out.append((start, end, left + right))
+            if _enough_context(span, tags.get(span), left, right):
+                # a last character that is also a cue (李想 / 张伟想咨询) reads better as the cue
+                out.append((start, end, left + right - (span[-1] in _single_cues())))
     return out
 
 

@@ -26,7 +26,7 @@ HEADER = "# character count: given-name characters of jieba's person names (scri
 # Characters that follow names in sentences (particles, pronouns, verbs of speech and contact, time words).
 FUNCTION_CHARS = set(
     "的了是在和与及等说称电来去到于已也都还又对将因被把向从这那们个不没有就吗呢吧啊之其我你他她它并或但而所以为"
-    "给让请由跟同年月日号时分元次称讲问答找叫打拨收寄送交办签要想会能该把里上下前后内外今昨点"
+    "给让请由跟同年月日号时分元次称讲问答找叫打拨收寄送交办签要会能该把里上下前后内外今昨点"
 )
 
 
