@@ -308,7 +308,7 @@ def _candidates(ctx: _Context) -> list[tuple[int, int, int]]:
                 continue
             if _enough_context(span, tags.get(span), left, right):
                 # a last character that is also a cue (李想 / 张伟想咨询) reads better as the cue
-                out.append((start, end, left + right - (span[-1] in _single_cues())))
+                out.append((start, end, left + right - 3 * (span[-1] in _single_cues())))
     return out
 
 
