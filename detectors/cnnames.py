@@ -102,13 +102,45 @@ def given_chars() -> frozenset[str]:
     return frozenset(char for char, count in rows if int(count) >= MIN_GIVEN_COUNT)
 
 
+@dataclass(frozen=True)
+class _Words:
+    """A word list as a set and its longest length: looked up by slicing, longest first."""
+
+    words: frozenset[str]
+    longest: int
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> _Words:
+        words = frozenset(words)
+        return cls(words, max(map(len, words)))
+
+
 @functools.cache
-def _cues() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Cue words per side and strength, longest first so the longest cue is the one read."""
-    def longest_first(words: Iterable[str]) -> tuple[str, ...]:
-        return tuple(sorted(set(words), key=len, reverse=True))
-    return {"left": (longest_first(STRONG_LEFT), longest_first(WEAK_LEFT)),
-            "right": (longest_first(STRONG_RIGHT), longest_first(WEAK_RIGHT))}
+def _cues() -> dict[str, _Words]:
+    """Every word list, ready for lookups."""
+    return {"strong_left": _Words.of(STRONG_LEFT), "weak_left": _Words.of(WEAK_LEFT),
+            "strong_right": _Words.of(STRONG_RIGHT), "weak_right": _Words.of(WEAK_RIGHT),
+            "place_left": _Words.of(PLACE_LEFT), "org_right": _Words.of(PLACE_ORG_WORDS)}
+
+
+def _before(ctx: _Context, start: int, kind: str, *, whole: bool = True) -> bool:
+    """Whether a word of list ``kind`` ends at ``start`` (and is a word there, see _Context.cue_word)."""
+    cues = _cues()[kind]
+    for n in range(min(cues.longest, start), 0, -1):
+        cue = ctx.text[start - n:start]
+        if cue in cues.words and (not whole or ctx.cue_word(cue, start - n)):
+            return True
+    return False
+
+
+def _after(ctx: _Context, end: int, kind: str, *, whole: bool = True) -> bool:
+    """Whether a word of list ``kind`` starts at ``end`` (and is a word there, see _Context.cue_word)."""
+    cues = _cues()[kind]
+    for n in range(min(cues.longest, len(ctx.text) - end), 0, -1):
+        cue = ctx.text[end:end + n]
+        if cue in cues.words and (not whole or ctx.cue_word(cue, end + n)):
+            return True
+    return False
 
 
 @functools.cache
@@ -158,19 +190,16 @@ def _left_strength(ctx: _Context, start: int) -> int:
     if start == 0:
         return EDGE
     if not _is_han(text[start - 1]):
-        label = text[:start].rstrip(SEPARATORS + " ")
-        if label and len(label) < start and _ends_with_role(ctx, label):
+        label = len(text[:start].rstrip(SEPARATORS + " "))
+        if 0 < label < start and _ends_with_role(ctx, label):
             return STRONG  # 投诉人：邱艳丽, 联系人 王丽静
         return WEAK if text[start - 1] in LIST_MARKS else EDGE
     if place_before(ctx, start):
         return NONE  # 去岳阳, 寄到桂林, 来自石家庄: a place follows
-    if _ends_with_role(ctx, text[:start]):
+    if _ends_with_role(ctx, start):
         return STRONG
-    strong, weak = _cues()["left"]
-    head = text[max(0, start - 5):start]
-    for cue in weak:
-        if head.endswith(cue) and ctx.cue_word(cue, start - len(cue)):
-            return WEAK
+    if _before(ctx, start, "weak_left"):
+        return WEAK
     if ctx.ends.get(start, "")[:1] in ("v", "p", "c", "t"):
         return POS  # after a verb, preposition, conjunction or time word
     return NONE
@@ -178,19 +207,17 @@ def _left_strength(ctx: _Context, start: int) -> int:
 
 def place_before(ctx: _Context, start: int) -> bool:
     """Whether a word that introduces places (去, 寄到, 来自, 位于) stands right before ``start``."""
-    head = ctx.text[max(0, start - 3):start]
-    return any(head.endswith(cue) and ctx.cue_word(cue, start - len(cue)) and start in ctx.boundaries
-               for cue in PLACE_LEFT)
+    return start in ctx.boundaries and _before(ctx, start, "place_left")
 
 
-def _ends_with_role(ctx: _Context, head: str) -> bool:
-    """Whether text before a name ends with a role word (客户, 经办人, 快递员, 医生): how names are introduced."""
-    strong, _weak = _cues()["left"]
-    if head[-5:].endswith(strong):
+def _ends_with_role(ctx: _Context, at: int) -> bool:
+    """Whether the text before offset ``at`` ends with a role word (客户, 经办人, 快递员, 医生): names follow."""
+    if _before(ctx, at, "strong_left", whole=False):
         return True
+    text = ctx.text
     compound, _single = v.cn_surnames()
-    return (len(head) >= 2 and head[-1] in ROLE_ENDINGS and _is_han(head[-2])
-            and ctx.text[len(head) - 1:len(head) + 1] not in compound)  # 据长孙伟: 长 starts 长孙
+    return (at >= 2 and text[at - 1] in ROLE_ENDINGS and _is_han(text[at - 2])
+            and text[at - 1:at + 1] not in compound)  # 据长孙伟: 长 starts 长孙
 
 
 def _right_strength(ctx: _Context, end: int) -> int:
@@ -200,29 +227,22 @@ def _right_strength(ctx: _Context, end: int) -> int:
         return EDGE
     if not _is_han(text[end]):
         return WEAK if text[end] in LIST_MARKS else EDGE
-    strong, weak = _cues()["right"]
-    tail = text[end:end + 5]
-    for cue in strong:
-        if tail.startswith(cue) and ctx.cue_word(cue, end + len(cue)):
-            return STRONG
-    for cue in weak:
-        if tail.startswith(cue) and ctx.cue_word(cue, end + len(cue)):
-            return WEAK
-    if tail[:1] in COORDINATORS and tail[1:2] in v.cn_surnames()[1]:
+    if _after(ctx, end, "strong_right"):
+        return STRONG
+    if _after(ctx, end, "weak_right"):
+        return WEAK
+    if text[end] in COORDINATORS and text[end + 1:end + 2] in v.cn_surnames()[1]:
         return WEAK  # 皇甫红霞和容慧: jieba glued 和 to the next name
     if ctx.starts.get(end, "")[:1] == "v":
         return POS  # before a verb: 许璐杨创建
     return NONE
 
 
-def place_or_org_follows(text: str, end: int) -> bool:
+def place_or_org_follows(ctx: _Context, end: int) -> bool:
     """Whether the text after a name-shaped span makes it a place or an organisation (玉珍县, 李宁体育用品公司)."""
-    if end >= len(text):
+    if end >= len(ctx.text):
         return False
-    if text[end] in PLACE_ORG_CHARS:
-        return True
-    tail = text[end:end + 4]
-    return any(tail.startswith(word) for word in PLACE_ORG_WORDS)
+    return ctx.text[end] in PLACE_ORG_CHARS or _after(ctx, end, "org_right", whole=False)
 
 
 def _shape_ok(span: str) -> bool:
@@ -304,7 +324,7 @@ def _candidates(ctx: _Context) -> list[tuple[int, int, int]]:
             if end > len(text) or not all(_is_han(c) for c in span) or not _shape_ok(span):
                 continue
             right = _right_strength(ctx, end)
-            if right == NONE or place_or_org_follows(text, end):
+            if right == NONE or place_or_org_follows(ctx, end):
                 continue
             if _enough_context(span, tags.get(span), left, right):
                 # a last character that is also a cue (李想 / 张伟想咨询) reads better as the cue
@@ -339,7 +359,7 @@ def tagged_spans(text: str, tokens: list[tuple[str, str]], ctx: _Context | None 
             span_word, used = word + tokens[i + 1][0], 2
         end = offset + len(span_word)
         is_name = ((flag in ("nr", "nrfg", "nrt") or (used == 2 and _shape_ok(span_word))) and v.is_chinese_name(span_word)
-                   and not place_or_org_follows(text, end) and not place_before(ctx, offset)
+                   and not place_or_org_follows(ctx, end) and not place_before(ctx, offset)
                    and _right_strength(ctx, end) != NONE)  # 宋城演艺, 杨国福麻辣烫: glued to the next word
         if is_name:
             spans.append((offset, end))
