@@ -156,3 +156,25 @@ def test_spans_are_name_shaped_and_disjoint(text):
         assert 0 <= s < e <= len(text) and 2 <= e - s <= 4
         assert nxt is None or e <= nxt[0]
         assert text[s:s + 2] in compound or text[s] in single
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.text(max_size=60))
+def test_any_text_is_read_without_error(text):
+    """Arbitrary Unicode (controls, astral characters, lone punctuation) goes through the same checks."""
+    for result in ChineseNameTextRecognizer().analyze(text, ["PERSON_NAME"]):
+        assert 0 <= result.start < result.end <= len(text)
+
+
+def test_given_name_character_list_is_current(tmp_path):
+    """The shipped counts equal what scripts/make_given_chars.py derives from jieba's dictionary and the surnames."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("make_given_chars", root / "scripts" / "make_given_chars.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path / "given.txt")
+    assert (tmp_path / "given.txt").read_text(encoding="utf-8") == (
+        root / "detectors" / "data" / "cn_given_chars.txt").read_text(encoding="utf-8")
