@@ -26,9 +26,12 @@ were checked on both sides).
 
 from __future__ import annotations
 
+import csv
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from detectors import validators as v
 
@@ -53,6 +56,8 @@ NONE, EDGE, POS, WEAK, STRONG = 0, 2, 3, 4, 6
 # Punctuation after a label (联系人：) and between the items of a list (张伟、刘芳).
 SEPARATORS = "：:，,；;/（(）)"
 LIST_MARKS = "、"
+# What follows a name and a separator: a greeting, or the sex in a record (王涛成：您好, 张鑫刚，男，45岁).
+ADDRESSED = frozenset(["您好", "你好", "男，", "女，", "男,", "女,", "男）", "女）", "男)", "女)"])
 # Last characters of role nouns (快递员, 记录人, 医生, 工程师, 队长, 记者, 选手, 业主).
 ROLE_ENDINGS = frozenset("员人师长者士生手官主")
 
@@ -76,13 +81,13 @@ STRONG_RIGHT = _words(
     "的电话 的手机 的身份证 的银行卡 的账户 的账号 的地址 的订单 的邮箱 的快递 的包裹"
 )
 WEAK_RIGHT = _words(
-    "的 和 与 及 等 在 于 已 也 都 还 又 是 对 将 因 被 把 向 从 今天 昨天 明天 上午 下午 晚上 曾 刚 正 再 "
+    "的 和 与 及 等 在 于 已 也 都 还 又 是 对 将 因 被 把 向 从 今天 昨天 明天 上午 下午 晚上 曾 正 再 "
     "先 去 到 来 打 给 跟 同 或 今 昨 前 后 已经 正在 通过 需要 希望 想 要 没有 未 不 一起 一同 一块"
 )
 # What precedes a place rather than a person (去岳阳, 寄到桂林, 来自石家庄, 位于常德).
 PLACE_LEFT = _words("去 到 在 住 回 往 赴 经 自 位于 来自 住在 寄到 发往 前往 抵达 路过 途经 出差 旅游 老家 籍贯")
-# Last characters of places and buildings that are no given-name characters (卢沟桥, 灵隐寺).
-PLACE_ENDINGS = tuple("桥站港寺庙宫殿塔湾岛")
+# Last characters of places, buildings and households that are no given-name characters (卢沟桥, 灵隐寺, 郝家).
+PLACE_ENDINGS = tuple("桥站港寺庙宫殿塔湾岛家")
 # What turns a name-shaped word into a place or an organisation when it follows (玉珍县, 李宁体育).
 PLACE_ORG_CHARS = frozenset("省市县区镇乡村州旗盟路街道巷弄号楼族")
 PLACE_ORG_WORDS = _words(
@@ -141,6 +146,25 @@ def _after(ctx: _Context, end: int, kind: str, *, whole: bool = True) -> bool:
         if cue in cues.words and (not whole or ctx.cue_word(cue, end + n)):
             return True
     return False
+
+
+# Endings of administrative division names in cpca's table (岳阳市, 黔东南苗族侗族自治州, 托里县).
+_DIVISION_SUFFIX = re.compile(r"(?:自治州|自治县|自治旗|特别行政区|地区|林区|特区|新区|市|县|区|州|盟|旗)$")
+
+
+@functools.cache
+def place_names() -> frozenset[str]:
+    """Short forms of China's administrative divisions (岳阳, 安阳, 桂林), from cpca's adcode table.
+
+    jieba tags many of them as person names and most are not dictionary
+    words; a span that is one needs a strong cue (客户周宁来电) to be a name.
+    """
+    import cpca
+
+    table = Path(cpca.__file__).with_name("resources") / "adcodes.csv"
+    with table.open(encoding="utf-8") as fh:
+        names = {_DIVISION_SUFFIX.sub("", row["name"]) for row in csv.DictReader(fh)}
+    return frozenset(n for n in names if len(n) >= 2)
 
 
 @functools.cache
@@ -216,8 +240,9 @@ def _ends_with_role(ctx: _Context, at: int) -> bool:
         return True
     text = ctx.text
     compound, _single = v.cn_surnames()
+    # 据长孙伟, 我是上官桂荣: the role-like character starts or ends a compound surname
     return (at >= 2 and text[at - 1] in ROLE_ENDINGS and _is_han(text[at - 2])
-            and text[at - 1:at + 1] not in compound)  # 据长孙伟: 长 starts 长孙
+            and text[at - 1:at + 1] not in compound and text[at - 2:at] not in compound)
 
 
 def _right_strength(ctx: _Context, end: int) -> int:
@@ -226,6 +251,8 @@ def _right_strength(ctx: _Context, end: int) -> int:
     if end == len(text):
         return EDGE
     if not _is_han(text[end]):
+        if text[end] in SEPARATORS and text[end + 1:end + 3] in ADDRESSED:
+            return STRONG  # 王涛成：您好, 张鑫刚，男，45岁
         return WEAK if text[end] in LIST_MARKS else EDGE
     if _after(ctx, end, "strong_right"):
         return STRONG
@@ -251,6 +278,8 @@ def _shape_ok(span: str) -> bool:
     by_compound = span[:2] in compound and len(span) in (3, 4)
     if by_compound:
         given = span[2:]
+    elif span in compound:
+        return False  # 尉迟 alone is a surname, not 尉 and a given name
     elif span[0] in single and len(span) in (2, 3):
         given = span[1:]
     else:
@@ -294,6 +323,8 @@ def _enough_context(span: str, tag: str | None, left: int, right: int) -> bool:
         return left == STRONG and right == STRONG
     if STRONG in (left, right):
         return True
+    if span in place_names():
+        return False  # 去过岳阳, 岳阳的情况: a place unless a role or title says otherwise
     if len(span) == 2 and span[0] == span[1]:
         return False  # 林林, 丽丽: also baby talk and reduplicated words, so only with a strong cue
     if tag is not None and word_freq(span) >= FAMOUS_FREQ:
@@ -359,8 +390,11 @@ def tagged_spans(text: str, tokens: list[tuple[str, str]], ctx: _Context | None 
             span_word, used = word + tokens[i + 1][0], 2
         end = offset + len(span_word)
         is_name = ((flag in ("nr", "nrfg", "nrt") or (used == 2 and _shape_ok(span_word))) and v.is_chinese_name(span_word)
+                   and not span_word.endswith(PLACE_ENDINGS)
                    and not place_or_org_follows(ctx, end) and not place_before(ctx, offset)
-                   and _right_strength(ctx, end) != NONE)  # 宋城演艺, 杨国福麻辣烫: glued to the next word
+                   and _right_strength(ctx, end) != NONE  # 宋城演艺, 杨国福麻辣烫: glued to the next word
+                   and (span_word not in place_names()
+                        or STRONG in (_left_strength(ctx, offset), _right_strength(ctx, end))))
         if is_name:
             spans.append((offset, end))
         offset = end if is_name else offset + len(word)
