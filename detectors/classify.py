@@ -104,7 +104,7 @@ def warm_up() -> None:
     once, whether the data needs them or not.
     """
     from detectors.batchspans import needed_chars, re_twin
-    from detectors.cnnames import given_chars, word_freq
+    from detectors.cnnames import given_chars, place_names, word_freq
     from detectors.engine import get_batch_analyzer
     from detectors.recognizers import ChineseNameTextRecognizer
     from detectors.validators import chinese_addresses_resolve, name_shaped
@@ -118,7 +118,7 @@ def warm_up() -> None:
     get_batch_analyzer()
     name_shaped("张伟")
     ChineseNameTextRecognizer().analyze("张伟来了", ["PERSON_NAME"])  # jieba's POS tables
-    given_chars(), word_freq("张伟")  # free-text names: given-name characters, jieba's word counts
+    given_chars(), word_freq("张伟"), place_names()  # free-text names: given-name characters, word counts, places
     chinese_addresses_resolve(["北京市朝阳区建国路88号"])  # cpca's adcodes
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib.util
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -159,9 +160,8 @@ def place_names() -> frozenset[str]:
     jieba tags many of them as person names and most are not dictionary
     words; a span that is one needs a strong cue (客户周宁来电) to be a name.
     """
-    import cpca
-
-    table = Path(cpca.__file__).with_name("resources") / "adcodes.csv"
+    spec = importlib.util.find_spec("cpca")  # its table only: importing cpca builds its matcher (pandas)
+    table = Path(spec.origin).with_name("resources") / "adcodes.csv"
     with table.open(encoding="utf-8") as fh:
         names = {_DIVISION_SUFFIX.sub("", row["name"]) for row in csv.DictReader(fh)}
     return frozenset(n for n in names if len(n) >= 2)
