@@ -372,11 +372,6 @@ def _choose(candidates: list[tuple[int, int, int]]) -> list[Span]:
     return sorted(chosen)
 
 
-def cue_spans(text: str, tokens: list[tuple[str, str]]) -> list[Span]:
-    """Name spans found from surnames and their context (jieba's tokens tell words from characters)."""
-    return _choose(_candidates(_Context.of(text, tokens)))
-
-
 def tagged_spans(text: str, tokens: list[tuple[str, str]], ctx: _Context | None = None) -> list[Span]:
     """Name spans from jieba's POS tags (nr), compound surnames joined to the next token, places left out."""
     ctx = ctx or _Context.of(text, tokens)

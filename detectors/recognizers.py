@@ -642,7 +642,6 @@ class ChineseNameTextRecognizer(EntityRecognizer):
     """
 
     ENTITY = "PERSON_NAME"
-    NAME_TAGS = ("nr", "nrfg", "nrt")
 
     def __init__(self, supported_language: str = "zh") -> None:
         super().__init__(supported_entities=[self.ENTITY], name=f"ChineseNameTextRecognizer_{supported_language}",
