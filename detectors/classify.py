@@ -32,6 +32,7 @@ from detectors.freetext import (
     MAX_SAMPLES,
     NAME,
     NAME_CAP,
+    NAME_SPAN_NOISE,
     NameBudget,
     TextEvidence,
     analyze_texts,
@@ -103,6 +104,7 @@ def warm_up() -> None:
     once, whether the data needs them or not.
     """
     from detectors.batchspans import needed_chars, re_twin
+    from detectors.cnnames import given_chars, place_names, word_freq
     from detectors.engine import get_batch_analyzer
     from detectors.recognizers import ChineseNameTextRecognizer
     from detectors.validators import chinese_addresses_resolve, name_shaped
@@ -116,6 +118,7 @@ def warm_up() -> None:
     get_batch_analyzer()
     name_shaped("张伟")
     ChineseNameTextRecognizer().analyze("张伟来了", ["PERSON_NAME"])  # jieba's POS tables
+    given_chars(), word_freq("张伟"), place_names()  # free-text names: given-name characters, word counts, places
     chinese_addresses_resolve(["北京市朝阳区建国路88号"])  # cpca's adcodes
 
 
@@ -499,10 +502,27 @@ def text_verdict(profile: ColumnProfile, ev: TextEvidence) -> bool:
         return False
     if ev.values / trials < chance + 0.5 * (1 - chance):
         return False
+    if ev.entity == NAME and not _names_beyond_noise(profile, ev):
+        return False
     if ev.values >= 10 and len(ev.distinct) < min(recognizer.MIN_DISTINCT * min(ev.values, MAX_DISTINCT),
                                                   DISTINCT_ENOUGH):
         return False  # the same few strings over and over: a code list, not people's data
     if binomial_tail(ev.values, trials, chance) <= 0.01:
+        return True
+    return ev.with_context * 2 >= ev.values
+
+
+def _names_beyond_noise(profile: ColumnProfile, ev: TextEvidence) -> bool:
+    """Whether a column's name spans are more than the span finder's own mistakes, or said to be names.
+
+    The trials above count texts where the English name pattern matched; a
+    Chinese span has no such pattern, so its pass rate says nothing. What
+    does is how many of the texts analyzed for names (profile.name_analyzed)
+    hold one, against the rate at which texts without a name get a span
+    (NAME_SPAN_NOISE): a column of short place or company names yields a few.
+    """
+    analyzed = max(profile.name_analyzed, ev.values)
+    if binomial_tail(ev.values, analyzed, NAME_SPAN_NOISE) <= 0.01:
         return True
     return ev.with_context * 2 >= ev.values
 

@@ -41,6 +41,10 @@ NAME = "PERSON_NAME"
 ADDRESS = "ADDRESS"
 # Free texts analyzed for names (jieba, the slow part) per profile; the full pass shares it out by rows.
 NAME_CAP = 1000
+# Share of texts without a name in which a name span is found anyway (a place, a brand read as one):
+# about 1 in 100 on bench/names_eval.py's hard negatives, doubled for margin. A column's name spans
+# must be more than this noise: 5 of 300 company names or county names are not a column of people.
+NAME_SPAN_NOISE = 0.02
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 

@@ -635,14 +635,13 @@ class CredentialRecognizer(PiiRecognizer):
 
 
 class ChineseNameTextRecognizer(EntityRecognizer):
-    """Chinese person names in free text: jieba's POS tags (nr) checked against the surname list.
+    """Chinese person names in free text: surname-anchored candidates read in context, and jieba's nr tags.
 
-    jieba splits compound surnames (欧阳 / 娜娜), so a compound surname token
-    is joined with the following short token before validation.
+    detectors/cnnames.py says which: jieba alone glues names to their
+    neighbours (客户王 / 洋 / 来电) and splits compound surnames (欧阳 / 娜娜).
     """
 
     ENTITY = "PERSON_NAME"
-    NAME_TAGS = ("nr", "nrfg", "nrt")
 
     def __init__(self, supported_language: str = "zh") -> None:
         super().__init__(supported_entities=[self.ENTITY], name=f"ChineseNameTextRecognizer_{supported_language}",
@@ -657,26 +656,14 @@ class ChineseNameTextRecognizer(EntityRecognizer):
             return []
         import jieba.posseg
 
+        from detectors.cnnames import name_spans
+
         v._jieba_tags()  # quiet, cached dictionary load
         tokens = [(t.word, t.flag) for t in jieba.posseg.cut(text)]
-        compound, _single = v.cn_surnames()
-        results: list[RecognizerResult] = []
-        offset = 0
-        i = 0
-        while i < len(tokens):
-            word, flag = tokens[i]
-            span_word, used = word, 1
-            if word in compound and i + 1 < len(tokens) and 1 <= len(tokens[i + 1][0]) <= 2:
-                span_word, used = word + tokens[i + 1][0], 2
-            is_name = (flag in self.NAME_TAGS or used == 2) and v.is_chinese_name(span_word)
-            if is_name:
-                results.append(RecognizerResult(self.ENTITY, offset, offset + len(span_word), 0.6,
-                                                recognition_metadata={
-                                                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
-            offset += len(span_word) if is_name else len(word)
-            i += used if is_name else 1
-        return results
+        return [RecognizerResult(self.ENTITY, start, end, 0.6,
+                                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+                for start, end in name_spans(text, tokens)]
 
 
 RECOGNIZER_CLASSES: list[type[PiiRecognizer]] = [
