@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from detectors.taxonomy import ENTITIES, SEVERITY_ORDER
 from reports.charts import Bar, HeatCell, Series, bar_chart, heat_map, stacked_bars, trend_chart
+from reports.safe_text import finalize
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_COLORS = {"critical": "#b42318", "high": "#e8590c", "medium": "#b58105", "low": "#2563eb"}
@@ -281,6 +282,7 @@ def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,
     )
     template = env.get_template("report.html.j2")
     t = LABELS[lang]
