@@ -98,7 +98,12 @@ def test_history_command_with_corrupt_history_is_one_line_exit_2(box, kind):
     assert_error_line(run, str(history))
 
 
-def _scan_twice(box: Path) -> Path:
+@pytest.fixture(scope="module")
+def two_scans(tmp_path_factory) -> Path:
+    """A history with two scans of the same sources (copied by each test that damages it)."""
+    box = tmp_path_factory.mktemp("two")
+    build_corpus(box / "data", rows=8, formats=("csv", "jsonl"))
+    (box / "state").mkdir()
     history = box / "state" / "history.db"
     assert _scan(box, history).code == 0
     assert _scan(box, history, "out2").code == 0
@@ -106,9 +111,12 @@ def _scan_twice(box: Path) -> Path:
 
 
 @pytest.mark.parametrize("column", ["sources", "summary", "result", "fingerprint"])
-def test_hand_edited_history_rows_are_one_line(box, column):
+def test_hand_edited_history_rows_are_one_line(box, two_scans, column):
     """A row whose JSON was edited by hand: listing, diff and the next (incremental) scan stay one line."""
-    history = _scan_twice(box)
+    import shutil
+
+    history = box / "state" / "history.db"
+    shutil.copy(two_scans, history)
     conn = sqlite3.connect(history)
     table = "scans" if column in ("sources", "summary") else "datasets"
     conn.execute(f"UPDATE {table} SET {column} = '{{not json'")
@@ -129,12 +137,6 @@ def test_hand_edited_history_rows_are_one_line(box, column):
 
 
 # --- findings.json for `report` ---------------------------------------------------------------------
-
-def _valid_findings(box: Path) -> dict:
-    assert _scan(box, box / "state" / "history.db").code == 0
-    _scan(box, box / "state" / "history.db", "out2")
-    return json.loads((box / "out2" / "findings.json").read_text(encoding="utf-8"))
-
 
 HOSTILE_FINDINGS = {
     "empty": b"",
