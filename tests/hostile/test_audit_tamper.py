@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.audit import AuditLog, canonical, entry_hash
 from tests.hostile.harness import Run, assert_no_traceback, invoke
@@ -121,3 +123,25 @@ def test_log_replaced_by_binary_junk(tmp_path):
     run = _verify(path)
     assert run.code == 1
     assert f"{path}:1:" in _first_problem(run)
+
+
+@settings(settings.get_profile("hostile"))
+@given(data=st.data())
+def test_any_flipped_byte_is_named_at_its_line(tmp_path_factory, data):
+    """One byte changed anywhere (a disk error, a stray keystroke) is found, and at the line it is in."""
+    from scanner.audit import verify_log
+
+    box = tmp_path_factory.mktemp("flip")
+    path = _log(box)
+    raw = bytearray(path.read_bytes())
+    # the log's length varies (pid, time): draw a position and a change independent of it
+    at = data.draw(st.integers(0, 10**6)) % len(raw)
+    raw[at] = (raw[at] + data.draw(st.integers(1, 255))) % 256
+    path.write_bytes(bytes(raw))
+    verdict = verify_log(AuditLog(path))
+    assert not verdict.ok
+    line = raw[:at].count(b"\n") + 1
+    first = verdict.problems[0]
+    assert first.file == str(path)
+    # a flip that turns a byte into a newline splits the line: the first half is what breaks
+    assert first.line == line, f"byte {at} (line {line}) reported as {first}"
