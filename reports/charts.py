@@ -11,7 +11,16 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+from markupsafe import escape as _escape
+
+from reports.safe_text import neutralize
+
+
+def escape(text: object) -> Markup:
+    """HTML-escape a label from data, with control and bidi characters spelled out (reports/safe_text.py)."""
+    return _escape(neutralize(str(text)))
+
 
 FONT = 12
 ROW_H = 22

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from detectors.taxonomy import ENTITIES, SEVERITY_ORDER
 from reports.charts import Bar, HeatCell, Series, bar_chart, heat_map, stacked_bars, trend_chart
+from reports.safe_text import finalize
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_COLORS = {"critical": "#b42318", "high": "#e8590c", "medium": "#b58105", "low": "#2563eb"}
@@ -201,12 +202,15 @@ def _check_line(check: dict[str, Any], t: dict[str, str], rules: dict[str, str])
         return t["check_missing"].format(column=check["column"])
     if status != "ok":
         return t["check_error"].format(rule=rules.get(check["rule"], check["rule"]), column=check["column"])
+    # a re-rendered findings.json may lack a count (hand-edited, older writer): show "?", not a traceback
+    get = {k: check.get(k, "?") for k in ("over_limit", "rows", "max_age_days", "cutoff", "minor_age", "minors",
+                                          "born_after")}
     if check["rule"] == "retention":
-        line = t["check_retention"].format(column=check["column"], over=check["over_limit"], rows=check["rows"],
-                                           days=check["max_age_days"], cutoff=check["cutoff"])
+        line = t["check_retention"].format(column=check["column"], over=get["over_limit"], rows=get["rows"],
+                                           days=get["max_age_days"], cutoff=get["cutoff"])
     else:
-        line = t["check_minor"].format(age=check["minor_age"], column=check["column"], minors=check["minors"],
-                                       rows=check["rows"], born=check["born_after"])
+        line = t["check_minor"].format(age=get["minor_age"], column=check["column"], minors=get["minors"],
+                                       rows=get["rows"], born=get["born_after"])
     if check.get("missing") or check.get("unparseable"):
         line += t["check_tail"].format(missing=check.get("missing", 0), unparseable=check.get("unparseable", 0))
     return line
@@ -278,6 +282,7 @@ def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,
     )
     template = env.get_template("report.html.j2")
     t = LABELS[lang]

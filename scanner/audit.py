@@ -363,6 +363,30 @@ def _check_head(log: AuditLog, lines: list[_Line], verdict: Verdict) -> None:
     elif last is not None and head.get("seq") == last_seq and head.get("hash") != last.digest \
             and not any(p.line == last.number and p.file == last.file for p in verdict.problems):
         verdict.problems.append(Problem(last.file, last.number, "changed", "does not match the recorded head"))
+    elif isinstance(head.get("seq"), int) and isinstance(last_seq, int) and head["seq"] < last_seq:
+        _check_appended(lines, head, verdict)
+
+
+def _check_appended(lines: list[_Line], head: dict[str, Any], verdict: Verdict) -> None:
+    """Lines after the recorded head were not written by ``record``: it rewrites the head on every append.
+
+    A forger can chain a new line correctly (right ``prev``, right ``hash``),
+    so only the head tells it apart. The one honest cause is a run killed
+    between its append and the head update; the next append heals that, and
+    until then the line is reported rather than trusted.
+    """
+    after = next((i + 1 for i, ln in enumerate(lines)
+                  if (ln.entry or {}).get("seq") == head["seq"] and ln.digest == head.get("hash")), None)
+    if after is None or after >= len(lines):
+        return
+    first = lines[after]
+    if any(p.file == first.file and p.line == first.number for p in verdict.problems):
+        return
+    n = len(lines) - after
+    verdict.problems.append(Problem(first.file, first.number, "inserted",
+                                    f"{n} line{'' if n == 1 else 's'} after the last recorded entry "
+                                    f"(seq {head['seq']}) not written by piiwarden (forged, or its run "
+                                    "died before recording it)"))
 
 
 def record_command(command: str, *, outdir: Path | None = None, log_path: Path | None = None,

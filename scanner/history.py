@@ -14,13 +14,16 @@ previous scan of the same sources.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 HISTORY_DIRNAME = ".piiwarden"
@@ -82,6 +85,45 @@ RECOMPUTED_KEYS = ("policy_checks", "grants", "reused_from")
 
 class HistoryError(Exception):
     """The history database cannot be used (one readable line)."""
+
+
+def _check_tables(conn: sqlite3.Connection) -> None:
+    """Every table has the columns we read: another tool's ``scans`` table must not pass for ours.
+
+    ``CREATE TABLE IF NOT EXISTS`` keeps a same-named table of another shape,
+    and SQLite only notices on the first query, deep inside a scan.
+    """
+    for table, ddl_columns in _expected_columns().items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        missing = ddl_columns - have
+        if missing:
+            raise sqlite3.DatabaseError(f"table {table} lacks column(s) {', '.join(sorted(missing))}: "
+                                        "not a piiwarden history")
+
+
+@functools.cache
+def _expected_columns() -> dict[str, set[str]]:
+    """Table -> column names, as _DDL creates them (read from a scratch in-memory database)."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        mem.executescript(_DDL)
+        tables = [r[0] for r in mem.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite_%'")]
+        return {t: {r[1] for r in mem.execute(f"PRAGMA table_info({t})")} for t in tables}
+    finally:
+        mem.close()
+
+
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """Reading a damaged database (malformed pages, hand-edited JSON) is a HistoryError, not a traceback."""
+    @functools.wraps(method)
+    def wrapper(self: History, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise HistoryError(f"{self.path}: damaged history database ({type(exc).__name__}); "
+                               "move it aside to start a new history") from None
+    return wrapper
 
 
 def default_history_path(outdir: Path) -> Path:
@@ -171,9 +213,11 @@ class History:
             if row is None:
                 with conn:
                     conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
+            elif str(row[0]) != str(SCHEMA_VERSION):
                 conn.close()
-                raise HistoryError(f"{path}: history schema {row[0]} is not supported (expected {SCHEMA_VERSION})")
+                raise HistoryError(f"{path}: history schema {str(row[0])[:20]!r} is not supported "
+                                   f"(expected {SCHEMA_VERSION})")
+            _check_tables(conn)
         except (sqlite3.Error, OSError) as exc:
             raise HistoryError(f"{path}: cannot open history database ({type(exc).__name__}: {exc})") from None
         return cls(path, conn)
@@ -221,6 +265,7 @@ class History:
 
     # --- reading -----------------------------------------------------------------------------
 
+    @_guarded
     def scans(self, scope: str | None = None, limit: int | None = None) -> list[ScanRow]:
         """Scans oldest first (the last ``limit`` of them), optionally of one scope."""
         where, args = ("WHERE scope = ?", [scope]) if scope else ("", [])
@@ -233,6 +278,7 @@ class History:
         rows = self.scans(scope, limit=1)
         return rows[-1] if rows else None
 
+    @_guarded
     def resolve(self, ref: str) -> ScanRow:
         """A scan by sequence number (``3``), id or unique id prefix; HistoryError if none or ambiguous."""
         if ref.isdigit() and len(ref) < 9:
@@ -244,6 +290,7 @@ class History:
             return _scan_row(rows[0])
         raise HistoryError(f"scan {ref!r} " + ("is ambiguous" if rows else "not found in " + str(self.path)))
 
+    @_guarded
     def datasets(self, scan_id: str) -> dict[tuple[str, str], StoredDataset]:
         """Every dataset of one scan, keyed by (source, dataset id)."""
         rows = self.conn.execute("SELECT * FROM datasets WHERE scan_id = ?", (scan_id,)).fetchall()
@@ -257,6 +304,7 @@ class History:
             for r in rows
         }
 
+    @_guarded
     def snapshot(self, scan: ScanRow) -> Snapshot:
         """What a diff compares: columns, violations and failed datasets of one scan."""
         columns = {

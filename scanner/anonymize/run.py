@@ -101,12 +101,38 @@ def _finish(record: dict[str, Any], outcome: Outcome, errors: list[dict[str, str
 
 
 def read_record(outdir: Path, name: str = RECORD_NAME) -> dict[str, Any] | None:
-    """An earlier run's record, or None when absent or unreadable."""
+    """An earlier run's record, or None when absent, unreadable or not shaped like one.
+
+    Callers index ``run`` and ``datasets[].columns[]``; a hand-edited record
+    (or a file that merely has the name) must not become a traceback there,
+    nor grant anything: a record that is not well formed counts as absent.
+    """
     path = outdir / name
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    return record if _well_formed(record) else None
+
+
+def _well_formed(record: Any) -> bool:
+    """The shape ``anonymize``/``decrypt`` write: run object, datasets and their columns as objects."""
+    if not isinstance(record, dict) or not isinstance(record.get("run"), dict):
+        return False
+    if not isinstance(record["run"].get("key_fingerprint"), (str, type(None))):
+        return False
+    datasets = record.get("datasets", [])
+    if not isinstance(datasets, list) or not all(isinstance(d, dict) for d in datasets):
+        return False
+    for ds in datasets:
+        columns = ds.get("columns", [])
+        if not isinstance(columns, list):
+            return False
+        for col in columns:
+            if not isinstance(col, dict) or not isinstance(col.get("name"), str) \
+                    or not isinstance(col.get("ops_by_entity", {}), dict):
+                return False
+    return True
 
 
 # ---------------------------------------------------------------- decrypt ----
