@@ -7,6 +7,7 @@ detectors classify them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,17 @@ class Dataset:
     # exact counts read one or two columns of a table; without it they stream every column.
     open_columns: Callable[[list[str]], Iterator[pa.RecordBatch]] | None = None
 
+    @property
+    def where(self) -> str:
+        """The dataset as an error line names it: its location, plus its id when the location alone is ambiguous.
+
+        A database URL holds many tables (and a workbook many sheets): with
+        only the URL, eight failing tables give eight identical lines.
+        """
+        if not self.location or self.location.endswith(self.id):
+            return self.location or self.id
+        return f"{self.id} ({self.location})"
+
     def batches(self) -> Iterator[pa.RecordBatch]:
         """Stream the dataset; any failure surfaces as a one-line SourceError."""
         return _one_line_errors(self.open_batches)
@@ -84,10 +96,32 @@ def _one_line_errors(open_stream: Callable[[], Iterator[pa.RecordBatch]]) -> Ite
 
 def describe_error(exc: BaseException) -> str:
     """A one-line, value-free description of a reader exception."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
     # Decoder errors quote the offending bytes; parsers may quote a whole row.
     if isinstance(exc, UnicodeDecodeError):
         return f"cannot decode as {exc.encoding} at byte {exc.start}"
-    text = text[:160]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return value_free(type(exc).__name__, text)
+
+
+# What a library message may quote: a quoted literal, a run of digits (an ID, a card, a
+# phone), an e-mail address, a key=value pair of a connection string.
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019")
+_DIGITS = re.compile(r"\d(?:[\s\-]?\d){4,}[Xx]?")
+_EMAIL = re.compile(r"[^\s@'\"]+@[^\s@'\"]+\.[A-Za-z]{2,}")
+_SECRET_PAIR = re.compile(r"(?i)\b(password|passwd|pwd|secret|token)\s*[=:]\s*\S+")
+
+
+def value_free(name: str, text: str) -> str:
+    """``Name: message`` with everything that could be a data value or a secret replaced by a placeholder.
+
+    Every error line that reaches the console, findings.json, the report or a
+    log goes through here: drivers and parsers quote the offending value
+    (``Duplicate entry '13812345678'``), and an error line is kept for years.
+    Quoted parts become ``'…'``, digit runs ``#``, e-mail addresses ``<email>``.
+    """
+    text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}=***", text)
+    text = _QUOTED.sub("'…'", text)
+    text = _EMAIL.sub("<email>", text)
+    text = _DIGITS.sub("#", text)
+    text = " ".join(text.split())[:160]
     return f"{name}: {text}" if text else name

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from scanner.connectors.base import value_free
+
 log = logging.getLogger(__name__)
 
 # Seconds one statement may run (PIIWARDEN_STATEMENT_TIMEOUT overrides).
@@ -49,6 +51,7 @@ class SqlTable:
     columns: list[str]
     types: dict[str, object] = field(default_factory=dict)  # column -> SQLAlchemy type
     integer_key: str | None = None  # single-column integer primary key, for key-range sampling
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # the URL's password(s), blanked from errors
 
     @property
     def clause(self) -> sa.TableClause:
@@ -65,6 +68,30 @@ class SqlTable:
                 yield conn
         finally:
             engine.dispose()
+
+
+def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """The driver's own first line (no SQL, no parameters), value-free and with every secret blanked.
+
+    Drivers quote the offending value (``Duplicate entry '1381234...'``,
+    ``invalid input syntax ... "11010519..."``) and sometimes the connection
+    string: the line goes through the same sanitizer as every reader error.
+    """
+    orig = getattr(exc, "orig", None)
+    base = orig if isinstance(orig, BaseException) else exc
+    args = getattr(base, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = f"({args[0]}) {_first_line(Exception(args[1]))}"  # PyMySQL: (code, message)
+    else:
+        text = _first_line(base)
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return value_free(type(base).__name__, text)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def is_mariadb(conn: Connection) -> bool:
@@ -163,6 +190,16 @@ def _key_ranges(conn: Connection, table: SqlTable, key: str, k: int, rng: random
     ]
 
 
+def reflected_name(dialect: str, name: str) -> str:
+    """A column name as the database knows it, from the name SQLAlchemy's reflection returns.
+
+    MySQL/MariaDB reflection parses ``SHOW CREATE TABLE``, where a backtick in
+    a name is written twice (``card``no``), and hands the name back still
+    escaped; quoting that again names a column that does not exist.
+    """
+    return name.replace("``", "`") if dialect in ("mysql", "mariadb") else name
+
+
 def integer_key(inspector: sa.Inspector, table: str, schema: str | None, column_types: dict[str, object]) -> str | None:
     """The single-column integer primary key of a table, if it has one."""
     try:
@@ -171,8 +208,9 @@ def integer_key(inspector: sa.Inspector, table: str, schema: str | None, column_
         return None
     if len(pk) != 1:
         return None
-    col_type = column_types.get(pk[0])
-    return pk[0] if isinstance(col_type, sa.types.Integer) else None
+    key = reflected_name(inspector.dialect.name, pk[0])
+    col_type = column_types.get(key)
+    return key if isinstance(col_type, sa.types.Integer) else None
 
 
 def select_grantees(conn: Connection, table: SqlTable) -> list[str]:
