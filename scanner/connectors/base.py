@@ -94,13 +94,32 @@ def _one_line_errors(open_stream: Callable[[], Iterator[pa.RecordBatch]]) -> Ite
         raise SourceError(describe_error(exc)) from exc
 
 
-def describe_error(exc: BaseException) -> str:
-    """A one-line, value-free description of a reader exception."""
+def describe_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """A one-line, value-free description of a reader exception, with every secret in ``secrets`` blanked.
+
+    A database error is described by the driver's own exception (SQLAlchemy's
+    wrapper adds the SQL and its parameters), PyMySQL's ``(code, message)``
+    by its message.
+    """
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, BaseException):
+        exc = orig
     # Decoder errors quote the offending bytes; parsers may quote a whole row.
     if isinstance(exc, UnicodeDecodeError):
         return f"cannot decode as {exc.encoding} at byte {exc.start}"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    args = getattr(exc, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = f"({args[0]}) {_first_line(args[1])}"
+    else:
+        text = _first_line(str(exc))
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "***")
     return value_free(type(exc).__name__, text)
+
+
+def _first_line(text: str) -> str:
+    text = text.strip()
+    return text.splitlines()[0] if text else ""
 
 
 # What a library message may quote: a quoted literal, a run of digits (an ID, a card, a

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from scanner.connectors.base import value_free
+from scanner.connectors.base import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +77,7 @@ def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     ``invalid input syntax ... "11010519..."``) and sometimes the connection
     string: the line goes through the same sanitizer as every reader error.
     """
-    orig = getattr(exc, "orig", None)
-    base = orig if isinstance(orig, BaseException) else exc
-    args = getattr(base, "args", ())
-    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        text = f"({args[0]}) {_first_line(Exception(args[1]))}"  # PyMySQL: (code, message)
-    else:
-        text = _first_line(base)
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return value_free(type(base).__name__, text)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
+    return describe_error(exc, secrets)
 
 
 def is_mariadb(conn: Connection) -> bool:
