@@ -4,6 +4,8 @@ Exit codes: 0 clean (no violation at or above --fail-on), 1 a violation at or
 above --fail-on, 2 usage or configuration error (nothing written), 3 the scan
 finished but some sources failed. When both 1 and 3 apply, 1 wins: a release
 gate must stop on a definite violation even if another source was unreadable.
+An interrupted run exits 130 (SIGINT, "piiwarden: interrupted") or 143
+(SIGTERM, "piiwarden: terminated") after releasing the history lock.
 """
 
 from __future__ import annotations
