@@ -4,27 +4,39 @@ Exit codes: 0 clean (no violation at or above --fail-on), 1 a violation at or
 above --fail-on, 2 usage or configuration error (nothing written), 3 the scan
 finished but some sources failed. When both 1 and 3 apply, 1 wins: a release
 gate must stop on a definite violation even if another source was unreadable.
+An interrupted run exits 130 (SIGINT, "piiwarden: interrupted") or 143
+(SIGTERM, "piiwarden: terminated") after releasing the history lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+try:  # Typer >= 0.20 vendors its own Click: its exceptions are not click's
+    from typer._click import exceptions as _cx
+except ImportError:  # pragma: no cover - older Typer on plain Click
+    import click.exceptions as _cx
 
 from detectors.taxonomy import SEVERITY_ORDER
 from reports.html import write_html
 from scanner.audit import AuditLog
 from scanner.config import ConfigError, ScanConfig, Settings, load_config, merge_settings
 from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
-from scanner.connectors.sqldb import has_literal_password, mask_source
+from scanner.connectors.sqldb import credential_problem, mask_source
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
 from scanner.history import (
     History,
@@ -50,9 +62,87 @@ from scanner.spark_engine import DEFAULT_MASTER, Engine, SparkScanner, spark_pro
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Find, grade and report personal data.")
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+_ABORTS = tuple({typer.Abort, getattr(_cx, "Abort", typer.Abort), click.exceptions.Abort})
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``with`` block unwinds (history lock, temp files).
+
+    A BaseException, like KeyboardInterrupt: no ``except Exception`` on the way may swallow it.
+    """
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: a usage error is one ``piiwarden: error: ...`` line (exit 2), like every other error.
+
+    Click and Typer would print a five-line box (usage, hint, framed message)
+    that a scheduler's log cannot grep. Interrupts end with one line too:
+    SIGINT exits 130, SIGTERM 143, after the run has unwound (the history
+    lock is released; outputs are written atomically, so none is half-written).
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]  # noqa: ANN001, ANN201
+        previous = _on_sigterm()
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _cx.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else "")
+            code = EXIT_USAGE
+        except _cx.ClickException as exc:
+            err.print(f"piiwarden: error: {_one_line(exc)}", markup=False)
+            code = EXIT_USAGE
+        except (*_ABORTS, KeyboardInterrupt):
+            code = EXIT_INTERRUPTED
+        except _Terminated:
+            err.print("piiwarden: terminated", markup=False)
+            code = EXIT_TERMINATED
+        finally:
+            _restore_sigterm(previous)
+        code = code if isinstance(code, int) else EXIT_OK
+        if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into a silent Exit(130)
+            err.print("piiwarden: interrupted", markup=False)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _one_line(exc: Exception) -> str:
+    """Click's message on one line, with the command it concerns (``scan: No such option: --x``)."""
+    message = " ".join(exc.format_message().replace("Value error, ", "").split())  # type: ignore[attr-defined]
+    names, ctx = [], getattr(exc, "ctx", None)
+    while ctx is not None and ctx.parent is not None:  # the root's name is the program's, not a command
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    command = " ".join(reversed(names))
+    return f"{command}: {message}" if command else message
+
+
+def _on_sigterm():  # noqa: ANN202 - a signal handler or its placeholder
+    """Turn SIGTERM into an exception in this (main) process; forked workers keep the default."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    main_pid = os.getpid()
+
+    def terminate(signum, frame):  # noqa: ANN001, ANN202, ARG001
+        if os.getpid() != main_pid:  # a forked worker: die as SIGTERM asks, without unwinding twice
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise _Terminated
+
+    return signal.signal(signal.SIGTERM, terminate)
+
+
+def _restore_sigterm(previous) -> None:  # noqa: ANN001
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Find, grade and report personal data.",
+                  cls=OneLineErrors, rich_markup_mode=None, pretty_exceptions_enable=False)
 
 
 class Level(str, Enum):
@@ -153,10 +243,9 @@ def scan(
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     cli_sources = list(sources or [])
-    typed = [mask_source(s) for s in cli_sources if has_literal_password(s)]
-    if typed:
-        raise usage_error(f"a password on the command line is refused ({', '.join(typed)}); "
-                          "write it as ${ENV_VAR} in the URL and export the variable")
+    for source in cli_sources:
+        if problem := credential_problem(source):
+            raise usage_error(problem)
     st = merge_settings(
         _load_config(config), sources=cli_sources, outdir=outdir, policy=policy, sample_rows=sample_rows, full=full,
         workers=workers, include=include, exclude=exclude, views=views, incremental=incremental,
@@ -167,6 +256,9 @@ def scan(
     )
     if not st.sources:
         raise usage_error("no SOURCE given (on the command line or as `sources:` in --config)")
+    for source in st.sources:  # sources from --config may hold a password, but every ${VAR} must be set
+        if problem := credential_problem(source, typed=False):
+            raise usage_error(problem)
     if st.incremental and st.history is None:
         raise usage_error("--incremental needs the scan history to compare with; drop --no-history")
     if st.sample_rows < 1:
@@ -179,7 +271,7 @@ def scan(
         raise usage_error(f"no such file, directory or matching glob: {', '.join(missing)}")
     loaded: Policy | None = None
     if st.policy is not None:
-        if not st.policy.is_file():
+        if not st.policy.exists():
             raise usage_error(f"policy file not found: {st.policy}")
         try:
             loaded = load_policy(st.policy)
@@ -250,8 +342,8 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
     for i, found, messages in outcomes:
         ds = datasets[i]
         for message in messages:
-            errors.append({"source": ds.location or ds.id, "error": message})
-            reporter.error(ds.location or ds.id, message)
+            errors.append({"source": ds.where, "error": message})
+            reporter.error(ds.where, message)
         results[i] = found
         reporter.dataset_done(ds.id, found["rows_scanned"])
     reporter.close()
@@ -349,9 +441,5 @@ _register_history(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("piiwarden: interrupted", markup=False)
-        sys.exit(130)
+    """Console-script entry point (errors, SIGINT and SIGTERM are handled by ``OneLineErrors``)."""
+    app()

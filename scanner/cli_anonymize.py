@@ -65,7 +65,7 @@ def _log(message: str) -> None:
 def _load_policy(policy: Path | None) -> Policy | None:
     if policy is None:
         return None
-    if not policy.is_file():
+    if not policy.exists():
         raise _usage(f"policy file not found: {policy}")
     try:
         return load_policy(policy)
@@ -76,7 +76,7 @@ def _load_policy(policy: Path | None) -> Policy | None:
 def _load_rules(rules: Path | None) -> Rules:
     if rules is None:
         return Rules()
-    if not rules.is_file():
+    if not rules.exists():
         raise _usage(f"rules file not found: {rules}")
     try:
         return load_rules(rules)
@@ -128,9 +128,8 @@ def _check_target(target: str) -> None:
         make_url(os.path.expandvars(target))
     except (ArgumentError, ValueError):
         raise _usage("--target is not a database URL (e.g. sqlite:///out.db)") from None
-    literal = getattr(sqldb, "has_literal_password", None)
-    if literal is not None and literal(target):
-        raise _usage("--target carries a typed password: write ${VAR} in the URL and export VAR")
+    if problem := sqldb.credential_problem(target, "--target"):
+        raise _usage(problem)
 
 
 def anonymize(
@@ -151,6 +150,9 @@ def anonymize(
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
+    for source in sources:
+        if problem := sqldb.credential_problem(source):
+            raise _usage(problem)
     missing = missing_sources(sources)
     if missing:
         raise _usage(f"no such file, directory or matching glob: {', '.join(missing)}")

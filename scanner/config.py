@@ -133,7 +133,7 @@ def _resolve_paths(cfg: ScanConfig, base: Path) -> ScanConfig:
 def load_config(path: str | Path) -> ScanConfig:
     """Read and validate a config file; raise ConfigError naming file:line and key."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"config file not found: {path}")
     _root, cfg = load_model(path, "config file", ConfigError, ScanConfig,
                             ":1: a config file must be a YAML mapping (sources, policy, outdir, ...)", empty={})

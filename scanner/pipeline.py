@@ -285,14 +285,14 @@ def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[dic
     """
     profiles = _Profiles(dataset)
     sampler = BottomKSampler(sample_rows, dataset.id)
-    names: list[str] = []
+    names: dict[str, None] = {}  # every column in order of first appearance; a dict, as a list is quadratic
     # a database samples server-side; files are sampled from the stream
     stream = dataset.sampled_batches(sample_rows) if dataset.sample else dataset.batches()
     for batch in stream:
-        names.extend(n for n in batch.schema.names if n not in names)
+        names.update(dict.fromkeys(batch.schema.names))
         sampler.add(batch)
     head, rest = sampler.split(SETTLE_ROWS)
-    profiles.ensure(names)
+    profiles.ensure(list(names))
     scanned = 0
     if head is not None:
         profiles.update(head)

@@ -13,13 +13,17 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from scanner.smallfile import YAML_FILE_LIMIT, SmallFileError, read_small
+
 M = TypeVar("M", bound=BaseModel)
 
 
 def read_yaml(path: Path, kind: str, error: type[Exception]) -> tuple[yaml.Node | None, Any]:
     """(node tree for line numbers, parsed data); ``error`` with ``file[:line]: ...`` when unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small(path, YAML_FILE_LIMIT).decode("utf-8")
+    except SmallFileError as exc:
+        raise error(f"{path}: cannot read {kind}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{path}: cannot read {kind} ({type(exc).__name__})") from exc
     try:

@@ -267,7 +267,7 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
 
 def _fail(outcome: Outcome, members: list[Dataset], message: str) -> None:
     for ds in members:
-        outcome.errors.append({"source": ds.location or ds.id, "dataset": ds.id, "error": message})
+        outcome.errors.append({"source": ds.where, "dataset": ds.id, "error": message})
 
 
 def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Callable[[Dataset], DatasetJob],

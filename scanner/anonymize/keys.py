@@ -21,6 +21,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from scanner.smallfile import KEY_FILE_LIMIT, SmallFileError, read_small
+
 ENV_VAR = "PIIWARDEN_KEY"
 MIN_KEY_BYTES = 16
 
@@ -88,7 +90,9 @@ def load_key(key_file: Path | None, environ: dict[str, str] | None = None) -> Ke
     env = os.environ if environ is None else environ
     if key_file is not None:
         try:
-            raw = Path(key_file).read_bytes()
+            raw = read_small(key_file, KEY_FILE_LIMIT)
+        except SmallFileError as exc:
+            raise KeyProblem(f"cannot use key file {key_file}: {exc}") from None
         except OSError as exc:
             raise KeyProblem(f"cannot read key file {key_file} ({type(exc).__name__})") from None
         return parse_key(raw, f"--key-file {key_file}")

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from scanner.connectors.base import describe_error
+
 log = logging.getLogger(__name__)
 
 # Seconds one statement may run (PIIWARDEN_STATEMENT_TIMEOUT overrides).
@@ -49,6 +51,7 @@ class SqlTable:
     columns: list[str]
     types: dict[str, object] = field(default_factory=dict)  # column -> SQLAlchemy type
     integer_key: str | None = None  # single-column integer primary key, for key-range sampling
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # the URL's password(s), blanked from errors
 
     @property
     def clause(self) -> sa.TableClause:
@@ -65,6 +68,16 @@ class SqlTable:
                 yield conn
         finally:
             engine.dispose()
+
+
+def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """The driver's own first line (no SQL, no parameters), value-free and with every secret blanked.
+
+    Drivers quote the offending value (``Duplicate entry '1381234...'``,
+    ``invalid input syntax ... "11010519..."``) and sometimes the connection
+    string: the line goes through the same sanitizer as every reader error.
+    """
+    return describe_error(exc, secrets)
 
 
 def is_mariadb(conn: Connection) -> bool:
@@ -163,6 +176,16 @@ def _key_ranges(conn: Connection, table: SqlTable, key: str, k: int, rng: random
     ]
 
 
+def reflected_name(dialect: str, name: str) -> str:
+    """A column name as the database knows it, from the name SQLAlchemy's reflection returns.
+
+    MySQL/MariaDB reflection parses ``SHOW CREATE TABLE``, where a backtick in
+    a name is written twice (``card``no``), and hands the name back still
+    escaped; quoting that again names a column that does not exist.
+    """
+    return name.replace("``", "`") if dialect in ("mysql", "mariadb") else name
+
+
 def integer_key(inspector: sa.Inspector, table: str, schema: str | None, column_types: dict[str, object]) -> str | None:
     """The single-column integer primary key of a table, if it has one."""
     try:
@@ -171,8 +194,9 @@ def integer_key(inspector: sa.Inspector, table: str, schema: str | None, column_
         return None
     if len(pk) != 1:
         return None
-    col_type = column_types.get(pk[0])
-    return pk[0] if isinstance(col_type, sa.types.Integer) else None
+    key = reflected_name(inspector.dialect.name, pk[0])
+    col_type = column_types.get(key)
+    return key if isinstance(col_type, sa.types.Integer) else None
 
 
 def select_grantees(conn: Connection, table: SqlTable) -> list[str]:

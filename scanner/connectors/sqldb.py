@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -32,8 +33,10 @@ from scanner.connectors.common import to_text
 from scanner.connectors.dialects import (
     SqlTable,
     engine_options,
+    error_line,
     estimate_rows,
     integer_key,
+    reflected_name,
     sample_statements,
 )
 
@@ -43,6 +46,12 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 # Catalog schemas hold the database's own bookkeeping, not anyone's personal data.
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"}
 _ENV_REF = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
+_ENV_ANY = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+# Query parameters that carry a secret (matched against the lower-cased name, "-" read as "_").
+_CREDENTIAL_KEY = re.compile(
+    r"pass(word|wd|phrase)?$|pwd|secret|token|api_?key|access_?key|private_?key|credential|auth_?key|sig(nature)?$"
+)
+_MASK = "***"
 
 EngineFactory = Callable[[], Engine]
 
@@ -61,19 +70,78 @@ def open_duckdb_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
     return _discover(lambda: _create_engine(url), prefix=f"{ds_id}#", source=source, location=str(path))
 
 
-def has_literal_password(source: str) -> bool:
-    """Whether a URL SOURCE carries a typed password instead of an environment reference.
+def is_credential_key(name: str) -> bool:
+    """Whether a URL query parameter carries a secret (``password``, ``sslpassword``, ``api_key``, ``token``...).
+
+    Drivers accept credentials in the query string as well as in the userinfo
+    part, so both must be refused when typed and masked wherever shown.
+    """
+    return bool(_CREDENTIAL_KEY.search(name.lower().replace("-", "_")))
+
+
+def literal_credentials(source: str) -> list[str]:
+    """The credential fields of a URL SOURCE typed in clear rather than as ``${VAR}``.
 
     Passwords must not come from the command line (shell history, ``ps``):
-    ``postgresql+psycopg://app:${PGPASSWORD}@db/crm`` is the accepted form.
+    ``postgresql+psycopg://app:${PGPASSWORD}@db/crm`` (or ``?password=${PGPASSWORD}``)
+    is the accepted form. Returns field names only, never their values.
     """
     if "://" not in source:
-        return False
+        return []
     try:
-        password = make_url(source).password
+        parsed = make_url(source)
     except (ArgumentError, ValueError):
-        return False
-    return bool(password) and not _ENV_REF.match(str(password))
+        return []
+    found = ["password"] if parsed.password and not _ENV_REF.match(str(parsed.password)) else []
+    for key, value in parsed.query.items():
+        values = value if isinstance(value, tuple) else (value,)
+        if is_credential_key(key) and any(v and not _ENV_REF.match(v) for v in values):
+            found.append(f"?{key}")
+    return found
+
+
+def has_literal_password(source: str) -> bool:
+    """Whether a URL SOURCE carries a typed password or credential parameter instead of ``${VAR}``."""
+    return bool(literal_credentials(source))
+
+
+def unset_variables(source: str) -> list[str]:
+    """``$VAR``/``${VAR}`` references in a URL SOURCE whose variable is not set (names only).
+
+    ``os.path.expandvars`` leaves an unset reference as written, which would
+    then be sent to the server as the password itself.
+    """
+    if "://" not in source:
+        return []
+    names = (m.group(1) or m.group(2) for m in _ENV_ANY.finditer(source))
+    return list(dict.fromkeys(n for n in names if n not in os.environ))
+
+
+def credential_problem(source: str, what: str = "", typed: bool = True) -> str | None:
+    """Why a URL cannot be used as given (one line, names only, never a value), or None.
+
+    ``typed``: the URL came from the command line, where no credential may be
+    written in clear. Any URL: every ``${VAR}`` it references must be set.
+    """
+    label = what or mask_source(source)
+    literal = literal_credentials(source) if typed else []
+    if literal:
+        return (f"a password on the command line is refused ({label}: {', '.join(literal)}); "
+                "write it as ${ENV_VAR} in the URL and export the variable")
+    unset = unset_variables(source)
+    if unset:
+        names = ", ".join(unset)
+        return f"environment variable {names} used in {label} is not set; export it or fix the URL"
+    return None
+
+
+def url_secrets(url: URL) -> tuple[str, ...]:
+    """Every secret an (expanded) URL carries: its password and credential query values."""
+    found = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if is_credential_key(key):
+            found += [v for v in (value if isinstance(value, tuple) else (value,)) if v]
+    return tuple(found)
 
 
 def open_database_url(url: str, source: str, views: bool = False) -> list[Dataset]:
@@ -101,12 +169,20 @@ def open_database_url(url: str, source: str, views: bool = False) -> list[Datase
         def factory() -> Engine:
             return _create_engine(parsed)
 
-    return _discover(factory, prefix="", source=source, location=location, password=parsed.password, views=views)
+    return _discover(factory, prefix="", source=source, location=location, secrets=url_secrets(parsed), views=views)
 
 
 def mask_url(url: str | URL) -> str:
-    """The URL as it may be shown: password replaced by ``***``."""
-    return (make_url(url) if isinstance(url, str) else url).render_as_string(hide_password=True)
+    """The URL as it may be shown or stored: password and credential query values replaced by ``***``.
+
+    The one masking function for every place a URL appears (console, findings,
+    report, history, audit, error lines).
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    hidden = {k: _MASK for k in parsed.query if is_credential_key(k)}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    return parsed.render_as_string(hide_password=True).replace(quote_plus(_MASK), _MASK)
 
 
 def mask_source(source: str) -> str:
@@ -156,7 +232,7 @@ class TableInfo:
 
 
 def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
-              password: str | None = None, views: bool = False) -> list[Dataset]:
+              secrets: tuple[str, ...] = (), views: bool = False) -> list[Dataset]:
     """One dataset per table (and view); a table whose columns cannot be listed fails on its own."""
     engine = factory()
     try:
@@ -166,12 +242,14 @@ def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
         for info in catalog:
             schema, table = info.schema, info.name
             name = table if schema is None or (prefix and schema == "main") else f"{schema}.{table}"
-            ds = _table_dataset(factory, dialect, info, prefix + name, source, location, password)
+            ds = _table_dataset(factory, dialect, info, prefix + name, source, location, secrets)
             ds.meta.update({"dialect": dialect, "schema": schema or "", "table": table})
             datasets.append(ds)
         return datasets
-    except SQLAlchemyError as exc:
-        raise SourceError(_sql_message(exc, password)) from None
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a driver's own error (bad option, refused login) is one line too
+        raise SourceError(_sql_message(exc, secrets)) from None
     finally:
         engine.dispose()
 
@@ -186,7 +264,8 @@ def _inspector_catalog(engine: Engine, views: bool) -> list[TableInfo]:
             names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
         for table in names:
             try:
-                columns = inspector.get_columns(table, schema=schema)
+                columns = [{**c, "name": reflected_name(engine.dialect.name, c["name"])}
+                           for c in inspector.get_columns(table, schema=schema)]
             except SQLAlchemyError as exc:
                 out.append(TableInfo(schema, table, columns=[{"error": exc}]))
                 continue
@@ -239,13 +318,14 @@ def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
 
 
 def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id: str, source: str,
-                   location: str, password: str | None) -> Dataset:
+                   location: str, secrets: tuple[str, ...]) -> Dataset:
     if info.columns and "error" in info.columns[0]:
-        fail = _failing(SourceError(_sql_message(info.columns[0]["error"], password)))
+        fail = _failing(SourceError(_sql_message(info.columns[0]["error"], secrets)))
         return Dataset(id=ds_id, source=source, format="table", open_batches=fail, location=location)
     names = [c["name"] for c in info.columns]
     sql = SqlTable(factory=factory, dialect=dialect, schema=info.schema, name=info.name, columns=names,
-                   types={c["name"]: c["type"] for c in info.columns}, integer_key=info.integer_key)
+                   types={c["name"]: c["type"] for c in info.columns}, integer_key=info.integer_key,
+                   secrets=secrets)
     rows: int | None
     try:
         with sql.session() as conn:
@@ -254,10 +334,10 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
         rows = None  # reading the table will report the problem
 
     def batches() -> Iterator[pa.RecordBatch]:
-        return _stream(sql, [sa.select(*[sa.column(n) for n in names]).select_from(sql.clause)], password)
+        return _stream(sql, [sa.select(*[sa.column(n) for n in names]).select_from(sql.clause)], secrets)
 
     def sample(k: int) -> Iterator[pa.RecordBatch]:
-        return _sample(sql, k, rows, password, seed=zlib.crc32(ds_id.encode("utf-8")))
+        return _sample(sql, k, rows, secrets, seed=zlib.crc32(ds_id.encode("utf-8")))
 
     return Dataset(
         id=ds_id,
@@ -272,17 +352,17 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
     )
 
 
-def _sample(sql: SqlTable, k: int, rows: int | None, password: str | None, seed: int) -> Iterator[pa.RecordBatch]:
+def _sample(sql: SqlTable, k: int, rows: int | None, secrets: tuple[str, ...], seed: int) -> Iterator[pa.RecordBatch]:
     """The server-side sample (dialects.sample_statements), streamed like a full read."""
     try:
         with sql.session() as conn:
             statements = sample_statements(conn, sql, k, rows, random.Random(seed))
     except SQLAlchemyError as exc:
-        raise SourceError(_sql_message(exc, password)) from None
-    return _stream(sql, statements, password)
+        raise SourceError(_sql_message(exc, secrets)) from None
+    return _stream(sql, statements, secrets)
 
 
-def _stream(sql: SqlTable, statements: list, password: str | None) -> Iterator[pa.RecordBatch]:
+def _stream(sql: SqlTable, statements: list, secrets: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
     """Run statements in one read-only session with a server-side cursor; every value as text."""
     schema = pa.schema([(n, pa.string()) for n in sql.columns])
     try:
@@ -296,7 +376,7 @@ def _stream(sql: SqlTable, statements: list, password: str | None) -> Iterator[p
             if not produced:
                 yield pa.RecordBatch.from_pylist([], schema=schema)
     except SQLAlchemyError as exc:
-        raise SourceError(_sql_message(exc, password)) from None
+        raise SourceError(_sql_message(exc, secrets)) from None
 
 
 def _to_batch(rows: list[sa.Row], schema: pa.Schema) -> pa.RecordBatch:
@@ -304,12 +384,9 @@ def _to_batch(rows: list[sa.Row], schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _sql_message(exc: SQLAlchemyError, password: str | None) -> str:
-    """The driver's own first line (no SQL, no parameters), with any password blanked."""
-    orig = getattr(exc, "orig", None)
-    base = orig if isinstance(orig, BaseException) else exc
-    text = f"{type(base).__name__}: {_first_line(base)}"[:200]
-    return text.replace(password, "***") if password else text
+def _sql_message(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """The one-line, value-free, secret-free description of a database error (dialects.error_line)."""
+    return error_line(exc, secrets)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -247,6 +247,6 @@ def attach_policy_checks(policy: Policy | None, scanned: list[tuple[Dataset, Dat
             continue
         error = run_checks(dataset, checks)
         if error is not None:
-            errors.append({"source": dataset.location or dataset.id, "error": error})
+            errors.append({"source": dataset.where, "error": error})
         ds["policy_checks"] = [c.to_json() for c in checks]
     return errors

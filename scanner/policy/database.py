@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from scanner.connectors.base import Dataset
-from scanner.connectors.dialects import SqlTable, select_grantees
+from scanner.connectors.dialects import SqlTable, error_line, select_grantees
 from scanner.policy.counts import Check, _parse, judge
 
 DatasetJson = dict[str, Any]
@@ -65,8 +65,7 @@ def run_check_in_database(dataset: Dataset, check: Check) -> str | None:
         with table.session() as conn:
             rows = conn.execute(statement).all()
     except sa.exc.SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", exc)
-        return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0][:160] if str(orig).strip() else ''}"
+        return error_line(exc, table.secrets)
     keys = _arrow_keys([r[0] for r in rows])
     weights = np.array([int(r[1]) for r in rows], dtype=np.int64)
     parsed = _parse(check, keys)
@@ -103,7 +102,5 @@ def attach_grants(scanned: list[tuple[Dataset, DatasetJson]]) -> list[dict[str, 
             with dataset.sql.session() as conn:
                 ds["grants"] = select_grantees(conn, dataset.sql)
         except sa.exc.SQLAlchemyError as exc:
-            orig = getattr(exc, "orig", exc)
-            errors.append({"source": dataset.location or dataset.id,
-                           "error": f"cannot read grants: {type(orig).__name__}"})
+            errors.append({"source": dataset.where, "error": f"cannot read grants: {error_line(exc, dataset.sql.secrets)}"})
     return errors

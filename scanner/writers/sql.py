@@ -110,7 +110,7 @@ class SqlTargetWriter:
         """Create the table in the target and fill it, all in one transaction; refuses an existing table."""
         schema = ds.meta.get("schema") or None
         table = ds.meta["table"]
-        src = sa.Table(table, sa.MetaData(), autoload_with=source_engine, schema=schema)
+        src = _source_table(ds, table, schema, source_engine)
         if sa.inspect(self.engine).has_table(table):
             raise WriterError(f"target already has a table named {table}")
         names = [c.name for c in src.columns]
@@ -125,9 +125,10 @@ class SqlTargetWriter:
                     target = self._create(src, out.changed, out.dropped, tconn)
                 keep = [n for n in names if n not in out.dropped]
                 changed = {n: out.changed[n].to_pylist() for n in keep if n in out.changed}
+                position = {n: i for i, n in enumerate(names)}  # names.index() per value is quadratic
                 records = []
                 for j, r in enumerate(raw):
-                    records.append({n: (changed[n][j] if n in changed else r[names.index(n)]) for n in keep})
+                    records.append({n: (changed[n][j] if n in changed else r[position[n]]) for n in keep})
                 tconn.execute(target.insert(), records)
                 rows += len(raw)
             if target is None:
@@ -149,6 +150,19 @@ class SqlTargetWriter:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _source_table(ds: Dataset, table: str, schema: str | None, engine: Engine) -> sa.Table:
+    """The source table as the connector listed it (names as the database knows them, with types).
+
+    Reflecting it again would undo the connector's fixes: MySQL reflection
+    hands back a backtick in a column name doubled (``card``no``).
+    """
+    sql = getattr(ds, "sql", None)
+    if sql is not None and sql.columns:
+        return sa.Table(table, sa.MetaData(), *[sa.Column(n, sql.types.get(n, sa.String())) for n in sql.columns],
+                        schema=schema)
+    return sa.Table(table, sa.MetaData(), autoload_with=engine, schema=schema)
 
 
 def _duck_literal(text: str) -> str:
