@@ -34,3 +34,12 @@ def finalize(value: Any) -> Any:
     if isinstance(value, str) and not isinstance(value, Markup):
         return neutralize(value)
     return value
+
+
+def json_text(text: str) -> str:
+    """JSON text made inert the same way, as valid JSON escapes (``\\u202e``) that decode to the same data.
+
+    ``json.dumps`` already escapes C0 controls; with ``ensure_ascii=False`` it
+    leaves DEL, C1 and the bidi controls raw, and a log shipper's terminal obeys them.
+    """
+    return _INERT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

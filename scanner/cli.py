@@ -23,7 +23,6 @@ from typing import Annotated
 
 import click
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 try:  # Typer >= 0.20 vendors its own Click: its exceptions are not click's
@@ -37,6 +36,7 @@ from scanner.audit import AuditLog
 from scanner.config import ConfigError, ScanConfig, Settings, load_config, merge_settings
 from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
 from scanner.connectors.sqldb import credential_problem, mask_source
+from scanner.console import make_console
 from scanner.findings import build_findings, now_iso, read_findings, write_findings
 from scanner.history import (
     History,
@@ -62,8 +62,8 @@ from scanner.spark_engine import DEFAULT_MASTER, Engine, SparkScanner, spark_pro
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = make_console(stderr=True)
+out = make_console()
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 _ABORTS = tuple({typer.Abort, getattr(_cx, "Abort", typer.Abort), click.exceptions.Abort})
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -30,14 +29,15 @@ from scanner.anonymize.run import RECORD_NAME, read_record, run_anonymize, run_d
 from scanner.anonymize.verify import verify as verify_outdir
 from scanner.connectors import sqldb
 from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
+from scanner.console import make_console
 from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.sources import is_url, missing_sources
 from scanner.spark_engine import DEFAULT_MASTER, Engine, spark_problem
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = make_console(stderr=True)
+out = make_console()
 
 
 def _usage(message: str) -> typer.Exit:

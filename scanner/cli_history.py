@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from scanner.audit import AuditLog, verify_log
 from scanner.config import ConfigError, ScanConfig, load_config, merge_settings
+from scanner.console import make_console
 from scanner.findings import write_atomic
 from scanner.history import (
     History,
@@ -30,8 +30,8 @@ from scanner.history import (
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+err = make_console(stderr=True)
+out = make_console()
 
 
 def _usage(message: str) -> typer.Exit:

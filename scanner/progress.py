@@ -11,14 +11,17 @@ a data value or a password.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import time
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reports.safe_text import neutralize
+from scanner.console import json_line, make_console
 
 
 class _JsonHandler(logging.Handler):
@@ -33,7 +36,7 @@ class _JsonHandler(logging.Handler):
             line = {"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
                     "level": record.levelname.lower(), "event": "log", "logger": record.name,
                     "message": record.getMessage().splitlines()[0][:300] if record.getMessage() else ""}
-            self.stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self.stream.write(json_line(line) + "\n")
             self.stream.flush()
         except Exception:  # noqa: BLE001 - logging must never break the scan
             self.handleError(record)
@@ -66,7 +69,7 @@ class Reporter:
 
     def __init__(self, mode: str, console: Console | None = None) -> None:
         self.mode = mode
-        self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
+        self.console = console or make_console(stderr=True)
         self.rows = 0
         self.started = time.monotonic()
         self._progress: Progress | None = None
@@ -97,7 +100,7 @@ class Reporter:
 
     def dataset_started(self, ds_id: str) -> None:
         if self._progress is not None:
-            self._progress.update(self._task, current=ds_id)
+            self._progress.update(self._task, current=escape(neutralize(ds_id)))
         elif self.mode != "quiet":
             self._emit("info", "dataset_started", f"scanning {ds_id}", dataset=ds_id)
 
@@ -132,7 +135,7 @@ class Reporter:
         if self.mode == "json":
             record = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
                       "level": level, "event": event, "message": message, **fields}
-            self.console.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.console.file.write(json_line(record) + "\n")
             self.console.file.flush()
             return
         if level != "error" and self.mode == "quiet":

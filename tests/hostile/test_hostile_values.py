@@ -195,9 +195,6 @@ def _texts(path: Path) -> str:
     return unescape(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.xfail(strict=True, reason="console (scanner/progress.py Reporter, cli.py summary lines) prints dataset "
-                   "ids and file names as they are: an ESC sequence or U+202E in a file name reaches the terminal; "
-                   "reports/safe_text.neutralize is the helper to apply (CLI owner)")
 def test_console_never_replays_terminal_escapes(scanned):
     _, run, _ = scanned
     assert "\x1b" not in run.console, "a terminal escape sequence from data reached the console"
