@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -77,7 +78,7 @@ def _scan_by_datasets(datasets: list[Dataset], indices: list[int], options: Scan
     global _DATASETS, _OPTIONS
     _DATASETS, _OPTIONS = datasets, options
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with _pool(workers) as pool:
             queue = list(indices)
             running = {}
             while queue or running:
@@ -104,6 +105,24 @@ def _scan_by_units(datasets: list[Dataset], indices: list[int], options: ScanOpt
             yield _run_here(datasets, options, i, units.map)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A forked pool whose workers leave interrupts to the main process (``_worker_signals``)."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_signals)
+
+
+def _worker_signals() -> None:
+    """Workers ignore Ctrl-C and die plainly on SIGTERM.
+
+    A terminal sends SIGINT to the whole process group: without this each
+    worker prints its own KeyboardInterrupt traceback while the main process
+    unwinds, prints one line and exits 130. The main process's SIGTERM
+    handler (unwind and release the history lock) is for it alone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def forkable() -> bool:
     """Whether worker processes can be forked (they inherit the datasets; not on Windows or macOS spawn)."""
     return "fork" in multiprocessing.get_all_start_methods()
@@ -120,7 +139,7 @@ def unit_pool(workers: int) -> Iterator[UnitPool]:
     warm_up()
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with _pool(workers) as pool:
             yield UnitPool(pool, workers)
     finally:
         gc.unfreeze()

@@ -44,3 +44,20 @@ def test_json_lines_escape_and_decode_to_the_same_data():
     line = json_line({"dataset": HOSTILE})
     assert "\x1b" not in line and "\u202e" not in line and "\x9b" not in line
     assert json.loads(line)["dataset"] == HOSTILE
+
+
+def _handlers() -> tuple[object, object]:
+    import signal
+
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+
+def test_pool_workers_leave_interrupts_to_the_main_process():
+    """Ctrl-C reaches the whole process group: workers must not each print a KeyboardInterrupt traceback."""
+    import signal
+
+    from scanner.parallel import _pool
+
+    with _pool(1) as pool:
+        sigint, sigterm = pool.submit(_handlers).result(timeout=60)
+    assert sigint == signal.SIG_IGN and sigterm == signal.SIG_DFL
