@@ -310,7 +310,7 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
     if st.workers is not None and hasattr(options, "workers"):
         options.workers = st.workers
     masked_sources = [mask_source(s) for s in st.sources]
-    scope, opts = scope_of(masked_sources), options_key(st.full, st.sample_rows)
+    scope, opts = scope_of(masked_sources), options_key(st.full, st.sample_rows, read_options(st))
     skipped: list[tuple[str, str]] = []
     if spark is not None:
         datasets, source_errors = spark.resolve(st.sources, views=st.views)

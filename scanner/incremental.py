@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from scanner import __version__
 from scanner.connectors.base import Dataset
+from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
 from scanner.history import RECOMPUTED_KEYS, StoredDataset
 
 SMALL_FILE = 4 << 20
@@ -50,9 +51,19 @@ _MARKER_NAME = re.compile(
 Key = tuple[str, str]  # (masked source, dataset id)
 
 
-def options_key(full: bool, sample_rows: int) -> str:
-    """Results are only comparable between scans made the same way by the same version."""
-    return f"{__version__}|{'full' if full else f'sample:{sample_rows}'}"
+def options_key(full: bool, sample_rows: int, read: ReadOptions = DEFAULT_READ_OPTIONS) -> str:
+    """Results are only comparable between scans made the same way by the same version.
+
+    The readers' options change what a dataset yields (``--on-bad-rows fail``
+    fails a file that ``skip`` reads), so they are part of the key; at their
+    defaults they add nothing, and histories written before they existed still match.
+    """
+    key = f"{__version__}|{'full' if full else f'sample:{sample_rows}'}"
+    if read.on_bad_rows != DEFAULT_READ_OPTIONS.on_bad_rows:
+        key += f"|bad-rows:{read.on_bad_rows}"
+    if read.max_cell_bytes != DEFAULT_READ_OPTIONS.max_cell_bytes:
+        key += f"|max-cell:{read.max_cell_bytes}"
+    return key
 
 
 def file_fingerprint(path: Path) -> dict[str, Any]:

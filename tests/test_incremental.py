@@ -162,3 +162,14 @@ def test_sqlite_tables_reuse_by_file_fingerprint(tmp_path, counted):
     counted.clear()
     _scan(tmp_path, "--incremental")
     assert counted == ["crm.db#people"]
+
+
+def test_reader_options_are_part_of_the_reuse_key():
+    """A --on-bad-rows fail scan must not reuse what a skip scan read (it would hide a failing file)."""
+    from scanner.connectors.common import ReadOptions
+    from scanner.incremental import options_key
+
+    default = options_key(False, 10_000)
+    assert options_key(False, 10_000, ReadOptions()) == default
+    assert options_key(False, 10_000, ReadOptions(on_bad_rows="fail")) != default
+    assert options_key(False, 10_000, ReadOptions(max_cell_bytes=1024)) != default
