@@ -219,6 +219,29 @@ def signed_record(signed) -> tuple[dict[str, Any], Any]:
     return _record(signed / "anon"), load_key(signed / "key.hex")
 
 
+def _edited(record: dict[str, Any], path: tuple, value: Any) -> dict[str, Any]:
+    edited = copy.deepcopy(record)
+    parent = edited
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    return edited
+
+
+def test_every_field_is_covered_by_the_mac(signed_record):
+    """Each path of the record, replaced by a value of another type, breaks the MAC (no field left out)."""
+    record, key = signed_record
+    paths = _paths(record)
+    assert len(paths) > 50
+    for path in paths:
+        edited = _edited(record, path, {"edited": 1})
+        if path == ("run", "key_fingerprint") or not _well_formed(edited):
+            edited = _edited(record, path, "edited") if path != ("run", "key_fingerprint") else \
+                _edited(record, path, None)
+        if _well_formed(edited):
+            assert authenticate(edited, key) == AUTH_CHANGED, path
+
+
 @settings(deadline=None)
 @given(data=st.data())
 def test_any_single_field_edit_breaks_the_mac(signed_record, data):
