@@ -25,7 +25,15 @@ from scanner.anonymize.kanon import describe as describe_k
 from scanner.anonymize.keys import Key, KeyProblem, load_key
 from scanner.anonymize.operators import MissingKey
 from scanner.anonymize.rules import Rules, RulesError, load_rules
-from scanner.anonymize.run import RECORD_NAME, read_record, run_anonymize, run_decrypt
+from scanner.anonymize.run import (
+    AUTH_CHANGED,
+    RECORD_NAME,
+    RecordProblem,
+    authenticate,
+    read_record,
+    run_anonymize,
+    run_decrypt,
+)
 from scanner.anonymize.verify import verify as verify_outdir
 from scanner.connectors import sqldb
 from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
@@ -215,16 +223,22 @@ def verify(
                                                        "or the policy's plaintext_forbidden_level when lower; "
                                                        "2 also fails on names and e-mails, else warnings).")]
     = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="The key used by anonymize (else env "
+                                                  "PIIWARDEN_KEY): authenticates anonymization.json, without "
+                                                  "which pseudonymized/FPE'd columns are not accepted.")] = None,
 ) -> None:
     """Rescan an anonymized copy; exit 1 if a level >= 3 column still holds real identifiers."""
     if not outdir.is_dir():
         raise _usage(f"no such directory: {outdir}")
     loaded_policy = _load_policy(policy)
+    key = _load_key(key_file)
     if min_level is None:
         min_level = min(3, loaded_policy.defaults.plaintext_forbidden_level) if loaded_policy else 3
-    result = verify_outdir(outdir, loaded_policy, min_level)
+    result = verify_outdir(outdir, loaded_policy, min_level, key)
     for item in result.errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
+    for note in result.notes:
+        err.print(f"WARNING {outdir}: {note}", markup=False)
     for f in result.failures:
         out.print(f"FAIL {f['dataset']}: {f['column']}: {f['values']} values validate as {f['entity']}", markup=False)
     for w in result.warnings:
@@ -260,10 +274,7 @@ def decrypt(
     if key is None:
         raise _usage("decrypt needs the key: pass --key-file FILE or set PIIWARDEN_KEY")
     for source in sources:
-        record = read_record(Path(source)) if Path(source).is_dir() else None
-        used = (record or {}).get("run", {}).get("key_fingerprint")
-        if used and used != key.fingerprint:
-            raise _usage(f"this key ({key.fingerprint}) is not the one that wrote {source} ({used})")
+        _check_record(Path(source), key)
     _check_outdir(sources, outdir)
     result = run_decrypt(sources, outdir, key, _log)
     for item in result.errors:
@@ -273,6 +284,28 @@ def decrypt(
               markup=False)
     audit.record_run("decrypt", result.record, sources=sources, outdir=outdir)
     raise typer.Exit(EXIT_SOURCE_ERRORS if result.errors else EXIT_OK)
+
+
+def _check_record(source: Path, key: Key) -> None:
+    """Refuse (exit 2) a source folder whose anonymization.json is not ours, is for another key, or was changed.
+
+    An absent record is fine (decrypting files of a copy moved elsewhere); an
+    unsigned one (written before records were signed) is checked by fingerprint only.
+    """
+    if not source.is_dir():
+        return
+    path = source / RECORD_NAME
+    try:
+        record = read_record(source)
+    except RecordProblem as exc:
+        raise _usage(f"{path} {exc}") from None
+    if record is None:
+        return
+    used = record["run"].get("key_fingerprint")
+    if used and used != key.fingerprint:
+        raise _usage(f"this key ({key.fingerprint}) is not the one that wrote {source} ({used})")
+    if authenticate(record, key) == AUTH_CHANGED:
+        raise _usage(f"{path} is not authenticated: its MAC does not match: the record was changed")
 
 
 def register(app: typer.Typer) -> None:

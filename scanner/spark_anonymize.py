@@ -19,7 +19,6 @@ anonymized by the local engine, with a one-line note.
 
 from __future__ import annotations
 
-import json
 import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from scanner.anonymize.operators import OpContext
 from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sqldb import mask_source
-from scanner.findings import now_iso, write_atomic
+from scanner.findings import now_iso
 from scanner.pipeline import ScanOptions
 from scanner.policy.model import Policy
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
@@ -316,5 +315,5 @@ def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: 
     record["datasets"] = outcome.datasets
     record["errors"] = errors + outcome.errors
     path = outdir / local_run.RECORD_NAME
-    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    local_run.write_record(path, record, key)
     return local_run.RunResult(record, path)

@@ -147,6 +147,10 @@ def test_anonymized_output_equals_the_local_engine(spark, data: Path, tmp_path: 
     local_record = json.loads((outs["local"] / "anonymization.json").read_text(encoding="utf-8"))
     spark_record = json.loads((outs["spark"] / "anonymization.json").read_text(encoding="utf-8"))
     assert spark_record["run"]["engine"] == "spark"
+    from scanner.anonymize.keys import load_key
+    from scanner.anonymize.run import AUTH_OK, authenticate
+
+    assert authenticate(spark_record, load_key(None, {"PIIWARDEN_KEY": KEY_HEX})) == AUTH_OK  # signed like local
     assert _without_spans(spark_record) == _without_spans(local_record)
     changed = sum(c.get("values_changed", 0) for ds in spark_record["datasets"] for c in ds["columns"])
     assert changed > 1000

@@ -4,10 +4,17 @@
 with counts, the k-anonymity of each output that the policy names
 quasi-identifiers for, and the key's fingerprint (never the key), so an
 auditor can check a shared copy without the data.
+
+``verify`` accepts the columns the record says were pseudonymized, so the
+record is a credential: a run with a key signs it (``mac``: HMAC-SHA256 of
+its canonical JSON under a sub-key of the run's key), and only a record whose
+MAC verifies under the key given back may whitelist anything.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +41,14 @@ from scanner.writers.base import BatchOut, remove_stale_temps
 RECORD_NAME = "anonymization.json"
 DECRYPT_RECORD_NAME = "decryption.json"
 RECORD_NAMES = (RECORD_NAME, DECRYPT_RECORD_NAME)
+MAC_PURPOSE = "record"  # the HKDF label of the sub-key that signs run records
+MAC_PREFIX = "hmac-sha256:"
+# Verdicts of ``authenticate``: verified; no key to check with; no MAC; written under another key; changed.
+AUTH_OK, AUTH_NO_KEY, AUTH_UNSIGNED, AUTH_OTHER_KEY, AUTH_CHANGED = "ok", "no_key", "unsigned", "other_key", "changed"
+
+
+class RecordProblem(Exception):
+    """A present run record that is not one piiwarden wrote; one line, never quoting the file's content."""
 
 
 @dataclass
@@ -88,36 +103,95 @@ def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy
     record = _header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
                      policy=str(policy_path) if policy_path else None,
                      target=mask_source(target) if target else None)
-    return _finish(record, outcome, errors, outdir / RECORD_NAME)
+    return _finish(record, outcome, errors, outdir / RECORD_NAME, key)
 
 
-def _finish(record: dict[str, Any], outcome: Outcome, errors: list[dict[str, str]], path: Path) -> RunResult:
+def _finish(record: dict[str, Any], outcome: Outcome, errors: list[dict[str, str]], path: Path,
+            key: Key | None) -> RunResult:
     """Complete a run record with what happened and write it atomically beside the outputs."""
     record["run"]["finished_at"] = now_iso()
     record["datasets"] = outcome.datasets
     record["errors"] = errors + outcome.errors
-    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    write_record(path, record, key)
     return RunResult(record, path)
 
 
-def read_record(outdir: Path, name: str = RECORD_NAME) -> dict[str, Any] | None:
-    """An earlier run's record, or None when absent, unreadable or not shaped like one.
+def _canonical(record: dict[str, Any]) -> bytes:
+    """The bytes a MAC covers: every field but ``mac``, sorted keys, ASCII, no whitespace.
 
-    Callers index ``run`` and ``datasets[].columns[]``; a hand-edited record
-    (or a file that merely has the name) must not become a traceback there,
-    nor grant anything: a record that is not well formed counts as absent.
+    Independent of how the file was indented or re-saved, so only a change of
+    content breaks the MAC; ASCII escapes keep lone surrogates of odd column
+    names encodable.
+    """
+    body = {k: v for k, v in record.items() if k != "mac"}
+    return json.dumps(body, ensure_ascii=True, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def record_mac(record: dict[str, Any], key: Key) -> str:
+    """HMAC-SHA256 of the record's canonical content under the key's record sub-key."""
+    return MAC_PREFIX + hmac.new(key.derive(MAC_PURPOSE), _canonical(record), hashlib.sha256).hexdigest()
+
+
+def write_record(path: Path, record: dict[str, Any], key: Key | None) -> None:
+    """Write a run record atomically, signed when the run had a key (every keyed operator needs one)."""
+    record.pop("mac", None)
+    if key is not None:
+        record["run"]["key_fingerprint"] = key.fingerprint  # the MAC vouches for the fingerprint it names
+        record["mac"] = record_mac(record, key)
+    write_atomic(path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+
+
+def authenticate(record: dict[str, Any], key: Key | None) -> str:
+    """Whether the record is the one a run under ``key`` wrote: one of the ``AUTH_*`` verdicts.
+
+    The fingerprint is compared first so that the wrong key is told apart from
+    a changed record (a different key can never reproduce the MAC either).
+    """
+    mac = record.get("mac")
+    if key is None:
+        return AUTH_NO_KEY
+    if mac is None:
+        return AUTH_UNSIGNED
+    used = record["run"].get("key_fingerprint")
+    if used and used != key.fingerprint:
+        return AUTH_OTHER_KEY
+    try:
+        expected = record_mac(record, key).encode("ascii")
+    except (RecursionError, ValueError):  # nested past what canonical JSON can write: not ours
+        return AUTH_CHANGED
+    return AUTH_OK if hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), expected) else AUTH_CHANGED
+
+
+def read_record(outdir: Path, name: str = RECORD_NAME) -> dict[str, Any] | None:
+    """An earlier run's record; None when there is none; ``RecordProblem`` when one is there but unusable.
+
+    An absent record is allowed (a copy made by other tools can still be
+    verified), but a present one that cannot be read or is not shaped like
+    ours must be reported, not silently treated as absent: callers index
+    ``run`` and ``datasets[].columns[]`` and the record may grant trust.
     """
     path = outdir / name
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+    if not path.exists() and not path.is_symlink():
         return None
-    return record if _well_formed(record) else None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordProblem(f"cannot be read ({type(exc).__name__})") from None
+    try:
+        record = json.loads(text)
+    except (ValueError, RecursionError):
+        raise RecordProblem("is not valid JSON; it is not a piiwarden run record") from None
+    if not _well_formed(record):
+        raise RecordProblem("is not a piiwarden run record (fields missing or of the wrong type)")
+    return record
 
 
 def _well_formed(record: Any) -> bool:
     """The shape ``anonymize``/``decrypt`` write: run object, datasets and their columns as objects."""
     if not isinstance(record, dict) or not isinstance(record.get("run"), dict):
+        return False
+    tool = record.get("tool")
+    if not isinstance(tool, dict) or tool.get("name") != "piiwarden" or not isinstance(record.get("mac", ""), str):
         return False
     if not isinstance(record["run"].get("key_fingerprint"), (str, type(None))):
         return False
@@ -179,4 +253,4 @@ def run_decrypt(sources: list[str], outdir: Path, key: Key, log: Log) -> RunResu
     counts: dict[str, dict[str, int]] = {}
     outcome = mirror(datasets, outdir, None, lambda ds: decrypt_job(ds, key, counts), log, verb="decrypting")
     record = _header("decrypt", sources, started, key)
-    return _finish(record, outcome, errors, outdir / DECRYPT_RECORD_NAME)
+    return _finish(record, outcome, errors, outdir / DECRYPT_RECORD_NAME, key)

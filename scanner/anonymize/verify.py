@@ -5,7 +5,10 @@ A column fails when the detectors still grade it as holding an entity of
 level >= 3 whose values validate as real identifiers. Columns that
 anonymization.json records as pseudonymized (or FPE'd) are reported but accepted: their
 surrogates are well-formed by design (a valid-checksum ID, a Luhn-valid
-card). With a policy, the k-anonymity of the copy on each dataset's
+card). That whitelist is only taken from a record whose MAC verifies under
+the run's key (given to verify): anyone can edit a JSON file, and an edited
+op must not let clear IDs pass. A present record that is not ours is an
+error; an absent one is allowed. With a policy, the k-anonymity of the copy on each dataset's
 quasi-identifiers is recomputed and printed.
 
 The detectors only see an identifier in the shapes they were written for,
@@ -30,8 +33,10 @@ import pyarrow.compute as pc
 from detectors.classify import shared_recognizers
 from detectors.freetext import NAME, find_spans, name_candidates
 from detectors.taxonomy import level_of
+from scanner.anonymize import run as records
 from scanner.anonymize.kanon import KAnonymity
-from scanner.anonymize.run import RECORD_NAMES, read_record
+from scanner.anonymize.keys import Key
+from scanner.anonymize.run import RECORD_NAME, RECORD_NAMES, RecordProblem, read_record
 from scanner.anonymize.shapes import WHOLE_CELL, clear_in_cell, holds_entity_cells
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
@@ -61,6 +66,7 @@ class VerifyResult:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why recorded pseudonym columns were not accepted
     k_anonymity: dict[str, dict[str, Any]] = field(default_factory=dict)
     datasets: int = 0
 
@@ -161,11 +167,52 @@ def _shape_entities(ds_id: str, columns: list[dict[str, Any]], recorded: dict[tu
     return out
 
 
-def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL) -> VerifyResult:
-    """Rescan every dataset under OUTDIR and judge its columns."""
+NOT_AUTHENTICATED = {
+    records.AUTH_NO_KEY: "anonymization.json is not authenticated: pass the run's --key-file to accept "
+                         "pseudonymized columns",
+    records.AUTH_UNSIGNED: "anonymization.json is not authenticated: it carries no MAC, so its pseudonymized "
+                           "columns are not accepted",
+    records.AUTH_OTHER_KEY: "anonymization.json is not authenticated: it was written under another key than "
+                            "the one given, so its pseudonymized columns are not accepted",
+}
+CHANGED = "is not authenticated: its MAC does not match: the record was changed"
+
+
+def _load_record(outdir: Path, result: VerifyResult) -> dict[str, Any] | None:
+    """The record, or None (absent, or present but not ours, which is an error naming the file)."""
+    try:
+        return read_record(outdir)
+    except RecordProblem as exc:
+        result.errors.append({"source": str(outdir / RECORD_NAME), "error": str(exc)})
+        return None
+
+
+def _accepted(record: dict[str, Any] | None, key: Key | None, path: Path,
+              result: VerifyResult) -> set[tuple[str, str, str]]:
+    """The surrogate columns to accept: those of a record authenticated under ``key``, else none.
+
+    A MAC that does not match is an error (the record was changed after the
+    run); a record that cannot be checked only costs its whitelist, with a
+    note when it claims one.
+    """
+    claimed = _pseudonymized(record)
+    if record is None:
+        return set()
+    verdict = records.authenticate(record, key)
+    if verdict == records.AUTH_OK:
+        return claimed
+    if verdict == records.AUTH_CHANGED:
+        result.errors.append({"source": str(path), "error": CHANGED})
+    elif claimed:
+        result.notes.append(NOT_AUTHENTICATED[verdict])
+    return set()
+
+
+def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL, key: Key | None = None) -> VerifyResult:
+    """Rescan every dataset under OUTDIR and judge its columns (``key``: the run's, to trust its record)."""
     result = VerifyResult()
-    record = read_record(outdir)
-    accepted = _pseudonymized(record)
+    record = _load_record(outdir, result)
+    accepted = _accepted(record, key, outdir / RECORD_NAME, result)
     recorded = _recorded_entities(record)
     datasets, failed = resolve_sources([str(outdir)])
     result.errors.extend({"source": s, "error": e} for s, e in failed)

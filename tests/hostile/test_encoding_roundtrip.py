@@ -70,7 +70,7 @@ def test_gbk_copy_with_pseudonymized_names_reads_back_as_written(tmp_path):
     cells = [v for b in people.batches() for v in b.column("姓名").to_pylist()]
     assert cells == [line.split(",")[1] for line in expected.splitlines()[1:]]
 
-    verified = invoke(["verify", str(out)])
+    verified = invoke(["verify", str(out)], env={"PIIWARDEN_KEY": KEY_HEX})  # authenticates the pseudonym column
     assert_no_traceback(verified)
     assert verified.code == 0, verified.console
     assert any("姓名" in line and "pseudonymized" in line for line in verified.stdout.splitlines())

@@ -270,9 +270,6 @@ def test_tampered_record_never_crashes(anonymized, tmp_path, kind, command):
         assert (tmp_path / "dec" / "crm" / "customers.csv").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="verify/decrypt ignore a present-but-unreadable anonymization.json "
-                   "(run.read_record returns None, as for an absent one); reporting it is for the verify/decrypt "
-                   "owner (scanner/anonymize/verify.py, scanner/cli_anonymize.py)")
 @pytest.mark.parametrize("command", ["verify", "decrypt"])
 def test_tampered_record_is_reported(anonymized, tmp_path, command):
     outdir = _with_record(anonymized, tmp_path, TAMPERED_RECORDS["dataset_not_object"])
@@ -284,9 +281,6 @@ def test_tampered_record_is_reported(anonymized, tmp_path, command):
     assert_error_line(run, "anonymization.json")
 
 
-@pytest.mark.xfail(strict=True, reason="verify trusts anonymization.json: a record edited to call a clear column "
-                   "'pseudonym' makes verify accept real resident IDs (exit 0). The record is not authenticated "
-                   "(e.g. an HMAC under the run's key); verify owner (scanner/anonymize/verify.py)")
 def test_forged_record_cannot_whitelist_clear_identifiers(tmp_path):
     build_corpus(tmp_path / "data", rows=8, formats=("csv",))
     (tmp_path / "rules.yaml").write_text("version: 1\nentities:\n  CN_RESIDENT_ID: {op: keep}\n", encoding="utf-8")
