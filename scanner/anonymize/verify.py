@@ -155,15 +155,21 @@ def _recognizer(entity: str) -> Any:
 
 
 def _shape_entities(ds_id: str, columns: list[dict[str, Any]], recorded: dict[tuple[str, str], str],
-                    min_level: int) -> dict[str, str]:
-    """Column -> entity to check cell by cell: what anonymize recorded, else what the rescan classifies."""
-    out = {}
+                    min_level: int) -> dict[str, list[str]]:
+    """Column -> entities to check cell by cell: what anonymize recorded and what the rescan classifies.
+
+    Both, not one or the other: a record written without a key is not
+    authenticated, and an edit of a column's ``entity`` in it (an ID column
+    relabelled as e-mail) must not weaken the check of what the rescan sees.
+    """
+    out: dict[str, list[str]] = {}
     for col in columns:
-        entity = recorded.get((ds_id, col["name"]))
-        if entity is None and holds_entity_cells(col["name"], col.get("primary_entity"), bool(col.get("free_text"))):
-            entity = col.get("primary_entity")
-        if entity and level_of(entity) >= min(min_level, WARN_LEVEL):
-            out[col["name"]] = entity
+        entities = [recorded.get((ds_id, col["name"]))]
+        if holds_entity_cells(col["name"], col.get("primary_entity"), bool(col.get("free_text"))):
+            entities.append(col.get("primary_entity"))
+        kept = [e for e in dict.fromkeys(entities) if e and level_of(e) >= min(min_level, WARN_LEVEL)]
+        if kept:
+            out[col["name"]] = kept
     return out
 
 
@@ -251,27 +257,26 @@ def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL, key:
     return result
 
 
-def _check_batches(ds: Any, shaped: dict[str, str], texts: list[str], kanon: KAnonymity | None,
+def _check_batches(ds: Any, shaped: dict[str, list[str]], texts: list[str], kanon: KAnonymity | None,
                    found: dict[tuple[str, str], dict[str, Any]]) -> None:
-    """One pass over a dataset: clear cells per shaped column (kept if above the rescan's count),
-    name residue in the other text columns, k-anonymity."""
-    counts = dict.fromkeys(shaped, 0)
+    """One pass over a dataset: clear cells per shaped column and entity (kept if above the rescan's
+    count), name residue in the other text columns, k-anonymity."""
+    counts = {(name, entity): 0 for name, entities in shaped.items() for entity in entities}
     names = {name: _NameResidue() for name in texts}
     for batch in ds.batches():
-        for name, entity in shaped.items():
+        for name, entity in counts:
             if name in batch.schema.names:
-                counts[name] += clear_cells(entity, batch.column(name))
+                counts[(name, entity)] += clear_cells(entity, batch.column(name))
         for name, residue in names.items():
             if name in batch.schema.names:
                 residue.update(batch.column(name))
         if kanon is not None:
             kanon.update(batch)
-    for name, n in counts.items():  # the cell check normalizes like anonymize: it has the last word
-        key = (name, shaped[name])
+    for (name, entity), n in counts.items():  # the cell check normalizes like anonymize: it has the last word
         if n:
-            found[key] = {"dataset": ds.id, "column": name, "entity": shaped[name], "values": n}
+            found[(name, entity)] = {"dataset": ds.id, "column": name, "entity": entity, "values": n}
         else:
-            found.pop(key, None)
+            found.pop((name, entity), None)
     for name, residue in names.items():
         if residue.cells:
             found[(name, NAME)] = {"dataset": ds.id, "column": name, "entity": NAME, "values": residue.cells}
