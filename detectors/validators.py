@@ -201,18 +201,25 @@ def is_valid_email(value: str) -> bool:
 
 
 def is_valid_ip(value: str) -> bool:
-    """IPv4 dotted quad or IPv6, as the standard library parses them."""
+    """IPv4 dotted quad or IPv6 (zone allowed), as the standard library parses them, optionally /prefix.
+
+    The unspecified address '::' is rejected: Haskell's `map :: a -> b` and C++'s
+    `Foo :: Bar` write it, and it never identifies a host.
+    """
     v = value.strip()
-    if not v or len(v) > 45:
+    if not v or len(v) > 64:
         return False
+    v, slash, prefix = v.partition("/")
     try:
         addr = ipaddress.ip_address(v)
     except ValueError:
         return False
+    if slash and not (prefix.isdigit() and len(prefix) <= 3 and int(prefix) <= addr.max_prefixlen):
+        return False
     if isinstance(addr, ipaddress.IPv4Address):
         # '1.2.3.4' is also a version string; leading zeros are not addresses.
         return all(p == "0" or not p.startswith("0") for p in v.split("."))
-    return True
+    return addr.packed != bytes(16)
 
 
 # --- Unified social credit code (GB 32100-2015) ---------------------------------

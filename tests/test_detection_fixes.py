@@ -1,0 +1,67 @@
+"""Issue 16 part 1: structured identifiers in free text and in cells (IP, card, phone, plate, SSN, e-mail)."""
+
+from __future__ import annotations
+
+import functools
+
+import pyarrow as pa
+import pytest
+
+from detectors.classify import shared_recognizers
+from detectors.freetext import find_spans
+
+
+@functools.lru_cache(maxsize=1)
+def _recognizers():
+    return shared_recognizers()
+
+
+def spans(text: str, entity: str) -> list[str]:
+    """The strings of one entity found in a text by the free-text path."""
+    found = find_spans(_recognizers(), pa.array([text], type=pa.string()), [text])[0]
+    return sorted(text[s:e] for ent, s, e, _ in found if ent == entity)
+
+
+def cell_valid(value: str, entity: str) -> bool:
+    """Whether the cell path accepts a whole value as the entity (cell regex + vectorized validator)."""
+    import regex
+
+    rec = next(r for r in _recognizers() if r.ENTITY == entity)
+    if not regex.search(rec.CELL_REGEX, value):
+        return False
+    return bool(rec.validate_array(pa.array([value], type=pa.string()))[0])
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Foo :: Bar", []),
+    ("map :: a -> b", []),
+    ("Unspecified ::", []),
+    ("::ffff:256.0.0.1", []),
+    ("2001:db8::256.1.1.1", []),
+    ("::ffff:192.168.1", []),
+    ("::ffff:192.0.2.1", ["::ffff:192.0.2.1"]),
+    ("0:0:0:0:0:FFFF:129.144.52.38", ["0:0:0:0:0:FFFF:129.144.52.38"]),
+    ("IP: 192.168.1.1.", ["192.168.1.1"]),
+    ("peer 203.0.113.1:40000 closed", ["203.0.113.1"]),
+    ("[2001:db8::1]:8080", ["2001:db8::1"]),
+    ("iface fe80::1%eth0 up", ["fe80::1%eth0"]),
+    ("net 192.168.1.0/24 allowed", ["192.168.1.0/24"]),
+    ("Use 2001:db8::/32.", ["2001:db8::/32"]),
+    ("open http://198.51.100.1/login now", ["198.51.100.1"]),
+    ("release v2.3.4.5 today", []),
+    ("version 2.3.4.5 shipped", []),
+    ("版本 2.3.4.5 已发布", []),
+    ("192.168.1.1.1", []),
+    ("text192.168.1.1", []),
+    ("at 10:00:00 sharp", []),
+])
+def test_ip_spans(text: str, want: list[str]) -> None:
+    assert spans(text, "IP_ADDRESS") == want
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("::", False), ("::/0", False), ("192.168.1.0/24", True), ("192.168.1.0/33", False),
+    ("fe80::1%eth0", True), ("::ffff:192.0.2.1", True), ("2001:db8::/129", False),
+])
+def test_ip_cells(value: str, ok: bool) -> None:
+    assert cell_valid(value, "IP_ADDRESS") is ok
