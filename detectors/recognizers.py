@@ -306,11 +306,11 @@ class EmailRecognizer(PiiRecognizer):
     PATTERNS = [
         (
             "email",
-            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z])",
+            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:xn--[A-Za-z0-9\-]{1,59}|[A-Za-z]{2,24})(?![A-Za-z0-9\-])",
             0.5,
         ),
     ]
-    CELL_REGEX = r"^[A-Za-z0-9._%+\-!#$&'*/=?^`{|}~]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,24}$"
+    CELL_REGEX = r"^[A-Za-z0-9._%+\-!#$&'*/=?^`{|}~]+@[A-Za-z0-9.\-]+\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\-]{1,59})$"
     TEXT_PREFILTER = r"@[A-Za-z0-9\-]+\."
     CONTEXT = ["邮箱", "email", "mail", "yx"]
     CHANCE = 0.05
@@ -398,10 +398,11 @@ class UsSsnRecognizer(PiiRecognizer):
     """US social security numbers; bare 9 digits only under an SSN header."""
 
     ENTITY = "US_SSN"
-    PATTERNS = [("ssn", r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])", 0.4)]
-    CELL_REGEX = r"^\d{3}-\d{2}-\d{4}$|^\d{3} \d{2} \d{4}$"
-    HINTED_CELL_REGEX = r"^\d{3}[- ]?\d{2}[- ]?\d{4}$"
-    TEXT_PREFILTER = r"\d{3}[- ]\d{2}[- ]\d{4}"
+    # Dots are a separator too (078.05.1123), but only as a pair: a sentence-final dot ends the span.
+    PATTERNS = [("ssn", r"(?<![\d.-])\d{3}(?:[- ]\d{2}[- ]|\.\d{2}\.)\d{4}(?![\d-]|\.\d)", 0.4)]
+    CELL_REGEX = r"^\d{3}-\d{2}-\d{4}$|^\d{3} \d{2} \d{4}$|^\d{3}\.\d{2}\.\d{4}$"
+    HINTED_CELL_REGEX = r"^\d{3}[-. ]?\d{2}[-. ]?\d{4}$"
+    TEXT_PREFILTER = r"\d{3}[-. ]\d{2}[-. ]\d{4}"
     CONTEXT = ["ssn", "social security", "社会安全号"]
     CHANCE = 0.2
     STRENGTH = 0.85
@@ -457,10 +458,10 @@ class CnLicensePlateRecognizer(PiiRecognizer):
     ENTITY = "CN_LICENSE_PLATE"
     _P = v.PLATE_PROVINCES
     PATTERNS = [
-        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}"
+        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Za-hj-np-z][·•\s\-]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}"
                      rf"[A-HJ-NP-Za-hj-np-z0-9挂学警港澳](?![A-Za-z0-9])", 0.4)
     ]
-    CELL_REGEX = rf"^[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]$"
+    CELL_REGEX = rf"^[{_P}][A-HJ-NP-Za-hj-np-z][·•\s\-]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]$"
     TEXT_PREFILTER = rf"[{_P}][A-Z]"
     CONTEXT = ["车牌", "车辆", "plate", "vehicle", "cph"]
     CHANCE = 0.1

@@ -190,7 +190,7 @@ def is_valid_cn_landline(value: str) -> bool:
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\-]{1,59})$"
 )
 
 
@@ -247,7 +247,7 @@ def is_valid_uscc(value: str) -> bool:
 
 # --- US social security number -------------------------------------------------
 
-_SSN = re.compile(r"^(\d{3})[- ]?(\d{2})[- ]?(\d{4})$")
+_SSN = re.compile(r"^(\d{3})[-. ]?(\d{2})[-. ]?(\d{4})$")
 
 
 def is_valid_us_ssn(value: str) -> bool:
@@ -268,7 +268,7 @@ _PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7,8})$")
 _PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?|\d{8})$")
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(
-    rf"^[{PLATE_PROVINCES}][A-HJ-NP-Z][·•\s]?"
+    rf"^[{PLATE_PROVINCES}][A-HJ-NP-Z][·•\s\-]?"
     r"(?:[DF][A-HJ-NP-Z0-9]{5}|\d{5}[DF]|[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳])$"
 )
 

@@ -65,3 +65,25 @@ def test_ip_spans(text: str, want: list[str]) -> None:
 ])
 def test_ip_cells(value: str, ok: bool) -> None:
     assert cell_valid(value, "IP_ADDRESS") is ok
+
+
+@pytest.mark.parametrize(("text", "entity", "want"), [
+    ("车牌豫N-11039的车主", "CN_LICENSE_PLATE", ["豫N-11039"]),
+    ("京Z-32892", "CN_LICENSE_PLATE", ["京Z-32892"]),
+    ("SSN 078.05.1123.", "US_SSN", ["078.05.1123"]),
+    ("My social security number is 109.99.6000", "US_SSN", ["109.99.6000"]),
+    ("not 109.99-6000 nor 1.109.99.6000", "US_SSN", []),
+    ("write to <a@b.com> today", "EMAIL_ADDRESS", ["a@b.com"]),
+    ("mailto:a@b.com", "EMAIL_ADDRESS", ["a@b.com"]),
+    ("contact a@xn--d1acufc.xn--p1ai", "EMAIL_ADDRESS", ["a@xn--d1acufc.xn--p1ai"]),
+])
+def test_plate_ssn_email_spans(text: str, entity: str, want: list[str]) -> None:
+    assert spans(text, entity) == want
+
+
+@pytest.mark.parametrize(("value", "entity"), [
+    ("豫N-11039", "CN_LICENSE_PLATE"), ("京Z-32892", "CN_LICENSE_PLATE"),
+    ("078.05.1123", "US_SSN"), ("a@xn--d1acufc.xn--p1ai", "EMAIL_ADDRESS"),
+])
+def test_plate_ssn_email_cells(value: str, entity: str) -> None:
+    assert cell_valid(value, entity)
