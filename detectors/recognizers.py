@@ -400,7 +400,9 @@ class UsSsnRecognizer(PiiRecognizer):
     ENTITY = "US_SSN"
     # Dots are a separator too (078.05.1123), but only as a pair: a sentence-final dot ends the span.
     PATTERNS = [("ssn", r"(?<![\d.-])\d{3}(?:[- ]\d{2}[- ]|\.\d{2}\.)\d{4}(?![\d-]|\.\d)", 0.4)]
-    CELL_REGEX = r"^\d{3}-\d{2}-\d{4}$|^\d{3} \d{2} \d{4}$|^\d{3}\.\d{2}\.\d{4}$"
+    # A bare dotted cell (123.45.6789) is as common for other codes as a bare 9-digit one:
+    # both need an SSN header; in free text the pattern is exact enough.
+    CELL_REGEX = r"^\d{3}-\d{2}-\d{4}$|^\d{3} \d{2} \d{4}$"
     HINTED_CELL_REGEX = r"^\d{3}[-. ]?\d{2}[-. ]?\d{4}$"
     TEXT_PREFILTER = r"\d{3}[-. ]\d{2}[-. ]\d{4}"
     CONTEXT = ["ssn", "social security", "社会安全号"]
