@@ -219,7 +219,12 @@ class BankCardRecognizer(PiiRecognizer):
 
     ENTITY = "BANK_CARD"
     PATTERNS = [
-        ("card_grouped", r"(?<![\d-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?(?![\d-])", 0.3),
+        # One separator throughout a card, so a differently grouped card next to it is not
+        # swallowed; "card_16" is the 16-digit card before a trailing group (an expiry year),
+        # which "card_grouped" takes in and Luhn then rejects as a whole.
+        # (Spelled per separator, without back-references, so the fast ``re`` twin applies.)
+        ("card_grouped", r"(?<![\d-])\d{4}(?:(?: \d{4}){2,3}(?: \d{1,4})?|(?:-\d{4}){2,3}(?:-\d{1,4})?)(?![\d-])", 0.3),
+        ("card_16", r"(?<![\d-])\d{4}(?:(?: \d{4}){3}|(?:-\d{4}){3})(?!\d|-\d)", 0.3),
         ("card_plain", r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])", 0.1),
     ]
     CELL_REGEX = r"^(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)$"
@@ -230,7 +235,7 @@ class BankCardRecognizer(PiiRecognizer):
 
     @staticmethod
     def validate_value(value: str) -> bool:
-        """13-19 digits passing Luhn."""
+        """13-19 digits passing Luhn, not an epoch timestamp."""
         return v.is_valid_bank_card(value)
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
@@ -306,7 +311,7 @@ class EmailRecognizer(PiiRecognizer):
     PATTERNS = [
         (
             "email",
-            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:xn--[A-Za-z0-9\-]{1,59}|[A-Za-z]{2,24})(?![A-Za-z0-9\-])",
+            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[Xx][Nn]--[A-Za-z0-9\-]{1,59}|[A-Za-z]{2,24})(?![A-Za-z0-9\-])",
             0.5,
         ),
     ]
@@ -336,9 +341,10 @@ class IpAddressRecognizer(PiiRecognizer):
     # checks them, so a bad octet rejects the whole candidate rather than a prefix of it.
     _V4 = r"\d{1,3}(?:\.\d{1,3}){3}"
     _H = r"[0-9A-Fa-f]{1,4}"
+    _VERSION = "[Vv][Ee][Rr][Ss][Ii][Oo][Nn]"  # fixed-width lookbehinds, both cases spelled: the fast re twin
     _END = r"(?![0-9A-Za-z_:]|\.\d)"
     PATTERNS = [
-        ("ipv4", rf"(?<![0-9A-Za-z.])(?<!(?:version|ver\.?|v|版本|版本号)\s{{0,2}}){_V4}(?:/\d{{1,2}})?(?![0-9A-Za-z]|\.\d)",
+        ("ipv4", rf"(?<![0-9A-Za-z.])(?<!{_VERSION})(?<!{_VERSION} )(?<![Vv][Ee][Rr] )(?<![Vv][Ee][Rr]\. )(?<!版本)(?<!版本 )(?<!版本号)(?<!版本号 ){_V4}(?:/\d{{1,2}})?(?![0-9A-Za-z]|\.\d)",
          0.4),
         # Either eight groups or a '::' abbreviation: times like 10:00:00 are not addresses;
         # the last 32 bits may be written as a dotted quad (::ffff:192.0.2.1).

@@ -124,10 +124,22 @@ def luhn_check_digit(partial: str) -> str:
     raise AssertionError("unreachable: one digit always completes Luhn")
 
 
+# Epoch timestamps in ms (13 digits), us (16) and ns (19) from 2001 to 2039 start with
+# 1, 20 or 21; no card scheme issues numbers of those lengths there (Visa 4, Mastercard
+# 2221-2720 and 5, UnionPay 62, UATP's 1 is 15 digits), and 1 in 10 such stamps passes Luhn.
+TIMESTAMP_LENGTHS = (13, 16, 19)
+TIMESTAMP_PREFIXES = ("1", "20", "21")
+
+
+def looks_like_epoch(digits: str) -> bool:
+    """Whether a digit string reads as an epoch timestamp in ms, us or ns (log fields like ts=)."""
+    return len(digits) in TIMESTAMP_LENGTHS and digits.startswith(TIMESTAMP_PREFIXES)
+
+
 def is_valid_bank_card(value: str) -> bool:
-    """13-19 digits (groups allowed), not all one digit, passing Luhn."""
+    """13-19 digits (groups allowed), not all one digit, not an epoch timestamp, passing Luhn."""
     d = digits_only(value)
-    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
+    if not 13 <= len(d) <= 19 or len(set(d)) == 1 or looks_like_epoch(d):
         return False
     return luhn_ok(d)
 

@@ -91,3 +91,26 @@ def test_plate_ssn_email_cells(value: str, entity: str) -> None:
 def test_dotted_ssn_cell_needs_a_header() -> None:
     assert cell_valid("078.05.1123", "US_SSN", hinted=True)
     assert not cell_valid("078.05.1123", "US_SSN")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Card 4111 1111 1111 1111 2024", ["4111 1111 1111 1111"]),
+    ("4012888888881881 4012-8888-8888-1881 4012 8888 8888 1881",
+     ["4012 8888 8888 1881", "4012-8888-8888-1881", "4012888888881881"]),
+    ("卡号 6222 0202 0000 1234 567 已绑定", []),  # 19 digits grouped 4-4-4-4-3 fails Luhn: no 16-digit piece either
+    ("ts=1748503543012", []),
+    ("时间戳 1748503543012", []),
+    ("us=1748503543012345", []),
+])
+def test_card_spans(text: str, want: list[str]) -> None:
+    assert spans(text, "BANK_CARD") == want
+
+
+def test_epoch_stamps_are_not_cards_in_cells_either() -> None:
+    from detectors import validators as v
+
+    stamps = [str(1748503543000 + i) for i in range(200)] + [str(1748503543000000 + i) for i in range(200)]
+    assert not any(cell_valid(s, "BANK_CARD") for s in stamps)
+    assert not any(v.is_valid_bank_card(s) for s in stamps)
+    assert cell_valid("4111111111111111", "BANK_CARD") and cell_valid("6222021308580965123", "BANK_CARD") is \
+        v.is_valid_bank_card("6222021308580965123")
