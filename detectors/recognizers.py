@@ -284,16 +284,19 @@ class CnLandlineRecognizer(PiiRecognizer):
     PATTERNS = [
         (
             "cn_landline",
-            r"(?<![\d+])(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?\d{7,8}(?:(?:-|转)\d{1,5})?(?!\d)",
+            # The local number may be split as the cell pattern allows (010-8000 6000), and the
+            # trunk 0 may stand in brackets before the area code ((0)10-8888 6666).
+            r"(?<![\d+])(?:\(0\d{2,3}\)|（0\d{2,3}）|\(0\)\d{2,3}|0\d{2,3})[ -]?(?:\d{7,8}|\d{3,4}[ -]\d{4})"
+            r"(?:(?:-|转)\d{1,5})?(?!\d)",
             0.3,
         ),
     ]
     # The trunk 0 (or +86 in front) is what makes a landline: without it every mobile would be a candidate.
     CELL_REGEX = (
-        r"^(?:(?:\+|00)86[ -]?(?:\(0?\d{2,3}\)|0?\d{2,3})|\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?\d{3,4}[ -]?\d{3,4}"
+        r"^(?:(?:\+|00)86[ -]?(?:\(0?\d{2,3}\)|0?\d{2,3})|\(0\d{2,3}\)|（0\d{2,3}）|\(0\)\d{2,3}|0\d{2,3})[ -]?\d{3,4}[ -]?\d{3,4}"
         r"(?:\s*(?:-|转|ext\.?|x|#)\s*\d{1,5})?$"
     )
-    TEXT_PREFILTER = r"0\d{2,3}[)）]?[ -]?\d{7,8}"
+    TEXT_PREFILTER = r"0\)?\d{2,3}[)）]?[ -]?\d{3,4}[ -]?\d{4}"
     CONTEXT = ["电话", "座机", "固话", "tel", "phone", "lxdh"]
     CHANCE = 0.5
     STRENGTH = 0.8
@@ -605,21 +608,26 @@ class PhoneNumberRecognizer(PiiRecognizer):
     ENTITY = "PHONE_NUMBER"
     PATTERNS = [
         ("intl_phone", r"(?<![\d+])\+(?!86)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}(?!\d)", 0.4),
-        ("us_phone", r"(?<!\d)\(\d{3}\)\s?\d{3}-\d{4}(?!\d)|(?<![\d-])\d{3}-\d{3}-\d{4}(?![\d-])", 0.4),
+        # North American shapes as exports write them: 1-/001- trunk, (286)638-4543, one
+        # separator throughout (dots, dashes or spaces), an x/ext. extension.
+        ("us_phone", r"(?<![\d+\-.])(?:(?:1|001)[ .\-]?)?(?:\(\d{3}\) ?\d{3}[.\-]\d{4}|\d{3}-\d{3}-\d{4}"
+                     r"|\d{3}\.\d{3}\.\d{4}|\d{3} \d{3} \d{4})"
+                     r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?(?![\d\-]|\.\d)", 0.4),
     ]
     CELL_REGEX = (
-        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}$|^(?:\+?1[ .\-]?)?\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}$"
-        r"|^(?:\+?1[ .\-])?\d{3}[.\-]\d{3}[.\-]\d{4}$"
+        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}$"
+        r"|^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}|\d{3} \d{3} \d{4})"
+        r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?$"
     )
     HINTED_CELL_REGEX = CELL_REGEX + r"|^\d{10}$"
-    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}-\d{3}-\d{4}"
+    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}[-. ]\d{3}[-. ]\d{4}"
     CONTEXT = ["phone", "tel", "call", "电话", "mobile", "cell"]
     CHANCE = 0.3
     STRENGTH = 0.75
 
     @staticmethod
     def validate_value(value: str) -> bool:
-        """A possible number by libphonenumber that is not a mainland one."""
+        """A possible number by libphonenumber that is not a mainland one nor a business line."""
         return v.is_valid_intl_phone(value)
 
 

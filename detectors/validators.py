@@ -528,13 +528,32 @@ def is_valid_intl_phone(value: str) -> bool:
     import phonenumbers
 
     v = value.strip()
+    if v.startswith("001") and len(digits_only(v)) >= 13:  # 001-286-638-4543: the international prefix dialled from Asia
+        v = "+1" + v[3:]
     try:
         number = phonenumbers.parse(v, None if v.startswith("+") else "US")
     except phonenumbers.NumberParseException:
         return False
-    if number.country_code == 86:
+    if number.country_code == 86 or is_business_number(number):
         return False
     return phonenumbers.is_possible_number(number) and len(digits_only(v)) >= 7
+
+
+def is_business_number(number) -> bool:
+    """Toll-free, premium, shared-cost and service ranges: they reach a business, not a person.
+
+    North America keeps N00 area codes for such services (400 reserved, 500/600/700,
+    800 toll-free, 900 premium): 400-800-8888 and 800-820-8820 are Chinese company
+    hotlines written in that shape. Other countries' ranges come from libphonenumber's
+    number types (possible-but-unassigned numbers are UNKNOWN and stay personal).
+    """
+    import phonenumbers
+    from phonenumbers import PhoneNumberType as T
+
+    national = str(number.national_number)
+    if number.country_code == 1 and len(national) == 10 and national[1:3] == "00":
+        return True
+    return phonenumbers.number_type(number) in (T.TOLL_FREE, T.PREMIUM_RATE, T.SHARED_COST, T.UAN)
 
 
 # --- Credentials -------------------------------------------------------------------

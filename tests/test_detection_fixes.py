@@ -114,3 +114,43 @@ def test_epoch_stamps_are_not_cards_in_cells_either() -> None:
     assert not any(v.is_valid_bank_card(s) for s in stamps)
     assert cell_valid("4111111111111111", "BANK_CARD") and cell_valid("6222021308580965123", "BANK_CARD") is \
         v.is_valid_bank_card("6222021308580965123")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("400-800-8888", []),
+    ("客服热线400-800-8888", []),
+    ("免费电话 800-820-8820", []),
+    ("toll free 1-888-555-2368", []),
+    ("拨打95588或12345或96110", []),
+    ("call 212.555.0100 x123", ["212.555.0100 x123"]),
+    ("call 212 555 0100 today", ["212 555 0100"]),
+    ("Phone: 453.872.2671x65823", ["453.872.2671x65823"]),
+    ("Phone: (286)638-4543", ["(286)638-4543"]),
+    ("Phone: 001-286-638-4543x123", ["001-286-638-4543x123"]),
+    ("My phone number is 1-312-515-2239", ["1-312-515-2239"]),
+    ("My phone number is 312-515-2239 ext. 12", ["312-515-2239 ext. 12"]),
+    ("Call me on my cell 312.714.8142 or in my office 773.415.7432", ["312.714.8142", "773.415.7432"]),
+    ("IP 212.155.100.200 and build 2024.212.555.0100", []),
+])
+def test_phone_spans(text: str, want: list[str]) -> None:
+    assert spans(text, "PHONE_NUMBER") == want
+
+
+@pytest.mark.parametrize("value", ["453.872.2671x65823", "(286)638-4543", "001-286-638-4543x123", "1-312-515-2239"])
+def test_us_export_phone_cells(value: str) -> None:
+    assert cell_valid(value, "PHONE_NUMBER")
+
+
+@pytest.mark.parametrize("value", ["400-800-8888", "800-820-8820", "+1 800 555 0100"])
+def test_business_lines_are_not_phone_cells(value: str) -> None:
+    assert not cell_valid(value, "PHONE_NUMBER")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("办公电话 010-8000 6000", ["010-8000 6000"]),
+    ("电话 (0)10-8888 6666", ["(0)10-8888 6666"]),
+    ("总机 021-64370000转123", ["021-64370000转123"]),
+])
+def test_landline_text_agrees_with_cells(text: str, want: list[str]) -> None:
+    assert spans(text, "CN_LANDLINE_PHONE") == want
+    assert all(cell_valid(w, "CN_LANDLINE_PHONE") for w in want)
