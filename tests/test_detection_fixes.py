@@ -154,3 +154,42 @@ def test_business_lines_are_not_phone_cells(value: str) -> None:
 def test_landline_text_agrees_with_cells(text: str, want: list[str]) -> None:
     assert spans(text, "CN_LANDLINE_PHONE") == want
     assert all(cell_valid(w, "CN_LANDLINE_PHONE") for w in want)
+
+
+def _profile(name: str, values: list):
+    from detectors.classify import ColumnProfile
+
+    profile = ColumnProfile(name, None)
+    profile.update(pa.array(values))
+    return profile
+
+
+def _plates(n: int) -> list[str]:
+    import random
+
+    rng = random.Random(16)
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return [rng.choice("京沪粤豫川浙") + rng.choice(letters) + "".join(rng.choice("0123456789" + letters[:5])
+                                                                     for _ in range(5)) for _ in range(n)]
+
+
+def test_placeholder_heavy_plate_column_classifies_and_counts_them() -> None:
+    values = _plates(32) + ["无"] * 120 + ["暂无", "N/A", "-", "/", "null", "NULL", "0", "  无 "] * 5
+    profile = _profile("c7", values)
+    assert profile.result()["primary_entity"] == "CN_LICENSE_PLATE"
+    assert profile.placeholders == 160 and profile.values == 32
+
+
+def test_placeholder_count_survives_a_merge() -> None:
+    from detectors.classify import ColumnProfile
+
+    a, b = _profile("c", ["无", "京A12345"]), _profile("c", ["N/A", "未知", "沪B54321"])
+    merged = ColumnProfile.from_state("c", None, a.state()).merge(b)
+    assert merged.placeholders == 3 and merged.values == 2
+
+
+def test_values_that_merely_contain_placeholder_text_stay() -> None:
+    from detectors.classify import placeholder_mask
+
+    mask = placeholder_mask(pa.array(["无锡市", "0.5", "n/a/b", "10", "无"]))
+    assert mask.tolist() == [False, False, False, False, True]
