@@ -351,12 +351,12 @@ class IpAddressRecognizer(PiiRecognizer):
          0.4),
         # Either eight groups or a '::' abbreviation: times like 10:00:00 are not addresses;
         # the last 32 bits may be written as a dotted quad (::ffff:192.0.2.1).
-        ("ipv6_full", rf"(?<![0-9A-Za-z_:.])(?:{_H}:){{6}}(?:{_H}:{_H}|{_V4})(?:%[0-9A-Za-z_.\-]+)?(?:/\d{{1,3}})?{_END}",
+        ("ipv6_full", rf"(?<![0-9A-Za-z_:.])(?:{_H}:){{6}}(?:{_H}:{_H}|{_V4})(?:%[0-9A-Za-z_\-]+(?:\.\d+)?)?(?:/\d{{1,3}})?{_END}",
          0.4),
         (
             "ipv6_short",
             rf"(?<![0-9A-Za-z_:.])(?:{_H}(?::{_H}){{0,6}})?::(?:(?:{_H}:){{0,5}}(?:{_V4}|{_H}))?"
-            rf"(?:%[0-9A-Za-z_.\-]+)?(?:/\d{{1,3}})?{_END}",
+            rf"(?:%[0-9A-Za-z_\-]+(?:\.\d+)?)?(?:/\d{{1,3}})?{_END}",
             0.4,
         ),
     ]

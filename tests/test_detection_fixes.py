@@ -6,6 +6,8 @@ import functools
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import regex
 
 from detectors.classify import shared_recognizers
@@ -193,3 +195,39 @@ def test_values_that_merely_contain_placeholder_text_stay() -> None:
 
     mask = placeholder_mask(pa.array(["无锡市", "0.5", "n/a/b", "10", "无"]))
     assert mask.tolist() == [False, False, False, False, True]
+
+
+def _extra_shapes(rng) -> dict[str, str]:
+    """Shapes issue 16 added, beside bench/labelled.py's generators."""
+    area, exchange, line = rng.randint(201, 989), rng.randint(200, 999), rng.randint(0, 9999)
+    us = rng.choice([f"{area}.{exchange}.{line:04d}x{rng.randint(1, 99999)}", f"({area}){exchange}-{line:04d}",
+                     f"001-{area}-{exchange}-{line:04d}", f"1-{area}-{exchange}-{line:04d}",
+                     f"{area}-{exchange}-{line:04d} ext. {rng.randint(1, 999)}"])
+    octets = [rng.randint(1, 254) for _ in range(4)]
+    ip = rng.choice([".".join(map(str, octets)) + f"/{rng.randint(8, 32)}",
+                     "::ffff:" + ".".join(map(str, octets)), f"fe80::{rng.randint(1, 0xffff):x}%eth{rng.randint(0, 3)}",
+                     f"2001:db8::{rng.randint(1, 0xffff):x}"])
+    plate = rng.choice("京沪粤豫") + rng.choice("ABCDEFGHJK") + "-" + f"{rng.randint(10000, 99999)}"
+    return {"PHONE_NUMBER": us, "IP_ADDRESS": ip, "CN_LICENSE_PLATE": plate,
+            "CN_LANDLINE_PHONE": f"010-{rng.randint(2000, 8999)} {rng.randint(0, 9999):04d}"}
+
+
+_TEMPLATES = ["{v}", "客户联系方式：{v}。", "请核对（{v}），谢谢", "号码{v}已登记", "Contact: {v}.", "see ({v}), then",
+              "value={v}; next", "\"{v}\"", "[{v}]", "- {v}\n"]
+
+
+@settings(max_examples=int(__import__("os").environ.get("PIIWARDEN_FUZZ_EXAMPLES", 80)), deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from(_TEMPLATES))
+def test_a_valid_cell_is_found_as_a_span_in_sentences(rng, template: str) -> None:
+    """Cell and free-text paths agree: whatever validates as a whole cell is a span when embedded."""
+    from bench import labelled as g
+
+    values = {"CN_RESIDENT_ID": g.resident_id(rng), "BANK_CARD": g.bank_card(rng), "CN_MOBILE_PHONE": g.mobile(rng),
+              "CN_LANDLINE_PHONE": g.landline(rng), "EMAIL_ADDRESS": g.email(rng), "IP_ADDRESS": g.ipv4(rng),
+              "CN_USCC": g.uscc(rng), "CN_LICENSE_PLATE": g.plate(rng), "US_SSN": g.ssn(rng),
+              "PHONE_NUMBER": g.intl_phone(rng)}
+    pairs = [(e, val) for e, val in list(values.items()) + list(_extra_shapes(rng).items()) if cell_valid(val, e)]
+    texts = [template.format(v=value) for _, value in pairs]
+    found = find_spans(_recognizers(), pa.array(texts, type=pa.string()), texts)
+    for (entity, value), text, hits in zip(pairs, texts, found):
+        assert value in [text[s:e] for ent, s, e, _ in hits if ent == entity], (entity, value, text)
