@@ -6,9 +6,9 @@ import functools
 
 import pyarrow as pa
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import regex
 
 from detectors.classify import shared_recognizers
 from detectors.freetext import find_spans
