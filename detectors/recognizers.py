@@ -607,7 +607,8 @@ class PhoneNumberRecognizer(PiiRecognizer):
 
     ENTITY = "PHONE_NUMBER"
     PATTERNS = [
-        ("intl_phone", r"(?<![\d+])\+(?!86)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}(?!\d)", 0.4),
+        # A one-digit group needs a separator before it (Athens: +30 21 0 1234567).
+        ("intl_phone", r"(?<![\d+])\+(?!86)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}|[ .\-]\d){2,5}(?!\d)", 0.4),
         # North American shapes as exports write them: 1-/001- trunk, (286)638-4543, one
         # separator throughout (dots, dashes or spaces), an x/ext. extension.
         ("us_phone", r"(?<![\d+\-.])(?:(?:1|001)[ .\-]?)?(?:\(\d{3}\) ?\d{3}[.\-]\d{4}|\d{3}-\d{3}-\d{4}"
@@ -615,7 +616,7 @@ class PhoneNumberRecognizer(PiiRecognizer):
                      r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?(?![\d\-]|\.\d)", 0.4),
     ]
     CELL_REGEX = (
-        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}$"
+        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}|[ .\-]\d){2,5}$"
         r"|^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}|\d{3} \d{3} \d{4})"
         r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?$"
     )
