@@ -174,6 +174,22 @@ def _string_values(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     return array.filter(pc.fill_null(keep, False))
 
 
+# Values that mean "nothing here" (ENTITIES.md): they count neither for nor against an
+# entity, so a plate column that is mostly 无 is judged on its real plates. Compared
+# after trimming and lower-casing (N/A, NULL).
+PLACEHOLDERS = pa.array(["无", "暂无", "不详", "未知", "n/a", "-", "/", "null", "0"], type=pa.string())
+
+
+def placeholder_mask(values: pa.Array) -> np.ndarray:
+    """Which (trimmed, non-empty) values are placeholders, vectorized."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    short = np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(values), 4), False))
+    if not short.any():
+        return short
+    return short & np.asarray(pc.fill_null(pc.is_in(pc.utf8_lower(values), value_set=PLACEHOLDERS), False))
+
+
 class ColumnProfile:
     """Evidence about one column, accumulated batch by batch."""
 
@@ -185,6 +201,7 @@ class ColumnProfile:
         self.hints = header_hints(name, comment)
         self.recognizers = recognizers or shared_recognizers()
         self.values = 0
+        self.placeholders = 0  # placeholder values (无, N/A, -) left out of every ratio; kept internal
         self.texty = 0
         self.name_analyzed = 0
         self.text_skipped = 0  # texts not analyzed for names (over NAME_CAP)
@@ -197,6 +214,10 @@ class ColumnProfile:
     def update(self, array: pa.Array | pa.ChunkedArray) -> None:
         """Add one batch of the column's values (repetitive columns are examined once per distinct value)."""
         values = _string_values(array)
+        placeholder = placeholder_mask(values)
+        if placeholder.any():
+            self.placeholders += int(placeholder.sum())
+            values = values.filter(pa.array(~placeholder))
         if len(values) == 0:
             return
         self.values += len(values)
@@ -321,7 +342,8 @@ class ColumnProfile:
         and ships this; the receiver rebuilds it with from_state and merges.
         """
         return {
-            "values": self.values, "texty": self.texty, "name_analyzed": self.name_analyzed,
+            "values": self.values, "placeholders": self.placeholders, "texty": self.texty,
+            "name_analyzed": self.name_analyzed,
             "text_skipped": self.text_skipped,
             "evidence": {e: (ev.candidates, ev.validated, ev.distinct, ev.prefixes, ev.samples)
                          for e, ev in self.evidence.items() if ev.candidates},
@@ -335,6 +357,7 @@ class ColumnProfile:
         """A profile holding a state from ``state()``, ready to merge."""
         profile = cls(name, comment, recognizers=recognizers)
         profile.values, profile.texty = state["values"], state["texty"]
+        profile.placeholders = state.get("placeholders", 0)
         profile.name_analyzed, profile.text_skipped = state["name_analyzed"], state["text_skipped"]
         for entity, (cand, valid, distinct, prefixes, samples) in state["evidence"].items():
             profile.evidence[entity] = EntityEvidence(entity, cand, valid, set(distinct), set(prefixes), list(samples))
@@ -357,6 +380,7 @@ class ColumnProfile:
         if other.name != self.name:
             raise ValueError("profiles of different columns cannot be merged")
         self.values += other.values
+        self.placeholders += other.placeholders
         self.texty += other.texty
         self.name_analyzed += other.name_analyzed
         self.text_skipped += other.text_skipped

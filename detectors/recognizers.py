@@ -219,7 +219,12 @@ class BankCardRecognizer(PiiRecognizer):
 
     ENTITY = "BANK_CARD"
     PATTERNS = [
-        ("card_grouped", r"(?<![\d-])\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?(?![\d-])", 0.3),
+        # One separator throughout a card, so a differently grouped card next to it is not
+        # swallowed; "card_16" is the 16-digit card before a trailing group (an expiry year),
+        # which "card_grouped" takes in and Luhn then rejects as a whole.
+        # (Spelled per separator, without back-references, so the fast ``re`` twin applies.)
+        ("card_grouped", r"(?<![\d-])\d{4}(?:(?: \d{4}){2,3}(?: \d{1,4})?|(?:-\d{4}){2,3}(?:-\d{1,4})?)(?![\d-])", 0.3),
+        ("card_16", r"(?<![\d-])\d{4}(?:(?: \d{4}){3}|(?:-\d{4}){3})(?!\d|-\d)", 0.3),
         ("card_plain", r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])", 0.1),
     ]
     CELL_REGEX = r"^(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)$"
@@ -230,7 +235,7 @@ class BankCardRecognizer(PiiRecognizer):
 
     @staticmethod
     def validate_value(value: str) -> bool:
-        """13-19 digits passing Luhn."""
+        """13-19 digits passing Luhn, not an epoch timestamp."""
         return v.is_valid_bank_card(value)
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
@@ -279,16 +284,19 @@ class CnLandlineRecognizer(PiiRecognizer):
     PATTERNS = [
         (
             "cn_landline",
-            r"(?<![\d+])(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?\d{7,8}(?:(?:-|转)\d{1,5})?(?!\d)",
+            # The local number may be split as the cell pattern allows (010-8000 6000), and the
+            # trunk 0 may stand in brackets before the area code ((0)10-8888 6666).
+            r"(?<![\d+])(?:\(0\d{2,3}\)|（0\d{2,3}）|\(0\)\d{2,3}|0\d{2,3})[ -]?(?:\d{7,8}|\d{3,4}[ -]\d{4})"
+            r"(?:(?:-|转)\d{1,5})?(?!\d)",
             0.3,
         ),
     ]
     # The trunk 0 (or +86 in front) is what makes a landline: without it every mobile would be a candidate.
     CELL_REGEX = (
-        r"^(?:(?:\+|00)86[ -]?(?:\(0?\d{2,3}\)|0?\d{2,3})|\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?\d{3,4}[ -]?\d{3,4}"
+        r"^(?:(?:\+|00)86[ -]?(?:\(0?\d{2,3}\)|0?\d{2,3})|\(0\d{2,3}\)|（0\d{2,3}）|\(0\)\d{2,3}|0\d{2,3})[ -]?\d{3,4}[ -]?\d{3,4}"
         r"(?:\s*(?:-|转|ext\.?|x|#)\s*\d{1,5})?$"
     )
-    TEXT_PREFILTER = r"0\d{2,3}[)）]?[ -]?\d{7,8}"
+    TEXT_PREFILTER = r"0\)?\d{2,3}[)）]?[ -]?\d{3,4}[ -]?\d{4}"
     CONTEXT = ["电话", "座机", "固话", "tel", "phone", "lxdh"]
     CHANCE = 0.5
     STRENGTH = 0.8
@@ -306,11 +314,11 @@ class EmailRecognizer(PiiRecognizer):
     PATTERNS = [
         (
             "email",
-            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z])",
+            r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[Xx][Nn]--[A-Za-z0-9\-]{1,59}|[A-Za-z]{2,24})(?![A-Za-z0-9\-])",
             0.5,
         ),
     ]
-    CELL_REGEX = r"^[A-Za-z0-9._%+\-!#$&'*/=?^`{|}~]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,24}$"
+    CELL_REGEX = r"^[A-Za-z0-9._%+\-!#$&'*/=?^`{|}~]+@[A-Za-z0-9.\-]+\.(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\-]{1,59})$"
     TEXT_PREFILTER = r"@[A-Za-z0-9\-]+\."
     CONTEXT = ["邮箱", "email", "mail", "yx"]
     CHANCE = 0.05
@@ -330,18 +338,30 @@ class IpAddressRecognizer(PiiRecognizer):
     """IPv4 and IPv6 addresses."""
 
     ENTITY = "IP_ADDRESS"
+    # A dotted quad glued to letters or followed by more dotted digits (1.2.3.4.5) is an
+    # OID or version, as is one after v/ver/version/版本; a sentence-final dot ends it.
+    # CIDR prefixes (/24) and IPv6 zones (%eth0) belong to the address; the validator
+    # checks them, so a bad octet rejects the whole candidate rather than a prefix of it.
+    _V4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+    _H = r"[0-9A-Fa-f]{1,4}"
+    _VERSION = "[Vv][Ee][Rr][Ss][Ii][Oo][Nn]"  # fixed-width lookbehinds, both cases spelled: the fast re twin
+    _END = r"(?![0-9A-Za-z_:]|\.\d)"
     PATTERNS = [
-        ("ipv4", r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])", 0.4),
-        # Either eight groups or a '::' abbreviation: times like 10:00:00 are not addresses.
-        ("ipv6_full", r"(?<![0-9A-Za-z_:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Za-z_:])", 0.4),
+        ("ipv4", rf"(?<![0-9A-Za-z.])(?<!{_VERSION})(?<!{_VERSION} )(?<![Vv][Ee][Rr] )(?<![Vv][Ee][Rr]\. )(?<!版本)(?<!版本 )(?<!版本号)(?<!版本号 ){_V4}(?:/\d{{1,2}})?(?![0-9A-Za-z]|\.\d)",
+         0.4),
+        # Either eight groups or a '::' abbreviation: times like 10:00:00 are not addresses;
+        # the last 32 bits may be written as a dotted quad (::ffff:192.0.2.1).
+        ("ipv6_full", rf"(?<![0-9A-Za-z_:.])(?:{_H}:){{6}}(?:{_H}:{_H}|{_V4})(?:%[0-9A-Za-z_\-]+(?:\.\d+)?)?(?:/\d{{1,3}})?{_END}",
+         0.4),
         (
             "ipv6_short",
-            r"(?<![0-9A-Za-z_:])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?::"
-            r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![0-9A-Za-z_:])",
+            rf"(?<![0-9A-Za-z_:.])(?:{_H}(?::{_H}){{0,6}})?::(?:(?:{_H}:){{0,5}}(?:{_V4}|{_H}))?"
+            rf"(?:%[0-9A-Za-z_\-]+(?:\.\d+)?)?(?:/\d{{1,3}})?{_END}",
             0.4,
         ),
     ]
-    CELL_REGEX = r"^(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
+    CELL_REGEX = (r"^(?:(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*"
+                  r"(?:%[0-9A-Za-z_.\-]+)?(?:/\d{1,3})?)$")
     TEXT_PREFILTER = r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|::|(?:[0-9A-Fa-f]{1,4}:){7}"
     CONTEXT = ["ip", "地址", "address", "host", "client"]
     CHANCE = 0.3
@@ -349,13 +369,13 @@ class IpAddressRecognizer(PiiRecognizer):
 
     @staticmethod
     def validate_value(value: str) -> bool:
-        """A parseable IPv4 (no leading zeros) or IPv6 address."""
+        """A parseable IPv4 (no leading zeros) or IPv6 address, with an optional prefix length."""
         return v.is_valid_ip(value)
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
-        """IPv4 by RE2 over the array; the (rarer) IPv6 candidates through ipaddress."""
+        """IPv4 by RE2 over the array; the (rarer) IPv6 and CIDR candidates through ipaddress."""
         ok = vz.ipv4_mask(values)
-        v6 = np.asarray(pc.fill_null(pc.match_substring(values, ":"), False))
+        v6 = np.asarray(pc.fill_null(pc.match_substring_regex(values, "[:/]"), False))
         if v6.any():
             ok = ok | (super().validate_array(values) & v6)
         return ok
@@ -387,10 +407,13 @@ class UsSsnRecognizer(PiiRecognizer):
     """US social security numbers; bare 9 digits only under an SSN header."""
 
     ENTITY = "US_SSN"
-    PATTERNS = [("ssn", r"(?<![\d-])\d{3}[- ]\d{2}[- ]\d{4}(?![\d-])", 0.4)]
+    # Dots are a separator too (078.05.1123), but only as a pair: a sentence-final dot ends the span.
+    PATTERNS = [("ssn", r"(?<![\d.-])\d{3}(?:[- ]\d{2}[- ]|\.\d{2}\.)\d{4}(?![\d-]|\.\d)", 0.4)]
+    # A bare dotted cell (123.45.6789) is as common for other codes as a bare 9-digit one:
+    # both need an SSN header; in free text the pattern is exact enough.
     CELL_REGEX = r"^\d{3}-\d{2}-\d{4}$|^\d{3} \d{2} \d{4}$"
-    HINTED_CELL_REGEX = r"^\d{3}[- ]?\d{2}[- ]?\d{4}$"
-    TEXT_PREFILTER = r"\d{3}[- ]\d{2}[- ]\d{4}"
+    HINTED_CELL_REGEX = r"^\d{3}[-. ]?\d{2}[-. ]?\d{4}$"
+    TEXT_PREFILTER = r"\d{3}[-. ]\d{2}[-. ]\d{4}"
     CONTEXT = ["ssn", "social security", "社会安全号"]
     CHANCE = 0.2
     STRENGTH = 0.85
@@ -446,10 +469,10 @@ class CnLicensePlateRecognizer(PiiRecognizer):
     ENTITY = "CN_LICENSE_PLATE"
     _P = v.PLATE_PROVINCES
     PATTERNS = [
-        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}"
+        ("cn_plate", rf"(?<![A-Za-z0-9])[{_P}][A-HJ-NP-Za-hj-np-z][·•\s\-]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}"
                      rf"[A-HJ-NP-Za-hj-np-z0-9挂学警港澳](?![A-Za-z0-9])", 0.4)
     ]
-    CELL_REGEX = rf"^[{_P}][A-HJ-NP-Za-hj-np-z][·•\s]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]$"
+    CELL_REGEX = rf"^[{_P}][A-HJ-NP-Za-hj-np-z][·•\s\-]?[A-HJ-NP-Za-hj-np-z0-9]{{4,5}}[A-HJ-NP-Za-hj-np-z0-9挂学警港澳]$"
     TEXT_PREFILTER = rf"[{_P}][A-Z]"
     CONTEXT = ["车牌", "车辆", "plate", "vehicle", "cph"]
     CHANCE = 0.1
@@ -584,22 +607,28 @@ class PhoneNumberRecognizer(PiiRecognizer):
 
     ENTITY = "PHONE_NUMBER"
     PATTERNS = [
-        ("intl_phone", r"(?<![\d+])\+(?!86)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}(?!\d)", 0.4),
-        ("us_phone", r"(?<!\d)\(\d{3}\)\s?\d{3}-\d{4}(?!\d)|(?<![\d-])\d{3}-\d{3}-\d{4}(?![\d-])", 0.4),
+        # A one-digit group needs a separator before it (Athens: +30 21 0 1234567).
+        ("intl_phone", r"(?<![\d+])\+(?!86)\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}|[ .\-]\d){2,5}(?!\d)", 0.4),
+        # North American shapes as exports write them: 1-/001- trunk, (286)638-4543, one
+        # separator throughout (dots, dashes or spaces), an x/ext. extension.
+        ("us_phone", r"(?<![\d+\-.])(?:(?:1|001)[ .\-]?)?(?:\(\d{3}\) ?\d{3}[.\-]\d{4}|\d{3}-\d{3}-\d{4}"
+                     r"|\d{3}\.\d{3}\.\d{4}|\d{3} \d{3} \d{4})"
+                     r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?(?![\d\-]|\.\d)", 0.4),
     ]
     CELL_REGEX = (
-        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}$|^(?:\+?1[ .\-]?)?\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}$"
-        r"|^(?:\+?1[ .\-])?\d{3}[.\-]\d{3}[.\-]\d{4}$"
+        r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}|[ .\-]\d){2,5}$"
+        r"|^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}|\d{3} \d{3} \d{4})"
+        r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?$"
     )
     HINTED_CELL_REGEX = CELL_REGEX + r"|^\d{10}$"
-    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}-\d{3}-\d{4}"
+    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}[-. ]\d{3}[-. ]\d{4}"
     CONTEXT = ["phone", "tel", "call", "电话", "mobile", "cell"]
     CHANCE = 0.3
     STRENGTH = 0.75
 
     @staticmethod
     def validate_value(value: str) -> bool:
-        """A possible number by libphonenumber that is not a mainland one."""
+        """A possible number by libphonenumber that is not a mainland one nor a business line."""
         return v.is_valid_intl_phone(value)
 
 

@@ -124,10 +124,22 @@ def luhn_check_digit(partial: str) -> str:
     raise AssertionError("unreachable: one digit always completes Luhn")
 
 
+# Epoch timestamps in ms (13 digits), us (16) and ns (19) from 2001 to 2039 start with
+# 1, 20 or 21; no card scheme issues numbers of those lengths there (Visa 4, Mastercard
+# 2221-2720 and 5, UnionPay 62, UATP's 1 is 15 digits), and 1 in 10 such stamps passes Luhn.
+TIMESTAMP_LENGTHS = (13, 16, 19)
+TIMESTAMP_PREFIXES = ("1", "20", "21")
+
+
+def looks_like_epoch(digits: str) -> bool:
+    """Whether a digit string reads as an epoch timestamp in ms, us or ns (log fields like ts=)."""
+    return len(digits) in TIMESTAMP_LENGTHS and digits.startswith(TIMESTAMP_PREFIXES)
+
+
 def is_valid_bank_card(value: str) -> bool:
-    """13-19 digits (groups allowed), not all one digit, passing Luhn."""
+    """13-19 digits (groups allowed), not all one digit, not an epoch timestamp, passing Luhn."""
     d = digits_only(value)
-    if not 13 <= len(d) <= 19 or len(set(d)) == 1:
+    if not 13 <= len(d) <= 19 or len(set(d)) == 1 or looks_like_epoch(d):
         return False
     return luhn_ok(d)
 
@@ -190,7 +202,7 @@ def is_valid_cn_landline(value: str) -> bool:
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\-]{1,59})$"
 )
 
 
@@ -201,18 +213,25 @@ def is_valid_email(value: str) -> bool:
 
 
 def is_valid_ip(value: str) -> bool:
-    """IPv4 dotted quad or IPv6, as the standard library parses them."""
+    """IPv4 dotted quad or IPv6 (zone allowed), as the standard library parses them, optionally /prefix.
+
+    The unspecified address '::' is rejected: Haskell's `map :: a -> b` and C++'s
+    `Foo :: Bar` write it, and it never identifies a host.
+    """
     v = value.strip()
-    if not v or len(v) > 45:
+    if not v or len(v) > 64:
         return False
+    v, slash, prefix = v.partition("/")
     try:
         addr = ipaddress.ip_address(v)
     except ValueError:
         return False
+    if slash and not (prefix.isdigit() and len(prefix) <= 3 and int(prefix) <= addr.max_prefixlen):
+        return False
     if isinstance(addr, ipaddress.IPv4Address):
         # '1.2.3.4' is also a version string; leading zeros are not addresses.
         return all(p == "0" or not p.startswith("0") for p in v.split("."))
-    return True
+    return addr.packed != bytes(16)
 
 
 # --- Unified social credit code (GB 32100-2015) ---------------------------------
@@ -240,7 +259,7 @@ def is_valid_uscc(value: str) -> bool:
 
 # --- US social security number -------------------------------------------------
 
-_SSN = re.compile(r"^(\d{3})[- ]?(\d{2})[- ]?(\d{4})$")
+_SSN = re.compile(r"^(\d{3})[-. ]?(\d{2})[-. ]?(\d{4})$")
 
 
 def is_valid_us_ssn(value: str) -> bool:
@@ -261,7 +280,7 @@ _PASSPORT = re.compile(r"^(?:E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|[DSP]E?\d{7,8})$")
 _PERMIT = re.compile(r"^(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|[HM]\d{8}(?:\d{2})?|\d{8})$")
 PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE = re.compile(
-    rf"^[{PLATE_PROVINCES}][A-HJ-NP-Z][·•\s]?"
+    rf"^[{PLATE_PROVINCES}][A-HJ-NP-Z][·•\s\-]?"
     r"(?:[DF][A-HJ-NP-Z0-9]{5}|\d{5}[DF]|[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳])$"
 )
 
@@ -509,13 +528,32 @@ def is_valid_intl_phone(value: str) -> bool:
     import phonenumbers
 
     v = value.strip()
+    if v.startswith("001") and len(digits_only(v)) >= 13:  # 001-286-638-4543: the international prefix dialled from Asia
+        v = "+1" + v[3:]
     try:
         number = phonenumbers.parse(v, None if v.startswith("+") else "US")
     except phonenumbers.NumberParseException:
         return False
-    if number.country_code == 86:
+    if number.country_code == 86 or is_business_number(number):
         return False
     return phonenumbers.is_possible_number(number) and len(digits_only(v)) >= 7
+
+
+def is_business_number(number) -> bool:
+    """Toll-free, premium, shared-cost and service ranges: they reach a business, not a person.
+
+    North America keeps N00 area codes for such services (400 reserved, 500/600/700,
+    800 toll-free, 900 premium): 400-800-8888 and 800-820-8820 are Chinese company
+    hotlines written in that shape. Other countries' ranges come from libphonenumber's
+    number types (possible-but-unassigned numbers are UNKNOWN and stay personal).
+    """
+    import phonenumbers
+    from phonenumbers import PhoneNumberType as T
+
+    national = str(number.national_number)
+    if number.country_code == 1 and len(national) == 10 and national[1:3] == "00":
+        return True
+    return phonenumbers.number_type(number) in (T.TOLL_FREE, T.PREMIUM_RATE, T.SHARED_COST, T.UAN)
 
 
 # --- Credentials -------------------------------------------------------------------

@@ -27,7 +27,7 @@ _MOBILE_PREFIXES = pa.array(sorted(v.MOBILE_PREFIXES))
 
 EMAIL_RE2 = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,24}|xn--[A-Za-z0-9\-]{1,59})$"
 )
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4_RE2 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
@@ -88,7 +88,8 @@ def resident_id_mask(values: pa.Array, today: dt.date | None = None) -> np.ndarr
 
 
 def luhn_mask(values: pa.Array) -> np.ndarray:
-    """is_valid_bank_card over a whole array: 13-19 digits (separators removed), not one repeated digit, Luhn."""
+    """is_valid_bank_card over a whole array: 13-19 digits (separators removed), not one repeated digit,
+    not an epoch timestamp, Luhn."""
     values = _plain(values)
     if pc.all(pc.fill_null(pc.ascii_is_decimal(values), False)).as_py():
         digits = values  # the usual column: nothing to strip (one cheap pass instead of a regex rewrite)
@@ -106,6 +107,8 @@ def luhn_mask(values: pa.Array) -> np.ndarray:
         doubled -= 9 * (doubled > 9)
         total = rev[:, 0::2].sum(axis=1) + doubled.sum(axis=1)
         varied = mat.min(axis=1) != mat.max(axis=1)
+        if width in v.TIMESTAMP_LENGTHS:  # epoch ms/us/ns: 1..., 20..., 21...
+            varied &= ~((mat[:, 0] == 1) | ((mat[:, 0] == 2) & (mat[:, 1] <= 1)))
         out[pos] = (total % 10 == 0) & varied
     return out
 

@@ -15,12 +15,12 @@ from bench.peer_cases.cases import all_cases, parse
 from bench.peer_suite import PRESIDIO_ALL, SCRUBADUB_ALL, render, run
 
 # Measured 2026-12-03 on the starting commit (bench/README.md, "Peer-suite agreement").
-BAR_PRESENCE = 0.801
-BAR_EXACT = 0.638
-BAR_PRESIDIO_PRESENCE = 0.872
-BAR_PRESIDIO_EXACT = 0.636
-BAR_SCRUBADUB_PRESENCE = 0.795
-BAR_SCRUBADUB_EXACT = 0.653
+BAR_PRESENCE = 0.909
+BAR_EXACT = 0.896
+BAR_PRESIDIO_PRESENCE = 0.939
+BAR_PRESIDIO_EXACT = 0.939
+BAR_SCRUBADUB_PRESENCE = 0.857
+BAR_SCRUBADUB_EXACT = 0.795
 TARGET = "issue 16 target: presence >= 0.97, exact spans >= 0.90"
 
 
