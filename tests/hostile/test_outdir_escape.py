@@ -160,20 +160,25 @@ def test_postgresql_table_names_cannot_leave_outdir(tmp_path):
                 conn.exec_driver_sql(f"CREATE TABLE {table} (mobile text)")
                 conn.execute(sa.text(f"INSERT INTO {table} VALUES (:m)"), [{"m": m} for m in MOBILES])
         engine.dispose()
-        sandbox = tmp_path / "box"
-        work = sandbox / "a" / "b"
-        work.mkdir(parents=True)
-        before = snapshot(sandbox)
-        out = work / "out"
-        run = invoke(["anonymize", url, "-o", str(out)])
-        assert_no_traceback(run)
-        assert run.code == 0, run.console
-        _assert_outputs_inside(sandbox, before, "a/b/out")
-        assert len(list(out.rglob("*.parquet"))) == 3
+        _anonymize_url_in_sandbox(tmp_path, url, tables=3)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def _anonymize_url_in_sandbox(tmp_path: Path, url: str, tables: int) -> None:
+    """anonymize a database URL from two folders deep: every table's file lands inside OUTDIR, nothing else moves."""
+    sandbox = tmp_path / "box"
+    work = sandbox / "a" / "b"
+    work.mkdir(parents=True)
+    before = snapshot(sandbox)
+    out = work / "out"
+    run = invoke(["anonymize", url, "-o", str(out)])
+    assert_no_traceback(run)
+    assert run.code == 0, run.console
+    _assert_outputs_inside(sandbox, before, "a/b/out")
+    assert len(list(out.rglob("*.parquet"))) == tables
 
 
 def test_mysql_table_names_cannot_leave_outdir(tmp_path):
@@ -189,16 +194,7 @@ def test_mysql_table_names_cannot_leave_outdir(tmp_path):
                 conn.exec_driver_sql(f"CREATE TABLE {table} (mobile VARCHAR(20))")
                 conn.execute(sa.text(f"INSERT INTO {table} VALUES (:m)"), [{"m": m} for m in MOBILES])
         engine.dispose()
-        sandbox = tmp_path / "box"
-        work = sandbox / "a" / "b"
-        work.mkdir(parents=True)
-        before = snapshot(sandbox)
-        out = work / "out"
-        run = invoke(["anonymize", url, "-o", str(out)])
-        assert_no_traceback(run)
-        assert run.code == 0, run.console
-        _assert_outputs_inside(sandbox, before, "a/b/out")
-        assert len(list(out.rglob("*.parquet"))) == 2
+        _anonymize_url_in_sandbox(tmp_path, url, tables=2)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
