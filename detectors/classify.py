@@ -220,7 +220,7 @@ class ColumnProfile:
         validation only if the validator accepts it; a cell that was already
         a format match as written is not counted twice.
         """
-        retry = shaped_cells(facts, whole)
+        retry = shaped_cells(values, facts, whole)
         if retry is None:
             return
         position = np.flatnonzero(retry)

@@ -22,7 +22,9 @@ keeps them), and upper-cased (``x`` → ``X``).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +32,9 @@ import pyarrow.compute as pc
 import regex
 
 from detectors.patternfacts import Chars, ValueFacts
+
+# Signature bits of everything but ASCII letters and digits: a cell holding none of them cannot change.
+_NOT_ALNUM = ~Chars(frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")).bits()
 
 # C0/C1 control characters, zero-width and bidi formatting characters, the soft hyphen, the BOM.
 INVISIBLE_RE2 = r"[\x00-\x1F\x7F-\x9F\x{00AD}\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2060}-\x{2064}\x{FEFF}]"
@@ -40,10 +45,10 @@ LABEL = regex.compile(r"^\s*(\p{L}[\p{L}. ]{0,19}?)\s*[:：=]\s*")
 # Separators people put inside identifiers (after NFKC).
 SEPARATOR_CHARS = r"\s\-‐‑‒–—_.·•/\\()（）\[\]"
 SEPARATORS = regex.compile(f"[{SEPARATOR_CHARS}]")
-# One separator run between two groups; two global passes remove them all (RE2 matches do not overlap:
-# after the first pass every group next to a remaining separator is at least two characters long).
-_BETWEEN = rf"([0-9A-Za-z])[{SEPARATOR_CHARS}]+([0-9A-Za-z])"
-_COUNTRY_CODE = r"^(?:\+|00)?86(1[0-9]{10})$"
+# What the compact shape deletes in one pass: separators and invisible characters.
+_NOISE_RE2 = f"[{SEPARATOR_CHARS}{INVISIBLE_RE2[1:-1]}]+"
+# Mobiles written with their country code (after separators are gone): +86, 0086, 86.
+_COUNTRY_CODES = ("+86", "0086", "86")
 
 # The shape each entity's canonical value has; entities not listed get no second chance.
 COMPACT = "compact"
@@ -57,25 +62,47 @@ ENTITY_SHAPES = {
     "CN_TRAVEL_PERMIT": COMPACT,
     "US_SSN": DASHED,
 }
-# Second-chance cells: at most this many characters (a label and a spaced identifier; prose is longer)
-# and at least this many (the shortest identifier above, a passport, has eight).
+# Second-chance cells: at most this many characters (a label and a spaced identifier; prose is longer),
+# at least this many letters, digits or non-ASCII characters (the shortest identifier above, a
+# passport, has eight), and something besides ASCII letters and digits (else nothing would change).
 MAX_SHAPED_LENGTH = 64
-MIN_SHAPED_LENGTH = 8
-_DIGIT_OR_WIDE = Chars(frozenset("0123456789"), other=True).bits()
+MIN_SHAPED_CHARS = 8
+_ALNUM_OR_LEAD = np.zeros(256, dtype=np.int64)  # bytes that stand for one letter, digit or non-ASCII character
+_ALNUM_OR_LEAD[[ord(c) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"]] = 1
+_ALNUM_OR_LEAD[0xC0:] = 1  # UTF-8 lead bytes (a full-width digit is one)
+
+
+def _replace_where(text: pa.Array, where: pa.Array, change: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``change`` applied only to the values ``where`` says (a regex rewrite costs a copy of every value)."""
+    where = pc.fill_null(where, False)
+    if not pc.any(where).as_py():
+        return text
+    return pc.replace_with_mask(text, where, change(text.filter(where)))
 
 
 def clean_array(values: pa.Array) -> pa.Array:
-    """NFKC, invisible characters removed, trimmed, a leading label cut off: what a reader sees as the value."""
-    text = pc.utf8_normalize(values, "NFKC")
-    text = pc.replace_substring_regex(text, INVISIBLE_RE2, "")
+    """NFKC, invisible characters removed, trimmed, a leading label cut off: what a reader sees as the value.
+
+    Each rewrite runs only on the values that can change: ASCII has nothing
+    to fold, a value without ``:`` or ``=`` has no label.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    wide = pc.invert(pc.string_is_ascii(values))
+    text = _replace_where(values, wide, lambda t: pc.utf8_normalize(t, "NFKC"))
+    text = _replace_where(text, pc.match_substring_regex(text, INVISIBLE_RE2),
+                          lambda t: pc.replace_substring_regex(t, INVISIBLE_RE2, ""))
     text = pc.utf8_trim_whitespace(text)
-    return pc.replace_substring_regex(text, LABEL_RE2, "")
+    labelled = pc.or_(pc.match_substring(text, ":"), pc.match_substring(text, "="))
+    return _replace_where(text, labelled, lambda t: pc.replace_substring_regex(t, LABEL_RE2, ""))
 
 
 def _compact(text: pa.Array) -> pa.Array:
-    for _ in range(2):
-        text = pc.replace_substring_regex(text, _BETWEEN, r"\1\2")
-    return pc.utf8_upper(pc.replace_substring_regex(text, _COUNTRY_CODE, r"\1"))
+    text = pc.utf8_upper(pc.replace_substring_regex(text, _NOISE_RE2, ""))
+    for prefix in _COUNTRY_CODES:  # an 11-digit mobile behind its country code
+        strip = pc.and_(pc.starts_with(text, prefix), pc.equal(pc.utf8_length(text), 11 + len(prefix)))
+        text = _replace_where(text, strip, functools.partial(pc.utf8_slice_codeunits, start=len(prefix)))
+    return text
 
 
 def _dashed(text: pa.Array) -> pa.Array:
@@ -94,18 +121,29 @@ def shaped_forms(values: pa.Array) -> dict[str, pa.Array]:
     return {COMPACT: _compact(text), DASHED: _dashed(text)}
 
 
-def shaped_cells(facts: ValueFacts, settled: np.ndarray) -> np.ndarray | None:
-    """Which cells are worth normalizing (None: none): of identifier length, with a digit or a non-ASCII
-    character (full-width digits), not already validated as some entity.
+def shaped_cells(values: pa.Array, facts: ValueFacts, settled: np.ndarray) -> np.ndarray | None:
+    """Which cells are worth normalizing (None: none).
 
-    Read off the facts the cell path computed already (lengths, byte
-    signatures: detectors/patternfacts.py), so a clean column whose cells
-    all validated as written pays nothing more.
+    Not already validated as some entity, of identifier length, with enough
+    letters, digits or non-ASCII characters to be an identifier and
+    something else besides (a separator, a label, a control character).
+    Read off the facts the cell path computed and one numpy pass over the
+    bytes, so a clean column whose cells validated or cannot be identifiers
+    pays no rewrite.
     """
     if settled.all():
         return None
-    keep = ~settled & (facts.lengths >= MIN_SHAPED_LENGTH) & (facts.lengths <= MAX_SHAPED_LENGTH)
-    keep &= (facts.signature & _DIGIT_OR_WIDE) != 0
+    keep = ~settled & (facts.lengths >= MIN_SHAPED_CHARS) & (facts.lengths <= MAX_SHAPED_LENGTH)
+    keep &= (facts.signature & _NOT_ALNUM) != 0
+    if not keep.any():
+        return None
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    _validity, offsets, data = values.buffers()
+    bounds = np.frombuffer(offsets, dtype=width)[values.offset: values.offset + len(values) + 1].astype(np.int64)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    lo, hi = int(bounds[0]), int(bounds[-1])
+    counts = np.add.reduceat(np.append(_ALNUM_OR_LEAD[raw[lo:hi]], 0), np.minimum(bounds[:-1] - lo, hi - lo))
+    keep &= (counts >= MIN_SHAPED_CHARS) & (bounds[1:] > bounds[:-1])
     return keep if keep.any() else None
 
 
