@@ -135,6 +135,8 @@ def shaped_cells(values: pa.Array, facts: ValueFacts, settled: np.ndarray) -> np
         return None
     keep = ~settled & (facts.lengths >= MIN_SHAPED_CHARS) & (facts.lengths <= MAX_SHAPED_LENGTH)
     keep &= (facts.signature & _NOT_ALNUM) != 0
+    wide = (facts.signature & np.uint64(1)) != 0
+    keep &= wide | (facts.lengths > MIN_SHAPED_CHARS)  # ASCII: one character at least is not a letter or digit
     if not keep.any():
         return None
     width = np.int64 if pa.types.is_large_string(values.type) else np.int32
