@@ -14,8 +14,8 @@ it only removes the noise around it.
 Steps (``normalize_array``): NFKC (full-width → ASCII), C0/C1 control and
 zero-width characters removed, outer whitespace trimmed, a leading label
 (``身份证:``, ``Tel =``) cut off; then, per entity, either every separator
-between two digit/letter groups removed (``compact``: IDs, cards, mobiles,
-USCC; the ``+86``/``0086`` country code of an 11-digit mobile cut off) or
+removed (``compact``: IDs, cards, mobiles, USCC, passports, as anonymize
+always did; the ``+86``/``0086``/``86`` of an 11-digit mobile cut off) or
 separator runs unified to one dash (``dashed``: SSN, whose canonical shape
 keeps them), and upper-cased (``x`` → ``X``).
 """
