@@ -42,6 +42,7 @@ from detectors.headers import header_hints
 from detectors.masking import mask_value
 from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
+from detectors.shapes import ENTITY_SHAPES, shaped_cells, shaped_forms
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
 
@@ -225,13 +226,49 @@ class ColumnProfile:
         facts = value_facts(values, np.asarray(pc.utf8_length(values)))
         present = facts.present()
         whole = np.zeros(len(values), dtype=bool)  # values that validated whole as some entity
-        for recognizer in self.recognizers:
-            self._update_cells(recognizer, values, weights, facts, present, whole)
+        seen = {r.ENTITY: self._update_cells(r, values, weights, facts, present, whole) for r in self.recognizers}
+        self._update_shapes(values, weights, facts, whole, seen)
         self._update_text(values, weights, whole, present)
 
+    def _update_shapes(self, values: pa.Array, weights: Weights, facts: ValueFacts, whole: np.ndarray,
+                       seen: dict[str, np.ndarray | None]) -> None:
+        """Second chance for cells written in another shape (``110105 19600101 0012``, ``+86 138…``, NUL-ended).
+
+        Only cells that validated as nothing, of identifier length, with a
+        digit or a non-ASCII character (full-width digits) are normalized
+        (detectors/shapes.py), so a clean column pays nothing more. A
+        normalized cell counts exactly like a raw one: a format match, a
+        validation only if the validator accepts it; a cell that was already
+        a format match as written is not counted twice.
+        """
+        retry = shaped_cells(values, facts, whole)
+        if retry is None:
+            return
+        position = np.flatnonzero(retry)
+        subset, sub_weights = values.filter(pa.array(retry)), _kept(weights, retry)
+        for shape, form in shaped_forms(subset).items():
+            changed = np.asarray(pc.fill_null(pc.not_equal(form, subset), False))
+            if not changed.any():
+                continue
+            form, form_weights, where = form.filter(pa.array(changed)), _kept(sub_weights, changed), position[changed]
+            form_facts = value_facts(form, np.asarray(pc.utf8_length(form)))
+            found = np.zeros(len(form), dtype=bool)
+            for recognizer in self.recognizers:
+                if ENTITY_SHAPES.get(recognizer.ENTITY) != shape:
+                    continue
+                again = self._update_cells(recognizer, form, form_weights, form_facts, form_facts.present(), found)
+                before = seen.get(recognizer.ENTITY)
+                if again is not None and before is not None:
+                    twice = again & before[where]
+                    self.evidence[recognizer.ENTITY].candidates -= _total(_kept(form_weights, twice), int(twice.sum()))
+            whole[where[found]] = True
+
     def _update_cells(self, recognizer: PiiRecognizer, values: pa.Array, weights: Weights, facts: ValueFacts,
-                      present: np.ndarray, whole: np.ndarray) -> None:
+                      present: np.ndarray, whole: np.ndarray) -> np.ndarray | None:
         """Count format matches and validate them column-wise; mark the valid ones in ``whole`` (not prose).
+
+        Returns which values were format matches (None: none was), so that
+        the second chance of other shapes does not count them twice.
 
         A pattern is not run where it cannot match (detectors/patternfacts.py):
         on a batch without any character every match needs (no ``@``: no
@@ -241,24 +278,26 @@ class ColumnProfile:
         """
         hinted = recognizer.ENTITY in self.hints
         if not may_match(recognizer.cell_needs(hinted), present):
-            return
+            return None
         fits = may_fit(recognizer.cell_gate(hinted), facts)
         if not fits.any():
-            return
+            return None
         position = np.flatnonzero(fits)
         if len(position) < len(values):
             values, weights = values.filter(pa.array(fits)), _kept(weights, fits)
         matched = np.asarray(pc.match_substring_regex(values, recognizer.cell_regex(hinted)))
         candidates = values.filter(pa.array(matched))
         if len(candidates) == 0:
-            return
+            return None
+        seen = np.zeros(len(whole), dtype=bool)
+        seen[position[matched]] = True
         weights = _kept(weights, matched)
         ev = self.evidence[recognizer.ENTITY]
         ev.candidates += _total(weights, len(candidates))
         ok = np.asarray(recognizer.validate_array(candidates), dtype=bool)
         valid = candidates.filter(pa.array(ok))
         if len(valid) == 0:
-            return
+            return seen
         whole[position[matched][ok]] = True
         ev.validated += _total(_kept(weights, ok), len(valid))
         head = _first_distinct(valid, max(DISTINCT_KEPT - len(ev.distinct), MAX_SAMPLES))
@@ -269,6 +308,7 @@ class ColumnProfile:
         for value in head.slice(0, MAX_SAMPLES).to_pylist():
             if len(ev.samples) < MAX_SAMPLES and value not in ev.samples:
                 ev.samples.append(value)
+        return seen
 
     def _update_text(self, values: pa.Array, weights: Weights, whole: np.ndarray, present: np.ndarray) -> None:
         """Find spans in free-text values: RE2 prefilters pick the candidates (detectors/freetext.py).

@@ -27,11 +27,12 @@ Verdicts for one cell (``judge``):
 from __future__ import annotations
 
 import functools
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 import regex
+
+from detectors.shapes import LABEL, SEPARATORS, clean_text, normalize_value
 
 # Entities whose values have no checkable shape: a column of them holds the entity in every cell.
 WHOLE_CELL = frozenset({"CREDENTIAL", "ADDRESS", "PERSON_NAME"})
@@ -46,10 +47,9 @@ PLACEHOLDER_WORDS = frozenset({
 })
 # Cells made only of punctuation, mask characters or whitespace (``***``, ``-/-``): nothing to hide.
 _ONLY_MARKS = regex.compile(r"^[\p{P}\p{S}\s*xX•]*$")
-# A leading label: letters (no digits) then a colon or equals sign (身份证:, 手机号：, Tel =, ID No.:).
-_LABEL = regex.compile(r"^\s*(\p{L}[\p{L}. ]{0,19}?)\s*[:：=]\s*")
-# Separators people put inside identifiers.
-_SEPARATORS = regex.compile(r"[\s\-‐‑‒–—_.·•/\\()（）\[\]]")
+# A leading label and the separators inside identifiers: detection's (one concept, one place).
+_LABEL = LABEL
+_SEPARATORS = SEPARATORS
 # Three mask characters in a row: what mask leaves (``138******78``, ``z***@qq.com``).
 _MASK_RUN = regex.compile(r"[*＊•●]{3,}")
 # A phone extension at the end (x65823, ext. 12, 转 8001, #12).
@@ -85,8 +85,13 @@ def holds_entity_cells(name: str, entity: str | None, free_text: bool) -> bool:
 
 
 def nfkc(value: str) -> str:
-    """Full-width digits and letters to ASCII, compatibility forms folded (what a reader sees)."""
-    return unicodedata.normalize("NFKC", value)
+    """Full-width digits and letters to ASCII, compatibility forms folded, invisible characters dropped.
+
+    Detection's cleaning (detectors/shapes.py): a NUL or zero-width character
+    inside an ID hides it from no one, so it hides it from none of scan,
+    anonymize and verify.
+    """
+    return clean_text(value)
 
 
 def is_placeholder(value: str) -> bool:
@@ -167,6 +172,9 @@ def judge(entity: str | None, value: str) -> Verdict:
         for label, form, extension in _forms(value):
             if matches_entity(entity, form):
                 return Verdict("entity", form, label, regex.sub(r"\d", "*", extension))
+        canonical = normalize_value(value, entity)  # the shapes scan accepts (detectors/shapes.py)
+        if canonical and matches_entity(entity, canonical):
+            return Verdict("entity", canonical)
     return Verdict("text")
 
 
@@ -186,5 +194,8 @@ def clear_in_cell(entity: str, value: str) -> bool:
         return bool(v) and not v.startswith(TOKEN_PREFIX) and is_clear_credential(v)
     if entity in WHOLE_CELL:
         return any(matches_entity(entity, form) for _, form, _ in _forms(value)[:2])
-    return any(matches_entity(entity, form) for _, form, _ in _forms(value))
+    if any(matches_entity(entity, form) for _, form, _ in _forms(value)):
+        return True
+    canonical = normalize_value(value, entity)  # the shapes scan accepts (detectors/shapes.py)
+    return bool(canonical) and matches_entity(entity, canonical)
 

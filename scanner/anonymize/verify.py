@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 from detectors.classify import shared_recognizers
 from detectors.freetext import NAME, find_spans, name_candidates
+from detectors.shapes import INVISIBLE_RE2
 from detectors.taxonomy import level_of
 from scanner.anonymize import run as records
 from scanner.anonymize.kanon import KAnonymity
@@ -96,7 +97,8 @@ def _candidates(entity: str, values: pa.Array) -> pa.Array:
         values = pc.cast(values, pa.string())
     need = MIN_DIGITS.get(entity)
     if need and entity in DIGIT_RUNS:
-        run = rf"(?:\p{{Nd}}[\s\-.()（）/·]*){{{need - 1}}}\p{{Nd}}"
+        between = r"\s\-.()（）/·" + INVISIBLE_RE2[1:-1]  # invisible characters hide no digit (detectors/shapes.py)
+        run = rf"(?:\p{{Nd}}[{between}]*){{{need - 1}}}\p{{Nd}}"
         values = values.filter(pc.fill_null(pc.match_substring_regex(values, run), False))
     elif need:
         digits = pc.utf8_length(pc.replace_substring_regex(values, r"[^\p{Nd}]+", ""))

@@ -147,9 +147,6 @@ def test_hostile_values_are_found_not_leaked(scanned):
     assert_no_raw(raw, run=run, roots=[box / "out"])
 
 
-@pytest.mark.xfail(strict=True, reason="detectors: a resident ID followed by a NUL byte (Parquet string "
-                   "'110101...X\\x00') validates as nothing, so clear identifiers hide behind one control "
-                   "character; detectors/ owner (strip/split on control characters before validating)")
 def test_identifiers_behind_nul_bytes_are_found(scanned):
     box, _, _ = scanned
     assert _entities(box)["nul.parquet"]["身份证号"] == "CN_RESIDENT_ID"
