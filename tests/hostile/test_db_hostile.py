@@ -25,6 +25,7 @@ from scanner.connectors.sqldb import open_database_url
 from scanner.pipeline import ScanOptions, scan_dataset
 from tests.conftest import in_ci
 from tests.hostile.harness import (
+    Run,
     assert_error_line,
     assert_no_raw,
     assert_no_traceback,
@@ -265,6 +266,51 @@ def test_table_dropped_between_listing_and_reading(maria_db):
     assert kept.columns and not kept.errors
 
 
+def _scan_while_killing(url: str, tmp_path: Path, admin_url: str, find: str, params: dict[str, str],
+                        kill: str) -> Run:
+    """Scan ``url`` (views included) while another connection kills every session that reads the slow view.
+
+    Every one, until the scan ends: the scanner may touch a table more than once
+    (an estimate, then the read), and the test is about the read failing.
+    """
+    stop = threading.Event()
+    killed: list[int] = []
+
+    def killer() -> None:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            while not stop.is_set():
+                with admin.connect() as conn:
+                    for (pid,) in conn.execute(sa.text(find), params):
+                        conn.exec_driver_sql(kill.format(pid=int(pid)))
+                        killed.append(pid)
+                time.sleep(0.1)
+        finally:
+            admin.dispose()
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    try:
+        run = invoke(["scan", url, "-o", tmp_path / "out", "--views", "--no-history",
+                      "--audit-log", tmp_path / "audit.log"])
+    finally:
+        stop.set()
+        thread.join(10)
+    assert killed, "the reading session was never seen in the process list"
+    return run
+
+
+def _assert_only_the_killed_view_failed(run: Run, out: Path, url_prefix: str) -> None:
+    assert_no_traceback(run)
+    assert run.code == 3, run.console[-3000:]
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert len(findings["errors"]) == 1
+    assert_error_line(run, "slow view", url_prefix)
+    good = next(d for d in findings["datasets"] if d["id"].endswith(".good"))
+    assert good["columns"] and not good["errors"]
+    assert_no_raw(RAW, run=run, roots=[out])
+
+
 def test_mariadb_connection_killed_mid_scan(maria_db, tmp_path):
     """A session KILLed from another connection while it reads: that table fails alone."""
     url = maria_db()
@@ -274,37 +320,28 @@ def test_mariadb_connection_killed_mid_scan(maria_db, tmp_path):
         conn.exec_driver_sql("CREATE VIEW `slow view` AS SELECT SLEEP(20) AS s, 'x' AS v")
     database = engine.url.database
     engine.dispose()
-    stop = threading.Event()
-    killed = []
+    run = _scan_while_killing(
+        url, tmp_path, MY_ADMIN,
+        "SELECT id FROM information_schema.processlist WHERE db = :d AND info LIKE :q",
+        {"d": database, "q": "SELECT s, v%`slow view`%"},  # the read itself, not the catalog
+        "KILL {pid}")
+    _assert_only_the_killed_view_failed(run, tmp_path / "out", "mysql+pymysql://root@127.0.0.1:3306/")
 
-    def killer() -> None:
-        admin = sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-        try:
-            while not stop.is_set() and not killed:
-                with admin.connect() as conn:
-                    for (pid,) in conn.execute(sa.text(
-                            "SELECT id FROM information_schema.processlist WHERE db = :d AND info LIKE :q"),
-                            {"d": database, "q": "SELECT s, v%`slow view`%"}):  # the read itself, not the catalog
-                        conn.exec_driver_sql(f"KILL {int(pid)}")
-                        killed.append(pid)
-                time.sleep(0.1)
-        finally:
-            admin.dispose()
 
-    thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
-    out = tmp_path / "out"
-    try:
-        run = invoke(["scan", url, "-o", out, "--views", "--no-history", "--audit-log", tmp_path / "audit.log"])
-    finally:
-        stop.set()
-        thread.join(10)
-    assert killed, "the reading session was never seen in the process list"
-    assert_no_traceback(run)
-    assert run.code == 3, run.console[-3000:]
-    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    assert len(findings["errors"]) == 1
-    assert_error_line(run, "slow view", "mysql+pymysql://root@127.0.0.1:3306/")
-    good = next(d for d in findings["datasets"] if d["id"].endswith(".good"))
-    assert good["columns"] and not good["errors"]
-    assert_no_raw(RAW, run=run, roots=[out])
+def test_postgresql_backend_terminated_mid_scan(pg_db, tmp_path):
+    """The server ends the backend reading a table (pg_terminate_backend, as on a restart): it fails alone."""
+    url = pg_db()
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    _fill(engine, None, "good", HOSTILE_COLUMNS["postgresql"])
+    with engine.begin() as conn:
+        conn.exec_driver_sql("""CREATE VIEW "slow view" AS SELECT pg_sleep(20)::text AS s, 'x'::text AS v""")
+    database = engine.url.database
+    engine.dispose()
+    run = _scan_while_killing(
+        url, tmp_path, PG_ADMIN,
+        # The read runs through a server-side cursor: its active statement is a FETCH, slow only on the view.
+        "SELECT pid FROM pg_stat_activity WHERE datname = :d AND state = 'active' AND pid <> pg_backend_pid() "
+        "AND (query LIKE :q OR (query LIKE 'FETCH%' AND now() - query_start > interval '1 second'))",
+        {"d": database, "q": '%"slow view"%'},
+        "SELECT pg_terminate_backend({pid})")
+    _assert_only_the_killed_view_failed(run, tmp_path / "out", "postgresql+psycopg://postgres@127.0.0.1:5432/")
