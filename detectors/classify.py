@@ -41,6 +41,7 @@ from detectors.freetext import (
 from detectors.headers import header_hints
 from detectors.masking import mask_value
 from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts, value_gate
+from detectors.placeholders import placeholder_mask
 from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
 from detectors.shapes import ENTITY_SHAPES, shaped_cells, shaped_forms
 from detectors.stats import binomial_tail
@@ -173,22 +174,6 @@ def _string_values(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     array = pc.utf8_trim_whitespace(array)
     keep = pc.and_(pc.is_valid(array), pc.greater(pc.utf8_length(array), 0))
     return array.filter(pc.fill_null(keep, False))
-
-
-# Values that mean "nothing here" (ENTITIES.md): they count neither for nor against an
-# entity, so a plate column that is mostly 无 is judged on its real plates. Compared
-# after trimming and lower-casing (N/A, NULL).
-PLACEHOLDERS = pa.array(["无", "暂无", "不详", "未知", "n/a", "-", "/", "null", "0"], type=pa.string())
-
-
-def placeholder_mask(values: pa.Array) -> np.ndarray:
-    """Which (trimmed, non-empty) values are placeholders, vectorized."""
-    if len(values) == 0:
-        return np.zeros(0, dtype=bool)
-    short = np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(values), 4), False))
-    if not short.any():
-        return short
-    return short & np.asarray(pc.fill_null(pc.is_in(pc.utf8_lower(values), value_set=PLACEHOLDERS), False))
 
 
 class ColumnProfile:

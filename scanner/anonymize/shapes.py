@@ -32,30 +32,22 @@ from typing import Any
 
 import regex
 
-from detectors.shapes import LABEL, SEPARATORS, clean_text, normalize_value
+from detectors.placeholders import is_placeholder_word
+from detectors.shapes import LABEL, SEPARATOR_CHARS, SEPARATORS, clean_text, normalize_value
 
 # Entities whose values have no checkable shape: a column of them holds the entity in every cell.
 WHOLE_CELL = frozenset({"CREDENTIAL", "ADDRESS", "PERSON_NAME"})
 # Whole-cell entities whose placeholders are secrets too (a password "none" is a password).
 NO_PLACEHOLDER = frozenset({"CREDENTIAL"})
 
-PLACEHOLDER_WORDS = frozenset({
-    "无", "暂无", "空", "没有", "未知", "不详", "未填", "未提供", "拒绝提供", "保密", "略", "待定", "待补充", "缺失",
-    "n/a", "na", "n.a.", "none", "null", "nil", "nan", "unknown", "tbd", "todo", "not provided", "no", "empty",
-    "redacted", "withheld", "(none)", "(null)", "<null>", "-", "--", "---", "—", "——", "/", "\\", ".", "..", "...",
-    "?", "??", "0",
-})
 # Cells made only of punctuation, mask characters or whitespace (``***``, ``-/-``): nothing to hide.
 _ONLY_MARKS = regex.compile(r"^[\p{P}\p{S}\s*xX•]*$")
-# A leading label and the separators inside identifiers: detection's (one concept, one place).
-_LABEL = LABEL
-_SEPARATORS = SEPARATORS
 # Three mask characters in a row: what mask leaves (``138******78``, ``z***@qq.com``).
 _MASK_RUN = regex.compile(r"[*＊•●]{3,}")
 # A phone extension at the end (x65823, ext. 12, 转 8001, #12).
 _EXTENSION = regex.compile(r"\s*(?:x|ext\.?|extension|转|分机|#)\s*\d{1,6}$", regex.IGNORECASE)
 # Six or more digits, possibly split by separators: what is left of an identifier written oddly.
-_DIGIT_RUN = regex.compile(r"\d(?:[\s\-‐‑‒–—_.·•/\\()（）]*\d){5,}")
+_DIGIT_RUN = regex.compile(f"\\d(?:[{SEPARATOR_CHARS}]*\\d){{5,}}")
 
 
 @dataclass(frozen=True)
@@ -97,7 +89,7 @@ def nfkc(value: str) -> str:
 def is_placeholder(value: str) -> bool:
     """无, N/A, -, ``***`` and the like: a cell that says the value is missing."""
     v = nfkc(value).strip()
-    return v.lower() in PLACEHOLDER_WORDS or bool(_ONLY_MARKS.match(v))
+    return is_placeholder_word(v) or bool(_ONLY_MARKS.match(v))
 
 
 def identifier_like(value: str) -> bool:
@@ -122,7 +114,7 @@ def _forms(value: str) -> list[tuple[str, str, str]]:
     """(label, candidate, extension) triples in the order they are tried: as written, then ever more normalized."""
     base = nfkc(value).strip()
     heads = [("", base)]
-    m = _LABEL.match(base)
+    m = LABEL.match(base)
     if m and m.end() < len(base):
         heads.append((base[: m.end()], base[m.end():]))
     out: list[tuple[str, str, str]] = []
@@ -135,7 +127,7 @@ def _forms(value: str) -> list[tuple[str, str, str]]:
             variants = [form, "+" + form[2:]] if form.startswith("00") else [form]
             for variant in variants:
                 out.append((label, variant, tail))
-                compact = _SEPARATORS.sub("", variant)
+                compact = SEPARATORS.sub("", variant)
                 out.append((label, compact, tail))
                 for prefix in ("+86", "0086"):
                     if compact.startswith(prefix):
