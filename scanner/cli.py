@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import signal
 import sys
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import click
 import typer
@@ -441,5 +442,27 @@ _register_history(app)
 
 
 def main() -> None:
-    """Console-script entry point (errors, SIGINT and SIGTERM are handled by ``OneLineErrors``)."""
-    app()
+    """Console-script entry point (errors, SIGINT and SIGTERM are handled by ``OneLineErrors``).
+
+    An interrupted or terminated run has already unwound (history lock
+    released, outputs atomic) when it gets here, but a native thread of a
+    reader (Arrow's read-ahead, a driver's socket thread) may still be alive:
+    a normal interpreter exit would run C++ static destructors under it and
+    abort ("terminate called without an active exception", exit -6 instead
+    of 143). So those two exits flush and leave with ``os._exit``.
+    """
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            _hard_exit(int(exc.code))
+        raise
+
+
+def _hard_exit(code: int) -> NoReturn:
+    """Flush what the run printed and logged, then exit without interpreter teardown."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
