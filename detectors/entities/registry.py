@@ -95,6 +95,20 @@ def on_change(listener: Callable[[], None]) -> None:
     _listeners.append(listener)
 
 
+def reload() -> None:
+    """Forget every entity and load the built-ins and entry points again.
+
+    For a process that installed a distribution after first use (the
+    entry-point test does); entities registered at run time are dropped.
+    """
+    with _lock:
+        _specs.clear()
+        _order.clear()
+        _state["loaded"] = False
+        _changed()
+    _ensure_loaded()
+
+
 def register(spec: EntitySpec, *, replace: bool = False) -> EntitySpec:
     """Add an entity for the rest of the process (``scoped`` for a bounded time)."""
     _ensure_loaded()
