@@ -1,4 +1,8 @@
-"""Presidio recognizers for every entity piiwarden detects.
+"""The Presidio recognizer base every entity's recognizer derives from, and the registry's recognizer list.
+
+Each entity's recognizer lives in its own file (detectors/entities/<entity>.py);
+``recognizer_classes()`` and ``recognizers_for()`` list those of every
+registered entity (built-in, entry point, YAML) in rank order.
 
 Each recognizer carries three views of one entity, so a column scan and a
 free-text scan can never disagree about what counts:

@@ -67,3 +67,8 @@ def category_of(entity: str | None) -> str | None:
 def severity_for_level(level: int) -> str:
     """Violation severity that follows the highest level involved (contract table)."""
     return SEVERITY_BY_LEVEL.get(max(1, min(4, level)), "low")
+
+
+def is_sensitive(entity: str | None) -> bool:
+    """Whether an entity is PIPL Art. 28 sensitive personal information (ENTITIES.md; unknown: no)."""
+    return registry.is_sensitive(entity)

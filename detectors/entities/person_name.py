@@ -58,6 +58,7 @@ class ChineseNameTextRecognizer(EntityRecognizer):
     """
 
     ENTITY = NAME
+    name: str  # set by Presidio's EntityRecognizer.__init__
 
     def __init__(self, supported_language: str = "zh") -> None:
         super().__init__(supported_entities=[self.ENTITY], name=f"ChineseNameTextRecognizer_{supported_language}",
@@ -66,7 +67,7 @@ class ChineseNameTextRecognizer(EntityRecognizer):
     def load(self) -> None:
         """Nothing to load up front: jieba loads its dictionary on first use."""
 
-    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list[RecognizerResult]:
         """Spans of validated Chinese names."""
         if self.ENTITY not in entities:
             return []
