@@ -272,6 +272,13 @@ def test_not_yaml_and_not_a_mapping(tmp_path: Path) -> None:
         load_entities_file(path)
 
 
+def test_deeply_nested_yaml_is_the_one_error(tmp_path: Path) -> None:
+    path = tmp_path / "entities.yaml"
+    path.write_text("entities: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    with pytest.raises(EntitiesFileError, match="nested too deeply"):
+        load_entities_file(path)
+
+
 def test_builtin_validators() -> None:
     assert mod11("11010519491231002X") and not mod11("110105194912310021")
     assert mod97("GB82 WEST 1234 5698 7654 32") and not mod97("GB82WEST12345698765433")

@@ -243,8 +243,11 @@ def load_entities_file(path: str | Path) -> list[EntitySpec]:
     custom entity adds to piiwarden, it does not silently replace its grading.
     """
     path = Path(path)
-    root, parsed = load_model(path, "entities file", EntitiesFileError, _File,
-                              ": not a mapping (expected version: 1 and entities:)")
+    try:
+        root, parsed = load_model(path, "entities file", EntitiesFileError, _File,
+                                  ": not a mapping (expected version: 1 and entities:)")
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise EntitiesFileError(f"{path}: not a usable entities file (nested too deeply)") from None
     specs = []
     for name, entity in parsed.entities.items():
         if not re.match(NAME_RE, name):
