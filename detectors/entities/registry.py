@@ -47,19 +47,31 @@ def _ensure_loaded() -> None:
     with _lock:
         if _state["loaded"]:
             return
-        _state["loaded"] = True
-        import detectors.entities as package
+        _state["loaded"] = True  # set first: an entity module that asks the registry sees what is loaded so far
+        try:
+            _load_builtins()
+            for ep in entry_points(group=ENTRY_POINT_GROUP):
+                for spec in _specs_from(ep.load(), ep.name):
+                    _add(spec, replace=False)
+        except BaseException:
+            _specs.clear()  # no half-loaded registry: the next use tries again and fails the same way
+            _order.clear()
+            _state["loaded"] = False
+            _changed()
+            raise
 
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-            if info.name in _NOT_ENTITIES or info.name.startswith("_"):
-                continue
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            spec = getattr(module, "SPEC", None)
-            if isinstance(spec, EntitySpec):
-                _add(spec, replace=False)
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            for spec in _specs_from(ep.load(), ep.name):
-                _add(spec, replace=False)
+
+def _load_builtins() -> None:
+    """Register the ``SPEC`` of every module of this package that is an entity, in name order."""
+    import detectors.entities as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name in _NOT_ENTITIES or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        spec = getattr(module, "SPEC", None)
+        if isinstance(spec, EntitySpec):
+            _add(spec, replace=False)
 
 
 def _specs_from(obj: Any, source: str) -> list[EntitySpec]:
