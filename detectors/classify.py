@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detectors.entities import registry
 from detectors.freetext import (
     DISTINCT_ENOUGH,
     DISTINCT_KEPT,
@@ -42,7 +43,7 @@ from detectors.headers import header_hints
 from detectors.masking import mask_value
 from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.placeholders import placeholder_mask
-from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
+from detectors.recognizers import PiiRecognizer, recognizer_classes
 from detectors.shapes import ENTITY_SHAPES, shaped_cells, shaped_forms
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
@@ -85,14 +86,20 @@ DEDUP_PROBE = 1024
 DEDUP_SHARE = 0.5
 
 
-@functools.cache
 def shared_recognizers() -> list[PiiRecognizer]:
     """One instance of each recognizer for the whole process: they hold no per-column state.
 
     A full pass builds a profile per column per unit; building sixteen
     Presidio recognizers for each would cost more than some columns' scan.
+    Rebuilt when the entity registry changes (a custom entity registered).
     """
-    return [cls() for cls in RECOGNIZER_CLASSES]
+    return _shared_recognizers(registry.generation())
+
+
+@functools.lru_cache(maxsize=4)
+def _shared_recognizers(generation: int) -> list[PiiRecognizer]:
+    """shared_recognizers for one registry generation (the generation is only the cache key)."""
+    return [cls() for cls in recognizer_classes()]
 
 
 def warm_up() -> None:
@@ -108,7 +115,6 @@ def warm_up() -> None:
     from detectors.batchspans import needed_chars, re_twin
     from detectors.cnnames import given_chars, place_names, word_freq
     from detectors.engine import get_batch_analyzer
-    from detectors.recognizers import ChineseNameTextRecognizer
     from detectors.validators import chinese_addresses_resolve, name_shaped
 
     for recognizer in shared_recognizers():
@@ -119,7 +125,9 @@ def warm_up() -> None:
             value_gate(pattern)
     get_batch_analyzer()
     name_shaped("张伟")
-    ChineseNameTextRecognizer().analyze("张伟来了", ["PERSON_NAME"])  # jieba's POS tables
+    for spec in registry.all_specs():  # free-text recognizers' tables (jieba's POS tables)
+        for make in spec.text_recognizers:
+            make("zh").analyze("张伟来了", [spec.name])
     given_chars(), word_freq("张伟"), place_names()  # free-text names: given-name characters, word counts, places
     chinese_addresses_resolve(["北京市朝阳区建国路88号"])  # cpca's adcodes
 

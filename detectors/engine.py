@@ -22,6 +22,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+from detectors.entities import registry as entity_registry
 from detectors.recognizers import recognizers_for
 
 LANGUAGES = ("zh", "en")
@@ -31,7 +32,9 @@ PREFERRED_MODELS = {
     "zh": ("zh_core_web_lg", "zh_core_web_md", "zh_core_web_sm", "zh_core_web_trf"),
 }
 # spaCy NER labels -> piiwarden entities (names; places are scored low, see NER_PLACE_SCORE).
-NER_LABELS = {"PERSON": "PERSON_NAME", "PER": "PERSON_NAME", "FAC": "ADDRESS", "LOC": "ADDRESS", "GPE": "ADDRESS"}
+_PERSON = entity_registry.role_entity(lambda spec: spec.person_name)
+_PLACE = entity_registry.role_entity(lambda spec: spec.postal_address)
+NER_LABELS = {"PERSON": _PERSON, "PER": _PERSON, "FAC": _PLACE, "LOC": _PLACE, "GPE": _PLACE}
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +151,7 @@ def get_analyzer() -> AnalyzerEngine:
             registry.add_recognizer(recognizer)
     for lang in ner_languages():
         registry.add_recognizer(
-            SpacyRecognizer(supported_language=lang, supported_entities=["PERSON_NAME", "ADDRESS"])
+            SpacyRecognizer(supported_language=lang, supported_entities=[_PERSON, _PLACE])
         )
     return AnalyzerEngine(
         registry=registry,
@@ -162,3 +165,8 @@ def get_analyzer() -> AnalyzerEngine:
 def get_batch_analyzer() -> BatchAnalyzerEngine:
     """Presidio's batch API over the offline analyzer."""
     return BatchAnalyzerEngine(analyzer_engine=get_analyzer())
+
+
+# A registered (custom) entity brings recognizers the analyzers must hold: build them again on next use.
+entity_registry.on_change(get_analyzer.cache_clear)
+entity_registry.on_change(get_batch_analyzer.cache_clear)

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from detectors.batchspans import Joined, Matches, find_all, needed_chars
 from detectors.engine import get_batch_analyzer, ner_languages
+from detectors.entities import registry
 from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import PiiRecognizer
 from detectors.validators import cn_surnames
@@ -37,8 +38,9 @@ DISTINCT_ENOUGH = 50
 # threshold of at most DISTINCT_ENOUGH, which min(count, DISTINCT_KEPT) answers exactly,
 # also after merging capped sets; keeping thousands would cost every unit of a full pass.
 DISTINCT_KEPT = DISTINCT_ENOUGH
-NAME = "PERSON_NAME"
-ADDRESS = "ADDRESS"
+# The entities free-text name finding and NER report (EntitySpec roles, detectors/entities/).
+NAME = registry.role_entity(lambda spec: spec.person_name)
+ADDRESS = registry.role_entity(lambda spec: spec.postal_address)
 # Free texts analyzed for names (jieba, the slow part) per profile; the full pass shares it out by rows.
 NAME_CAP = 1000
 # Share of texts without a name in which a name span is found anyway (a place, a brand read as one):

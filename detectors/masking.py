@@ -9,24 +9,21 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from detectors.entities import registry
+from detectors.entities.spec import MASK_ADDRESS, MASK_CHARS, MASK_EMAIL, MASK_IP, MASK_NATIONAL
 from detectors.validators import digits_only, normalize_mobile
 
-# entity -> (keep_first, keep_last) counted over letters and digits only.
-DEFAULT_KEEP: dict[str, tuple[int, int]] = {
-    "CN_MOBILE_PHONE": (3, 2),
-    "CN_RESIDENT_ID": (6, 4),
-    "BANK_CARD": (6, 4),
-    "CN_LANDLINE_PHONE": (4, 2),
-    "PHONE_NUMBER": (3, 2),
-    "US_SSN": (0, 4),
-    "CN_PASSPORT": (1, 2),
-    "CN_TRAVEL_PERMIT": (1, 2),
-    "CN_USCC": (2, 2),
-    "CN_LICENSE_PLATE": (2, 1),
-    "PERSON_NAME": (1, 0),
-    "CREDENTIAL": (0, 0),
-    "DATE_OF_BIRTH": (4, 0),
-}
+
+def default_keep(entity: str | None) -> tuple[int, int]:
+    """(keep_first, keep_last) of an entity's default mask, counted over letters and digits; (1, 1) if none."""
+    spec = registry.find(entity)
+    return spec.mask if spec is not None and spec.mask is not None else (1, 1)
+
+
+def mask_style(entity: str | None) -> str:
+    """How an entity's values are masked by default (detectors/entities/spec.py MASK_*)."""
+    spec = registry.find(entity)
+    return spec.mask_style if spec is not None else MASK_CHARS
 
 
 def mask_chars(value: str, keep_first: int, keep_last: int, char: str = "*") -> str:
@@ -132,17 +129,18 @@ def _national_start(value: str, bare: str) -> int:
 
 def mask_value(entity: str | None, value: str, char: str = "*") -> str:
     """The default masked form of a value of an entity."""
-    if entity == "EMAIL_ADDRESS":
+    style = mask_style(entity)
+    if style == MASK_EMAIL:
         return mask_email(value, char)
-    if entity == "IP_ADDRESS":
+    if style == MASK_IP:
         return mask_ip(value, char)
-    if entity == "ADDRESS":
+    if style == MASK_ADDRESS:
         return mask_address(value, char)
-    if entity == "CN_MOBILE_PHONE":
+    keep_first, keep_last = default_keep(entity)
+    if style == MASK_NATIONAL:
         bare = normalize_mobile(value)
         if bare is not None and digits_only(value) != bare:
             # keep the +86 prefix out of the count: mask the national number only
             cut = _national_start(value, bare)
-            return value[:cut] + mask_chars(value[cut:], 3, 2, char)
-    keep_first, keep_last = DEFAULT_KEEP.get(entity or "", (1, 1))
+            return value[:cut] + mask_chars(value[cut:], keep_first, keep_last, char)
     return mask_chars(value, keep_first, keep_last, char)

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 
+from detectors.entities import registry
+from detectors.entities.spec import SHAPE_COMPACT, SHAPE_DASHED
 from detectors.patternfacts import Chars, ValueFacts
 
 # Signature bits of everything but ASCII letters and digits: a cell holding none of them cannot change.
@@ -50,18 +52,28 @@ _NOISE_RE2 = f"[{SEPARATOR_CHARS}{INVISIBLE_RE2[1:-1]}]+"
 # Mobiles written with their country code (after separators are gone): +86, 0086, 86.
 _COUNTRY_CODES = ("+86", "0086", "86")
 
-# The shape each entity's canonical value has; entities not listed get no second chance.
-COMPACT = "compact"
-DASHED = "dashed"
-ENTITY_SHAPES = {
-    "CN_RESIDENT_ID": COMPACT,
-    "BANK_CARD": COMPACT,
-    "CN_MOBILE_PHONE": COMPACT,
-    "CN_USCC": COMPACT,
-    "CN_PASSPORT": COMPACT,
-    "CN_TRAVEL_PERMIT": COMPACT,
-    "US_SSN": DASHED,
-}
+# The shape each entity's canonical value has (EntitySpec.shape); entities without one get no second chance.
+COMPACT = SHAPE_COMPACT
+DASHED = SHAPE_DASHED
+
+
+class _EntityShapes(Mapping[str, str]):
+    """entity -> canonical shape, read live from the entity registry."""
+
+    def __getitem__(self, entity: str) -> str:
+        spec = registry.find(entity)
+        if spec is None or spec.shape is None:
+            raise KeyError(entity)
+        return spec.shape
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(registry.with_role(lambda s: s.shape is not None))
+
+    def __len__(self) -> int:
+        return len(registry.with_role(lambda s: s.shape is not None))
+
+
+ENTITY_SHAPES: Mapping[str, str] = _EntityShapes()
 # Second-chance cells: at most this many characters (a label and a spaced identifier; prose is longer),
 # at least this many letters, digits or non-ASCII characters (the shortest identifier above, a
 # passport, has eight), and something besides ASCII letters and digits (else nothing would change).

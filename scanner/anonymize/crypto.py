@@ -25,6 +25,8 @@ import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from detectors.entities import registry
+from detectors.entities.spec import HASH_DIGITS, HASH_LOWER, HASH_PHONE, HASH_STRIP, HASH_UPPER
 from detectors.validators import digits_only, normalize_mobile
 
 TOKEN_PREFIX = "pwe1:"
@@ -33,16 +35,23 @@ _AAD = b"piiwarden encrypt v1"
 DEFAULT_HASH_HEX = 32  # HMAC-SHA256 truncated to 128 bits (as RFC 4868 does)
 
 
+def hash_norm(entity: str | None) -> str:
+    """The hash normalization an entity asks for (EntitySpec.hash_norm); plain stripping if none."""
+    spec = registry.find(entity)
+    return spec.hash_norm if spec is not None else HASH_STRIP
+
+
 def normalize_for_hash(entity: str | None, value: str) -> str:
     """The canonical form of a value, so formatting differences do not break joins."""
     v = value.strip()
-    if entity in ("CN_MOBILE_PHONE", "PHONE_NUMBER"):
+    norm = hash_norm(entity)
+    if norm == HASH_PHONE:
         return normalize_mobile(v) or v
-    if entity == "BANK_CARD":
+    if norm == HASH_DIGITS:
         return digits_only(v) or v
-    if entity in ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "CN_USCC", "CN_LICENSE_PLATE"):
+    if norm == HASH_UPPER:
         return v.upper()
-    if entity == "EMAIL_ADDRESS":
+    if norm == HASH_LOWER:
         return v.lower()
     return v
 
@@ -68,13 +77,13 @@ _ASCII_SPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
 _SEPARATORS_RE = r"[\t\n\x0b\x0c\r\x1c-\x1f \-()]"
 
 
-def _already_canonical(entity: str | None, stripped: pa.Array) -> bool:
+def _already_canonical(norm: str, stripped: pa.Array) -> bool:
     """Plain digit cards, and 11-digit mobiles starting with 1, need no rewriting."""
-    if entity not in ("CN_MOBILE_PHONE", "PHONE_NUMBER", "BANK_CARD"):
+    if norm not in (HASH_PHONE, HASH_DIGITS):
         return False
     if not pc.all(pc.ascii_is_decimal(stripped)).as_py():
         return False
-    if entity == "BANK_CARD":
+    if norm == HASH_DIGITS:
         return True
     return bool(pc.all(pc.equal(pc.utf8_length(stripped), 11)).as_py()
                 and pc.all(pc.starts_with(stripped, "1")).as_py())
@@ -91,17 +100,18 @@ def normalize_array(entity: str | None, values: pa.Array) -> pa.Array:
     if not pc.all(pc.string_is_ascii(values)).as_py():
         return pa.array([normalize_for_hash(entity, v) for v in values.to_pylist()], type=pa.string())
     stripped = pc.utf8_trim(values, _ASCII_SPACE)
-    if _already_canonical(entity, stripped):
+    norm = hash_norm(entity)
+    if _already_canonical(norm, stripped):
         return stripped  # the common case: skip the regexes
-    if entity in ("CN_MOBILE_PHONE", "PHONE_NUMBER"):
+    if norm == HASH_PHONE:
         bare = pc.replace_substring_regex(pc.replace_substring_regex(stripped, _SEPARATORS_RE, ""), _MOBILE_RE, r"\1")
         return pc.if_else(pc.match_substring_regex(bare, r"^1\d{10}$"), bare, stripped)
-    if entity == "BANK_CARD":
+    if norm == HASH_DIGITS:
         digits = pc.replace_substring_regex(stripped, r"[^0-9]", "")
         return pc.if_else(pc.greater(pc.utf8_length(digits), 0), digits, stripped)
-    if entity in ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "CN_USCC", "CN_LICENSE_PLATE"):
+    if norm == HASH_UPPER:
         return pc.ascii_upper(stripped)
-    if entity == "EMAIL_ADDRESS":
+    if norm == HASH_LOWER:
         return pc.ascii_lower(stripped)
     return stripped
 

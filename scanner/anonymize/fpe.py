@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hmac
 
-from detectors.validators import resident_id_check_char
+from detectors.entities import registry
 
 ROUNDS = 10
 DIGITS = "0123456789"
@@ -136,17 +136,20 @@ class FormatPreserving:
         return got
 
     def _encrypt(self, entity: str | None, value: str) -> str:
-        if entity == "CN_RESIDENT_ID" and len(value) == 18 and value[:17].isdigit():
-            body = self.permute(value[:17], decrypt=False)
-            return body + resident_id_check_char(body)
-        return self.permute(value, decrypt=False)
+        return self._checked(entity, value, decrypt=False)
 
     def decrypt(self, entity: str | None, value: str) -> str:
         """Inverse of ``encrypt`` (a resident ID's check char is recomputed)."""
-        if entity == "CN_RESIDENT_ID" and len(value) == 18 and value[:17].isdigit():
-            body = self.permute(value[:17], decrypt=True)
-            return body + resident_id_check_char(body)
-        return self.permute(value, decrypt=True)
+        return self._checked(entity, value, decrypt=True)
+
+    def _checked(self, entity: str | None, value: str, decrypt: bool) -> str:
+        """Permute a value; one with a check character (EntitySpec.check_char) gets it recomputed."""
+        spec = registry.find(entity)
+        check = spec.check_char if spec is not None else None
+        if check is not None and check.applies(value):
+            body = self.permute(value[:-1], decrypt=decrypt)
+            return body + check.compute(body)
+        return self.permute(value, decrypt=decrypt)
 
     def permute(self, value: str, decrypt: bool) -> str:
         """Apply the Feistel permutation to each character class of a value separately."""

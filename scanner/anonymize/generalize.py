@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from detectors.entities import registry
 from detectors.validators import normalize_mobile, resident_id_birth_date
 from scanner.anonymize.address import has_han, split_address
 
@@ -79,16 +80,18 @@ def generalize(entity: str | None, value: str, to: str | None, band: int | None)
     """The generalized value, or None when this entity/value has no coarser form."""
     if to == "band":
         return generalize_age(value, band)
-    if entity == "CN_RESIDENT_ID":
+    spec = registry.find(entity)
+    kind = spec.generalize if spec is not None else None
+    if kind == "resident_id":
         return generalize_resident_id(value, to)
-    if entity == "ADDRESS" or to in ("province", "city", "district"):
+    if kind == "address" or to in ("province", "city", "district"):
         return generalize_address(value, to)
-    if entity == "CN_MOBILE_PHONE":
+    if kind == "mobile_prefix":
         bare = normalize_mobile(value)
         return bare[:3] if bare else None
-    if entity == "IP_ADDRESS":
+    if kind == "ip":
         return generalize_ip(value)
-    if entity == "DATE_OF_BIRTH" or to in ("year", "month") or _DATE.match(value):
+    if kind == "date" or to in ("year", "month") or _DATE.match(value):
         return generalize_date(value, to)
     if _AGE.match(value):
         return generalize_age(value, band)

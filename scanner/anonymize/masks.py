@@ -21,13 +21,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.masking import DEFAULT_KEEP, mask_chars, mask_value
+from detectors.entities.spec import MASK_ADDRESS, MASK_EMAIL, MASK_IP, MASK_NATIONAL, MASK_SECRET
+from detectors.masking import default_keep, mask_chars, mask_style, mask_value
 from detectors.validators import digits_only, normalize_mobile
 from detectors.vectorized import IPV4_RE2, regex_mask
 from scanner.anonymize.address import has_han, split_address
 
-# entity -> (keep_first, keep_last): the same defaults as the masked samples in findings.
-_SPECIAL_SHAPES = {"EMAIL_ADDRESS", "IP_ADDRESS", "ADDRESS"}
+# Styles whose default mask is detectors/masking.py's, as the masked samples in findings show.
+_SAMPLE_STYLES = frozenset({MASK_EMAIL, MASK_IP, MASK_NATIONAL})
 # A secret keeps nothing but its spacing: symbols are part of a password (``a1d&L!Rr(F``), so all go.
 _SECRET_RE2 = r"\S"
 _SECRET_CHAR = re.compile(r"\S")
@@ -36,7 +37,7 @@ _PURE = r"^[\p{L}\p{N}]+$"
 
 def keep_for(entity: str | None, keep_first: int | None, keep_last: int | None) -> tuple[int, int]:
     """The (first, last) counts to keep: the rule's, else the entity's default, else (1, 1)."""
-    first, last = DEFAULT_KEEP.get(entity or "", (1, 1))
+    first, last = default_keep(entity)
     return (first if keep_first is None else keep_first, last if keep_last is None else keep_last)
 
 
@@ -55,18 +56,19 @@ def mask_one(entity: str | None, value: str, keep_first: int | None = None, keep
              char: str | None = None) -> str:
     """One value masked by the rule's parameters, or in the entity's default shape."""
     ch = char or "*"
-    if entity == "CREDENTIAL" and keep_first is None and keep_last is None:
+    style = mask_style(entity)
+    if style == MASK_SECRET and keep_first is None and keep_last is None:
         return _SECRET_CHAR.sub(ch, value)
     if keep_first is None and keep_last is None:
-        if entity == "ADDRESS":
+        if style == MASK_ADDRESS:
             return mask_address(value, ch)
-        if entity in _SPECIAL_SHAPES or entity == "CN_MOBILE_PHONE":
+        if style in _SAMPLE_STYLES:
             return mask_value(entity, value, ch)
     first, last = keep_for(entity, keep_first, keep_last)
-    if entity == "EMAIL_ADDRESS" and "@" in value:
+    if style == MASK_EMAIL and "@" in value:
         local, _, domain = value.partition("@")
         return mask_chars(local, first, last, ch) + "@" + domain
-    if entity == "CN_MOBILE_PHONE":
+    if style == MASK_NATIONAL:
         bare = normalize_mobile(value)
         if bare is not None and digits_only(value) != bare:
             cut = _national_start(value, len(bare))
@@ -102,24 +104,25 @@ def mask_array(values: pa.Array, entity: str | None, keep_first: int | None = No
         return map_distinct(part, lambda v: mask_one(entity, v, keep_first, keep_last, char))
 
     defaults = keep_first is None and keep_last is None
-    if defaults and entity == "CREDENTIAL":
+    style = mask_style(entity)
+    if defaults and style == MASK_SECRET:
         return pc.replace_substring_regex(values, _SECRET_RE2, _replacement(ch))
     one_byte = len(ch) == 1 and ch.isascii() and pa.types.is_string(values.type)
-    if defaults and entity == "ADDRESS":
+    if defaults and style == MASK_ADDRESS:
         return slow(values)
-    if defaults and entity == "IP_ADDRESS":
+    if defaults and style == MASK_IP:
         ipv4 = regex_mask(values, IPV4_RE2) if one_byte else np.zeros(len(values), dtype=bool)
         return _split(values, ipv4, lambda part: _mask_ipv4(part, ch), slow)
-    if defaults and entity == "EMAIL_ADDRESS":
+    if defaults and style == MASK_EMAIL:
         # an e-mail shape: something after the first @ (mask_email masks anything else as plain characters)
         shaped = regex_mask(values, r"^[^@]*@(?s:.)") if one_byte else np.zeros(len(values), dtype=bool)
         return _split(values, shaped, lambda part: _mask_email(part, ch), slow)
     first, last = keep_for(entity, keep_first, keep_last)
     ascii_ok = np.asarray(pc.string_is_ascii(values)) if one_byte else np.zeros(len(values), dtype=bool)
     pure = regex_mask(values, _PURE)
-    if entity == "CN_MOBILE_PHONE":  # a +86 prefix is kept outside the count: only bare 11-digit numbers here
+    if style == MASK_NATIONAL:  # a +86 prefix is kept outside the count: only bare 11-digit numbers here
         pure = ascii_ok = ascii_ok & regex_mask(values, _ELEVEN_DIGITS)
-    elif entity == "EMAIL_ADDRESS":  # with an @, the local part alone is masked
+    elif style == MASK_EMAIL:  # with an @, the local part alone is masked
         no_at = ~np.asarray(pc.match_substring(values, "@"))
         pure, ascii_ok = pure & no_at, ascii_ok & no_at
     return _split(values, ascii_ok, lambda part: _mask_ascii(part, first, last, ch),

@@ -32,13 +32,14 @@ from typing import Any
 
 import regex
 
+from detectors.entities.registry import RoleSet
 from detectors.placeholders import is_placeholder_word
 from detectors.shapes import LABEL, SEPARATOR_CHARS, SEPARATORS, clean_text, normalize_value
 
 # Entities whose values have no checkable shape: a column of them holds the entity in every cell.
-WHOLE_CELL = frozenset({"CREDENTIAL", "ADDRESS", "PERSON_NAME"})
+WHOLE_CELL = RoleSet(lambda spec: spec.whole_cell)
 # Whole-cell entities whose placeholders are secrets too (a password "none" is a password).
-NO_PLACEHOLDER = frozenset({"CREDENTIAL"})
+NO_PLACEHOLDER = RoleSet(lambda spec: spec.secret)
 
 # Cells made only of punctuation, mask characters or whitespace (``***``, ``-/-``): nothing to hide.
 _ONLY_MARKS = regex.compile(r"^[\p{P}\p{S}\s*xX•]*$")
@@ -178,7 +179,7 @@ def clear_in_cell(entity: str, value: str) -> bool:
     """
     if _MASK_RUN.search(value):
         return False
-    if entity == "CREDENTIAL":
+    if entity in NO_PLACEHOLDER:  # a secret: clear unless hashed, masked or encrypted
         from detectors.validators import is_clear_credential
         from scanner.anonymize.crypto import TOKEN_PREFIX
 

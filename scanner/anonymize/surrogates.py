@@ -19,7 +19,9 @@ import datetime as dt
 import hmac
 import random
 import re
+from collections.abc import Callable
 
+from detectors.entities import registry
 from detectors.validators import (
     MOBILE_PREFIXES,
     PROVINCE_CODES,
@@ -62,7 +64,7 @@ class Pseudonymizer:
         """The pseudonym of a value (cached per distinct value)."""
         got = self._cache.get((entity, value))
         if got is None:
-            maker = _MAKERS.get(entity or "", Pseudonymizer._generic)
+            maker = _maker(entity)
             got = maker(self, entity, value)
             if len(self._cache) < 1_000_000:
                 self._cache[(entity, value)] = got
@@ -166,16 +168,25 @@ def _replace_digits_tail(template: str, digits: str) -> str:
     return "".join(out)
 
 
+# Surrogate kinds (EntitySpec.surrogate) -> generator; an entity without one gets format-preserving encryption.
 _MAKERS = {
-    "CN_MOBILE_PHONE": Pseudonymizer._mobile,
-    "BANK_CARD": Pseudonymizer._card,
-    "CN_RESIDENT_ID": Pseudonymizer._resident_id,
-    "PERSON_NAME": Pseudonymizer._name,
-    "EMAIL_ADDRESS": Pseudonymizer._email,
-    "ADDRESS": Pseudonymizer._address,
-    "CN_LANDLINE_PHONE": Pseudonymizer._landline,
-    "IP_ADDRESS": Pseudonymizer._ip,
-    "DATE_OF_BIRTH": Pseudonymizer._date,
-    "US_SSN": Pseudonymizer._ssn,
-    "CN_LICENSE_PLATE": Pseudonymizer._plate,
+    "mobile": Pseudonymizer._mobile,
+    "card": Pseudonymizer._card,
+    "resident_id": Pseudonymizer._resident_id,
+    "name": Pseudonymizer._name,
+    "email": Pseudonymizer._email,
+    "address": Pseudonymizer._address,
+    "landline": Pseudonymizer._landline,
+    "ip": Pseudonymizer._ip,
+    "date": Pseudonymizer._date,
+    "ssn": Pseudonymizer._ssn,
+    "plate": Pseudonymizer._plate,
 }
+SURROGATE_KINDS = frozenset(_MAKERS)
+
+
+def _maker(entity: str | None) -> Callable[[Pseudonymizer, str | None, str], str]:
+    """The generator an entity's spec names, or the same-shape generic one (FPE)."""
+    spec = registry.find(entity)
+    kind = spec.surrogate if spec is not None else None
+    return _MAKERS.get(kind or "", Pseudonymizer._generic)

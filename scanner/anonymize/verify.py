@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.classify import shared_recognizers
+from detectors.entities import registry as entity_registry
 from detectors.freetext import NAME, find_spans, name_candidates
 from detectors.shapes import INVISIBLE_RE2
 from detectors.taxonomy import level_of
@@ -51,12 +52,10 @@ SURROGATE_OPS = frozenset({"pseudonym", "fpe"})
 # Digits a value of the entity holds at least (full-width ones count): fewer cannot validate, no Python needed.
 # Distinct texts per column read for name residue (names need the analyzer, one text at a time).
 NAME_TEXT_CAP = 2000
-MIN_DIGITS = {"CN_RESIDENT_ID": 15, "BANK_CARD": 13, "CN_MOBILE_PHONE": 11, "US_SSN": 9, "PHONE_NUMBER": 7,
-              "CN_LANDLINE_PHONE": 7, "DATE_OF_BIRTH": 6}
+MIN_DIGITS = {spec.name: spec.min_digits for spec in entity_registry.all_specs() if spec.min_digits}
 # Entities whose digits stand together (separators aside): a candidate needs such a run, which
 # keeps hex hashes and masked values away from the per-value check.
-DIGIT_RUNS = frozenset({"CN_RESIDENT_ID", "BANK_CARD", "CN_MOBILE_PHONE", "US_SSN", "PHONE_NUMBER",
-                        "CN_LANDLINE_PHONE"})
+DIGIT_RUNS = entity_registry.RoleSet(lambda spec: spec.digit_run)
 
 
 @dataclass

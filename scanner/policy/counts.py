@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from detectors.entities.registry import RoleSet
 from scanner.connectors.base import Dataset, SourceError
 from scanner.policy.dates import DateColumn, birth_dates_from_ids, parse_dates
 from scanner.policy.model import Policy
@@ -30,8 +31,9 @@ from scanner.policy.model import Policy
 # Rows counted per step (small reader batches are gathered to this size).
 COUNT_ROWS = 65_536
 
-# Primary entities whose values tell a person's age.
-AGE_ENTITIES = ("CN_RESIDENT_ID", "DATE_OF_BIRTH")
+# Primary entities whose values tell a person's age, and those that tell it inside an ID number.
+AGE_ENTITIES = RoleSet(lambda spec: spec.tells_age)
+AGE_IN_ID = RoleSet(lambda spec: spec.birth_date_in_value)
 
 DatasetJson = dict[str, Any]
 
@@ -135,7 +137,7 @@ def plan_checks(policy: Policy | None, ds: DatasetJson, as_of: dt.date) -> list[
 
 
 def _parse(check: Check, column: pa.Array) -> DateColumn:
-    if check.rule == "minor_data" and check.entity == "CN_RESIDENT_ID":
+    if check.rule == "minor_data" and check.entity in AGE_IN_ID:
         return birth_dates_from_ids(column, free_text=check.free_text)
     return parse_dates(column)
 
