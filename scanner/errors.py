@@ -49,18 +49,24 @@ def blank_secrets(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def value_free(name: str, text: str) -> str:
-    """``Name: message`` with everything that could be a data value or a secret replaced by a placeholder.
+def scrub(text: str) -> str:
+    """``text`` on one line with everything that could be a data value or a secret replaced.
 
     Quoted parts become ``'…'``, digit runs ``#``, e-mail addresses
     ``<email>``, ``password=...`` pairs ``password=***``; at most 160
-    characters of text are kept.
+    characters are kept. For callers that compose their own prefix (a
+    reader's "CSV parse error: ..."); everyone else uses ``describe_error``.
     """
     text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}=***", text)
     text = _QUOTED.sub("'…'", text)
     text = _EMAIL.sub("<email>", text)
     text = _DIGITS.sub("#", text)
-    text = " ".join(text.split())[:MAX_TEXT]
+    return " ".join(text.split())[:MAX_TEXT]
+
+
+def value_free(name: str, text: str) -> str:
+    """``Name: message`` with the message scrubbed (see ``scrub``)."""
+    text = scrub(text)
     return f"{name}: {text}" if text else name
 
 
