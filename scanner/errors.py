@@ -83,7 +83,7 @@ def describe_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
         exc = orig
     if isinstance(exc, UnicodeDecodeError):
         return f"cannot decode as {exc.encoding} at byte {exc.start}"
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = getattr(exc, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         text = f"({args[0]}) {first_line(args[1])}"
     else:
