@@ -93,8 +93,8 @@ def components(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    module_level_only = "--module-level-only" in argv
+def import_graph(module_level_only: bool = False) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
+    """(module -> project modules it imports, the (importer, imported) pairs done inside functions)."""
     files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]
     modules = {module_name(p) for p in files}
     graph: dict[str, set[str]] = {m: set() for m in modules}
@@ -104,6 +104,16 @@ def main(argv: list[str]) -> int:
             graph[module_name(path)].add(target)
             if not level:
                 lazy.add((module_name(path), target))
+    return graph, lazy
+
+
+def find_cycles(module_level_only: bool = False) -> list[list[str]]:
+    """Every import cycle among the project's modules, each as its sorted member list."""
+    return components(import_graph(module_level_only)[0])
+
+
+def main(argv: list[str]) -> int:
+    graph, lazy = import_graph("--module-level-only" in argv)
     cycles = components(graph)
     for comp in cycles:
         members = set(comp)
