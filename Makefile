@@ -18,8 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The whole test suite (what CI runs).
-test: install browser java
+# Lint and type check, then the whole test suite (what CI runs: .ci/run).
+test: install browser java lint
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium (+ a CJK font for zh screenshots) for the report's browser test.
@@ -50,8 +50,10 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.scan_bench $(BENCH_ARGS)
 
+# ruff over all Python; mypy over the product (scanner/, detectors/, reports/: [tool.mypy] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check scanner detectors reports tests scripts bench
+	$(BIN)/mypy
 
 # Regenerate sample_data/ (deterministic; the files are committed).
 sample-data: install

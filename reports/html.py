@@ -20,6 +20,7 @@ from markupsafe import Markup
 from detectors.taxonomy import ENTITIES, SEVERITY_ORDER
 from reports.charts import Bar, HeatCell, Series, bar_chart, heat_map, stacked_bars, trend_chart
 from reports.safe_text import finalize
+from scanner.policy.rules import rule_titles
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_COLORS = {"critical": "#b42318", "high": "#e8590c", "medium": "#b58105", "low": "#2563eb"}
@@ -120,15 +121,6 @@ LABELS["zh"].update({
     "incremental_note": "增量扫描：{total} 个数据集中 {reused} 个未变化沿用上次结果，{rescanned} 个重新扫描。",
     "before": "之前", "now": "现在", "param_workers": "并行数", "param_incremental": "增量扫描",
 })
-
-
-RULE_NAMES: dict[str, dict[str, str]] = {
-    "en": {"minimization": "Data minimization", "retention": "Retention period",
-           "plaintext_sensitive": "Sensitive data in clear", "minor_data": "Children's data",
-           "undeclared_dataset": "Undeclared dataset", "access_grant": "Access grant"},
-    "zh": {"minimization": "最小必要", "retention": "保存期限", "plaintext_sensitive": "敏感信息明文存储",
-           "minor_data": "未成年人信息", "undeclared_dataset": "未声明数据集", "access_grant": "访问授权"},
-}
 
 
 def _summary(findings: dict[str, Any]) -> dict[str, Any]:
@@ -286,7 +278,7 @@ def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
     )
     template = env.get_template("report.html.j2")
     t = LABELS[lang]
-    rules = RULE_NAMES[lang]
+    rules = rule_titles(lang)
     summary = _summary(findings)
     datasets = _datasets(findings, t, rules)
     anchors = {d["ds"]["id"]: d["anchor"] for d in datasets}

@@ -42,27 +42,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.config import DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_DESTRUCTION_RETENTION_DAYS
+from scanner.config import (  # noqa: F401 - AUDIT_FILENAME and ENV_LOG are part of this module's API
+    AUDIT_FILENAME,
+    DEFAULT_AUDIT_RETENTION_DAYS,
+    DEFAULT_DESTRUCTION_RETENTION_DAYS,
+    ENV_LOG,
+    default_audit_path,
+)
 from scanner.connectors.sqldb import mask_source
-from scanner.history import HISTORY_DIRNAME
 
-AUDIT_FILENAME = "audit.log"
 GENESIS = "0" * 64
 ROTATE_BYTES = 16 << 20
 # Records of destroying or irreversibly transforming data are kept longer.
 DESTRUCTION_COMMANDS = frozenset({"anonymize", "delete"})
 _ARCHIVE = re.compile(r"^\d{8}T\d{6}(\d{6})?Z$")
-ENV_LOG = "PIIWARDEN_AUDIT_LOG"
-
-
-def default_audit_path(outdir: Path | None = None, history_db: Path | None = None) -> Path:
-    """``$PIIWARDEN_AUDIT_LOG``, else beside the history db, else ``<outdir parent>/.piiwarden/audit.log``."""
-    if os.environ.get(ENV_LOG):
-        return Path(os.environ[ENV_LOG])
-    if history_db is not None:
-        return Path(history_db).parent / AUDIT_FILENAME
-    base = Path(outdir).resolve().parent if outdir is not None else Path.cwd()
-    return base / HISTORY_DIRNAME / AUDIT_FILENAME
 
 
 def sha256(data: bytes) -> str:

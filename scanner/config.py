@@ -34,6 +34,8 @@ ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)
 
 DEFAULT_AUDIT_RETENTION_DAYS = 180
 DEFAULT_DESTRUCTION_RETENTION_DAYS = 3 * 365
+AUDIT_FILENAME = "audit.log"
+ENV_LOG = "PIIWARDEN_AUDIT_LOG"
 
 
 class ConfigError(Exception):
@@ -187,6 +189,22 @@ def _history_path(cfg: ScanConfig, cli_path: Path | None, no_history: bool, outd
     return Path(cfg.history) if isinstance(cfg.history, str) else default_history_path(outdir)
 
 
+def default_audit_path(outdir: Path | None = None, history_db: Path | None = None) -> Path:
+    """``$PIIWARDEN_AUDIT_LOG``, else beside the history db, else ``<outdir parent>/.piiwarden/audit.log``.
+
+    It lives here, not in audit.py, because it is the default of a setting:
+    the audit log's writer depends on the settings, never the reverse.
+    """
+    from scanner.history import HISTORY_DIRNAME  # history's sqlite layer is not needed to parse a config
+
+    if os.environ.get(ENV_LOG):
+        return Path(os.environ[ENV_LOG])
+    if history_db is not None:
+        return Path(history_db).parent / AUDIT_FILENAME
+    base = Path(outdir).resolve().parent if outdir is not None else Path.cwd()
+    return base / HISTORY_DIRNAME / AUDIT_FILENAME
+
+
 def merge_settings(cfg: ScanConfig | None, *, sources: list[str] | None, outdir: Path | None,
                    policy: Path | None, rules: Path | None = None, sample_rows: int | None, full: bool,
                    workers: int | None, include: list[str] | None, exclude: list[str] | None, views: bool,
@@ -196,7 +214,6 @@ def merge_settings(cfg: ScanConfig | None, *, sources: list[str] | None, outdir:
                    max_cell_bytes: int | None = None, follow_symlinks: bool = False) -> Settings:
     """Effective settings. Booleans given on the command line can only switch a feature on,
     except that an explicit ``--sample-rows`` turns the config's ``full: true`` off."""
-    from scanner.audit import default_audit_path
     from scanner.history import default_history_path
 
     cfg = cfg or ScanConfig()

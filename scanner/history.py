@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from scanner.errors import describe_error
+
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
@@ -219,7 +221,7 @@ class History:
                                    f"(expected {SCHEMA_VERSION})")
             _check_tables(conn)
         except (sqlite3.Error, OSError) as exc:
-            raise HistoryError(f"{path}: cannot open history database ({type(exc).__name__}: {exc})") from None
+            raise HistoryError(f"{path}: cannot open history database ({describe_error(exc)})") from None
         return cls(path, conn)
 
     def close(self) -> None:
@@ -247,7 +249,7 @@ class History:
                      for v in findings["violations"]],
                 )
         except sqlite3.Error as exc:
-            raise HistoryError(f"{self.path}: cannot record the scan ({type(exc).__name__}: {exc})") from None
+            raise HistoryError(f"{self.path}: cannot record the scan ({describe_error(exc)})") from None
 
     def _record_dataset(self, scan_id: str, ds: dict[str, Any], fingerprint: Any, options_key: str) -> None:
         kept = {k: v for k, v in ds.items() if k not in RECOMPUTED_KEYS}

@@ -11,11 +11,13 @@ import os
 import stat
 from pathlib import Path
 
+from scanner.errors import ValueFreeError
+
 KEY_FILE_LIMIT = 8 * 1024  # a key is 32 bytes; hex, base64 or a passphrase fit many times over
 YAML_FILE_LIMIT = 16 * 1024 * 1024  # policies, rules and configs are written by people
 
 
-class SmallFileError(OSError):
+class SmallFileError(OSError, ValueFreeError):
     """A file that is not a regular file or is larger than its limit; the message says which (one line)."""
 
 

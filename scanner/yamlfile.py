@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from scanner.errors import error_message
 from scanner.smallfile import YAML_FILE_LIMIT, SmallFileError, read_small
 
 M = TypeVar("M", bound=BaseModel)
@@ -23,7 +24,7 @@ def read_yaml(path: Path, kind: str, error: type[Exception]) -> tuple[yaml.Node 
     try:
         text = read_small(path, YAML_FILE_LIMIT).decode("utf-8")
     except SmallFileError as exc:
-        raise error(f"{path}: cannot read {kind}: {exc}") from None
+        raise error(f"{path}: cannot read {kind}: {error_message(exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{path}: cannot read {kind} ({type(exc).__name__})") from exc
     try:

@@ -7,17 +7,18 @@ detectors classify them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
+from scanner.errors import ValueFreeError, describe_error
+
 BATCH_ROWS = 10_000
 
 
-class SourceError(Exception):
+class SourceError(ValueFreeError):
     """A source (file, table, URL) that cannot be read; the message is one readable line.
 
     The message must name the problem, never quote a data value (it may be
@@ -95,55 +96,3 @@ def _one_line_errors(open_stream: Callable[[], Iterator[pa.RecordBatch]]) -> Ite
         raise
     except Exception as exc:  # noqa: BLE001 - every reader error becomes one line
         raise SourceError(describe_error(exc)) from exc
-
-
-def describe_error(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
-    """A one-line, value-free description of a reader exception, with every secret in ``secrets`` blanked.
-
-    A database error is described by the driver's own exception (SQLAlchemy's
-    wrapper adds the SQL and its parameters), PyMySQL's ``(code, message)``
-    by its message.
-    """
-    orig = getattr(exc, "orig", None)
-    if isinstance(orig, BaseException):
-        exc = orig
-    # Decoder errors quote the offending bytes; parsers may quote a whole row.
-    if isinstance(exc, UnicodeDecodeError):
-        return f"cannot decode as {exc.encoding} at byte {exc.start}"
-    args = getattr(exc, "args", ())
-    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-        text = f"({args[0]}) {_first_line(args[1])}"
-    else:
-        text = _first_line(str(exc))
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return value_free(type(exc).__name__, text)
-
-
-def _first_line(text: str) -> str:
-    text = text.strip()
-    return text.splitlines()[0] if text else ""
-
-
-# What a library message may quote: a quoted literal, a run of digits (an ID, a card, a
-# phone), an e-mail address, a key=value pair of a connection string.
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\u201c[^\u201d]*\u201d|\u2018[^\u2019]*\u2019")
-_DIGITS = re.compile(r"\d(?:[\s\-]?\d){4,}[Xx]?")
-_EMAIL = re.compile(r"[^\s@'\"]+@[^\s@'\"]+\.[A-Za-z]{2,}")
-_SECRET_PAIR = re.compile(r"(?i)\b(password|passwd|pwd|secret|token)\s*[=:]\s*\S+")
-
-
-def value_free(name: str, text: str) -> str:
-    """``Name: message`` with everything that could be a data value or a secret replaced by a placeholder.
-
-    Every error line that reaches the console, findings.json, the report or a
-    log goes through here: drivers and parsers quote the offending value
-    (``Duplicate entry '13812345678'``), and an error line is kept for years.
-    Quoted parts become ``'…'``, digit runs ``#``, e-mail addresses ``<email>``.
-    """
-    text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}=***", text)
-    text = _QUOTED.sub("'…'", text)
-    text = _EMAIL.sub("<email>", text)
-    text = _DIGITS.sub("#", text)
-    text = " ".join(text.split())[:160]
-    return f"{name}: {text}" if text else name

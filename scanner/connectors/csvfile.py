@@ -31,6 +31,7 @@ from scanner.connectors.common import (
     unique_names,
 )
 from scanner.connectors.filesample import csv_sampler, is_big
+from scanner.errors import scrub
 
 # Arrow's streaming CSV reader holds memory outside its pool that grows with the block size
 # (300 MB file: 30 MB above the baseline at 256 KiB blocks, 70 MB at 1 MiB, 210 MB at 4 MiB);
@@ -209,4 +210,4 @@ def csv_error_message(exc: BaseException, encoding: str) -> str:
     if message.startswith("CSV parse error"):
         return "CSV parse error"
     # Unknown shape: keep the leading words, drop anything quoted or after a colon list.
-    return re.split(r"['\"]", message, maxsplit=1)[0].strip()[:160] or type(exc).__name__
+    return scrub(re.split(r"['\"]", message, maxsplit=1)[0]) or type(exc).__name__

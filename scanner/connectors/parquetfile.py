@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.connectors.filesample import is_big, parquet_sampler
+from scanner.errors import first_line, scrub
 
 
 def open_parquet(path: Path, ds_id: str, source: str) -> list[Dataset]:
@@ -61,6 +62,5 @@ def _read(path: Path, names: list[str] | None = None) -> Iterator[pa.RecordBatch
 
 
 def _message(exc: BaseException) -> str:
-    """Arrow's first line; Parquet errors describe structure (magic bytes, footer), not values."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"invalid Parquet file: {text[:160]}"
+    """Arrow's first line, scrubbed by the one value-free sanitizer: a reader error may quote a value."""
+    return f"invalid Parquet file: {scrub(first_line(str(exc))) or type(exc).__name__}"
