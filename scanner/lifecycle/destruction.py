@@ -153,7 +153,7 @@ class DestructionRecord:
                 operator=Operator(_text(operator, "os_user"), _optional_text(operator, "name")),
                 method=_text(doc, "method"),
                 dataset=_text(doc, "dataset"),
-                rows=doc.get("rows"),  # checked in __post_init__ (an Any from JSON)
+                rows=_count(doc, "rows"),
                 subject_hashes=tuple(hashes),
                 rule=_optional_text(doc, "rule"),
                 as_of=dt.date.fromisoformat(doc["as_of"]) if doc.get("as_of") is not None else None,
@@ -171,6 +171,13 @@ def _text(doc: dict[str, Any], name: str) -> str:
     value = doc.get(name)
     if not isinstance(value, str):
         raise RecordProblem(f"{name} must be a string")
+    return value
+
+
+def _count(doc: dict[str, Any], name: str) -> int:
+    value = doc.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecordProblem(f"{name} must be an integer")
     return value
 
 
