@@ -40,16 +40,7 @@ from scanner.anonymize.columns import cell_patterns
 from scanner.anonymize.crypto import Hasher, normalize_array, normalize_for_hash
 from scanner.anonymize.keys import Key
 from scanner.anonymize.shapes import judge
-
-# The identifier options of ``subject find|export|erase`` and the entities each may be held as.
-IDENTIFIER_KINDS: dict[str, tuple[str, ...]] = {
-    "id": ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "HK_ID_CARD", "MO_ID_CARD", "TW_ID_CARD", "US_SSN"),
-    "mobile": ("CN_MOBILE_PHONE", "PHONE_NUMBER"),
-    "email": ("EMAIL_ADDRESS",),
-    "card": ("BANK_CARD",),
-}
-# Entities whose columns identify people: what the subject index and the distinct-subject estimate read.
-IDENTIFIER_ENTITIES = frozenset(e for entities in IDENTIFIER_KINDS.values() for e in entities)
+from scanner.lifecycle.kinds import IDENTIFIER_KINDS
 
 SUBJECT_KEY_PURPOSE = "subject"
 DIGEST_BYTES = 16  # HMAC-SHA256 truncated to 128 bits, as the hash operator's default and RFC 4868

@@ -19,7 +19,6 @@ from detectors.validators import MOBILE_PREFIXES, luhn_check_digit, resident_id_
 from scanner.anonymize.crypto import Hasher
 from scanner.anonymize.keys import parse_key
 from scanner.lifecycle.identifiers import (
-    IDENTIFIER_KINDS,
     IdentifierProblem,
     IndexProblem,
     SubjectHasher,
@@ -28,6 +27,7 @@ from scanner.lifecycle.identifiers import (
     normalize_identifier,
     normalize_identifiers,
 )
+from scanner.lifecycle.kinds import IDENTIFIER_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
