@@ -69,15 +69,18 @@ def normalize_identifiers(entity: str, values: pa.Array | pa.ChunkedArray) -> pa
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         values = pc.cast(values, pa.string())
     values = values.cast(pa.string())
-    nonempty = pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0), False)
+    trimmed = pc.utf8_trim_whitespace(values)
+    nonempty = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
     pattern = cell_patterns().get(entity)
     if pattern:
-        canonical = pc.and_(nonempty, pc.fill_null(pc.match_substring_regex(pc.utf8_trim_whitespace(values),
-                                                                                pattern), False))
+        canonical = pc.and_(nonempty, pc.fill_null(pc.match_substring_regex(trimmed, pattern), False))
     else:
         canonical = nonempty
+    hits = pc.sum(canonical).as_py() or 0
+    if hits == len(values):  # the common case: every cell in the entity's own shape
+        return normalize_array(entity, values)
     out = pa.nulls(len(values), pa.string())
-    if pc.any(canonical).as_py():
+    if hits:
         out = pc.replace_with_mask(out, canonical, normalize_array(entity, values.filter(canonical)))
     rest = pc.and_(nonempty, pc.invert(canonical))
     if pc.any(rest).as_py():
