@@ -179,6 +179,16 @@ class Posting:
     identifier: str = ""  # the query label (``mobile#1``), set by lookups
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """Two datasets holding the same identifiers of one entity: how many people they can be joined on."""
+
+    entity: str
+    first: str
+    second: str
+    shared: int  # distinct identifiers (keyed hashes) present in both
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS postings (
@@ -295,6 +305,15 @@ class SubjectIndex:
                 found.extend(Posting(dataset, col, entity, rows, label)
                              for want, label in wanted[bytes(digest)] if want == entity)
         return sorted(found, key=lambda p: (p.dataset, p.column, p.identifier))
+
+    def overlaps(self, minimum: int = 1) -> list[Overlap]:
+        """Dataset pairs sharing at least ``minimum`` identifiers of one entity (the PIA's join risk, measured)."""
+        rows = self._db.execute(
+            "SELECT a.entity, a.dataset, b.dataset, COUNT(DISTINCT a.digest) FROM postings a "
+            "JOIN postings b ON a.digest = b.digest AND a.entity = b.entity AND a.dataset < b.dataset "
+            "GROUP BY a.entity, a.dataset, b.dataset HAVING COUNT(DISTINCT a.digest) >= ? "
+            "ORDER BY a.entity, a.dataset, b.dataset", (minimum,)).fetchall()
+        return [Overlap(entity, first, second, int(shared)) for entity, first, second, shared in rows]
 
     def datasets(self) -> list[str]:
         """The datasets indexed."""

@@ -22,12 +22,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detectors.taxonomy import ENTITIES
 from scanner.findings import read_findings
 from scanner.lifecycle.kinds import IDENTIFIER_ENTITIES
 from scanner.policy.model import Policy, load_policy
+
+if TYPE_CHECKING:  # the index's results only; importing identifiers would load the anonymize stack
+    from scanner.lifecycle.identifiers import Overlap
 
 # PIPL Art. 28 sensitive personal information, as ENTITIES.md lists it. Used only when a findings.json
 # predates the column ``sensitive`` flag; newer scans carry the flag and it wins.
@@ -107,6 +110,7 @@ class PiaSummary:
     categories: tuple[CategorySummary, ...]
     minors: tuple[MinorsFinding, ...]
     joins: tuple[JoinRisk, ...]
+    shared: tuple[Overlap, ...] = ()  # measured by a subject index, when one is given
 
 
 @dataclass(frozen=True)
@@ -121,20 +125,23 @@ class Inventory:
         return list(dict.fromkeys(r.dataset for r in self.rows))
 
 
-def load_inventory(findings_paths: Sequence[Path], policy_path: Path | None = None) -> Inventory:
+def load_inventory(findings_paths: Sequence[Path], policy_path: Path | None = None,
+                   overlaps: Sequence[Overlap] = ()) -> Inventory:
     """Read findings files (checked like ``report`` does) and an optional policy, and build the inventory."""
     if not findings_paths:
         raise InventoryError("no findings.json given")
     docs = [read_findings(Path(p)) for p in findings_paths]
-    return build_inventory(docs, load_policy(policy_path) if policy_path else None)
+    return build_inventory(docs, load_policy(policy_path) if policy_path else None, overlaps)
 
 
-def build_inventory(findings: Sequence[Mapping[str, Any]], policy: Policy | None = None) -> Inventory:
+def build_inventory(findings: Sequence[Mapping[str, Any]], policy: Policy | None = None,
+                    overlaps: Sequence[Overlap] = ()) -> Inventory:
     """The inventory of one or more scans.
 
     A dataset met in several scans (the same source and id) is taken from
     the scan that finished last, so stacking a week of findings files
-    gives the current state, not a sum.
+    gives the current state, not a sum. ``overlaps`` (``SubjectIndex.overlaps``)
+    add the measured number of people each pair of datasets can be joined on.
     """
     latest = _latest_datasets(findings)
     rows: list[InventoryRow] = []
@@ -142,7 +149,7 @@ def build_inventory(findings: Sequence[Mapping[str, Any]], policy: Policy | None
     for (scan, ds) in latest:
         rows.extend(_rows(scan, ds, policy))
         minors.extend(_minors(ds))
-    return Inventory(tuple(rows), _pia(len(latest), rows, minors))
+    return Inventory(tuple(rows), _pia(len(latest), rows, minors, tuple(overlaps)))
 
 
 def _latest_datasets(findings: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
@@ -215,7 +222,8 @@ def _minors(ds: Mapping[str, Any]) -> list[MinorsFinding]:
             if check.get("rule") == "minor_data" and int(check.get("minors") or 0) > 0]
 
 
-def _pia(datasets_scanned: int, rows: list[InventoryRow], minors: list[MinorsFinding]) -> PiaSummary:
+def _pia(datasets_scanned: int, rows: list[InventoryRow], minors: list[MinorsFinding],
+         shared: tuple[Overlap, ...]) -> PiaSummary:
     by_category: dict[str, list[InventoryRow]] = {}
     for row in rows:
         by_category.setdefault(row.category or "other", []).append(row)
@@ -233,7 +241,7 @@ def _pia(datasets_scanned: int, rows: list[InventoryRow], minors: list[MinorsFin
         datasets_scanned=datasets_scanned, datasets_with_pi=len({r.dataset for r in rows}), pi_columns=len(rows),
         sensitive_columns=sum(r.sensitive for r in rows),
         largest_subjects_estimate=max(estimates.values()) if estimates else None,
-        categories=categories, minors=tuple(minors), joins=joins)
+        categories=categories, minors=tuple(minors), joins=joins, shared=shared)
 
 
 # ---- rendering: one header vocabulary for both formats ------------------------------------------------------------
@@ -294,6 +302,7 @@ def pia_sections(pia: PiaSummary) -> list[tuple[str, list[str], list[list[str | 
     minors: list[list[str | int | None]] = [
         [m.dataset, m.column, m.entity, m.minors, m.minor_age] for m in pia.minors]
     joins: list[list[str | int | None]] = [[j.entity, len(j.datasets), ", ".join(j.datasets)] for j in pia.joins]
+    shared: list[list[str | int | None]] = [[o.entity, o.first, o.second, o.shared] for o in pia.shared]
     return [
         ("概况 Overview", ["项目 Item", "数量 Count"], overview),
         ("个人信息类别 Categories", ["类别 Category", "字段数 Columns", "数据集数 Datasets",
@@ -301,6 +310,8 @@ def pia_sections(pia: PiaSummary) -> list[tuple[str, list[str], list[list[str | 
         ("未成年人个人信息 Data of minors", ["数据集 Dataset", "字段 Column", "类型 Entity", "未成年人行数 Rows of minors",
                                       "年龄线 Minor age"], minors),
         ("跨数据集关联风险 Cross-dataset joins", ["标识符类型 Identifier", "数据集数 Datasets", "数据集 Datasets"], joins),
+        ("共同标识符（索引实测） Shared identifiers (measured by the subject index)",
+         ["标识符类型 Identifier", "数据集 Dataset", "数据集 Dataset", "共同人数 Shared identifiers"], shared),
     ]
 
 

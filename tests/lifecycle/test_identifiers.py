@@ -262,3 +262,19 @@ def test_a_file_that_is_not_an_index_is_refused(tmp_path):
         db.execute("INSERT INTO meta VALUES ('format', '0')")
     with pytest.raises(IndexProblem):
         SubjectIndex.open(tmp_path / "old", KEY)
+
+
+def test_overlaps_count_the_people_two_datasets_share(tmp_path):
+    index = _planted_index(tmp_path / "idx")
+    with index.dataset("loyalty.xlsx#members") as ds:
+        ds.add("phone", "CN_MOBILE_PHONE", pa.array(["13812345678", "13987654321", "13500000000"]))
+        ds.add("idno", "CN_RESIDENT_ID", pa.array(["44030419900307123X"]))
+    got = [(o.entity, o.first, o.second, o.shared) for o in index.overlaps()]
+    assert got == [
+        ("CN_MOBILE_PHONE", "crm/customers.csv", "loyalty.xlsx#members", 2),
+        ("CN_MOBILE_PHONE", "crm/customers.csv", "orders.parquet", 2),
+        ("CN_MOBILE_PHONE", "loyalty.xlsx#members", "orders.parquet", 2),
+        ("CN_RESIDENT_ID", "crm/customers.csv", "loyalty.xlsx#members", 1),
+    ]
+    assert [o.entity for o in index.overlaps(minimum=2)] == ["CN_MOBILE_PHONE"] * 3
+    index.close()

@@ -198,3 +198,14 @@ def test_sheet_titles_are_valid_and_unique():
     assert all(len(t) <= 31 and not set(t) & set("[]:*?/\\") for t in titles.values())
     assert len({t.lower() for t in titles.values()} | {"清单 inventory"}) == len(ids) + 1
     assert titles["warehouse/crm.db#members"] == "warehouse_crm.db#members"
+
+
+def test_measured_overlaps_join_the_pia(tmp_path):
+    from scanner.lifecycle.identifiers import Overlap
+
+    shared = [Overlap("CN_MOBILE_PHONE", "crm/customers.csv", "shop.members", 211)]
+    inventory = build_inventory([_findings()], POLICY, overlaps=shared)
+    assert inventory.pia.shared == tuple(shared)
+    book = load_workbook(write_inventory(inventory, tmp_path / "inventory.xlsx"))
+    rows = list(book["PIA 影响评估"].iter_rows(values_only=True))
+    assert ("CN_MOBILE_PHONE", "crm/customers.csv", "shop.members", 211) in [r[:4] for r in rows]
