@@ -64,11 +64,7 @@ def normalize_identifiers(entity: str, values: pa.Array | pa.ChunkedArray) -> pa
     anonymize verdict (the entity in another shape is normalized first;
     placeholders such as ``无`` and empty cells are not identifiers).
     """
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        values = pc.cast(values, pa.string())
-    values = values.cast(pa.string())
+    values = _as_text(values)
     trimmed = pc.utf8_trim_whitespace(values)
     nonempty = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
     pattern = cell_patterns().get(entity)
@@ -88,6 +84,27 @@ def normalize_identifiers(entity: str, values: pa.Array | pa.ChunkedArray) -> pa
         forms = pa.array([_judged_form(entity, v) for v in encoded.dictionary.to_pylist()], pa.string())
         out = pc.replace_with_mask(out, rest, forms.take(encoded.indices))
     return out
+
+
+def _as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as the anonymize column path reads it: strings, integral floats without ``.0``.
+
+    A spreadsheet's mobile column arrives as floats (``13812345678.0``); the
+    hash operator renders it as ``13812345678`` (``anonymize.columns``), and
+    so must the index, or the two would never meet.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if pa.types.is_floating(values.type):
+        numbers = values.to_numpy(zero_copy_only=False)
+        finite = numbers[np.isfinite(numbers)]
+        if np.all(np.mod(finite, 1) == 0):
+            return pc.cast(pc.cast(values, pa.int64(), safe=False), pa.string())
+    if pa.types.is_null(values.type):
+        return pa.nulls(len(values), pa.string())
+    return pc.cast(values, pa.string())
 
 
 def _judged_form(entity: str, value: str) -> str | None:

@@ -278,3 +278,13 @@ def test_overlaps_count_the_people_two_datasets_share(tmp_path):
     ]
     assert [o.entity for o in index.overlaps(minimum=2)] == ["CN_MOBILE_PHONE"] * 3
     index.close()
+
+
+def test_numeric_and_dictionary_columns_read_like_the_hash_operator_reads_them():
+    """A spreadsheet's mobiles arrive as floats or integers; they index as the digits a clerk types."""
+    expected = ["13812345678", None, "13912345678"]
+    assert normalize_identifiers("CN_MOBILE_PHONE", pa.array([13812345678.0, None, 13912345678.0])).to_pylist() == expected
+    assert normalize_identifiers("CN_MOBILE_PHONE", pa.array([13812345678, None, 13912345678])).to_pylist() == expected
+    encoded = pa.array(["138-1234-5678", None, "+86 139 1234 5678"]).dictionary_encode()
+    assert normalize_identifiers("CN_MOBILE_PHONE", pa.chunked_array([encoded])).to_pylist() == expected
+    assert normalize_identifiers("CN_MOBILE_PHONE", pa.nulls(2)).to_pylist() == [None, None]
