@@ -56,19 +56,29 @@ class IndexProblem(Exception):
     """A subject index that cannot be used: another key, another format, not an index (one line)."""
 
 
-def normalize_identifiers(entity: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def normalize_identifiers(entity: str, values: pa.Array | pa.ChunkedArray,
+                          pattern_hits: pa.Array | None = None) -> pa.Array:
     """Each cell's canonical form for keyed hashing, null where the cell holds no identifier.
 
     Mirrors the ``hash`` operator's column path: whole-cell pattern hits are
     normalized in bulk, the rest one distinct value at a time through the
     anonymize verdict (the entity in another shape is normalized first;
     placeholders such as ``无`` and empty cells are not identifiers).
+
+    ``pattern_hits`` lets a scan that already matched the cells against the
+    entity's whole-cell pattern (whitespace-trimmed, as classification does)
+    pass that mask instead of paying for the regex pass again: it is most
+    of this function's cost (bench/distinct_bench.py).
     """
     values = _as_text(values)
     trimmed = pc.utf8_trim_whitespace(values)
     nonempty = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
     pattern = cell_patterns().get(entity)
-    if pattern:
+    if pattern_hits is not None:
+        if len(pattern_hits) != len(values):
+            raise ValueError("pattern_hits must have one flag per value")
+        canonical = pc.and_(nonempty, pc.fill_null(pattern_hits, False))
+    elif pattern:
         canonical = pc.and_(nonempty, pc.fill_null(pc.match_substring_regex(trimmed, pattern), False))
     else:
         canonical = nonempty

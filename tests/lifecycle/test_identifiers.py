@@ -288,3 +288,17 @@ def test_numeric_and_dictionary_columns_read_like_the_hash_operator_reads_them()
     encoded = pa.array(["138-1234-5678", None, "+86 139 1234 5678"]).dictionary_encode()
     assert normalize_identifiers("CN_MOBILE_PHONE", pa.chunked_array([encoded])).to_pylist() == expected
     assert normalize_identifiers("CN_MOBILE_PHONE", pa.nulls(2)).to_pylist() == [None, None]
+
+
+def test_a_scans_pattern_mask_gives_the_same_forms():
+    values = pa.array(["13812345678", "+86 (138) 1234-5678", None, "无", " 139 1234 5678 "])
+    import pyarrow.compute as pc
+
+    from scanner.anonymize.columns import cell_patterns
+
+    hits = pc.match_substring_regex(pc.utf8_trim_whitespace(values), cell_patterns()["CN_MOBILE_PHONE"])
+    assert normalize_identifiers("CN_MOBILE_PHONE", values, pattern_hits=hits).to_pylist() == \
+        normalize_identifiers("CN_MOBILE_PHONE", values).to_pylist() == ["13812345678", "13812345678", None, None,
+                                                                         "13912345678"]
+    with pytest.raises(ValueError):
+        normalize_identifiers("CN_MOBILE_PHONE", values, pattern_hits=hits.slice(1))
