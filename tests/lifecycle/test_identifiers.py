@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detectors.validators import MOBILE_PREFIXES, luhn_check_digit, resident_id_check_char
+from scanner.anonymize.columns import cell_patterns
 from scanner.anonymize.crypto import Hasher
 from scanner.anonymize.keys import parse_key
 from scanner.lifecycle.identifiers import (
@@ -292,10 +294,6 @@ def test_numeric_and_dictionary_columns_read_like_the_hash_operator_reads_them()
 
 def test_a_scans_pattern_mask_gives_the_same_forms():
     values = pa.array(["13812345678", "+86 (138) 1234-5678", None, "无", " 139 1234 5678 "])
-    import pyarrow.compute as pc
-
-    from scanner.anonymize.columns import cell_patterns
-
     hits = pc.match_substring_regex(pc.utf8_trim_whitespace(values), cell_patterns()["CN_MOBILE_PHONE"])
     assert normalize_identifiers("CN_MOBILE_PHONE", values, pattern_hits=hits).to_pylist() == \
         normalize_identifiers("CN_MOBILE_PHONE", values).to_pylist() == ["13812345678", "13812345678", None, None,
