@@ -71,12 +71,15 @@ def normalize_identifiers(entity: str, values: pa.Array | pa.ChunkedArray,
     of this function's cost (bench/distinct_bench.py).
     """
     values = _as_text(values)
+    if pattern_hits is not None:
+        if len(pattern_hits) != len(values):
+            raise ValueError("pattern_hits must have one flag per value")
+        if pattern_hits.null_count == 0 and pc.all(pattern_hits).as_py():
+            return normalize_array(entity, values)  # every cell the entity in its own shape: nothing to judge
     trimmed = pc.utf8_trim_whitespace(values)
     nonempty = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
     pattern = cell_patterns().get(entity)
     if pattern_hits is not None:
-        if len(pattern_hits) != len(values):
-            raise ValueError("pattern_hits must have one flag per value")
         canonical = pc.and_(nonempty, pc.fill_null(pattern_hits, False))
     elif pattern:
         canonical = pc.and_(nonempty, pc.fill_null(pc.match_substring_regex(trimmed, pattern), False))
@@ -241,12 +244,15 @@ class SubjectIndex:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.path.exists():
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # private before the first byte
+        self._db = sqlite3.connect(self.path, isolation_level=None)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA secure_delete = ON")
             self._db.executescript(_SCHEMA)
             self._check_meta()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, IndexProblem) as exc:
+            self._db.close()
+            if isinstance(exc, IndexProblem):
+                raise
             raise IndexProblem(f"{self.path} is not a subject index ({type(exc).__name__})") from None
 
     @classmethod

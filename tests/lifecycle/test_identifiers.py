@@ -298,5 +298,8 @@ def test_a_scans_pattern_mask_gives_the_same_forms():
     assert normalize_identifiers("CN_MOBILE_PHONE", values, pattern_hits=hits).to_pylist() == \
         normalize_identifiers("CN_MOBILE_PHONE", values).to_pylist() == ["13812345678", "13812345678", None, None,
                                                                          "13912345678"]
+    clean = pa.array(["13812345678", " 139 1234 5678"])  # every cell hits: the bulk path only
+    assert normalize_identifiers("CN_MOBILE_PHONE", clean, pattern_hits=pa.array([True, True])).to_pylist() == \
+        normalize_identifiers("CN_MOBILE_PHONE", clean).to_pylist() == ["13812345678", "13912345678"]
     with pytest.raises(ValueError):
         normalize_identifiers("CN_MOBILE_PHONE", values, pattern_hits=hits.slice(1))
