@@ -26,6 +26,7 @@ as findings.json would hold it. Figures are ratios from one run.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -112,6 +113,16 @@ def scan_seconds(table: pa.Table, repeat: int) -> float:
         return best_of(max(1, repeat // 2), run)
 
 
+def _sketch(values: pa.Array) -> DistinctSketch:
+    return DistinctSketch().add_hashes(hash64(values))
+
+
+def _normalized_sketch(entity: str, values: pa.Array, hits: pa.Array | None) -> DistinctSketch:
+    from scanner.lifecycle.identifiers import normalize_identifiers
+
+    return DistinctSketch().add(normalize_identifiers(entity, values, pattern_hits=hits))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -120,7 +131,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from scanner.anonymize.columns import cell_patterns
-    from scanner.lifecycle.identifiers import normalize_identifiers
 
     rng = np.random.default_rng(2026)
     n = args.rows
@@ -138,12 +148,11 @@ def main() -> None:
         exact = pc.count_distinct(values).as_py()
         sketch = DistinctSketch().add(values)
         estimate = sketch.estimate()
-        plain = best_of(args.repeat, lambda v=values, e=entity: pc.match_substring_regex(v, patterns[e]))
-        cost = best_of(args.repeat, lambda v=values: DistinctSketch().add_hashes(hash64(v)))
-        normalized = best_of(args.repeat, lambda v=values, e=entity: DistinctSketch().add(normalize_identifiers(e, v)))
         hits = pc.match_substring_regex(pc.utf8_trim_whitespace(values), patterns[entity])
-        masked = best_of(args.repeat, lambda v=values, e=entity, h=hits: DistinctSketch().add(
-            normalize_identifiers(e, v, pattern_hits=h)))
+        plain = best_of(args.repeat, functools.partial(pc.match_substring_regex, values, patterns[entity]))
+        cost = best_of(args.repeat, functools.partial(_sketch, values))
+        normalized = best_of(args.repeat, functools.partial(_normalized_sketch, entity, values, None))
+        masked = best_of(args.repeat, functools.partial(_normalized_sketch, entity, values, hits))
         totals["sketch"] += cost
         totals["normalized"] += normalized
         totals["masked"] += masked
