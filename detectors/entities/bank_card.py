@@ -49,6 +49,7 @@ class BankCardRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="card",
     level=4,
     category="financial",
     label_zh="银行卡号",

@@ -63,6 +63,7 @@ class CnMobileRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="mobile",
     level=3,
     category="contact",
     label_zh="手机号",

@@ -35,6 +35,7 @@ class CnPassportRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="id",
     level=4,
     category="identity",
     label_zh="护照号",

@@ -57,6 +57,7 @@ def _has_check_char(value: str) -> bool:
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="id",
     level=4,
     category="identity",
     label_zh="居民身份证号",

@@ -36,6 +36,7 @@ class CnTravelPermitRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="id",
     level=4,
     category="identity",
     label_zh="通行证号",

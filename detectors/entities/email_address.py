@@ -47,6 +47,7 @@ class EmailRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="email",
     level=2,
     category="contact",
     label_zh="电子邮箱",

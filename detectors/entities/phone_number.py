@@ -46,6 +46,7 @@ class PhoneNumberRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="mobile",
     level=3,
     category="contact",
     label_zh="电话号码",

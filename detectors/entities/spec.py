@@ -124,6 +124,9 @@ class EntitySpec:
     min_digits: int | None = None
     # Written as a run of digits (IDs, cards, phones): verify looks for such runs left in clear.
     digit_run: bool = False
+    # Which identifier option of ``subject find|export|erase`` names a person by this entity
+    # ("id", "mobile", "email", "card"); None: not a subject identifier.
+    subject_kind: str | None = None
 
     def value_level(self, sample_value: str | None) -> int:
         """The level of the entity for one of its values (``level`` unless the value says otherwise)."""

@@ -37,6 +37,7 @@ class UsSsnRecognizer(PiiRecognizer):
 
 SPEC = EntitySpec(
     name=NAME,
+    subject_kind="id",
     level=4,
     category="identity",
     label_zh="美国社会安全号",

@@ -40,7 +40,7 @@ from scanner.anonymize.columns import cell_patterns
 from scanner.anonymize.crypto import Hasher, normalize_array, normalize_for_hash
 from scanner.anonymize.keys import Key
 from scanner.anonymize.shapes import judge
-from scanner.lifecycle.kinds import IDENTIFIER_KINDS
+from scanner.lifecycle.kinds import identifier_kinds
 
 SUBJECT_KEY_PURPOSE = "subject"
 DIGEST_BYTES = 16  # HMAC-SHA256 truncated to 128 bits, as the hash operator's default and RFC 4868
@@ -176,11 +176,12 @@ class SubjectQuery:
         terms: set[tuple[str, bytes, str]] = set()
         seen: dict[str, int] = {}
         for kind, value in identifiers:
-            if kind not in IDENTIFIER_KINDS:
-                raise IdentifierProblem(f"unknown identifier kind {kind!r} (use one of: {', '.join(IDENTIFIER_KINDS)})")
+            kinds = identifier_kinds()
+            if kind not in kinds:
+                raise IdentifierProblem(f"unknown identifier kind {kind!r} (use one of: {', '.join(kinds)})")
             seen[kind] = seen.get(kind, 0) + 1
             label = f"{kind}#{seen[kind]}"
-            for entity in IDENTIFIER_KINDS[kind]:
+            for entity in kinds[kind]:
                 form = normalize_identifier(entity, value)
                 if form:
                     terms.add((entity, hasher.digests([form])[0], label))

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from detectors.taxonomy import ENTITIES
+from detectors.taxonomy import ENTITIES, is_sensitive
 from scanner.findings import read_findings
-from scanner.lifecycle.kinds import IDENTIFIER_ENTITIES
+from scanner.lifecycle.kinds import identifier_entities
 from scanner.policy.model import Policy, load_policy
 
 if TYPE_CHECKING:  # the index's results only; importing identifiers would load the anonymize stack
@@ -34,12 +34,6 @@ if TYPE_CHECKING:  # the index's results only; importing identifiers would load 
 
 # PIPL Art. 28 sensitive personal information, as ENTITIES.md lists it. Used only when a findings.json
 # predates the column ``sensitive`` flag; newer scans carry the flag and it wins.
-PIPL_SENSITIVE = frozenset({
-    "CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "US_SSN", "BANK_CARD", "CREDENTIAL",
-    "HK_ID_CARD", "MO_ID_CARD", "TW_ID_CARD", "GEO_COORDINATE", "RELIGION", "HEALTH", "FINANCIAL_STATUS",
-})
-
-
 class InventoryError(ValueError):
     """Inputs the inventory cannot use, or an output it cannot write (one line, never a data value)."""
 
@@ -169,7 +163,7 @@ def _is_sensitive(col: Mapping[str, Any]) -> bool:
     if isinstance(flag, bool):
         return flag
     named = [col.get("primary_entity")] + [e.get("entity") for e in col.get("entities") or []]
-    return any(e in PIPL_SENSITIVE for e in named if e)
+    return any(is_sensitive(e) for e in named if e)
 
 
 def _retention(ds: Mapping[str, Any], policy: Policy | None) -> tuple[int | None, str | None]:
@@ -233,7 +227,7 @@ def _pia(datasets_scanned: int, rows: list[InventoryRow], minors: list[MinorsFin
         for category, group in sorted(by_category.items(), key=lambda kv: (-max(r.level for r in kv[1]), kv[0])))
     holders: dict[str, set[str]] = {}
     for row in rows:
-        if row.entity in IDENTIFIER_ENTITIES:
+        if row.entity in identifier_entities():
             holders.setdefault(row.entity, set()).add(row.dataset)
     joins = tuple(JoinRisk(entity, tuple(sorted(ds))) for entity, ds in sorted(holders.items()) if len(ds) > 1)
     estimates = {r.dataset: r.subjects_estimate for r in rows if r.subjects_estimate is not None}

@@ -2,18 +2,24 @@
 
 Kept apart from ``identifiers`` (which loads the anonymize stack to
 normalize values) so that the inventory and the report can ask "is this
-an identifier column?" without importing Presidio.
+an identifier column?" without importing Presidio. The answer is each
+entity's own ``subject_kind`` (detectors/entities/<entity>.py), so a custom
+entity can be a subject identifier too.
 """
 
 from __future__ import annotations
 
-# The identifier options of ``subject find|export|erase`` and the entities each may be held as.
-IDENTIFIER_KINDS: dict[str, tuple[str, ...]] = {
-    "id": ("CN_RESIDENT_ID", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "HK_ID_CARD", "MO_ID_CARD", "TW_ID_CARD", "US_SSN"),
-    "mobile": ("CN_MOBILE_PHONE", "PHONE_NUMBER"),
-    "email": ("EMAIL_ADDRESS",),
-    "card": ("BANK_CARD",),
-}
-# Entities whose columns identify people: what the subject index, the distinct-subject estimate
-# and the inventory's cross-dataset joins read.
-IDENTIFIER_ENTITIES = frozenset(e for entities in IDENTIFIER_KINDS.values() for e in entities)
+from detectors.entities import registry
+
+# The identifier options of ``subject find|export|erase``.
+KINDS = ("id", "mobile", "email", "card")
+
+
+def identifier_kinds() -> dict[str, tuple[str, ...]]:
+    """Each identifier option and the entities a person's value of it may be held as, in rank order."""
+    return {kind: registry.with_role(lambda spec, kind=kind: spec.subject_kind == kind) for kind in KINDS}
+
+
+def identifier_entities() -> frozenset[str]:
+    """Entities whose columns identify people: what the subject index, the distinct estimate and joins read."""
+    return frozenset(registry.with_role(lambda spec: spec.subject_kind is not None))

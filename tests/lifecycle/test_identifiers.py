@@ -29,7 +29,7 @@ from scanner.lifecycle.identifiers import (
     normalize_identifier,
     normalize_identifiers,
 )
-from scanner.lifecycle.kinds import IDENTIFIER_KINDS
+from scanner.lifecycle.kinds import identifier_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -109,7 +109,7 @@ def test_email_is_lower_case(address):
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.text(max_size=30)), max_size=20), st.sampled_from(sorted(
-    {e for entities in IDENTIFIER_KINDS.values() for e in entities})))
+    {e for entities in identifier_kinds().values() for e in entities})))
 def test_column_and_single_value_normalization_agree(values, entity):
     """The scan side (a column) and the request side (one value) can never drift apart."""
     column = normalize_identifiers(entity, pa.array(values, pa.string())).to_pylist()

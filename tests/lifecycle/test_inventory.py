@@ -66,7 +66,7 @@ def _findings(finished_at: str = "2026-12-01T10:00:00+00:00", scan_id: str = "s1
             _col("mobile", "CN_MOBILE_PHONE", 3, "contact"),
             _col("notes", "PERSON_NAME", 2, "identity", free_text=True,
                  entities=[{"entity": "PERSON_NAME", "hit_ratio": 0.4, "matches": 40},
-                           {"entity": "HEALTH", "hit_ratio": 0.1, "matches": 10}]),
+                           {"entity": "BANK_CARD", "hit_ratio": 0.1, "matches": 10}]),
             _col("card", "BANK_CARD", 4, "financial", sensitive=False),  # the scan's own flag wins
         ],
     }
@@ -100,7 +100,7 @@ def test_one_row_per_sensitive_column_with_policy_and_grants():
     assert mobile.sensitive is False and mobile.readers == ("PUBLIC", "crm_app")
     assert (mobile.retention_days, mobile.retention_column) == (1825, "created_at")  # the defaults' age, from the policy
     notes = rows[("shop.members", "notes")]
-    assert notes.sensitive is True and notes.other_entities == ("HEALTH",)  # free text holding health data
+    assert notes.sensitive is True and notes.other_entities == ("BANK_CARD",)  # free text holding card numbers (sensitive, PIPL Art. 28)
     assert rows[("shop.members", "card")].sensitive is False
     assert inventory.datasets() == ["crm/customers.csv", "shop.members"]
 
