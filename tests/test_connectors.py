@@ -569,7 +569,7 @@ def test_missing_sources(tmp_path: Path) -> None:
 def test_sqlite_engine_refuses_writes(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
-    from scanner.connectors.sqldb import _sqlite_engine
+    from scanner.connectors.sql.sqlite import read_only_engine as _sqlite_engine
 
     db = tmp_path / "ro.db"
     make_db(db)

@@ -47,6 +47,8 @@ class Format(ABC):
     line_oriented: ClassVar[bool] = False
     # None: Spark cannot read it (the local engine scans it); else SPARK_COLUMNS/LINES/DOCUMENT.
     spark_kind: ClassVar[str | None] = None
+    # Every column is text and an empty cell is "" (CSV): Spark's null cell must read as "" too.
+    text_columns: ClassVar[bool] = False
 
     @abstractmethod
     def open(self, path: Path, ds_id: str, source: str, options: ReadOptions) -> list[Dataset]:

@@ -24,6 +24,7 @@ class CsvFormat(Format):
     copyable: ClassVar[bool] = True
     line_oriented: ClassVar[bool] = True
     spark_kind: ClassVar[str | None] = SPARK_COLUMNS
+    text_columns: ClassVar[bool] = True
     # The delimiter when sniffing is unsure (a one-column file).
     default_delimiter: ClassVar[str] = ","
 
@@ -43,7 +44,7 @@ class CsvFormat(Format):
         encoding, delimiter = ds.meta.get("encoding", "utf-8"), ds.meta.get("delimiter", ",")
         head, whole = read_head(path)
         return {"encoding": encoding, "delimiter": delimiter, "names": header_names(head, whole, encoding, delimiter),
-                "multiline": is_multiline(head, whole, encoding, delimiter), "fill_empty": True}
+                "multiline": is_multiline(head, whole, encoding, delimiter)}
 
     def spark_remote_meta(self, head: bytes, whole: bool) -> dict[str, str]:
         import json
