@@ -31,7 +31,7 @@ def supports_sql(check: Check) -> bool:
 
 def _key_expression(table: SqlTable, check: Check) -> sa.ColumnElement:
     """The part of the column that decides the check, as an SQL expression to group by."""
-    col = sa.column(check.column)
+    col: sa.ColumnClause[Any] = sa.column(check.column)
     col_type = table.types.get(check.column)
     if check.rule == "minor_data" and check.entity == "CN_RESIDENT_ID":
         text = sa.func.upper(sa.func.trim(sa.cast(col, sa.String)), type_=sa.String)

@@ -195,7 +195,7 @@ class Dialect:
     def sample_statements(self, conn: Connection, table: SqlTable, k: int, rows: int | None,
                           rng: random.Random) -> list[Any]:
         """Statements whose results together are a sample of about k rows spread over the table."""
-        whole = sa.select(*[sa.column(c) for c in table.columns]).select_from(table.clause)
+        whole = sa.select(*table_columns(table)).select_from(table.clause)
         if rows is not None and rows <= max(k, SMALL_TABLE_ROWS):
             return [whole]
         return self.server_sample(conn, table, k, rows, rng)
@@ -206,7 +206,7 @@ class Dialect:
         key = table.integer_key or self.implicit_key
         if key is not None:
             return key_ranges(conn, table, key, k, rng)
-        whole = sa.select(*[sa.column(c) for c in table.columns]).select_from(table.clause)
+        whole = sa.select(*table_columns(table)).select_from(table.clause)
         if rows:
             # No usable key: let the server filter rows at random (one scan, no sort, only k rows sent).
             return [whole.where(sa.func.rand() < min(1.0, 1.5 * k / rows)).limit(k)]
@@ -221,17 +221,22 @@ class Dialect:
 
 def key_ranges(conn: Connection, table: SqlTable, key: str, k: int, rng: random.Random) -> list[sa.Select]:
     """KEY_RANGE_CHUNKS index range scans starting at random keys between MIN and MAX."""
-    key_col = sa.column(key)
+    key_col: sa.ColumnClause[Any] = sa.column(key)
     low, high = conn.execute(sa.select(sa.func.min(key_col), sa.func.max(key_col)).select_from(table.clause)).one()
     if low is None:
         return []
     per_chunk = max(1, k // KEY_RANGE_CHUNKS)
     starts = sorted(rng.randint(int(low), int(high)) for _ in range(KEY_RANGE_CHUNKS))
-    columns = [sa.column(c) for c in table.columns]
+    columns = table_columns(table)
     return [
         sa.select(*columns).select_from(table.clause).where(key_col >= start).order_by(key_col).limit(per_chunk)
         for start in starts
     ]
+
+
+def table_columns(table: SqlTable) -> list[sa.ColumnClause[Any]]:
+    """The table's columns as quoted column references."""
+    return [sa.column(c) for c in table.columns]
 
 
 def existing_file(url: URL) -> Path | None:
