@@ -16,9 +16,10 @@ import os
 import random
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_plus
 
 import pyarrow as pa
@@ -211,7 +212,7 @@ def inspector_catalog(dialect: Dialect, engine: Engine, views: bool) -> list[Tab
             names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
         for table in names:
             try:
-                columns = [{**c, "name": dialect.reflected_name(c["name"])}
+                columns: list[dict[str, Any]] = [{**c, "name": dialect.reflected_name(c["name"])}
                            for c in inspector.get_columns(table, schema=schema)]
             except SQLAlchemyError as exc:
                 out.append(TableInfo(schema, table, columns=[{"error": exc}]))
@@ -291,7 +292,7 @@ def _stream(sql: SqlTable, statements: list, secrets: tuple[str, ...]) -> Iterat
         raise SourceError(_sql_message(exc, secrets)) from None
 
 
-def _to_batch(rows: list[sa.Row], schema: pa.Schema) -> pa.RecordBatch:
+def _to_batch(rows: Sequence[sa.Row[Any]], schema: pa.Schema) -> pa.RecordBatch:
     arrays = [pa.array([to_text(row[i]) for row in rows], type=pa.string()) for i in range(len(schema))]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
