@@ -136,6 +136,8 @@ def test_builtin_formats_by_suffix_and_name():
         assert formats.by_suffix(suffix.upper()).name == name
     assert formats.by_suffix(".psv") is None and formats.find("table") is None
     assert {f.name for f in formats.all_formats() if f.spark_kind} == {"csv", "tsv", "parquet", "json", "jsonl"}
+    assert {f.name for f in formats.all_formats() if f.line_oriented} == {"csv", "tsv", "jsonl", "text"}
+    assert {f.name for f in formats.all_formats() if f.copyable} == {"csv", "tsv", "parquet", "json", "jsonl", "text"}
     with pytest.raises(formats.UnknownFormat):
         formats.get("nope")
 

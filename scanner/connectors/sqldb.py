@@ -3,8 +3,8 @@
 The scanner must never change what it scans: SQLite is opened through a
 ``mode=ro`` URI (a missing file is refused, since SQLite would create one),
 DuckDB with ``read_only``, and server databases in read-only transactions with
-a statement timeout (``scanner.connectors.sql``, one class per backend). Tables, column types and comments come
-from the inspector; queries are SQLAlchemy Core, so identifiers are quoted by
+a statement timeout (``scanner.connectors.sql``, one class per backend).
+Tables, column types and comments come from the backend's catalog; queries are SQLAlchemy Core, so identifiers are quoted by
 the dialect: a table called ``a"; DROP TABLE x; --`` is read, never executed.
 In sample mode the server samples (``Dataset.sample``); ``Dataset.sql`` lets
 the rules run aggregates and grant checks in the database.
