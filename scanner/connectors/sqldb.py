@@ -41,18 +41,17 @@ _CREDENTIAL_KEY = re.compile(
 _MASK = "***"
 
 
-def open_sqlite_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
-    """Tables of a SQLite file, with ids ``<ds_id>#<table>`` (``crm.db#customers``)."""
-    factory = dialect_for("sqlite").url_factory(URL.create("sqlite", database=str(path)))
-    return _discover(factory, prefix=f"{ds_id}#", source=source, location=str(path))
+def open_database_file(backend: str, path: Path, ds_id: str, source: str) -> list[Dataset]:
+    """Tables of a database file met while crawling (SQLite, DuckDB), ids ``<ds_id>#<table>``.
 
-
-def open_duckdb_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
-    """Tables of a DuckDB file, opened read-only, with ids ``<ds_id>#<schema>.<table>``."""
+    A table outside the file's default schema is ``<ds_id>#<schema>.<table>``.
+    The backend's dialect opens the file read-only and refuses a missing one
+    (the drivers would create it) or one of another kind.
+    """
     if not path.is_file():
         raise SourceError("database file not found")
-    url = URL.create("duckdb", database=str(path.resolve()))
-    return _discover(dialect_for("duckdb").url_factory(url), prefix=f"{ds_id}#", source=source, location=str(path))
+    url = URL.create(backend, database=str(path.resolve()))
+    return _discover(dialect_for(backend).url_factory(url), prefix=f"{ds_id}#", source=source, location=str(path))
 
 
 def is_credential_key(name: str) -> bool:

@@ -20,9 +20,9 @@ class DuckDbFormat(Format):
     suffixes: ClassVar[tuple[str, ...]] = (".duckdb",)
 
     def open(self, path: Path, ds_id: str, source: str, options: ReadOptions) -> list[Dataset]:
-        from scanner.connectors.sqldb import open_duckdb_file
+        from scanner.connectors.sqldb import open_database_file
 
-        return open_duckdb_file(path, ds_id, source)  # SQL reads typed rows: ReadOptions do not apply
+        return open_database_file("duckdb", path, ds_id, source)  # typed rows: ReadOptions do not apply
 
     def writer(self, ds: Dataset, final: Path, source: Path | None) -> FileWriter:
         from scanner.writers.sql import DuckDbFileWriter

@@ -23,9 +23,9 @@ class SqliteFormat(Format):
     suffixes: ClassVar[tuple[str, ...]] = (".db", ".sqlite", ".sqlite3")
 
     def open(self, path: Path, ds_id: str, source: str, options: ReadOptions) -> list[Dataset]:
-        from scanner.connectors.sqldb import open_sqlite_file
+        from scanner.connectors.sqldb import open_database_file
 
-        return open_sqlite_file(path, ds_id, source)  # SQL reads typed rows: ReadOptions do not apply
+        return open_database_file("sqlite", path, ds_id, source)  # typed rows: ReadOptions do not apply
 
     def writer(self, ds: Dataset, final: Path, source: Path | None) -> FileWriter:
         from scanner.writers.sql import SqliteFileWriter
