@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from scanner import __version__
 from scanner.connectors.base import Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
+from scanner.connectors.sql import dialect_for
 from scanner.history import RECOMPUTED_KEYS, StoredDataset
 
 SMALL_FILE = 4 << 20
@@ -86,7 +87,7 @@ def _database_file(ds: Dataset) -> Path | None:
     """The file behind a SQLite/DuckDB dataset, a crawled file, or any file-based dataset."""
     location = ds.location or ""
     if "://" in location:
-        if ds.meta.get("dialect") not in ("sqlite", "duckdb"):
+        if not dialect_for(ds.meta.get("dialect", "")).file_backed:
             return None
         try:
             database = make_url(location).database
@@ -101,24 +102,6 @@ def marker_column(columns: list[str]) -> str | None:
     return next((c for c in columns if _MARKER_NAME.match(c.strip())), None)
 
 
-def _server_counters(conn: sa.Connection, table: Any) -> Any:
-    """The server's own modification evidence for a table (None where it keeps none)."""
-    if table.dialect == "postgresql":
-        row = conn.execute(
-            sa.text("SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
-                    "WHERE schemaname = :s AND relname = :t"),
-            {"s": table.schema or "public", "t": table.name},
-        ).first()
-        return list(row) if row else None
-    if table.dialect in ("mysql", "mariadb"):
-        value = conn.execute(
-            sa.text("SELECT update_time FROM information_schema.tables WHERE table_schema = :s AND table_name = :t"),
-            {"s": table.schema, "t": table.name},
-        ).scalar()
-        return str(value) if value is not None else None
-    return None
-
-
 def table_fingerprint(ds: Dataset) -> dict[str, Any] | None:
     """Row-count statistics plus change markers of a server table; None when nothing marks changes."""
     table = ds.sql
@@ -129,7 +112,7 @@ def table_fingerprint(ds: Dataset) -> dict[str, Any] | None:
             if column is not None:
                 value = conn.execute(sa.select(sa.func.max(sa.column(column))).select_from(table.clause)).scalar()
                 marker = None if value is None else str(value)
-            counters = _server_counters(conn, table)
+            counters = table.backend.change_counters(conn, table)
     except Exception:  # noqa: BLE001 - no fingerprint just means "rescan"
         return None
     if marker is None and counters is None:

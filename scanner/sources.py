@@ -15,44 +15,18 @@ import glob
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+from scanner import formats
 from scanner.connectors.base import Dataset, SourceError, describe_error
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
-from scanner.connectors.csvfile import open_csv
-from scanner.connectors.jsonfile import open_json, open_jsonl
-from scanner.connectors.parquetfile import open_parquet
-from scanner.connectors.sqldb import mask_source, open_database_url, open_duckdb_file, open_sqlite_file
-from scanner.connectors.textfile import open_text
-from scanner.connectors.xlsxfile import open_xlsx
+from scanner.connectors.sqldb import mask_source, open_database_url
 
 log = logging.getLogger(__name__)
 
-Opener = Callable[[Path, str, str], list[Dataset]]
-
-OPENERS: dict[str, Opener] = {
-    ".csv": open_csv,
-    ".tsv": open_csv,
-    ".json": open_json,
-    ".jsonl": open_jsonl,
-    ".ndjson": open_jsonl,
-    ".parquet": open_parquet,
-    ".xlsx": open_xlsx,
-    ".txt": open_text,
-    ".text": open_text,
-    ".log": open_text,
-    ".db": open_sqlite_file,
-    ".sqlite": open_sqlite_file,
-    ".sqlite3": open_sqlite_file,
-    ".duckdb": open_duckdb_file,
-}
-
 Errors = list[tuple[str, str]]
 Notes = list[tuple[str, str]]  # (path, why it was skipped): not errors, the scan is complete without them
-
-# Openers that take ReadOptions (the database file openers do not read rows themselves).
-_READS_ROWS = {open_csv, open_json, open_jsonl, open_text, open_xlsx}
 
 
 def is_url(source: str) -> bool:
@@ -126,18 +100,15 @@ def _open_all(
     options: ReadOptions = DEFAULT_READ_OPTIONS,
 ) -> None:
     for path, ds_id in files:
-        opener = OPENERS.get(path.suffix.lower())
-        if opener is None:
+        fmt = formats.by_suffix(path.suffix)
+        if fmt is None:
             if explicit:
                 errors.append((source, "unsupported file type"))
             else:
                 log.debug("skipping %s: unsupported file type", path)
             continue
         try:
-            if opener in _READS_ROWS:
-                datasets.extend(opener(path, ds_id, source, options))  # type: ignore[call-arg]
-            else:
-                datasets.extend(opener(path, ds_id, source))
+            datasets.extend(fmt.open(path, ds_id, source, options))
         except SourceError as exc:
             errors.append((str(path), str(exc)))
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the scan

@@ -46,6 +46,7 @@ from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sqldb import mask_source
 from scanner.findings import now_iso
+from scanner.formats import SPARK_LINES
 from scanner.pipeline import ScanOptions
 from scanner.policy.model import Policy
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
@@ -246,7 +247,7 @@ def spark_job(scanner: SparkScanner, ds: Dataset, spec: SparkSpec, rules: Rules,
     kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
     patterns = cell_patterns()
     active = [p for p in plans if p.transformer is not None]
-    if spec.format == "jsonl" and active:
+    if spec.kind == SPARK_LINES and active:
         spec.json_columns = _json_columns(ds)  # every partition builds the file's columns (lists stay lists)
     jobs = [ColumnJob(p.name, p.entity, p.chosen.rule, p.free_text, p.span_rule, patterns.get(p.entity or ""))
             for p in active]

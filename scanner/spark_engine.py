@@ -27,8 +27,6 @@ handed to Spark as they are.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import logging
 import os
@@ -47,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.classify import ColumnProfile
+from scanner import formats
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.pipeline import DatasetResult, ScanOptions, scan_dataset
 
@@ -55,9 +54,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MASTER = "local[*]"
 # Filesystems Spark (Hadoop) reads; such SOURCE arguments are not database URLs.
 SPARK_SCHEMES = ("hdfs", "s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "viewfs", "file", "dbfs")
-SPARK_FORMATS = ("csv", "tsv", "parquet", "jsonl", "json")
-_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl",
-               ".json": "json"}
 # Executor errors we raise carry this marker; only the text after it is shown (it never quotes values).
 MARK = "PIIWARDEN-SPARK:"
 
@@ -156,20 +152,27 @@ class SparkSpec:
 
     path: str
     format: str
+    kind: str = formats.SPARK_COLUMNS  # the format's spark_kind: columns, lines or document
     encoding: str = "utf-8"
     delimiter: str = ","
     names: list[str] | None = None  # CSV header as the local connector made it unique
     multiline: bool = False  # CSV with line breaks inside quoted values (not splittable)
     arrow_schema: bytes | None = None  # Parquet: the file's Arrow schema, to cast Spark's types back
     json_columns: dict[str, bool] | None = None  # JSON(L): column -> holds lists, when known for the file
-
-    @property
-    def kind(self) -> str:
-        """``columns`` (Spark's columns are the dataset's) or ``lines`` / ``document`` (parsed here)."""
-        return {"jsonl": "lines", "json": "document"}.get(self.format, "columns")
+    fill_empty: bool = False  # text columns (CSV): Spark's null cell is the empty string pyarrow reads
 
 
-def _spark_encoding(encoding: str) -> str:
+def spark_formats() -> list[str]:
+    """Names of the registered formats Spark reads (the rest are scanned by the local engine)."""
+    return [f.name for f in formats.all_formats() if f.spark_kind is not None]
+
+
+def _spark_format(name: str) -> formats.Format | None:
+    fmt = formats.find(name)
+    return fmt if fmt is not None and fmt.spark_kind is not None else None
+
+
+def spark_encoding(encoding: str) -> str:
     """Java's name for the codec ``detect_encoding`` chose (a BOM line is the header Spark skips)."""
     lowered = encoding.lower().replace("_", "-")
     if lowered in ("utf-8", "utf-8-sig", "utf8"):
@@ -179,82 +182,29 @@ def _spark_encoding(encoding: str) -> str:
     return encoding.upper()
 
 
-def _csv_is_multiline(path: Path, encoding: str, delimiter: str) -> bool:
-    """Whether the file's head has a quoted value spanning lines (then Spark must not split the file)."""
-    from scanner.connectors.common import read_head
-
-    return _text_is_multiline(*read_head(path), encoding, delimiter)
-
-
-def _text_is_multiline(head: bytes, whole: bool, encoding: str, delimiter: str) -> bool:
-    from scanner.connectors.common import decode_sample
-
-    text = decode_sample(head, encoding, whole)
-    records = sum(1 for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row)
-    lines = sum(1 for line in text.splitlines() if line.strip())
-    return records != lines
-
-
 def spec_of(ds: Dataset) -> SparkSpec | None:
     """How Spark reads this dataset, or None when it cannot (SQLite, XLSX, text logs, databases)."""
+    fmt = _spark_format(ds.format)
     remote = ds.meta.get("spark_path")
-    if remote:
+    if remote and fmt is not None:
         names = ds.meta.get("names")
-        return SparkSpec(path=remote, format=ds.format, encoding=ds.meta.get("encoding", "utf-8"),
-                         delimiter=ds.meta.get("delimiter", ","), names=json.loads(names) if names else None,
-                         multiline=ds.meta.get("multiline") == "true")
-    if ds.format not in SPARK_FORMATS or "://" in ds.source or not ds.location:
+        return SparkSpec(path=remote, format=ds.format, kind=fmt.spark_kind or formats.SPARK_COLUMNS,
+                         encoding=ds.meta.get("encoding", "utf-8"), delimiter=ds.meta.get("delimiter", ","),
+                         names=json.loads(names) if names else None, multiline=ds.meta.get("multiline") == "true",
+                         fill_empty=fmt.text_columns)
+    if fmt is None or "://" in ds.source or not ds.location:
         return None
     path = Path(ds.location)
-    if ds.format in ("csv", "tsv"):
-        encoding, delimiter = ds.meta.get("encoding", "utf-8"), ds.meta.get("delimiter", ",")
-        names = _csv_names(path, encoding, delimiter)
-        return SparkSpec(path=str(path.resolve()), format=ds.format, encoding=encoding, delimiter=delimiter,
-                         names=names, multiline=_csv_is_multiline(path, encoding, delimiter))
-    if ds.format == "parquet":
-        import pyarrow.parquet as pq
-
-        schema = pq.read_schema(path)
-        return SparkSpec(path=str(path.resolve()), format="parquet",
-                         arrow_schema=schema.serialize().to_pybytes())
-    return SparkSpec(path=str(path.resolve()), format=ds.format, encoding=ds.meta.get("encoding", "utf-8"))
-
-
-def _csv_names(path: Path, encoding: str, delimiter: str) -> list[str]:
-    """The header exactly as the local CSV connector names the columns (unique, non-empty)."""
-    from scanner.connectors.common import decode_sample, read_head, unique_names
-
-    head, whole = read_head(path)
-    text = decode_sample(head, encoding, whole)
-    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        if row:
-            return unique_names(row)
-    return []
+    return SparkSpec(path=str(path.resolve()), format=ds.format, kind=fmt.spark_kind or formats.SPARK_COLUMNS,
+                     fill_empty=fmt.text_columns, **fmt.spark_spec(ds, path))
 
 
 def read_frame(spark: Any, spec: SparkSpec) -> Any:
     """The dataset as a Spark DataFrame: typed columns, or one text column for JSON to parse."""
-    if spec.format == "parquet":
-        return spark.read.parquet(spec.path)
-    if spec.format in ("csv", "tsv"):
-        from pyspark.sql.types import StringType, StructField, StructType
-
-        reader = spark.read.options(header="true", sep=spec.delimiter, encoding=_spark_encoding(spec.encoding),
-                                    escape='"', mode="FAILFAST", multiLine=str(spec.multiline).lower(),
-                                    inferSchema="false")
-        if spec.names is not None:
-            if not spec.names:
-                return spark.createDataFrame([], StructType([]))
-            reader = reader.schema(StructType([StructField(n, StringType()) for n in spec.names]))
-        return reader.csv(spec.path)
-    if spec.format == "jsonl":
-        from pyspark.sql import functions as F  # noqa: N812 - Spark's own convention
-
-        frame = spark.read.option("encoding", _spark_encoding(spec.encoding)).text(spec.path)
-        return frame.filter(F.length(F.trim(F.col("value"))) > 0)  # blank lines are not records
-    if spec.format == "json":
-        return spark.read.text(spec.path, wholetext=True)
-    raise SourceError(f"Spark cannot read format {spec.format}")
+    fmt = _spark_format(spec.format)
+    if fmt is None:
+        raise SourceError(f"Spark cannot read format {spec.format}")
+    return fmt.spark_frame(spark, spec)
 
 
 # ------------------------------------------------------ executor side ----
@@ -262,7 +212,7 @@ def read_frame(spark: Any, spec: SparkSpec) -> Any:
 
 def dataset_batches(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[pa.RecordBatch]:
     """Spark's Arrow batches of a partition as the local connector would hand them to the pipeline."""
-    if spec.kind == "columns":
+    if spec.kind == formats.SPARK_COLUMNS:
         target = pa.ipc.read_schema(pa.py_buffer(spec.arrow_schema)) if spec.arrow_schema else None
         for batch in batches:
             yield _as_local(batch, spec, target)
@@ -278,7 +228,7 @@ def _as_local(batch: pa.RecordBatch, spec: SparkSpec, target: pa.Schema | None) 
     """CSV: empty cells are empty strings (pyarrow's CSV reader never yields null text); Parquet: file types."""
     arrays = []
     for name, column in zip(batch.schema.names, batch.columns):
-        if spec.format in ("csv", "tsv"):
+        if spec.fill_empty:
             column = pc.fill_null(column, "")
         elif target is not None and name in target.names and column.type != target.field(name).type:
             # else keep Spark's type; the profile renders it as text either way
@@ -300,7 +250,7 @@ def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[d
                 data = json.loads(text, **_PARSE_HOOKS)
             except json.JSONDecodeError as exc:
                 raise RuntimeError(f"{MARK} invalid JSON (column {exc.colno}): {exc.msg}") from None
-            if spec.kind == "document":
+            if spec.kind == formats.SPARK_DOCUMENT:
                 for record in data if isinstance(data, list) else [data]:
                     yield flatten_record(record)
             else:
@@ -413,11 +363,9 @@ class SparkScanner:
         base = posixpath.basename(source.rstrip("/")) or source
         head, whole, first = self.remote_head(source)
         # a directory (part files) takes its format from its first data file
-        fmt = _EXTENSIONS.get(posixpath.splitext(base)[1].lower()) \
-            or _EXTENSIONS.get(posixpath.splitext(first)[1].lower(), "parquet")
-        meta = {"spark_path": source, "delimiter": "\t" if fmt == "tsv" else ","}
-        if fmt in ("csv", "tsv", "jsonl", "json"):
-            meta.update(_text_meta(head, whole, fmt, meta["delimiter"]))
+        reader = _remote_format(base) or _remote_format(first) or formats.get("parquet")
+        fmt = reader.name
+        meta = {"spark_path": source, "delimiter": ",", **reader.spark_remote_meta(head, whole)}
         spec = spec_of(Dataset(id=base, source=source, format=fmt, open_batches=iter, meta=meta))
         assert spec is not None
 
@@ -494,7 +442,7 @@ class SparkScanner:
     def _profile(self, ds: Dataset, spec: SparkSpec, options: ScanOptions) -> tuple[list[dict], int, int | None]:
         frame = read_frame(self.spark, spec)
         total: int | None = ds.rows
-        if not options.full and spec.kind != "document":
+        if not options.full and spec.kind != formats.SPARK_DOCUMENT:
             if total is None:
                 total = frame.count()
             fraction = sample_fraction(total, options.sample_rows)
@@ -517,31 +465,21 @@ class SparkScanner:
                 merged[row["name"]].merge(profile)
             else:
                 merged[row["name"]] = profile
-        if spec.kind == "columns":  # columns of a file with no rows still belong in the findings
+        if spec.kind == formats.SPARK_COLUMNS:  # columns of a file with no rows still belong in the findings
 
             for name in frame.columns:
                 merged.setdefault(name, ColumnProfile(name, ds.comments.get(name)))
         if options.full and total is None:
             total = scanned
-        if spec.kind == "document" and total is None:
+        if spec.kind == formats.SPARK_DOCUMENT and total is None:
             total = scanned
         return [p.result() for p in merged.values()], scanned, total
 
 
-def _text_meta(head: bytes, whole: bool, fmt: str, default_delimiter: str) -> dict[str, str]:
-    """Encoding (and for CSV delimiter, unique header names, multi-line values) judged from a file's head."""
-    from scanner.connectors.common import decode_sample, detect_encoding_bytes, unique_names
-    from scanner.connectors.csvfile import sniff_delimiter
-
-    encoding = detect_encoding_bytes(head, whole) if head else "utf-8"
-    meta = {"encoding": encoding}
-    if fmt in ("csv", "tsv"):
-        text = decode_sample(head, encoding, whole)
-        delimiter = sniff_delimiter(text[: 64 * 1024], default=default_delimiter)
-        header = next((row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row), [])
-        meta.update(delimiter=delimiter, names=json.dumps(unique_names(header), ensure_ascii=False),
-                    multiline=str(_text_is_multiline(head, whole, encoding, delimiter)).lower())
-    return meta
+def _remote_format(name: str) -> formats.Format | None:
+    """The Spark-readable format a remote file name's suffix names, if any."""
+    fmt = formats.by_suffix(posixpath.splitext(name)[1])
+    return fmt if fmt is not None and fmt.spark_kind is not None else None
 
 
 def _local_batches(frame: Any) -> Iterator[pa.RecordBatch]:

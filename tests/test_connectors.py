@@ -18,7 +18,7 @@ from scanner.connectors.common import ReadOptions, detect_encoding, unique_names
 from scanner.connectors.csvfile import open_csv
 from scanner.connectors.jsonfile import open_json, open_jsonl
 from scanner.connectors.parquetfile import open_parquet
-from scanner.connectors.sqldb import mask_url, open_database_url, open_sqlite_file
+from scanner.connectors.sqldb import mask_url, open_database_file, open_database_url
 from scanner.connectors.textfile import open_text
 from scanner.connectors.xlsxfile import open_xlsx
 from scanner.sources import missing_sources, resolve_sources
@@ -401,7 +401,7 @@ def test_sqlite_file_read_only_and_injection_safe(tmp_path: Path) -> None:
     db = tmp_path / "crm.db"
     make_db(db)
     before = (db.read_bytes(), db.stat().st_mtime_ns)
-    datasets = {d.id: d for d in open_sqlite_file(db, "crm.db", "src")}
+    datasets = {d.id: d for d in open_database_file("sqlite", db, "crm.db", "src")}
     assert set(datasets) == {"crm.db#customers", f"crm.db#{EVIL}", "crm.db#x"}
     customers = datasets["crm.db#customers"]
     assert customers.format == "table" and customers.rows == 2 and customers.comments == {}
@@ -447,7 +447,7 @@ def test_failing_table_fails_only_itself(tmp_path: Path) -> None:
     conn.execute("CREATE VIEW some_view AS SELECT 1 AS one")
     conn.commit()
     conn.close()
-    datasets = open_sqlite_file(db, "two.db", "src")
+    datasets = open_database_file("sqlite", db, "two.db", "src")
     good = only(datasets)
     conn = sqlite3.connect(db)
     conn.execute("DROP TABLE good")
@@ -462,7 +462,7 @@ def test_not_a_sqlite_file(tmp_path: Path) -> None:
     f = tmp_path / "Thumbs.db"
     f.write_bytes(b"\xd0\xcf\x11\xe0 not sqlite at all" * 10)
     with pytest.raises(SourceError):
-        open_sqlite_file(f, "Thumbs.db", "src")
+        open_database_file("sqlite", f, "Thumbs.db", "src")
 
 
 # --------------------------------------------------------------------------- discovery
@@ -569,7 +569,7 @@ def test_missing_sources(tmp_path: Path) -> None:
 def test_sqlite_engine_refuses_writes(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
-    from scanner.connectors.sqldb import _sqlite_engine
+    from scanner.connectors.sql.sqlite import read_only_engine as _sqlite_engine
 
     db = tmp_path / "ro.db"
     make_db(db)

@@ -27,14 +27,14 @@ from scanner.anonymize.operators import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
+from scanner.formats import copyable, output_name, writer_for
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
 from scanner.safepath import UnsafePath, inside, safe_name
 from scanner.sources import is_url
 from scanner.writers.base import BatchOut, FileWriter, Transform, WriterError
-from scanner.writers.files import CopyWriter, CsvWriter, JsonlWriter, JsonWriter, ParquetWriter, TextWriter
-from scanner.writers.sql import DuckDbFileWriter, SqliteFileWriter, SqlTargetWriter
-from scanner.writers.xlsx import XlsxWriter
+from scanner.writers.files import CopyWriter
+from scanner.writers.sql import SqlTargetWriter
 
 Log = Callable[[str], None]
 
@@ -168,10 +168,6 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
 # ------------------------------------------------------------- mirroring ----
 
 
-def _strip_suffix(ds_id: str, suffix: str) -> str:
-    return ds_id[: -len(suffix)] if suffix and ds_id.endswith(suffix) else ds_id
-
-
 def output_of(ds: Dataset, outdir: Path, target: str | None) -> tuple[str, Path | None]:
     """Where a dataset goes: (output id, file path), path None for a ``--target`` table.
 
@@ -183,37 +179,7 @@ def output_of(ds: Dataset, outdir: Path, target: str | None) -> tuple[str, Path 
             return ds.meta.get("table", ds.id), None
         rel = safe_name(ds.id) + ".parquet"
         return rel, inside(outdir, PurePosixPath(rel))
-    if ds.format == "xlsx":
-        rel = _strip_suffix(ds.id, f"#{ds.meta.get('sheet', '')}")
-        return ds.id, inside(outdir, rel)
-    if ds.format == "table":
-        rel = _strip_suffix(ds.id, f"#{ds.meta.get('table', '')}")
-        return ds.id, inside(outdir, rel)
-    return ds.id, inside(outdir, ds.id)
-
-
-_COPYABLE = ("csv", "tsv", "json", "jsonl", "text", "parquet")
-
-
-def _file_writer(ds: Dataset, final: Path) -> FileWriter:
-    source = None if is_url(ds.source) else Path(ds.location)
-    if ds.format in ("csv", "tsv"):
-        return CsvWriter(final, source, ds.meta)
-    if ds.format == "text":
-        return TextWriter(final, source, ds.meta)
-    if ds.format == "parquet" or is_url(ds.source):
-        return ParquetWriter(final, source, ds.meta)
-    if ds.format == "json":
-        return JsonWriter(final, source, ds.meta)
-    if ds.format == "jsonl":
-        return JsonlWriter(final, source, ds.meta)
-    if ds.format == "xlsx":
-        return XlsxWriter(final, source)
-    if ds.format == "table" and ds.meta.get("dialect") == "duckdb":
-        return DuckDbFileWriter(final, source)
-    if ds.format == "table":
-        return SqliteFileWriter(final, source)
-    raise WriterError(f"no writer for format {ds.format}")
+    return ds.id, inside(outdir, output_name(ds))
 
 
 def source_engine(url: str) -> Engine:
@@ -278,11 +244,11 @@ def _mirror_file(members: list[Dataset], final: Path, outdir: Path, job_for: Cal
         first = members[0]
         log(first.id)
         jobs = {first.id: job_for(first)}
-        if len(members) == 1 and not jobs[first.id].changes and first.format in _COPYABLE and not is_url(first.source) \
+        if len(members) == 1 and not jobs[first.id].changes and copyable(first) and not is_url(first.source) \
                 and not first.problems:  # a byte copy would carry the skipped, unscanned rows
             writer = CopyWriter(final, Path(first.location))
         else:
-            writer = _file_writer(first, final)
+            writer = writer_for(first, final)
         for ds in members:
             if ds.id not in jobs:
                 log(ds.id)
@@ -353,7 +319,7 @@ def _dataset_record(ds: Dataset, out_id: str, output: str, detail: dict[str, Any
     """One output's entry in the run record; a text output's encoding is recorded so it reads back as written."""
     out = {"id": ds.id, "source": ds.source if not is_url(ds.source) else _masked(ds.source),
            "format": ds.format, "output_id": out_id, "output": output}
-    if ds.format in _COPYABLE and ds.format != "parquet" and ds.meta.get("encoding"):
+    if copyable(ds) and ds.meta.get("encoding"):  # text formats: the copy reads back in this encoding
         out["encoding"] = ds.meta["encoding"]
     return {**out, **detail}
 

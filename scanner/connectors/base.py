@@ -76,9 +76,10 @@ class Dataset:
 
     def column_batches(self, names: list[str]) -> Iterator[pa.RecordBatch]:
         """Stream only the named columns where the format can (else every column), same error contract."""
-        if self.open_columns is None:
+        open_columns = self.open_columns
+        if open_columns is None:
             return self.batches()
-        return _one_line_errors(lambda: self.open_columns(names))
+        return _one_line_errors(lambda: open_columns(names))
 
     def sampled_batches(self, k: int) -> Iterator[pa.RecordBatch]:
         """The native sample, with the same one-line error contract as batches()."""

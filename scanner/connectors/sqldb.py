@@ -3,8 +3,8 @@
 The scanner must never change what it scans: SQLite is opened through a
 ``mode=ro`` URI (a missing file is refused, since SQLite would create one),
 DuckDB with ``read_only``, and server databases in read-only transactions with
-a statement timeout (``dialects.py``). Tables, column types and comments come
-from the inspector; queries are SQLAlchemy Core, so identifiers are quoted by
+a statement timeout (``scanner.connectors.sql``, one class per backend).
+Tables, column types and comments come from the backend's catalog; queries are SQLAlchemy Core, so identifiers are quoted by
 the dialect: a table called ``a"; DROP TABLE x; --`` is read, never executed.
 In sample mode the server samples (``Dataset.sample``); ``Dataset.sql`` lets
 the rules run aggregates and grant checks in the database.
@@ -15,36 +15,23 @@ from __future__ import annotations
 import os
 import random
 import re
-import sqlite3
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_plus
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
+from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import to_text
-from scanner.connectors.dialects import (
-    SqlTable,
-    engine_options,
-    error_line,
-    estimate_rows,
-    integer_key,
-    reflected_name,
-    sample_statements,
-)
+from scanner.connectors.sql import Dialect, SqlTable, dialect_for, error_line
+from scanner.connectors.sql.base import EngineFactory
 
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-DUCKDB_SUFFIXES = (".duckdb",)
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-# Catalog schemas hold the database's own bookkeeping, not anyone's personal data.
-_SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"}
 _ENV_REF = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
 _ENV_ANY = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 # Query parameters that carry a secret (matched against the lower-cased name, "-" read as "_").
@@ -53,21 +40,18 @@ _CREDENTIAL_KEY = re.compile(
 )
 _MASK = "***"
 
-EngineFactory = Callable[[], Engine]
 
+def open_database_file(backend: str, path: Path, ds_id: str, source: str) -> list[Dataset]:
+    """Tables of a database file met while crawling (SQLite, DuckDB), ids ``<ds_id>#<table>``.
 
-def open_sqlite_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
-    """Tables of a SQLite file, with ids ``<ds_id>#<table>`` (``crm.db#customers``)."""
-    _check_sqlite_file(path)
-    return _discover(lambda: _sqlite_engine(path), prefix=f"{ds_id}#", source=source, location=str(path))
-
-
-def open_duckdb_file(path: Path, ds_id: str, source: str) -> list[Dataset]:
-    """Tables of a DuckDB file, opened read-only, with ids ``<ds_id>#<schema>.<table>``."""
+    A table outside the file's default schema is ``<ds_id>#<schema>.<table>``.
+    The backend's dialect opens the file read-only and refuses a missing one
+    (the drivers would create it) or one of another kind.
+    """
     if not path.is_file():
         raise SourceError("database file not found")
-    url = URL.create("duckdb", database=str(path.resolve()))
-    return _discover(lambda: _create_engine(url), prefix=f"{ds_id}#", source=source, location=str(path))
+    url = URL.create(backend, database=str(path.resolve()))
+    return _discover(dialect_for(backend).url_factory(url), prefix=f"{ds_id}#", source=source, location=str(path))
 
 
 def is_credential_key(name: str) -> bool:
@@ -157,18 +141,7 @@ def open_database_url(url: str, source: str, views: bool = False) -> list[Datase
         raise SourceError("invalid database URL") from None  # the message would echo the URL
     location = mask_url(parsed)
     source = mask_source(source)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        path = Path(parsed.database)
-        _check_sqlite_file(path)
-        factory: EngineFactory = lambda: _sqlite_engine(path)  # noqa: E731
-    else:
-        if backend == "duckdb" and parsed.database not in (None, "", ":memory:") and not Path(parsed.database).is_file():
-            raise SourceError("database file not found")  # duckdb would create an empty one
-
-        def factory() -> Engine:
-            return _create_engine(parsed)
-
+    factory = dialect_for(parsed.get_backend_name()).url_factory(parsed)
     return _discover(factory, prefix="", source=source, location=location, secrets=url_secrets(parsed), views=views)
 
 
@@ -195,32 +168,6 @@ def mask_source(source: str) -> str:
         return source.split("://", 1)[0] + "://***"
 
 
-def _create_engine(url: URL) -> Engine:
-    try:
-        return sa.create_engine(url, poolclass=NullPool, **engine_options(url.get_backend_name()))
-    except (NoSuchModuleError, ImportError) as exc:
-        raise SourceError(f"database driver not available: {_first_line(exc)}") from None
-
-
-def _check_sqlite_file(path: Path) -> None:
-    if not path.is_file():
-        raise SourceError("database file not found")
-    with open(path, "rb") as fh:
-        head = fh.read(len(_SQLITE_MAGIC))
-    if head and head != _SQLITE_MAGIC:  # an empty file is a valid, empty database
-        raise SourceError("not a SQLite database")
-
-
-def _sqlite_engine(path: Path) -> Engine:
-    """An engine whose every connection is read-only at the SQLite level."""
-    uri = path.resolve().as_uri() + "?mode=ro"
-    return sa.create_engine(
-        "sqlite://",
-        creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
-        poolclass=NullPool,
-    )
-
-
 @dataclass
 class TableInfo:
     """A table as the catalog describes it."""
@@ -237,7 +184,7 @@ def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
     engine = factory()
     try:
         dialect = engine.dialect.name
-        catalog = _duckdb_catalog(engine, views) if dialect == "duckdb" else _inspector_catalog(engine, views)
+        catalog = dialect_for(dialect).catalog(engine, views)
         datasets = []
         for info in catalog:
             schema, table = info.schema, info.name
@@ -254,59 +201,24 @@ def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
         engine.dispose()
 
 
-def _inspector_catalog(engine: Engine, views: bool) -> list[TableInfo]:
+def inspector_catalog(dialect: Dialect, engine: Engine, views: bool) -> list[TableInfo]:
     """Tables through SQLAlchemy's inspector (PostgreSQL, MySQL/MariaDB, SQLite, ...)."""
     inspector = sa.inspect(engine)
     out: list[TableInfo] = []
-    for schema in _schemas(inspector, engine):
+    for schema in dialect.schemas(inspector, engine):
         names = list(inspector.get_table_names(schema=schema))
         if views:
             names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
         for table in names:
             try:
-                columns = [{**c, "name": reflected_name(engine.dialect.name, c["name"])}
+                columns: list[dict[str, Any]] = [{**c, "name": dialect.reflected_name(c["name"])}
                            for c in inspector.get_columns(table, schema=schema)]
             except SQLAlchemyError as exc:
                 out.append(TableInfo(schema, table, columns=[{"error": exc}]))
                 continue
             types = {c["name"]: c["type"] for c in columns}
-            out.append(TableInfo(schema, table, columns, integer_key(inspector, table, schema, types)))
+            out.append(TableInfo(schema, table, columns, dialect.integer_key(inspector, table, schema, types)))
     return out
-
-
-def _schemas(inspector: sa.Inspector, engine: Engine) -> list[str | None]:
-    """Schemas to scan: none for SQLite; the URL's database for MySQL; else every user schema."""
-    name = engine.dialect.name
-    if name == "sqlite":
-        return [None]
-    if name in ("mysql", "mariadb") and engine.url.database:
-        return [engine.url.database]
-    return [
-        s
-        for s in inspector.get_schema_names()
-        if s.lower() not in _SYSTEM_SCHEMAS and not s.startswith("pg_")
-    ]
-
-
-_DUCKDB_TYPES = {"DATE": sa.Date(), "TIMESTAMP": sa.DateTime(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(),
-                 "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "SMALLINT": sa.SmallInteger()}
-
-
-def _duckdb_catalog(engine: Engine, views: bool) -> list[TableInfo]:
-    """Tables from DuckDB's own catalog functions (duckdb_engine's inspector lags DuckDB releases)."""
-    query = sa.text(
-        "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, c.comment "
-        "FROM duckdb_columns() c WHERE c.database_name = current_database() AND NOT c.internal "
-        + ("" if views else "AND c.table_name NOT IN (SELECT view_name FROM duckdb_views() "
-                            "WHERE database_name = current_database() AND schema_name = c.schema_name) ")
-        + "ORDER BY c.schema_name, c.table_name, c.column_index"
-    )
-    tables: dict[tuple[str, str], TableInfo] = {}
-    with engine.connect() as conn:
-        for schema, table, column, data_type, comment in conn.execute(query):
-            info = tables.setdefault((schema, table), TableInfo(schema, table, []))
-            info.columns.append({"name": column, "type": _DUCKDB_TYPES.get(data_type, sa.String()), "comment": comment})
-    return list(tables.values())
 
 
 def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
@@ -329,7 +241,7 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
     rows: int | None
     try:
         with sql.session() as conn:
-            rows = estimate_rows(conn, sql)
+            rows = sql.backend.estimate_rows(conn, sql)
     except (SQLAlchemyError, SourceError):
         rows = None  # reading the table will report the problem
 
@@ -353,10 +265,10 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
 
 
 def _sample(sql: SqlTable, k: int, rows: int | None, secrets: tuple[str, ...], seed: int) -> Iterator[pa.RecordBatch]:
-    """The server-side sample (dialects.sample_statements), streamed like a full read."""
+    """The server-side sample (``Dialect.sample_statements``), streamed like a full read."""
     try:
         with sql.session() as conn:
-            statements = sample_statements(conn, sql, k, rows, random.Random(seed))
+            statements = sql.backend.sample_statements(conn, sql, k, rows, random.Random(seed))
     except SQLAlchemyError as exc:
         raise SourceError(_sql_message(exc, secrets)) from None
     return _stream(sql, statements, secrets)
@@ -369,7 +281,7 @@ def _stream(sql: SqlTable, statements: list, secrets: tuple[str, ...]) -> Iterat
         with sql.session() as conn:
             produced = False
             for statement in statements:
-                result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(statement)
+                result = conn.execution_options(**sql.backend.stream_options()).execute(statement)
                 for part in result.partitions():
                     produced = True
                     yield _to_batch(part, schema)
@@ -379,16 +291,11 @@ def _stream(sql: SqlTable, statements: list, secrets: tuple[str, ...]) -> Iterat
         raise SourceError(_sql_message(exc, secrets)) from None
 
 
-def _to_batch(rows: list[sa.Row], schema: pa.Schema) -> pa.RecordBatch:
+def _to_batch(rows: Sequence[sa.Row[Any]], schema: pa.Schema) -> pa.RecordBatch:
     arrays = [pa.array([to_text(row[i]) for row in rows], type=pa.string()) for i in range(len(schema))]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _sql_message(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
-    """The one-line, value-free, secret-free description of a database error (dialects.error_line)."""
+    """The one-line, value-free, secret-free description of a database error (``sql.error_line``)."""
     return error_line(exc, secrets)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from scanner.connectors.base import Dataset
-from scanner.connectors.dialects import SqlTable, error_line, select_grantees
+from scanner.connectors.sql import SqlTable
 from scanner.policy.counts import Check, _parse, judge
 
 DatasetJson = dict[str, Any]
@@ -31,7 +31,7 @@ def supports_sql(check: Check) -> bool:
 
 def _key_expression(table: SqlTable, check: Check) -> sa.ColumnElement:
     """The part of the column that decides the check, as an SQL expression to group by."""
-    col = sa.column(check.column)
+    col: sa.ColumnClause[Any] = sa.column(check.column)
     col_type = table.types.get(check.column)
     if check.rule == "minor_data" and check.entity == "CN_RESIDENT_ID":
         text = sa.func.upper(sa.func.trim(sa.cast(col, sa.String)), type_=sa.String)
@@ -65,7 +65,7 @@ def run_check_in_database(dataset: Dataset, check: Check) -> str | None:
         with table.session() as conn:
             rows = conn.execute(statement).all()
     except sa.exc.SQLAlchemyError as exc:
-        return error_line(exc, table.secrets)
+        return table.error_line(exc)
     keys = _arrow_keys([r[0] for r in rows])
     weights = np.array([int(r[1]) for r in rows], dtype=np.int64)
     parsed = _parse(check, keys)
@@ -100,7 +100,7 @@ def attach_grants(scanned: list[tuple[Dataset, DatasetJson]]) -> list[dict[str, 
             continue
         try:
             with dataset.sql.session() as conn:
-                ds["grants"] = select_grantees(conn, dataset.sql)
+                ds["grants"] = dataset.sql.backend.select_grantees(conn, dataset.sql)
         except sa.exc.SQLAlchemyError as exc:
-            errors.append({"source": dataset.where, "error": f"cannot read grants: {error_line(exc, dataset.sql.secrets)}"})
+            errors.append({"source": dataset.where, "error": f"cannot read grants: {dataset.sql.error_line(exc)}"})
     return errors

@@ -13,8 +13,9 @@ import csv
 import io
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,11 +53,11 @@ class CsvWriter(FileWriter):
         self.header = next(
             (row for row in csv.reader(io.StringIO(decode_sample(head, self.encoding, whole), newline=""),
                                        delimiter=self.delimiter) if row), [])
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def run_dataset(self, ds: Dataset, transform: Transform) -> int:
-        self.fh = open(self.tmp, "w", encoding=self.encoding, newline="")  # noqa: SIM115 - closed by close()
-        writer = csv.writer(self.fh, delimiter=self.delimiter, lineterminator=self.newline)
+        self.fh = fh = open(self.tmp, "w", encoding=self.encoding, newline="")  # noqa: SIM115 - closed by close()
+        writer = csv.writer(fh, delimiter=self.delimiter, lineterminator=self.newline)
         rows = 0
         header_written = False
         for batch in ds.batches():
@@ -86,10 +87,10 @@ class TextWriter(FileWriter):
         self.encoding = meta.get("encoding", "utf-8")
         self.newline = _newline(source)
         self.final_newline = _ends_with_newline(source)
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def run_dataset(self, ds: Dataset, transform: Transform) -> int:
-        self.fh = open(self.tmp, "w", encoding=self.encoding, newline="")  # noqa: SIM115 - closed by close()
+        self.fh = fh = open(self.tmp, "w", encoding=self.encoding, newline="")  # noqa: SIM115 - closed by close()
         rows = 0
         for batch in ds.batches():
             out = transform(batch)
@@ -99,11 +100,11 @@ class TextWriter(FileWriter):
                 lines = ["" if v is None else v for v in out.column("text").to_pylist()]
             for line in lines:
                 if rows:
-                    self.fh.write(self.newline)
-                self.fh.write(line)
+                    fh.write(self.newline)
+                fh.write(line)
                 rows += 1
         if rows and self.final_newline:
-            self.fh.write(self.newline)
+            fh.write(self.newline)
         return rows
 
     def close(self) -> None:
@@ -297,11 +298,11 @@ class JsonlWriter(FileWriter):
     def __init__(self, final: Path, source: Path, meta: dict[str, str]) -> None:
         super().__init__(final, source)
         self.encoding = meta.get("encoding", "utf-8")
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def run_dataset(self, ds: Dataset, transform: Transform) -> int:
         assert self.source is not None
-        self.fh = open(self.tmp, "w", encoding=self.encoding, newline="")  # noqa: SIM115 - closed by close()
+        self.fh = fh = open(self.tmp, "w", encoding=self.encoding, newline="")  # noqa: SIM115 - closed by close()
         rows = 0
         with open(self.source, encoding=self.encoding, newline="") as src:
             lines = iter(src)
@@ -310,27 +311,29 @@ class JsonlWriter(FileWriter):
                 out = transform(batch)
                 columns = {n: a.to_pylist() for n, a in out.changed.items() if n not in out.dropped}
                 for j in range(out.batch.num_rows):
-                    line = self._copy_blank_lines(lines)
+                    line = _copy_blank_lines(lines, fh)
                     body = line.rstrip("\r\n")
                     style = style or _dump_style(body)
                     holder = [json.loads(body)]
                     apply_to_record(holder, {n: v[j] for n, v in columns.items()}, out.dropped)
-                    self.fh.write(json.dumps(holder[0], **style) + line[len(body):])
+                    fh.write(json.dumps(holder[0], **style) + line[len(body):])
                 rows += out.batch.num_rows
             for line in lines:  # trailing blank lines
-                self.fh.write(line)
+                fh.write(line)
         return rows
-
-    def _copy_blank_lines(self, lines) -> str:  # noqa: ANN001 - file line iterator
-        for line in lines:
-            if line.strip():
-                return line
-            self.fh.write(line)
-        raise WriterError("JSON Lines file changed while it was being read")
 
     def close(self) -> None:
         if self.fh is not None and not self.fh.closed:
             self.fh.close()
+
+
+def _copy_blank_lines(lines: Iterator[str], fh: IO[str]) -> str:
+    """The next record line of a JSON Lines source; blank lines before it are copied as they are."""
+    for line in lines:
+        if line.strip():
+            return line
+        fh.write(line)
+    raise WriterError("JSON Lines file changed while it was being read")
 
 
 class CopyWriter(FileWriter):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -40,6 +41,8 @@ def _q(name: str) -> str:
 class SqliteFileWriter(FileWriter):
     """A SQLite database file mirrored at the same relative path."""
 
+    db: sqlite3.Connection | None = None  # the copy being rewritten; None once closed
+
     def __init__(self, final: Path, source: Path) -> None:
         super().__init__(final, source)
         src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
@@ -52,14 +55,17 @@ class SqliteFileWriter(FileWriter):
 
     def run_dataset(self, ds: Dataset, transform: Transform) -> int:
         """Rewrite one table of the copy in rowid order (keyset pages, so updates never disturb the scan)."""
+        if self.db is None:
+            raise WriterError("the output database is already closed")
+        db = self.db
         table = ds.meta["table"]
-        names = [r[1] for r in self.db.execute(f"PRAGMA table_info({_q(table)})")]
+        names = [r[1] for r in db.execute(f"PRAGMA table_info({_q(table)})")]
         cols = ", ".join(_q(n) for n in names)
         last, rows = None, 0
         dropped: set[str] = set()
         while True:
             where = "" if last is None else "WHERE rowid > ?"
-            chunk = self.db.execute(
+            chunk = db.execute(
                 f"SELECT rowid, {cols} FROM {_q(table)} {where} ORDER BY rowid LIMIT {BATCH_ROWS}",
                 () if last is None else (last,),
             ).fetchall()
@@ -71,7 +77,7 @@ class SqliteFileWriter(FileWriter):
             if changed:
                 values = [out.changed[n].to_pylist() for n in changed]
                 sets = ", ".join(f"{_q(n)} = ?" for n in changed)
-                self.db.executemany(
+                db.executemany(
                     f"UPDATE {_q(table)} SET {sets} WHERE rowid = ?",
                     ([*(v[j] for v in values), chunk[j][0]] for j in range(len(chunk))),
                 )
@@ -79,22 +85,22 @@ class SqliteFileWriter(FileWriter):
             last = chunk[-1][0]
         for name in dropped:
             try:
-                self.db.execute(f"ALTER TABLE {_q(table)} DROP COLUMN {_q(name)}")
+                db.execute(f"ALTER TABLE {_q(table)} DROP COLUMN {_q(name)}")
             except sqlite3.DatabaseError as exc:
                 raise WriterError(f"cannot drop column: {exc}") from None
-        self.db.commit()
+        db.commit()
         return rows
 
     def close(self) -> None:
         """Commit and VACUUM: rebuilding the file drops every page that held an original value."""
-        if getattr(self, "db", None) is not None:
+        if self.db is not None:
             self.db.commit()
             self.db.execute("VACUUM")
             self.db.close()
             self.db = None
 
     def abort(self) -> None:
-        if getattr(self, "db", None) is not None:
+        if self.db is not None:
             self.db.close()
             self.db = None
         super().abort()
@@ -178,6 +184,8 @@ class DuckDbFileWriter(FileWriter):
     it. Views and macros are not copied.
     """
 
+    con: Any = None  # a duckdb connection (duckdb is imported only when one is written); None once closed
+
     def __init__(self, final: Path, source: Path) -> None:
         super().__init__(final, source)
         import duckdb
@@ -227,7 +235,7 @@ class DuckDbFileWriter(FileWriter):
         return rows
 
     def close(self) -> None:
-        if getattr(self, "con", None) is not None:
+        if self.con is not None:
             self.con.execute("DETACH pw_dst")
             self.con.close()
             self.con = None

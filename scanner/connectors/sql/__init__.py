@@ -1,0 +1,35 @@
+"""Database dialects: one module per backend (``postgresql``, ``mysql``, ``sqlite``, ``duckdb``).
+
+``dialect_for(name)`` gives the ``Dialect`` for a SQLAlchemy dialect name;
+``SqlTable`` is a table as the connector, the policy's aggregates and the
+grant checks see it.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from scanner.connectors.sql.base import (
+    DEFAULT_STATEMENT_TIMEOUT,
+    KEY_RANGE_CHUNKS,
+    SMALL_TABLE_ROWS,
+    Dialect,
+    SqlTable,
+    error_line,
+    statement_timeout,
+)
+from scanner.connectors.sql.registry import dialect_for, known_dialects, register
+
+__all__ = [
+    "DEFAULT_STATEMENT_TIMEOUT", "KEY_RANGE_CHUNKS", "SMALL_TABLE_ROWS", "Dialect", "SqlTable", "dialect_for",
+    "error_line", "known_dialects", "register", "sample_statements", "statement_timeout",
+]
+
+
+def sample_statements(conn: Connection, table: SqlTable, k: int, rows: int | None,
+                      rng: random.Random) -> list[Any]:
+    """The statements that sample ``table`` on its own backend (``Dialect.sample_statements``)."""
+    return table.backend.sample_statements(conn, table, k, rows, rng)

@@ -1,0 +1,249 @@
+"""What differs between database backends, as one ``Dialect`` class per backend.
+
+Everything here exists so that scanning never hurts the database scanned:
+read-only transactions and a statement timeout on every session, row counts
+from the catalog's statistics instead of ``COUNT(*)`` on big tables, and a
+sample taken by the server (``TABLESAMPLE``, key ranges, reservoir) instead of
+shipping the table. Statements are SQLAlchemy Core, so identifiers are quoted
+by the dialect; the few raw statements take no identifiers or only quoted
+ones.
+
+The base class is the behaviour of a backend nobody taught piiwarden about
+(SQL Server, Oracle, ...): no session settings it cannot name, an exact
+count, key-range or ``rand()`` sampling, no grants. A backend's file
+(``scanner/connectors/sql/<name>.py``, exposing ``DIALECT``) overrides what
+it does better; nothing outside this package names a backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from scanner.connectors.base import BATCH_ROWS, SourceError, describe_error
+
+if TYPE_CHECKING:
+    from scanner.connectors.sqldb import TableInfo
+
+# Seconds one statement may run (PIIWARDEN_STATEMENT_TIMEOUT overrides).
+DEFAULT_STATEMENT_TIMEOUT = 300
+# Tables up to this many rows are read whole in sample mode (cheaper than sampling).
+SMALL_TABLE_ROWS = 50_000
+KEY_RANGE_CHUNKS = 20
+# Catalog schemas hold the database's own bookkeeping, not anyone's personal data.
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"})
+
+EngineFactory = Callable[[], Engine]
+
+
+def statement_timeout() -> int:
+    """The statement timeout in seconds."""
+    try:
+        return max(1, int(os.environ.get("PIIWARDEN_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_STATEMENT_TIMEOUT
+
+
+def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """The driver's own first line (no SQL, no parameters), value-free and with every secret blanked.
+
+    Drivers quote the offending value (``Duplicate entry '1381234...'``,
+    ``invalid input syntax ... "11010519..."``) and sometimes the connection
+    string: every database error line of the connector, the policy's
+    aggregates and the grant checks goes through this one function.
+    """
+    return describe_error(exc, secrets)
+
+
+@dataclass
+class SqlTable:
+    """A table as the SQL-side rules see it: how to connect and what to select from."""
+
+    factory: EngineFactory
+    dialect: str  # SQLAlchemy's dialect name; ``backend`` is the class that knows what it implies
+    schema: str | None
+    name: str
+    columns: list[str]
+    types: dict[str, Any] = field(default_factory=dict)  # column -> SQLAlchemy type
+    integer_key: str | None = None  # single-column integer primary key, for key-range sampling
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # the URL's password(s), blanked from errors
+
+    @property
+    def backend(self) -> Dialect:
+        """The dialect class for this table's backend."""
+        from scanner.connectors.sql.registry import dialect_for
+
+        return dialect_for(self.dialect)
+
+    @property
+    def clause(self) -> sa.TableClause:
+        """The quoted table reference."""
+        return sa.table(self.name, *[sa.column(c) for c in self.columns], schema=self.schema)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Connection]:
+        """A read-only session with a statement timeout, closed on exit."""
+        engine = self.factory()
+        try:
+            with engine.connect() as conn:
+                self.backend.prepare_session(conn)
+                yield conn
+        finally:
+            engine.dispose()
+
+    def error_line(self, exc: BaseException) -> str:
+        """A database error about this table, value-free and with the URL's secrets blanked."""
+        return error_line(exc, self.secrets)
+
+
+class Dialect:
+    """A database backend: session safety, statistics, sampling, catalog, grants."""
+
+    # SQLAlchemy dialect names (``engine.dialect.name``) this class serves.
+    names: ClassVar[tuple[str, ...]] = ()
+    # Tables live in a file the scan can fingerprint (SQLite, DuckDB), not on a server.
+    file_backed: ClassVar[bool] = False
+    # A key every table has when it has no integer primary key (SQLite's rowid), for key-range sampling.
+    implicit_key: ClassVar[str | None] = None
+
+    # ------------------------------------------------------ connecting ----
+
+    def url_factory(self, url: URL) -> EngineFactory:
+        """How to connect to a database URL; a backend that would create a missing file refuses here."""
+        return lambda: self.create_engine(url)
+
+    def create_engine(self, url: URL) -> Engine:
+        """A pool-less engine; the driver missing is a one-line SourceError."""
+        from sqlalchemy.exc import NoSuchModuleError
+        from sqlalchemy.pool import NullPool
+
+        try:
+            return sa.create_engine(url, poolclass=NullPool, **self.engine_options())
+        except (NoSuchModuleError, ImportError) as exc:
+            raise SourceError(f"database driver not available: {_first_line(exc)}") from None
+
+    def engine_options(self) -> dict[str, Any]:
+        """create_engine keyword arguments that make the connection itself read-only where possible."""
+        return {}
+
+    def prepare_session(self, conn: Connection) -> None:
+        """Read-only transaction and statement timeout for a new session (nothing the base can name)."""
+
+    def stream_options(self) -> dict[str, Any]:
+        """Execution options for a full read: a server-side cursor handing over BATCH_ROWS rows at a time."""
+        return {"stream_results": True, "yield_per": BATCH_ROWS}
+
+    # --------------------------------------------------------- catalog ----
+
+    def catalog(self, engine: Engine, views: bool) -> list[TableInfo]:
+        """Tables (and views) with their columns, through SQLAlchemy's inspector."""
+        from scanner.connectors.sqldb import inspector_catalog
+
+        return inspector_catalog(self, engine, views)
+
+    def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
+        """Schemas to scan: every user schema."""
+        return [s for s in inspector.get_schema_names()
+                if s.lower() not in SYSTEM_SCHEMAS and not s.startswith("pg_")]
+
+    def reflected_name(self, name: str) -> str:
+        """A column name as the database knows it, from the name SQLAlchemy's reflection returns."""
+        return name
+
+    def integer_key(self, inspector: sa.Inspector, table: str, schema: str | None,
+                    column_types: dict[str, Any]) -> str | None:
+        """The single-column integer primary key of a table, if it has one."""
+        try:
+            pk = inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or []
+        except sa.exc.SQLAlchemyError:
+            return None
+        if len(pk) != 1:
+            return None
+        key = self.reflected_name(pk[0])
+        return key if isinstance(column_types.get(key), sa.types.Integer) else None
+
+    # ------------------------------------------------------ statistics ----
+
+    def estimate_rows(self, conn: Connection, table: SqlTable) -> int | None:
+        """Row count: from statistics where the backend keeps good ones, else exact; None on failure."""
+        try:
+            estimate = self.statistics_rows(conn, table)
+            if estimate is not None:
+                return estimate
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table.clause)).scalar_one())
+        except sa.exc.SQLAlchemyError:
+            return None
+
+    def statistics_rows(self, conn: Connection, table: SqlTable) -> int | None:
+        """The catalog's row estimate when it can stand in for COUNT(*), else None (then rows are counted)."""
+        return None
+
+    def change_counters(self, conn: Connection, table: SqlTable) -> Any:
+        """The server's own modification evidence for a table (None where it keeps none)."""
+        return None
+
+    # -------------------------------------------------------- sampling ----
+
+    def sample_statements(self, conn: Connection, table: SqlTable, k: int, rows: int | None,
+                          rng: random.Random) -> list[Any]:
+        """Statements whose results together are a sample of about k rows spread over the table."""
+        whole = sa.select(*table_columns(table)).select_from(table.clause)
+        if rows is not None and rows <= max(k, SMALL_TABLE_ROWS):
+            return [whole]
+        return self.server_sample(conn, table, k, rows, rng)
+
+    def server_sample(self, conn: Connection, table: SqlTable, k: int, rows: int | None,
+                      rng: random.Random) -> list[Any]:
+        """A big table's sample: index range scans from random keys, else a server-side random filter."""
+        key = table.integer_key or self.implicit_key
+        if key is not None:
+            return key_ranges(conn, table, key, k, rng)
+        whole = sa.select(*table_columns(table)).select_from(table.clause)
+        if rows:
+            # No usable key: let the server filter rows at random (one scan, no sort, only k rows sent).
+            return [whole.where(sa.func.rand() < min(1.0, 1.5 * k / rows)).limit(k)]
+        return [whole.limit(k)]
+
+    # ---------------------------------------------------------- grants ----
+
+    def select_grantees(self, conn: Connection, table: SqlTable) -> list[str]:
+        """Roles or accounts other than the owner that can SELECT the table (none known here)."""
+        return []
+
+
+def key_ranges(conn: Connection, table: SqlTable, key: str, k: int, rng: random.Random) -> list[sa.Select]:
+    """KEY_RANGE_CHUNKS index range scans starting at random keys between MIN and MAX."""
+    key_col: sa.ColumnClause[Any] = sa.column(key)
+    low, high = conn.execute(sa.select(sa.func.min(key_col), sa.func.max(key_col)).select_from(table.clause)).one()
+    if low is None:
+        return []
+    per_chunk = max(1, k // KEY_RANGE_CHUNKS)
+    starts = sorted(rng.randint(int(low), int(high)) for _ in range(KEY_RANGE_CHUNKS))
+    columns = table_columns(table)
+    return [
+        sa.select(*columns).select_from(table.clause).where(key_col >= start).order_by(key_col).limit(per_chunk)
+        for start in starts
+    ]
+
+
+def table_columns(table: SqlTable) -> list[sa.ColumnClause[Any]]:
+    """The table's columns as quoted column references."""
+    return [sa.column(c) for c in table.columns]
+
+
+def existing_file(url: URL) -> Path | None:
+    """The database file a file-backed URL names (None for an in-memory database)."""
+    return Path(url.database) if url.database not in (None, "", ":memory:") else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

@@ -1,0 +1,64 @@
+"""DuckDB: opened ``read_only``, its own catalog functions, ``USING SAMPLE`` reservoirs."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from scanner.connectors.base import SourceError
+from scanner.connectors.sql.base import Dialect, EngineFactory, SqlTable, existing_file
+
+if TYPE_CHECKING:
+    from scanner.connectors.sqldb import TableInfo
+
+_TYPES = {"DATE": sa.Date(), "TIMESTAMP": sa.DateTime(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(),
+          "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "SMALLINT": sa.SmallInteger()}
+
+
+class DuckDbDialect(Dialect):
+    """DuckDB files (duckdb_engine)."""
+
+    names: ClassVar[tuple[str, ...]] = ("duckdb",)
+    file_backed: ClassVar[bool] = True
+
+    def url_factory(self, url: URL) -> EngineFactory:
+        path = existing_file(url)
+        if path is not None and not path.is_file():
+            raise SourceError("database file not found")  # duckdb would create an empty one
+        return super().url_factory(url)
+
+    def engine_options(self) -> dict[str, Any]:
+        return {"connect_args": {"read_only": True}}
+
+    def catalog(self, engine: Engine, views: bool) -> list[TableInfo]:
+        """Tables from DuckDB's own catalog functions (duckdb_engine's inspector lags DuckDB releases)."""
+        from scanner.connectors.sqldb import TableInfo
+
+        query = sa.text(
+            "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, c.comment "
+            "FROM duckdb_columns() c WHERE c.database_name = current_database() AND NOT c.internal "
+            + ("" if views else "AND c.table_name NOT IN (SELECT view_name FROM duckdb_views() "
+                                "WHERE database_name = current_database() AND schema_name = c.schema_name) ")
+            + "ORDER BY c.schema_name, c.table_name, c.column_index"
+        )
+        tables: dict[tuple[str, str], TableInfo] = {}
+        with engine.connect() as conn:
+            for schema, table, column, data_type, comment in conn.execute(query):
+                info = tables.setdefault((schema, table), TableInfo(schema, table, []))
+                info.columns.append({"name": column, "type": _TYPES.get(data_type, sa.String()), "comment": comment})
+        return list(tables.values())
+
+    def server_sample(self, conn: Connection, table: SqlTable, k: int, rows: int | None,
+                      rng: random.Random) -> list[Any]:
+        """A reservoir of exactly k rows, drawn by DuckDB in one scan."""
+        prep = conn.dialect.identifier_preparer
+        cols = ", ".join(prep.quote(c) for c in table.columns)
+        ref = prep.quote(table.name) if table.schema is None \
+            else f"{prep.quote_schema(table.schema)}.{prep.quote(table.name)}"
+        return [sa.text(f"SELECT {cols} FROM {ref} USING SAMPLE {int(k)} ROWS")]
+
+
+DIALECT = DuckDbDialect()

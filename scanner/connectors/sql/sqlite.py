@@ -1,0 +1,57 @@
+"""SQLite: read-only by the ``mode=ro`` URI, one schema, key ranges over ``rowid``."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
+
+from scanner.connectors.base import SourceError
+from scanner.connectors.sql.base import Dialect, EngineFactory, existing_file
+
+_MAGIC = b"SQLite format 3\x00"
+
+
+class SqliteDialect(Dialect):
+    """SQLite files: no server, so no session settings; the connection itself cannot write."""
+
+    names: ClassVar[tuple[str, ...]] = ("sqlite",)
+    file_backed: ClassVar[bool] = True
+    implicit_key: ClassVar[str | None] = "rowid"
+
+    def url_factory(self, url: URL) -> EngineFactory:
+        path = existing_file(url)
+        if path is None:
+            return super().url_factory(url)
+        check_file(path)
+        return lambda: read_only_engine(path)
+
+    def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
+        return [None]
+
+
+def check_file(path: Path) -> None:
+    """Refuse a missing file (SQLite would create one) and a file that is not a SQLite database."""
+    if not path.is_file():
+        raise SourceError("database file not found")
+    with open(path, "rb") as fh:
+        head = fh.read(len(_MAGIC))
+    if head and head != _MAGIC:  # an empty file is a valid, empty database
+        raise SourceError("not a SQLite database")
+
+
+def read_only_engine(path: Path) -> Engine:
+    """An engine whose every connection is read-only at the SQLite level."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    return sa.create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        poolclass=NullPool,
+    )
+
+
+DIALECT = SqliteDialect()
