@@ -41,7 +41,7 @@ from scanner.anonymize.engine import (
 )
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.keys import Key
-from scanner.anonymize.operators import OpContext
+from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sqldb import mask_source
@@ -267,7 +267,7 @@ def spark_job(scanner: SparkScanner, ds: Dataset, spec: SparkSpec, rules: Rules,
         out["k_anonymity"] = kanon.result() if kanon else None
         return out
 
-    changes = any(p.chosen.rule.op != "keep" for p in plans)
+    changes = any(not p.chosen.rule.operator.identity for p in plans)
     return DatasetJob(transform, record, changes)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from scanner.anonymize.columns import ColumnTransformer, cell_patterns
 from scanner.anonymize.kanon import KAnonymity
-from scanner.anonymize.operators import MissingKey, OpContext
+from scanner.anonymize.operators.context import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
@@ -100,7 +100,8 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
 
         free_text = bool(col.get("free_text")) and not holds_entity_cells(name, entity, True)
         plan = ColumnPlan(name, entity, int(col.get("level") or 0), free_text, chosen, span_rule=span_rule)
-        if chosen.rule.op not in ("drop", "keep"):
+        operator = chosen.rule.operator
+        if not operator.drops_column and not operator.identity:
             plan.transformer = ColumnTransformer(entity, chosen.rule, plan.free_text, ctx, span_rule,
                                                  patterns.get(entity or ""))
         plans.append(plan)
@@ -119,7 +120,7 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
     def local_changes(batch: pa.RecordBatch) -> dict[str, pa.Array]:
         return {name: by_name[name].transformer.transform(batch.column(name)) for name in batch.schema.names
                 if name in by_name and by_name[name].transformer is not None
-                and by_name[name].chosen.rule.op != "drop"}
+                and not by_name[name].chosen.rule.operator.drops_column}
 
     def transform(batch: pa.RecordBatch) -> BatchOut:
         out = BatchOut(batch)
@@ -128,7 +129,7 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
             plan = by_name.get(name)
             if plan is None:
                 continue
-            if plan.chosen.rule.op == "drop":
+            if plan.chosen.rule.operator.drops_column:
                 out.dropped.add(name)
             elif name in changed:
                 out.changed[name] = changed[name]
@@ -161,7 +162,7 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
         out["k_anonymity"] = kanon.result() if kanon else None
         return out
 
-    changes = any(p.chosen.rule.op != "keep" for p in plans)
+    changes = any(not p.chosen.rule.operator.identity for p in plans)
     return DatasetJob(transform, record, changes)
 
 
