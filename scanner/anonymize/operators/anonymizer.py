@@ -21,20 +21,24 @@ if TYPE_CHECKING:
     from scanner.anonymize.rules import Rule
 
 _engine: AnonymizerEngine | None = None
-_added: set[type[Any]] = set()
+_added: dict[str, type[Any]] = {}  # Presidio name -> the class the engine holds under it
 _lock = threading.Lock()
 
 
 def anonymizer_engine() -> AnonymizerEngine:
-    """The shared engine, holding every operator registered so far (one added since is added now)."""
+    """The shared engine, holding every operator registered now.
+
+    One registered since the last call is added now, and one that replaced
+    another under the same name replaces it in the engine too.
+    """
     global _engine
     with _lock:
         if _engine is None:
             _engine = AnonymizerEngine()
         for op in registry.operators():
-            if type(op) not in _added:
+            if _added.get(op.operator_name()) is not type(op):
                 _engine.add_anonymizer(type(op))
-                _added.add(type(op))
+                _added[op.operator_name()] = type(op)
         return _engine
 
 
