@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -53,8 +54,8 @@ class ColumnStats:
     other_shapes: int = 0  # cells off the canonical pattern that were the entity, transformed
     unchanged_reasons: dict[str, int] = field(default_factory=dict)  # why non-empty cells stayed (counts)
 
-    def to_json(self) -> dict:
-        out = {"values_changed": self.values_changed, "values_unchanged": self.values_unchanged,
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"values_changed": self.values_changed, "values_unchanged": self.values_unchanged,
                "empty": self.empty}
         if self.spans:
             out["spans"] = self.spans

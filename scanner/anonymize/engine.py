@@ -95,7 +95,7 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
             continue
         chosen = override or rules.for_entity(entity)
 
-        def span_rule(span_entity: str, override: ChosenRule | None = override):
+        def span_rule(span_entity: str, override: ChosenRule | None = override) -> Rule:
             return override.rule if override else rules.for_entity(span_entity).rule
 
         free_text = bool(col.get("free_text")) and not holds_entity_cells(name, entity, True)
@@ -118,9 +118,12 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
     by_name = {p.name: p for p in plans}
 
     def local_changes(batch: pa.RecordBatch) -> dict[str, pa.Array]:
-        return {name: by_name[name].transformer.transform(batch.column(name)) for name in batch.schema.names
-                if name in by_name and by_name[name].transformer is not None
-                and not by_name[name].chosen.rule.operator.drops_column}
+        changed = {}
+        for name in batch.schema.names:
+            plan = by_name.get(name)
+            if plan is not None and plan.transformer is not None and not plan.chosen.rule.operator.drops_column:
+                changed[name] = plan.transformer.transform(batch.column(name))
+        return changed
 
     def transform(batch: pa.RecordBatch) -> BatchOut:
         out = BatchOut(batch)
@@ -251,13 +254,13 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
             _fail(outcome, [d for d in datasets if is_url(d.source)], f"cannot open --target ({type(exc).__name__})")
             groups = {k: v for k, v in groups.items() if k[0] == "file"}
     try:
-        for (kind, key), members in groups.items():
+        for (kind, where), members in groups.items():
             if kind == "file":
                 owner = members[0].location
-                if sources_of.setdefault(key, owner) != owner:
+                if sources_of.setdefault(where, owner) != owner:
                     _fail(outcome, members, "output path collides with another source's output")
                     continue
-                _mirror_file(members, Path(key), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+                _mirror_file(members, Path(where), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
             else:
                 _mirror_table(members[0], target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
     finally:

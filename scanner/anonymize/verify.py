@@ -311,7 +311,7 @@ class _NameResidue:
     def __init__(self) -> None:
         self.cells = 0
         self.seen = 0
-        self.recognizers = None
+        self.recognizers: list[Any] | None = None
 
     def update(self, column: pa.Array | pa.ChunkedArray) -> None:
         if self.seen >= NAME_TEXT_CAP:
