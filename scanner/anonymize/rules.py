@@ -111,6 +111,8 @@ def _params(operator: AnonymizationOperator[Any], given: dict[str, Any]) -> Oper
 
 
 def _error(kind: str, loc: tuple[str, ...], value: Any, ctx: dict[str, Any] | None = None) -> ValidationError:
+    """One of pydantic's own errors at ``loc`` inside the rule, so ``describe_validation`` words it as it
+    always did ("unknown op: Input should be …", "unknown key") at the line of that key."""
     details = InitErrorDetails(type=kind, loc=loc, input=value, ctx=ctx) if ctx else \
         InitErrorDetails(type=kind, loc=loc, input=value)
     return ValidationError.from_exception_data("Rule", [details])
