@@ -123,7 +123,7 @@ def _columns(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f"{ds['id']}:{col['name']}": col for ds in record["datasets"] for col in ds["columns"]}
 
 
-def test_builtins_are_registered_one_class_each():
+def test_builtins_are_registered_one_class_each() -> None:
     assert set(BUILTINS) <= set(registry.names())
     for name in BUILTINS:
         op = registry.get(name)
@@ -135,7 +135,7 @@ def test_builtins_are_registered_one_class_each():
     assert [n for n in BUILTINS if isinstance(registry.get(n), ReversibleOperator)] == ["encrypt"]
 
 
-def test_registering_a_taken_name_or_a_non_operator_is_refused(api_reverse):
+def test_registering_a_taken_name_or_a_non_operator_is_refused(api_reverse: type[ReverseOperator]) -> None:
     class Other(ReverseOperator):
         pass
 
@@ -148,7 +148,7 @@ def test_registering_a_taken_name_or_a_non_operator_is_refused(api_reverse):
         registry.get("no_such_op")
 
 
-def test_operator_registered_through_the_api_runs_end_to_end(api_reverse, tmp_path: Path):
+def test_operator_registered_through_the_api_runs_end_to_end(api_reverse: type[ReverseOperator], tmp_path: Path) -> None:
     mobiles, got, lines, log, record = _run(tmp_path, "version: 1\nentities:\n  CN_MOBILE_PHONE: {op: reverse}\n")
     assert got == [m[::-1] for m in mobiles]
     assert len(log) == len(lines)
@@ -161,7 +161,7 @@ def test_operator_registered_through_the_api_runs_end_to_end(api_reverse, tmp_pa
     assert columns["app.log:text"]["ops_by_entity"] == {"CN_MOBILE_PHONE": "reverse"}
 
 
-def test_operator_from_an_entry_point_runs_end_to_end_with_its_parameters(plugin_reverse, tmp_path: Path):
+def test_operator_from_an_entry_point_runs_end_to_end_with_its_parameters(plugin_reverse: type[Any], tmp_path: Path) -> None:
     mobiles, got, _, log, record = _run(
         tmp_path, "version: 1\nentities:\n  CN_MOBILE_PHONE: {op: reverse, marker: R}\n")
     assert got == ["R" + m[::-1] for m in mobiles]
@@ -169,7 +169,7 @@ def test_operator_from_an_entry_point_runs_end_to_end_with_its_parameters(plugin
     assert _columns(record)["people.csv:手机号"]["rule"] == {"op": "reverse", "marker": "R"}
 
 
-def test_outside_operator_rewrites_spans_through_presidio(api_reverse):
+def test_outside_operator_rewrites_spans_through_presidio(api_reverse: type[ReverseOperator]) -> None:
     ctx = OpContext()
     text = "手机13812345678，卡号6222021234567890"
     card = text.index("6222")
@@ -185,7 +185,7 @@ def test_outside_operator_rewrites_spans_through_presidio(api_reverse):
     assert rewriter.rewrite("手机13812345678，卡号") == "手机87654321831，卡号"
 
 
-def test_rules_file_checks_op_and_parameters_against_the_registry(plugin_reverse, tmp_path: Path):
+def test_rules_file_checks_op_and_parameters_against_the_registry(plugin_reverse: type[Any], tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("version: 1\nentities:\n  CN_MOBILE_PHONE: {op: reverse, marker: 3}\n", encoding="utf-8")
     with pytest.raises(RulesError, match=r":3: entities\.CN_MOBILE_PHONE\.marker: Input should be a valid string"):
@@ -199,7 +199,7 @@ def test_rules_file_checks_op_and_parameters_against_the_registry(plugin_reverse
 
 
 def test_an_entry_point_whose_name_differs_from_the_operator_is_refused(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch):
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site"
     info = site / "pw_bad_plugin-0.1.dist-info"
     info.mkdir(parents=True)
@@ -215,7 +215,7 @@ def test_an_entry_point_whose_name_differs_from_the_operator_is_refused(tmp_path
     assert registry.find("backwards") is None and registry.find("reverse") is None
 
 
-_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=24)
+_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=24)
 _SHAPED = st.one_of(
     _TEXT,
     st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
@@ -231,7 +231,7 @@ _SHAPED = st.one_of(
 @pytest.mark.parametrize("name", BUILTINS)
 @settings(max_examples=60, deadline=None)
 @given(values=st.lists(_SHAPED, min_size=1, max_size=20), entity=st.sampled_from(ENTITIES))
-def test_value_and_array_forms_agree(name: str, values: list[str], entity: str | None):
+def test_value_and_array_forms_agree(name: str, values: list[str], entity: str | None) -> None:
     """What a column gets is what each of its values gets alone (a randomized operator: both reveal back)."""
     op = registry.get(name)
     ctx = OpContext(KEY)
@@ -244,7 +244,7 @@ def test_value_and_array_forms_agree(name: str, values: list[str], entity: str |
         assert array == single
 
 
-def test_record_names_the_outside_operators_parameters_only_when_set(api_reverse, tmp_path: Path):
+def test_record_names_the_outside_operators_parameters_only_when_set(api_reverse: type[ReverseOperator], tmp_path: Path) -> None:
     _, _, _, _, record = _run(tmp_path, "version: 1\ncolumns:\n  \"people.csv:手机号\": {op: reverse}\n")
     assert json.dumps(_columns(record)["people.csv:手机号"]["rule"]) == '{"op": "reverse"}'
     assert _columns(record)["people.csv:手机号"]["rule_source"] == 'columns["people.csv:手机号"]'
