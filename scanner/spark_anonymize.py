@@ -41,8 +41,8 @@ from scanner.anonymize.engine import (
 )
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.keys import Key
-from scanner.anonymize.operators import OpContext
-from scanner.anonymize.rules import Rules
+from scanner.anonymize.operators.context import OpContext
+from scanner.anonymize.rules import Rule, Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sqldb import mask_source
 from scanner.findings import now_iso
@@ -72,10 +72,17 @@ class ColumnJob:
 
     name: str
     entity: str | None
-    rule: Any
+    rule: Rule
     free_text: bool
-    span_rule: Callable[[str], Any] | None
+    span_rule: Callable[[str], Rule] | None
     cell_pattern: str | None
+
+    def rule_for_spans(self) -> Callable[[str], Rule]:
+        """The rule for spans of each entity in this column (the column's own rule unless planned otherwise)."""
+        if self.span_rule is not None:
+            return self.span_rule
+        rule = self.rule
+        return lambda _entity: rule
 
 
 def transform_partition(spec: SparkSpec, columns: list[ColumnJob], key: Key | None
@@ -89,7 +96,7 @@ def transform_partition(spec: SparkSpec, columns: list[ColumnJob], key: Key | No
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         ctx = OpContext(key)
         transformers = {c.name: ColumnTransformer(c.entity, c.rule, c.free_text, ctx,
-                                                  c.span_rule or (lambda _e, r=c.rule: r), c.cell_pattern)
+                                                  c.rule_for_spans(), c.cell_pattern)
                         for c in columns}
         part = partition_id()
         schema = pa.schema([("part", pa.int32()), ("seq", pa.int32()), ("rows", pa.int64()),
@@ -268,7 +275,7 @@ def spark_job(scanner: SparkScanner, ds: Dataset, spec: SparkSpec, rules: Rules,
         out["k_anonymity"] = kanon.result() if kanon else None
         return out
 
-    changes = any(p.chosen.rule.op != "keep" for p in plans)
+    changes = any(not p.chosen.rule.operator.identity for p in plans)
     return DatasetJob(transform, record, changes)
 
 

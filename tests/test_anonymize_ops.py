@@ -243,7 +243,7 @@ columns:
 """))
     assert rules.for_column("crm_2024.csv", "身份证号", "CN_RESIDENT_ID").rule.op == "encrypt"
     assert rules.for_column("sub/crm_2024.csv", "身份证号", "CN_RESIDENT_ID").rule.op == "encrypt"
-    assert rules.for_column("orders.csv", "身份证号", "CN_RESIDENT_ID").rule.keep_first == 6
+    assert rules.for_column("orders.csv", "身份证号", "CN_RESIDENT_ID").rule.params.keep_first == 6
     assert rules.for_column("orders.csv", "mail", "EMAIL_ADDRESS").source == "entities.EMAIL_ADDRESS"
     assert rules.for_column("orders.csv", "x", "PERSON_NAME").source == "default"
     assert rules.keyed_ops == {"hash", "encrypt"}

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scanner.anonymize.masks import map_distinct, mask_array
-from scanner.anonymize.operators import OpContext, apply_value
+from detectors.recognizers import RECOGNIZER_CLASSES
+from scanner.anonymize.operators.base import ReversibleOperator
+from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule
 from scanner.anonymize.shapes import identifier_like, judge
 from scanner.anonymize.text import TextRewriter
@@ -31,10 +33,6 @@ from scanner.anonymize.text import TextRewriter
 
 def cell_patterns() -> dict[str, str]:
     """Whole-cell RE2 patterns per entity, from the detectors' recognizers (if they expose them)."""
-    try:
-        from detectors.recognizers import RECOGNIZER_CLASSES
-    except ImportError:  # pragma: no cover - detectors being reorganized
-        return {}
     out: dict[str, str] = {}
     for cls in RECOGNIZER_CLASSES:
         entity, pattern = getattr(cls, "ENTITY", None), getattr(cls, "CELL_REGEX", None)
@@ -56,8 +54,8 @@ class ColumnStats:
     other_shapes: int = 0  # cells off the canonical pattern that were the entity, transformed
     unchanged_reasons: dict[str, int] = field(default_factory=dict)  # why non-empty cells stayed (counts)
 
-    def to_json(self) -> dict:
-        out = {"values_changed": self.values_changed, "values_unchanged": self.values_unchanged,
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"values_changed": self.values_changed, "values_unchanged": self.values_unchanged,
                "empty": self.empty}
         if self.spans:
             out["spans"] = self.spans
@@ -78,6 +76,7 @@ class ColumnTransformer:
                  span_rule: Callable[[str], Rule], cell_pattern: str | None) -> None:
         self.entity = entity
         self.rule = rule
+        self.operator = rule.operator
         self.free_text = free_text
         self.ctx = ctx
         self.cell_pattern = cell_pattern
@@ -128,7 +127,7 @@ class ColumnTransformer:
         nonempty = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False)
         filled = pc.sum(nonempty).as_py() or 0
         self.stats.empty += len(values) - filled
-        if self.rule.op == "keep" or filled == 0:
+        if self.operator.identity or filled == 0:
             self.stats.values_unchanged += filled
             return values
         if self.free_text:
@@ -176,10 +175,11 @@ class ColumnTransformer:
             self.stats.spans = self.rewriter.stats.spans
             self.stats.spans_by_entity = dict(self.rewriter.stats.by_entity or {})
         new = list(distinct)
-        whole = np.zeros(len(distinct), dtype=bool)  # cells the operator takes whole (encrypt: once per cell)
+        whole = np.zeros(len(distinct), dtype=bool)  # cells the operator takes whole (randomized: once per cell)
+        reversible = isinstance(self.operator, ReversibleOperator)
         for i, (value, verdict) in enumerate(zip(distinct, verdicts)):
             reason = None
-            if verdict.kind == "entity" and self.rule.op == "encrypt":  # decrypt gives the cell back as written
+            if verdict.kind == "entity" and reversible:  # revealing gives the cell back as written
                 new[i], whole[i] = self._one(value), True
                 self.stats.other_shapes += int(weight[i])
             elif verdict.kind == "entity":
@@ -204,7 +204,7 @@ class ColumnTransformer:
             else:
                 self.stats.values_changed += int(weight[i])
         mapped = pa.array(new, type=pa.string()).take(encoded.indices)
-        if self.rule.op == "encrypt" and whole.any():
+        if self.operator.randomized and whole.any():
             # A fresh nonce per cell, as on the main path: equal cells must not give equal tokens.
             again = whole[encoded.indices.to_numpy(zero_copy_only=False)]
             cells = before.filter(pa.array(again)).to_pylist()
@@ -213,7 +213,7 @@ class ColumnTransformer:
 
     def _one(self, value: str) -> str:
         """One value through the column's rule (what ``_apply`` does column-wise)."""
-        return apply_value(self.rule, self.entity, value, self.ctx)
+        return self.rule.apply_value(self.entity, value, self.ctx)
 
     def _rewrite(self, out: pa.Array, rest: pa.Array, values: pa.Array) -> pa.Array:
         """Free-text path for the ``rest`` cells: only their sensitive spans change."""
@@ -227,18 +227,8 @@ class ColumnTransformer:
         return pc.replace_with_mask(out, rest, rewritten)
 
     def _apply(self, values: pa.Array) -> pa.Array:
-        """The rule over cells that are the entity (no nulls, non-empty)."""
-        rule, entity = self.rule, self.entity
-        if rule.op == "mask":
-            return mask_array(values, entity, rule.keep_first, rule.keep_last, rule.char)
-        if rule.op in ("redact", "drop"):
-            return pc.utf8_slice_codeunits(values, 0, 0)
-        if rule.op == "encrypt":
-            cipher = self.ctx.cipher
-            return pa.array([cipher.encrypt(v) for v in values.to_pylist()], type=pa.string())
-        if rule.op == "hash":
-            return self.ctx.hasher.hash_array(entity, values, rule.length)
-        return map_distinct(values, lambda v: apply_value(rule, entity, v, self.ctx))
+        """The rule over cells that are the entity (no nulls, non-empty): the operator's array form."""
+        return self.rule.apply_array(self.entity, values, self.ctx)
 
 
 def _as_text(column: pa.Array) -> pa.Array:

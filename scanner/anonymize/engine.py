@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from scanner.anonymize.columns import ColumnTransformer, cell_patterns
 from scanner.anonymize.kanon import KAnonymity
-from scanner.anonymize.operators import MissingKey, OpContext
+from scanner.anonymize.operators.context import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
@@ -95,12 +95,13 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
             continue
         chosen = override or rules.for_entity(entity)
 
-        def span_rule(span_entity: str, override: ChosenRule | None = override):
+        def span_rule(span_entity: str, override: ChosenRule | None = override) -> Rule:
             return override.rule if override else rules.for_entity(span_entity).rule
 
         free_text = bool(col.get("free_text")) and not holds_entity_cells(name, entity, True)
         plan = ColumnPlan(name, entity, int(col.get("level") or 0), free_text, chosen, span_rule=span_rule)
-        if chosen.rule.op not in ("drop", "keep"):
+        operator = chosen.rule.operator
+        if not operator.drops_column and not operator.identity:
             plan.transformer = ColumnTransformer(entity, chosen.rule, plan.free_text, ctx, span_rule,
                                                  patterns.get(entity or ""))
         plans.append(plan)
@@ -117,9 +118,12 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
     by_name = {p.name: p for p in plans}
 
     def local_changes(batch: pa.RecordBatch) -> dict[str, pa.Array]:
-        return {name: by_name[name].transformer.transform(batch.column(name)) for name in batch.schema.names
-                if name in by_name and by_name[name].transformer is not None
-                and by_name[name].chosen.rule.op != "drop"}
+        changed = {}
+        for name in batch.schema.names:
+            plan = by_name.get(name)
+            if plan is not None and plan.transformer is not None and not plan.chosen.rule.operator.drops_column:
+                changed[name] = plan.transformer.transform(batch.column(name))
+        return changed
 
     def transform(batch: pa.RecordBatch) -> BatchOut:
         out = BatchOut(batch)
@@ -128,7 +132,7 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
             plan = by_name.get(name)
             if plan is None:
                 continue
-            if plan.chosen.rule.op == "drop":
+            if plan.chosen.rule.operator.drops_column:
                 out.dropped.add(name)
             elif name in changed:
                 out.changed[name] = changed[name]
@@ -161,7 +165,7 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
         out["k_anonymity"] = kanon.result() if kanon else None
         return out
 
-    changes = any(p.chosen.rule.op != "keep" for p in plans)
+    changes = any(not p.chosen.rule.operator.identity for p in plans)
     return DatasetJob(transform, record, changes)
 
 
@@ -216,13 +220,13 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
             _fail(outcome, [d for d in datasets if is_url(d.source)], f"cannot open --target ({type(exc).__name__})")
             groups = {k: v for k, v in groups.items() if k[0] == "file"}
     try:
-        for (kind, key), members in groups.items():
+        for (kind, where), members in groups.items():
             if kind == "file":
                 owner = members[0].location
-                if sources_of.setdefault(key, owner) != owner:
+                if sources_of.setdefault(where, owner) != owner:
                     _fail(outcome, members, "output path collides with another source's output")
                     continue
-                _mirror_file(members, Path(key), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+                _mirror_file(members, Path(where), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
             else:
                 _mirror_table(members[0], target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
     finally:

@@ -10,25 +10,23 @@ same way as in the policy file.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, model_validator
+from pydantic_core import InitErrorDetails
 
 from detectors.taxonomy import ENTITY_NAMES
+from scanner.anonymize.operators.base import AnonymizationOperator, NoParams, OperatorParams
+from scanner.anonymize.operators.context import OpContext
+from scanner.anonymize.operators.registry import find as find_operator
+from scanner.anonymize.operators.registry import get as get_operator
+from scanner.anonymize.operators.registry import names as operator_names
+from scanner.anonymize.operators.registry import operators
 from scanner.yamlfile import line_of, load_model
-
-Op = Literal["mask", "hash", "encrypt", "fpe", "pseudonym", "generalize", "redact", "drop", "keep"]
-KEYED_OPS = frozenset({"hash", "encrypt", "fpe", "pseudonym"})
-GENERALIZE_TO = Literal["year", "month", "band", "province", "city", "district", "region_year"]
-
-# Parameters each operator accepts (anything else is a mistake worth stopping for).
-_PARAMS: dict[str, set[str]] = {
-    "mask": {"keep_first", "keep_last", "char"},
-    "hash": {"length"},
-    "generalize": {"to", "band"},
-}
 
 
 class RulesError(Exception):
@@ -36,34 +34,94 @@ class RulesError(Exception):
 
 
 class Rule(BaseModel):
-    """One operator with its parameters."""
+    """One operator with its parameters.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A rules file writes parameters beside ``op`` (``{op: mask, keep_first: 3}``);
+    they are checked against the parameter model of the operator the registry
+    holds under that name, so neither the valid names nor the parameters of an
+    operator are listed anywhere but in its own file.
+    """
 
-    op: Op
-    keep_first: int | None = Field(default=None, ge=0, le=64)
-    keep_last: int | None = Field(default=None, ge=0, le=64)
-    char: str | None = Field(default=None, min_length=1, max_length=1)
-    length: int | None = Field(default=None, ge=8, le=64)
-    to: GENERALIZE_TO | None = None
-    band: int | None = Field(default=None, ge=1, le=100)
+    model_config = ConfigDict(frozen=True)
 
-    @model_validator(mode="after")
-    def _params_fit_op(self) -> Rule:
-        given = {k for k in ("keep_first", "keep_last", "char", "length", "to", "band") if getattr(self, k) is not None}
-        wrong = sorted(given - _PARAMS.get(self.op, set()))
-        if wrong:
-            raise ValueError(f"{', '.join(wrong)} does not apply to op {self.op}")
-        return self
+    op: str
+    params: SerializeAsAny[OperatorParams] = Field(default_factory=NoParams)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _validate_with_operator(cls, data: Any) -> Any:
+        """``{op, **params}`` -> ``{op, params}``, with errors located as the file writes them."""
+        if not isinstance(data, dict):
+            return data
+        op = data.get("op")
+        if not isinstance(op, str):
+            return {k: data[k] for k in ("op",) if k in data}  # pydantic names the missing or mistyped op
+        operator = find_operator(op)
+        if operator is None:
+            raise _error("literal_error", ("op",), op, {"expected": _listing(operator_names())})
+        built = data.get("params")
+        if isinstance(built, OperatorParams) and set(data) == {"op", "params"}:  # a rule made in code
+            if not isinstance(built, operator.params_model):
+                raise ValueError(f"params of op {op} must be a {operator.params_model.__name__}")
+            return data
+        given = {k: v for k, v in data.items() if k != "op"}
+        return {"op": op, "params": _params(operator, given)}
+
+    @property
+    def operator(self) -> AnonymizationOperator[Any]:
+        """The registered operator this rule names."""
+        return get_operator(self.op)
 
     @property
     def keyed(self) -> bool:
         """Whether the operator needs the user's key."""
-        return self.op in KEYED_OPS
+        return self.operator.keyed
+
+    def apply_value(self, entity: str | None, value: str, ctx: OpContext) -> str:
+        """One value through this rule."""
+        return self.operator.apply_value(entity, value, self.params, ctx)
+
+    def apply_array(self, entity: str | None, values: pa.Array, ctx: OpContext) -> pa.Array:
+        """A string array (no nulls) through this rule."""
+        return self.operator.apply_array(entity, values, self.params, ctx)
 
     def describe(self) -> dict[str, Any]:
         """The rule as recorded in anonymization.json (only the parameters that were set)."""
-        return self.model_dump(exclude_none=True)
+        return {"op": self.op, **self.params.model_dump(exclude_none=True)}
+
+
+def _params(operator: AnonymizationOperator[Any], given: dict[str, Any]) -> OperatorParams:
+    """The operator's parameter model over what the file gave.
+
+    A key no operator takes is an unknown key (at its own line); a key that
+    belongs to another operator is worth a clearer word: it does not apply.
+    """
+    own = operator.params_model.model_fields
+    foreign = [k for k in given if k not in own]
+    owners = {k: next((o for o in operators() if k in o.params_model.model_fields), None) for k in foreign}
+    unknown = [k for k in foreign if owners[k] is None]
+    if unknown:
+        raise _error("extra_forbidden", (unknown[0],), given[unknown[0]])
+    for key, owner in owners.items():
+        if owner is not None:  # its own range checks first, as when every parameter was one model
+            owner.params_model.model_validate({key: given[key]})
+    if foreign:
+        raise ValueError(f"{', '.join(sorted(foreign))} does not apply to op {operator.name}")
+    return operator.params_model.model_validate(given)
+
+
+def _error(kind: str, loc: tuple[str, ...], value: Any, ctx: dict[str, Any] | None = None) -> ValidationError:
+    """One of pydantic's own errors at ``loc`` inside the rule, so ``describe_validation`` words it as it
+    always did ("unknown op: Input should be …", "unknown key") at the line of that key."""
+    details = InitErrorDetails(type=kind, loc=loc, input=value, ctx=ctx) if ctx else \
+        InitErrorDetails(type=kind, loc=loc, input=value)
+    return ValidationError.from_exception_data("Rule", [details])
+
+
+def _listing(names: list[str]) -> str:
+    """Names as pydantic lists a Literal's values: 'a', 'b' or 'c'."""
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 class RulesFile(BaseModel):
@@ -84,7 +142,7 @@ class ChosenRule:
     source: str  # 'columns["crm_*.csv:身份证号"]', 'entities.CN_MOBILE_PHONE' or 'default'
 
 
-DEFAULT_RULE = Rule(op="mask")
+DEFAULT_OP = "mask"  # what a sensitive column gets when the rules file says nothing about it
 
 
 class Rules:
@@ -114,11 +172,17 @@ class Rules:
         """The rule for values of an entity (the file's default for it, else the built-in mask)."""
         if entity is not None and entity in self.spec.entities:
             return ChosenRule(self.spec.entities[entity], f"entities.{entity}")
-        return ChosenRule(DEFAULT_RULE, "default")
+        return ChosenRule(_default_rule(), "default")
 
     def for_column(self, dataset_id: str, column: str, entity: str | None) -> ChosenRule:
         """Override for the column, else the entity's rule."""
         return self.column_override(dataset_id, column) or self.for_entity(entity)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_rule() -> Rule:
+    """Built on first use: building a rule loads the operator registry (and Presidio)."""
+    return Rule(op=DEFAULT_OP)
 
 
 def _key_matches(key: str, dataset_id: str, column: str) -> bool:

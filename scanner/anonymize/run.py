@@ -24,10 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scanner import __version__
-from scanner.anonymize.crypto import TOKEN_PREFIX, DecryptError
 from scanner.anonymize.engine import DatasetJob, Log, Outcome, anonymize_job, mirror
 from scanner.anonymize.keys import Key
-from scanner.anonymize.operators import OpContext
+from scanner.anonymize.operators.base import RevealError, ReversibleOperator
+from scanner.anonymize.operators.context import OpContext
+from scanner.anonymize.operators.registry import operators
 from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import ReadOptions
@@ -213,10 +214,9 @@ def _well_formed(record: Any) -> bool:
 
 
 def decrypt_job(ds: Dataset, key: Key, counts: dict[str, dict[str, int]]) -> DatasetJob:
-    """Restore every ``pwe1:`` token in the dataset's text columns (whole cells or inside text)."""
-    from scanner.anonymize.crypto import Cipher
-
-    cipher = Cipher(key.derive("encrypt"))
+    """Restore every token of every reversible operator (``pwe1:`` …) in the dataset's text columns."""
+    ctx = OpContext(key)
+    reversible = [op for op in operators() if isinstance(op, ReversibleOperator)]
     mine = counts.setdefault(ds.id, {})
 
     def transform(batch: pa.RecordBatch) -> BatchOut:
@@ -224,24 +224,32 @@ def decrypt_job(ds: Dataset, key: Key, counts: dict[str, dict[str, int]]) -> Dat
         for name, column in zip(batch.schema.names, batch.columns):
             if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
                 continue
-            has = pc.fill_null(pc.match_substring(column, TOKEN_PREFIX), False)
-            if not pc.any(has).as_py():
-                continue
-            restored = 0
-            values = []
-            for value, flag in zip(column.to_pylist(), has.to_pylist()):
-                if flag:
-                    try:
-                        value, n = cipher.decrypt_text(value)
-                    except DecryptError as exc:
-                        raise SourceError(f"column {name}: {exc}") from None
-                    restored += n
-                values.append(value)
-            out.changed[name] = pa.array(values, type=column.type)
-            mine[name] = mine.get(name, 0) + restored
+            for operator in reversible:
+                column = _reveal_column(operator, name, column, ctx, mine, out)
         return out
 
     return DatasetJob(transform, lambda: {"columns": [{"name": n, "values_restored": c} for n, c in mine.items()]})
+
+
+def _reveal_column(operator: ReversibleOperator[Any], name: str, column: pa.Array, ctx: OpContext,
+                   restored: dict[str, int], out: BatchOut) -> pa.Array:
+    """One column with one operator's tokens turned back (recorded in ``out``); returned for the next one."""
+    has = pc.fill_null(pc.match_substring(column, operator.token_marker), False)
+    if not pc.any(has).as_py():
+        return column
+    count = 0
+    values = []
+    for value, flag in zip(column.to_pylist(), has.to_pylist()):
+        if flag:
+            try:
+                value, n = operator.reveal_text(value, ctx)
+            except RevealError as exc:
+                raise SourceError(f"column {name}: {exc}") from None
+            count += n
+        values.append(value)
+    out.changed[name] = column = pa.array(values, type=column.type)
+    restored[name] = restored.get(name, 0) + count
+    return column
 
 
 def run_decrypt(sources: list[str], outdir: Path, key: Key, log: Log) -> RunResult:

@@ -25,7 +25,8 @@ from presidio_analyzer import RecognizerResult
 from detectors.engine import get_analyzer
 from detectors.freetext import find_spans, language_of
 from detectors.recognizers import RECOGNIZER_CLASSES
-from scanner.anonymize.operators import OpContext, anonymizer_engine, apply_value, operator_config
+from scanner.anonymize.operators.anonymizer import anonymizer_engine, operator_config
+from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule
 
 
@@ -121,8 +122,8 @@ class TextRewriter:
             self.stats.add(span.entity_type)
         if len(spans) == 1:  # what the engine does for one span, without its per-call bookkeeping
             span = spans[0]
-            piece = apply_value(self.rule_for(span.entity_type), span.entity_type, text[span.start : span.end],
-                                self.ctx)
+            piece = self.rule_for(span.entity_type).apply_value(span.entity_type, text[span.start : span.end],
+                                                                self.ctx)
             return text[: span.start] + piece + text[span.end :]
         operators = {span.entity_type: operator_config(self.rule_for(span.entity_type), self.ctx) for span in spans}
         return self.engine.anonymize(text=text, analyzer_results=spans, operators=operators).text

@@ -38,6 +38,7 @@ from detectors.taxonomy import level_of
 from scanner.anonymize import run as records
 from scanner.anonymize.kanon import KAnonymity
 from scanner.anonymize.keys import Key
+from scanner.anonymize.operators.registry import find as find_operator
 from scanner.anonymize.run import RECORD_NAME, RECORD_NAMES, RecordProblem, read_record
 from scanner.anonymize.shapes import WHOLE_CELL, clear_in_cell, holds_entity_cells
 from scanner.pipeline import ScanOptions, scan_dataset
@@ -46,9 +47,6 @@ from scanner.sources import resolve_sources
 
 MIN_LEVEL = 3
 WARN_LEVEL = 2  # below min_level but still personal: reported as a warning with counts
-# Operators whose output is a well-formed value of the entity by design (fpe keeps length and classes,
-# so an FPE'd mobile is as valid-looking as a pseudonym).
-SURROGATE_OPS = frozenset({"pseudonym", "fpe"})
 # Digits a value of the entity holds at least (full-width ones count): fewer cannot validate, no Python needed.
 # Distinct texts per column read for name residue (names need the analyzer, one text at a time).
 NAME_TEXT_CAP = 2000
@@ -77,7 +75,24 @@ def _pseudonymized(record: dict[str, Any] | None) -> set[tuple[str, str, str]]:
         return set()
     return {(ds.get("output_id"), col["name"], entity) for ds in record.get("datasets", [])
             for col in ds.get("columns", []) for entity, op in col.get("ops_by_entity", {}).items()
-            if op in SURROGATE_OPS}
+            if _makes_surrogates(op)}
+
+
+def _makes_surrogates(op: object) -> bool:
+    """Whether a recorded op name is an operator whose output is a well-formed value of the entity by design.
+
+    (fpe keeps length and character classes, so an FPE'd mobile is as
+    valid-looking as a pseudonym.) A name no operator is registered under
+    makes nothing acceptable.
+    """
+    operator = find_operator(op)
+    return operator is not None and operator.surrogate
+
+
+def _drops_column(op: object) -> bool:
+    """Whether a recorded op name is an operator that leaves its column out of the output."""
+    operator = find_operator(op)
+    return operator is not None and operator.drops_column
 
 
 def _recorded_entities(record: dict[str, Any] | None) -> dict[tuple[str, str], str]:
@@ -86,7 +101,7 @@ def _recorded_entities(record: dict[str, Any] | None) -> dict[tuple[str, str], s
         return {}
     return {(ds.get("output_id"), col["name"]): col["entity"] for ds in record.get("datasets", [])
             for col in ds.get("columns", []) if col.get("entity") and not col.get("free_text")
-            and col.get("rule", {}).get("op") not in ("drop",)}
+            and not _drops_column(col.get("rule", {}).get("op"))}
 
 
 def _candidates(entity: str, values: pa.Array) -> pa.Array:
@@ -295,7 +310,7 @@ class _NameResidue:
     def __init__(self) -> None:
         self.cells = 0
         self.seen = 0
-        self.recognizers = None
+        self.recognizers: list[Any] | None = None
 
     def update(self, column: pa.Array | pa.ChunkedArray) -> None:
         if self.seen >= NAME_TEXT_CAP:

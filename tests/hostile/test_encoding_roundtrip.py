@@ -32,14 +32,16 @@ def _misread_case() -> list[str]:
     """Names whose GB18030 file sniffs right but whose pseudonymized copy sniffs as another codec."""
     from scanner.anonymize.keys import Key
     from scanner.anonymize.operators import OpContext
+    from scanner.anonymize.rules import Rule
     from scanner.connectors.common import detect_encoding_bytes
 
     ctx = OpContext(Key(bytes.fromhex(KEY_HEX)))
+    pseudonym = Rule(op="pseudonym")
     for seed in range(500):
         rng = random.Random(seed)
         names = [rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
                  for _ in range(12)]
-        copy = _csv([ctx.pseudonymizer.surrogate("PERSON_NAME", n) for n in names])
+        copy = _csv([pseudonym.apply_value("PERSON_NAME", n, ctx) for n in names])
         if (detect_encoding_bytes(_csv(names).encode("gb18030"), True) == "gb18030"
                 and detect_encoding_bytes(copy.encode("gb18030"), True) != "gb18030"):
             return names
