@@ -24,7 +24,7 @@ from presidio_analyzer import RecognizerResult
 
 from detectors.engine import get_analyzer
 from detectors.freetext import find_spans, language_of
-from detectors.recognizers import RECOGNIZER_CLASSES
+from detectors.recognizers import recognizer_classes
 from scanner.anonymize.operators.anonymizer import anonymizer_engine, operator_config
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule
@@ -72,7 +72,7 @@ class TextRewriter:
         self.rule_for = rule_for
         self.ctx = ctx
         self.analyzer = get_analyzer()
-        self.recognizers = [cls() for cls in RECOGNIZER_CLASSES]
+        self.recognizers = [cls() for cls in recognizer_classes()]
         self.engine = anonymizer_engine()
         self.prefilter = _prefilter()
         self.stats = SpanStats()

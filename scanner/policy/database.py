@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from scanner.connectors.base import Dataset
 from scanner.connectors.sql import SqlTable
-from scanner.policy.counts import Check, _parse, judge
+from scanner.policy.counts import AGE_IN_ID, Check, _parse, judge
 
 DatasetJson = dict[str, Any]
 
@@ -33,7 +33,7 @@ def _key_expression(table: SqlTable, check: Check) -> sa.ColumnElement:
     """The part of the column that decides the check, as an SQL expression to group by."""
     col: sa.ColumnClause[Any] = sa.column(check.column)
     col_type = table.types.get(check.column)
-    if check.rule == "minor_data" and check.entity == "CN_RESIDENT_ID":
+    if check.rule == "minor_data" and check.entity in AGE_IN_ID:
         text = sa.func.upper(sa.func.trim(sa.cast(col, sa.String)), type_=sa.String)
         length = sa.func.length(text)
         # Keep only the birth-date digits, padded back to an ID shape that dates.py parses.
