@@ -1,0 +1,90 @@
+"""E-mail .eml (standard library ``email``): address headers, subject, body, attachments nested.
+
+Attachments are yielded as members (``123.eml!/附件.xlsx``) for the walker to read with their own
+reader, so a workbook attached to a mail in a zip is scanned like any other workbook.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import BinaryIO
+
+from scanner.documents.errors import corrupt
+from scanner.documents.limits import check_member_name
+from scanner.documents.parts import Member, Part
+from scanner.documents.paths import DocPath
+from scanner.documents.reader import ReadContext, Reader
+from scanner.documents.readers.html import html_text
+from scanner.documents.textcodec import decode
+
+ADDRESS_HEADERS = ("From", "To", "Cc", "Bcc", "Reply-To", "Sender")
+
+
+def parse(stream: BinaryIO) -> EmailMessage:
+    """The message, parsed with the modern policy (decoded headers, ``get_body``)."""
+    message = email.message_from_binary_file(stream, policy=email.policy.default)
+    if not isinstance(message, EmailMessage) or not message.keys():
+        raise corrupt("eml", "no headers")
+    return message
+
+
+def part_text(part: EmailMessage) -> str:
+    """A text part's content; HTML reduced to its visible text."""
+    payload = part.get_payload(decode=True)
+    raw = payload if isinstance(payload, bytes) else b""
+    text = decode(raw, part.get_content_charset())
+    return html_text(text) if part.get_content_subtype() == "html" else text
+
+
+def attachment_name(part: EmailMessage, number: int) -> str:
+    """The attachment's file name, or ``attachment<n>`` plus a suffix from its type."""
+    name = part.get_filename()
+    if name:
+        return check_member_name(name)
+    if part.get_content_type() == "message/rfc822":
+        return f"attachment{number}.eml"
+    return f"attachment{number}"
+
+
+def attachment_bytes(part: EmailMessage) -> bytes:
+    """The attachment's decoded bytes (a forwarded message re-serialised as .eml)."""
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        message = inner[0] if isinstance(inner, list) else inner
+        return bytes(message.as_bytes()) if isinstance(message, EmailMessage) else b""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | Member]:
+    """Headers (``header`` n labelled with the header name), ``subject``, the preferred body (plain
+    over HTML, so an alternative pair is not counted twice), then each attachment as a member."""
+    message = parse(stream)
+    header_no = 0
+    for header in ADDRESS_HEADERS:
+        for value in message.get_all(header) or ():
+            header_no += 1
+            yield Part(path, "header", header_no, str(value), label=header)
+    subject = message.get("Subject")
+    if subject:
+        yield Part(path, "subject", 1, str(subject), label="Subject")
+    body = message.get_body(preferencelist=("plain", "html"))
+    if isinstance(body, EmailMessage):
+        text = part_text(body)
+        if text.strip():
+            yield Part(path, "body", 1, text)
+    for number, attachment in enumerate(message.iter_attachments(), start=1):
+        if not isinstance(attachment, EmailMessage):
+            continue
+        name = attachment_name(attachment, number)
+        ctx.budget.charge_member()
+        data = attachment_bytes(attachment)
+        ctx.budget.charge(len(data))
+        yield Member(path.enter(name), io.BytesIO(data))
+
+
+READER = Reader("eml", (".eml",), read, seekable=False)
