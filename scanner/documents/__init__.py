@@ -18,6 +18,7 @@ from scanner.documents.limits import Limits
 from scanner.documents.ocr import Ocr, tesseract_available
 from scanner.documents.parts import Member, NotRead, Part, Record, Unreadable
 from scanner.documents.paths import DocPath, format_id, parse_id
+from scanner.documents.rewrite import RewriteResult, rewrite_document
 from scanner.documents.walk import ReadOptions, read_document
 
 __all__ = [
@@ -29,10 +30,12 @@ __all__ = [
     "Ocr",
     "Part",
     "ReadOptions",
+    "RewriteResult",
     "Record",
     "Unreadable",
     "format_id",
     "parse_id",
     "read_document",
+    "rewrite_document",
     "tesseract_available",
 ]

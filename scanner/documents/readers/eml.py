@@ -60,6 +60,35 @@ def attachment_bytes(part: EmailMessage) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
+def is_body_text(part: EmailMessage) -> bool:
+    """A text part that is a body rather than a file: no file name, not marked as attachment."""
+    return (
+        part.get_content_maintype() == "text"
+        and not part.get_filename()
+        and part.get_content_disposition() != "attachment"
+    )
+
+
+def leaves(message: EmailMessage) -> list[EmailMessage]:
+    """Every non-multipart part in order; an attached message is one leaf (not entered)."""
+    if message.get_content_type() == "message/rfc822" or not message.is_multipart():
+        return [message]
+    found: list[EmailMessage] = []
+    for sub in message.iter_parts():
+        if isinstance(sub, EmailMessage):
+            found.extend(leaves(sub))
+    return found
+
+
+def attachments(message: EmailMessage) -> list[EmailMessage]:
+    """Every leaf that is not a text body: files, inline images, attached messages.
+
+    Wider than ``iter_attachments`` on purpose: an image inline in multipart/related is a scanned
+    document as much as an attached one, and must be read (or counted) and never copied unseen.
+    """
+    return [part for part in leaves(message) if part is not message and not is_body_text(part)]
+
+
 def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | Member]:
     """Headers (``header`` n labelled with the header name), ``subject``, the preferred body (plain
     over HTML, so an alternative pair is not counted twice), then each attachment as a member."""
@@ -77,9 +106,7 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | M
         text = part_text(body)
         if text.strip():
             yield Part(path, "body", 1, text)
-    for number, attachment in enumerate(message.iter_attachments(), start=1):
-        if not isinstance(attachment, EmailMessage):
-            continue
+    for number, attachment in enumerate(attachments(message), start=1):
         name = attachment_name(attachment, number)
         ctx.budget.charge_member()
         data = attachment_bytes(attachment)

@@ -17,7 +17,7 @@ CHUNK_ROWS = 1_000
 
 def cell_text(value: Any, ctype: int, datemode: int) -> str:
     """A cell as the text a user sees: 13812345678.0 is a phone number, not a float."""
-    import xlrd
+    import xlrd  # type: ignore[import-untyped]
 
     if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
         return ""
@@ -25,7 +25,7 @@ def cell_text(value: Any, ctype: int, datemode: int) -> str:
         return str(int(value)) if float(value).is_integer() else repr(value)
     if ctype == xlrd.XL_CELL_DATE:
         try:
-            moment = xlrd.xldate_as_datetime(value, datemode)
+            moment: dt.datetime = xlrd.xldate_as_datetime(value, datemode)
         except (ValueError, OverflowError, xlrd.xldate.XLDateError):
             return repr(value)
         return moment.date().isoformat() if moment.time() == dt.time() else moment.isoformat(sep=" ")
