@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from scanner.documents.errors import DocumentError
 from scanner.documents.limits import Budget, Limits
+from scanner.documents.ocr import Ocr
 from scanner.documents.paths import DocPath
 from scanner.documents.registry import rewriter_for
 from scanner.documents.rewriter import RewriteContext, rewrite_bytes
@@ -38,9 +39,17 @@ def _member(path: DocPath, data: bytes, ctx: RewriteContext) -> bytes:
 
 
 def rewrite_document(
-    name: str, src: BinaryIO, dst: BinaryIO, rewrite: Rewrite, limits: Limits | None = None
+    name: str,
+    src: BinaryIO,
+    dst: BinaryIO,
+    rewrite: Rewrite,
+    limits: Limits | None = None,
+    ocr: Ocr | None = None,
 ) -> RewriteResult:
     """Copy document ``name`` from ``src`` to ``dst`` with every text passed through ``rewrite``.
+
+    With ``ocr``, images are redacted (black boxes burned over the OCR words whose text
+    ``rewrite`` changes); without it they are refused.
 
     Raises ``DocumentError`` (one value-free line) when the document or any member cannot be
     rewritten safely; ``dst`` then holds a partial write the caller must discard.
@@ -49,7 +58,7 @@ def rewrite_document(
     rewriter = rewriter_for(name)
     if rewriter is None:
         raise DocumentError("unsupported document type", "unsupported")
-    ctx = RewriteContext(rewrite, limits, Budget(limits), _member)
+    ctx = RewriteContext(rewrite, limits, Budget(limits), _member, ocr)
     try:
         rewriter.rewrite(src, dst, DocPath(name), ctx)
     except DocumentError:

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from scanner.documents.errors import DocumentError
 from scanner.documents.limits import Budget, Limits
+from scanner.documents.ocr import Ocr
 from scanner.documents.paths import DocPath
 from scanner.documents.runs import Rewrite
 
@@ -29,6 +30,7 @@ class RewriteContext:
     limits: Limits
     budget: Budget
     member: Callable[[DocPath, bytes, RewriteContext], bytes]
+    ocr: Ocr | None = None  # images are redacted only with OCR boxes; without, they are refused
     copied: list[DocPath] = field(default_factory=list)  # members of unknown type, kept as they were
 
 

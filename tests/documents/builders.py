@@ -87,7 +87,10 @@ def eml_bytes(attachments: dict[str, bytes] | None = None, html: bool = True) ->
     message["Subject"] = f"合同 {NAME} 身份证 {ID_NUMBER}"
     message.set_content(f"您好，我的电话是 {PHONE}。")
     if html:
-        message.add_alternative(f"<html><body><p>您好，我的电话是 <b>{PHONE}</b>。</p><script>x=1</script></body></html>", subtype="html")
+        message.add_alternative(
+            f"<html><body><p>您好，我的电话是 <b>{PHONE}</b>。</p><script>x=1</script></body></html>",
+            subtype="html",
+        )
     for name, data in (attachments or {}).items():
         maintype, subtype = ("text", "plain") if name.endswith(".txt") else ("application", "octet-stream")
         if maintype == "text":

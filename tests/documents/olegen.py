@@ -91,7 +91,12 @@ def xls_bytes(sheets: dict[str, list[list[str | float]]], *, encrypted: bool = F
     head += _record(0x00E0, xf) * 16  # XF 0..15, "General": xlrd types NUMBER cells through them
     bodies = [_sheet_stream(rows) for rows in sheets.values()]
     sheet_records = [
-        (name, lambda pos, n=name: _record(0x0085, struct.pack("<IBBBB", pos, 0, 0, len(n), 1) + n.encode("utf-16-le")))
+        (
+            name,
+            lambda pos, n=name: _record(
+                0x0085, struct.pack("<IBBBB", pos, 0, 0, len(n), 1) + n.encode("utf-16-le")
+            ),
+        )
         for name in sheets
     ]
     globals_size = len(head) + sum(len(make(0)) for _, make in sheet_records) + 4

@@ -26,7 +26,11 @@ def refusal(name: str, data: bytes, limits: Limits | None = None) -> DocumentErr
 def test_zip_bomb_by_declared_ratio() -> None:
     data = zip_bytes({f"{ID_NUMBER}.txt": b"\0" * (20 * MiB)})
     err = refusal("bomb.zip", data)
-    assert err.kind == "limit" and err.line.startswith("zip bomb: ratio ") and err.line.endswith(":1 over limit 100:1")
+    assert (
+        err.kind == "limit"
+        and err.line.startswith("zip bomb: ratio ")
+        and err.line.endswith(":1 over limit 100:1")
+    )
 
 
 def test_zip_bomb_by_actual_bytes_in_a_stream() -> None:
@@ -43,7 +47,10 @@ def test_total_size_limit() -> None:
 
 def test_member_count_limit() -> None:
     data = zip_bytes({f"m{i}.txt": b"x" for i in range(20)})
-    assert refusal("many.zip", data, Limits(max_members=10)).line == "archive over member limit: more than 10 members"
+    assert (
+        refusal("many.zip", data, Limits(max_members=10)).line
+        == "archive over member limit: more than 10 members"
+    )
 
 
 def test_nesting_depth_limit() -> None:
@@ -52,10 +59,16 @@ def test_nesting_depth_limit() -> None:
     for level in range(7):
         data, name = zip_bytes({name: data}), f"l{level}.zip"
     assert refusal("deep.zip", data, Limits(max_depth=5)).line == "archive nesting over depth limit 5"
-    assert [p.text for p in read_document("deep.zip", data, ReadOptions(Limits(max_depth=8))) if isinstance(p, Part)] == ["hello"]
+    assert [
+        p.text
+        for p in read_document("deep.zip", data, ReadOptions(Limits(max_depth=8)))
+        if isinstance(p, Part)
+    ] == ["hello"]
 
 
-@pytest.mark.parametrize("name", ["../../etc/cron.d/x", "a/../../x", "/etc/passwd", "C:\\Windows\\x", "C:x", "..\\x", "a\0b"])
+@pytest.mark.parametrize(
+    "name", ["../../etc/cron.d/x", "a/../../x", "/etc/passwd", "C:\\Windows\\x", "C:x", "..\\x", "a\0b"]
+)
 def test_path_traversal_names_are_refused(name: str) -> None:
     with pytest.raises(DocumentError) as caught:
         check_member_name(name)
@@ -92,7 +105,9 @@ def test_encrypted_pdf_is_refused_but_owner_only_protection_is_read() -> None:
 
 def test_pdf_page_limit() -> None:
     data = text_pdf([["p"]] * 5)
-    assert refusal("huge.pdf", data, Limits(max_pdf_pages=3)).line == "pdf over page limit: 5 pages over limit 3"
+    assert (
+        refusal("huge.pdf", data, Limits(max_pdf_pages=3)).line == "pdf over page limit: 5 pages over limit 3"
+    )
 
 
 @pytest.mark.parametrize(

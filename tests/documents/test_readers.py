@@ -106,7 +106,9 @@ def test_issue_example_id_zip_eml_xlsx() -> None:
     assert "mail/2025-03.zip!/inbox/123.eml" in ids
 
 
-@pytest.mark.parametrize("mode,name", [("w", "a.tar"), ("w:gz", "a.tar.gz"), ("w:gz", "a.tgz"), ("w:bz2", "a.tar.bz2")])
+@pytest.mark.parametrize(
+    "mode,name", [("w", "a.tar"), ("w:gz", "a.tar.gz"), ("w:gz", "a.tgz"), ("w:bz2", "a.tar.bz2")]
+)
 def test_tar_members_are_read_in_order(mode: str, name: str) -> None:
     data = tar_bytes({"x/1.txt": f"tel {PHONE}".encode(), "x/2.html": f"<p>{NAME}</p>".encode()}, mode)
     got = [(str(p.path), p.text) for p in parts(read_document(name, data))]
@@ -149,4 +151,16 @@ def test_registry_picks_longest_suffix() -> None:
     assert tar is not None and tar.name == "tar"
     assert gz is not None and gz.name == "gzip"
     assert reader_for("a.exe") is None
-    assert {".docx", ".pptx", ".xls", ".pdf", ".eml", ".html", ".zip", ".tar", ".tgz", ".gz", ".png"} <= supported_suffixes()
+    assert {
+        ".docx",
+        ".pptx",
+        ".xls",
+        ".pdf",
+        ".eml",
+        ".html",
+        ".zip",
+        ".tar",
+        ".tgz",
+        ".gz",
+        ".png",
+    } <= supported_suffixes()

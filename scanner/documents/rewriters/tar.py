@@ -12,7 +12,12 @@ from scanner.documents.paths import DocPath
 from scanner.documents.rewriter import RewriteContext, Rewriter
 
 WriteMode = Literal["w|", "w|gz", "w|bz2", "w|xz"]
-_WRITE_MODES: dict[str, WriteMode] = {".tar.gz": "w|gz", ".tgz": "w|gz", ".tar.bz2": "w|bz2", ".tar.xz": "w|xz"}
+_WRITE_MODES: dict[str, WriteMode] = {
+    ".tar.gz": "w|gz",
+    ".tgz": "w|gz",
+    ".tar.bz2": "w|bz2",
+    ".tar.xz": "w|xz",
+}
 
 
 def rewrite(src: BinaryIO, dst: BinaryIO, path: DocPath, ctx: RewriteContext) -> None:
