@@ -170,3 +170,21 @@ def test_traversal_member_refused_when_rewriting() -> None:
     with pytest.raises(DocumentError) as caught:
         rewritten("t.zip", zip_bytes({"../../evil.txt": b"x"}))
     assert caught.value.kind == "unsafe"
+
+
+def test_xls_is_written_as_xlsx_with_cells_rewritten() -> None:
+    import openpyxl  # type: ignore[import-untyped]
+
+    from scanner.documents.xls_to_xlsx import rewrite_xls_as_xlsx, xlsx_name
+    from tests.documents.olegen import xls_bytes
+
+    source = xls_bytes({"客户": [["姓名", "手机"], [NAME, float(PHONE)]], "其他": [["ok"]]})
+    out = io.BytesIO()
+    rewrite_xls_as_xlsx(io.BytesIO(source), out, mask)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["客户", "其他"]
+    assert [list(r) for r in book["客户"].iter_rows(values_only=True)] == [
+        ["姓名", "手机"],
+        ["**", "***********"],
+    ]
+    assert xlsx_name("a/old.xls") == "a/old.xls.xlsx"
