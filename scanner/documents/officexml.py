@@ -9,9 +9,14 @@ link targets) is rewritten piece by piece.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from scanner.documents.parts import Member
+from scanner.documents.paths import DocPath
+from scanner.documents.reader import ReadContext
+from scanner.documents.rewriter import RewriteContext
 from scanner.documents.runs import Rewrite, rewrite_pieces
 
 
@@ -77,3 +82,30 @@ def rewrite_core_properties(props: Any, rewrite: Rewrite) -> None:
         value = getattr(props, name, None)
         if value:
             setattr(props, name, rewrite(value))
+
+
+def _image_parts(package: Any) -> Iterator[tuple[str, Any]]:
+    """(name inside the package, part) for every embedded picture (``word/media/image1.png``)."""
+    for part in package.iter_parts():
+        if str(part.content_type).startswith("image/"):
+            yield str(part.partname).lstrip("/"), part
+
+
+def image_members(package: Any, path: DocPath, ctx: ReadContext) -> Iterator[Member]:
+    """Embedded pictures as nested members: a scanned ID card pasted into a contract is OCR'd
+    like an image file, or counted as not read, instead of being invisible."""
+    for name, part in _image_parts(package):
+        ctx.budget.charge_member()
+        ctx.budget.charge(len(part.blob))
+        yield Member(path.enter(name), io.BytesIO(part.blob))
+
+
+def rewrite_images(package: Any, path: DocPath, ctx: RewriteContext) -> None:
+    """With OCR, embedded pictures are redacted like image files; without, they are kept and
+    listed in ``ctx.copied`` so the caller reports them (the scan counted them as not read)."""
+    for name, part in _image_parts(package):
+        member_path = path.enter(name)
+        if ctx.ocr is None:
+            ctx.copied.append(member_path)
+            continue
+        part._blob = ctx.member(member_path, part.blob, ctx)

@@ -23,7 +23,8 @@ from scanner.documents.runs import Rewrite
 
 @dataclass(frozen=True, slots=True)
 class RewriteResult:
-    """What the rewrite could not touch: members of unknown type, copied as they were."""
+    """What the rewrite left as it was: members of unknown type, and pictures embedded in Office
+    files when OCR is off (the scan counted both as not read; the caller reports them)."""
 
     copied: tuple[DocPath, ...]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from scanner.documents.errors import DocumentError, corrupt, encrypted
+from scanner.documents.errors import corrupt, encrypted
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK"
@@ -29,8 +29,3 @@ def check_ooxml(stream: BinaryIO, what: str) -> None:
     stream.seek(0)
     if not head.startswith(ZIP_MAGIC):
         raise corrupt(what, "not a zip package")
-
-
-def docerror_from_zip(what: str) -> DocumentError:
-    """The line for a zip package its library could not open."""
-    return corrupt(what, "damaged zip package")

@@ -57,7 +57,7 @@ def _read(stream: BinaryIO, path: DocPath, ctx: ReadContext, *, top: bool) -> It
     if reader is None:
         yield NotRead(path, "unsupported", reason="unsupported document type")
         return
-    if not top and reader.seekable and not stream.seekable():
+    if reader.seekable and not stream.seekable():
         stream = io.BytesIO(read_all(stream, ctx.limits))
     try:
         for item in reader.read(stream, path, ctx):

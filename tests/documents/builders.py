@@ -121,3 +121,23 @@ def tar_bytes(members: dict[str, bytes], mode: str = "w:gz") -> bytes:
 def mailbox_zip() -> bytes:
     """The issue's example: ``mail/2025-03.zip!/inbox/123.eml!/附件.xlsx#Sheet1``."""
     return zip_bytes({"inbox/123.eml": eml_bytes({"附件.xlsx": xlsx_bytes()})})
+
+
+def docx_with_picture(png: bytes) -> bytes:
+    """A contract with a pasted picture (a scanned ID card, in the OCR tests)."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("附件：身份证复印件")
+    document.add_picture(io.BytesIO(png))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def tiny_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, format="PNG")
+    return out.getvalue()

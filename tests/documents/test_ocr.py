@@ -88,3 +88,21 @@ def test_every_glyph_pixel_of_the_id_number_is_covered() -> None:
         text_pixels = [xy for xy in band if before.getpixel(xy) < 128]  # type: ignore[operator]
         assert text_pixels
         assert all(after.getpixel(xy) == 0 for xy in text_pixels)
+
+
+def test_picture_pasted_in_a_contract_is_read_and_redacted_with_ocr() -> None:
+    import io
+
+    from scanner.documents import rewrite_document
+    from tests.documents.builders import docx_with_picture
+
+    contract = docx_with_picture(id_card_png(NAME, ID_NUMBER))
+    assert ID_NUMBER in ocr_text_any("合同.docx", contract)
+    out = io.BytesIO()
+    result = rewrite_document("合同.docx", io.BytesIO(contract), out, _mask, ocr=Ocr())
+    assert result.copied == ()
+    assert ID_NUMBER not in ocr_text_any("合同.docx", out.getvalue())
+
+
+def ocr_text_any(name: str, data: bytes) -> str:
+    return "\n".join(r.text for r in read_document(name, data, OCR) if isinstance(r, Part))

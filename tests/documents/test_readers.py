@@ -164,3 +164,39 @@ def test_registry_picks_longest_suffix() -> None:
         ".gz",
         ".png",
     } <= supported_suffixes()
+
+
+def test_pictures_in_office_files_are_counted_not_read_without_ocr() -> None:
+    from tests.documents.builders import docx_with_picture, tiny_png
+
+    records = list(read_document("合同.docx", docx_with_picture(tiny_png())))
+    assert sorted((str(r.path), r.kind) for r in records if isinstance(r, NotRead)) == [
+        ("合同.docx!/docProps/thumbnail.jpeg", "image"),  # python-docx's template has one: a page-1 preview
+        ("合同.docx!/word/media/image1.png", "image"),
+    ]
+
+
+def test_documents_stream_member_by_member() -> None:
+    """The first member's part comes out before the archive has been read to its end."""
+
+    class Forward(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self.data, self.pos = data, 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+            chunk = self.data[self.pos : self.pos + min(len(buffer), 4096)]
+            buffer[: len(chunk)] = chunk
+            self.pos += len(chunk)
+            return len(chunk)
+
+    noise = bytes(range(256)) * 4096  # 1 MiB per member
+    data = tar_bytes(
+        {f"m{i}.txt": f"member {i} ".encode() + noise.hex().encode()[:2_000_000] for i in range(4)}, "w"
+    )
+    source = Forward(data)
+    first = next(read_document("big.tar", io.BufferedReader(source)))  # type: ignore[arg-type]
+    assert isinstance(first, Part) and first.text.startswith("member 0")
+    assert source.pos < len(data) / 2

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from scanner.documents.parts import Part
+from scanner.documents.officexml import image_members
+from scanner.documents.parts import Member, Part
 from scanner.documents.paths import DocPath
 from scanner.documents.reader import ReadContext, Reader
 from scanner.documents.sniff import check_ooxml
@@ -27,7 +28,7 @@ def _table_parts(rows: list[tuple[str, ...]], path: DocPath, label: str | None) 
         yield Part(path, "table", start + 1, text, rows=chunk, label=label)
 
 
-def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
+def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | Member]:
     """Body in reading order (paragraph n, table n as ``doc.docx#table<n>``), then headers,
     footers and comments; linked headers (same as the previous section) are read once."""
     import docx
@@ -58,6 +59,7 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
         text = "\n".join(p.text for p in comment.paragraphs)
         if text.strip():
             yield Part(path, "comment", comment_no, text)
+    yield from image_members(document.part.package, path, ctx)
 
 
 READER = Reader("docx", (".docx", ".docm"), read)

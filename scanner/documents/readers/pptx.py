@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from scanner.documents.parts import Part
+from scanner.documents.officexml import image_members
+from scanner.documents.parts import Member, Part
 from scanner.documents.paths import DocPath
 from scanner.documents.reader import ReadContext, Reader
 from scanner.documents.sniff import check_ooxml
@@ -22,7 +23,7 @@ def _shapes(shapes: Iterable[Any]) -> Iterator[Any]:
             yield shape
 
 
-def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
+def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | Member]:
     """Slide n's text frames as one part, its tables as ``deck.pptx#table<k>`` (numbered across the
     deck, labelled with the slide), then slide n's notes."""
     from pptx import Presentation
@@ -47,6 +48,7 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
             notes = slide.notes_slide.notes_text_frame
             if notes is not None and notes.text.strip():
                 yield Part(path, "notes", slide_no, notes.text)
+    yield from image_members(deck.part.package, path, ctx)
 
 
 READER = Reader("pptx", (".pptx", ".pptm"), read)

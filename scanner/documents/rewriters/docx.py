@@ -9,6 +9,7 @@ from scanner.documents.officexml import (
     rewrite_core_properties,
     rewrite_each,
     rewrite_external_links,
+    rewrite_images,
     rewrite_paragraphs,
 )
 from scanner.documents.paths import DocPath
@@ -35,6 +36,7 @@ def rewrite(src: BinaryIO, dst: BinaryIO, path: DocPath, ctx: RewriteContext) ->
         rewrite_each(root.iter(qn("w:delText"), qn("w:instrText")), ctx.rewrite)
         rewrite_attributes(root, (qn("w:author"), qn("w:initials")), ctx.rewrite)
     rewrite_core_properties(document.core_properties, ctx.rewrite)
+    rewrite_images(document.part.package, path, ctx)
     document.save(dst)
 
 

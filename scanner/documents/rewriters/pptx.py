@@ -8,6 +8,7 @@ from scanner.documents.officexml import (
     rewrite_attributes,
     rewrite_core_properties,
     rewrite_external_links,
+    rewrite_images,
     rewrite_paragraphs,
 )
 from scanner.documents.paths import DocPath
@@ -36,6 +37,7 @@ def rewrite(src: BinaryIO, dst: BinaryIO, path: DocPath, ctx: RewriteContext) ->
         if str(part.partname).endswith("commentAuthors.xml"):
             rewrite_attributes(root, ("name", "initials"), ctx.rewrite)
     rewrite_core_properties(deck.core_properties, ctx.rewrite)
+    rewrite_images(deck.part.package, path, ctx)
     deck.save(dst)
 
 
