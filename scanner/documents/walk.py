@@ -57,9 +57,9 @@ def _read(stream: BinaryIO, path: DocPath, ctx: ReadContext, *, top: bool) -> It
     if reader is None:
         yield NotRead(path, "unsupported", reason="unsupported document type")
         return
-    if reader.seekable and not stream.seekable():
-        stream = io.BytesIO(read_all(stream, ctx.limits))
     try:
+        if reader.seekable and not stream.seekable():
+            stream = io.BytesIO(read_all(stream, ctx.limits))
         for item in reader.read(stream, path, ctx):
             if isinstance(item, Member):
                 yield from _enter(item, ctx)

@@ -117,7 +117,7 @@ def test_pdf_page_limit() -> None:
         ("a.pdf", b"%PDF-1.4\n" + ID_NUMBER.encode(), "corrupt pdf"),
         ("a.pdf", ID_NUMBER.encode(), "corrupt pdf: no PDF header"),
         ("a.docx", ID_NUMBER.encode(), "corrupt docx: not a zip package"),
-        ("a.docx", zip_bytes({"x": ID_NUMBER.encode()}), "corrupt docx"),
+        ("a.docx", zip_bytes({f"{ID_NUMBER}.xml": ID_NUMBER.encode()}), "corrupt docx"),
         ("a.xls", ID_NUMBER.encode(), "corrupt xls: not an OLE compound file"),
         ("a.eml", b"", "corrupt eml: no headers"),
     ],
@@ -141,3 +141,19 @@ def test_encrypted_zip_member_is_reported() -> None:
         data[at] |= 1
     (record,) = read_document("a.zip", bytes(data))
     assert isinstance(record, Unreadable) and record.error == "encrypted document"
+
+
+def test_damaged_member_is_unreadable_and_the_next_member_read() -> None:
+    """A nested .docx whose gzip wrapper fails while being materialised: that member alone is
+    unreadable, the archive around it goes on."""
+    import gzip
+
+    from tests.documents.builders import docx_bytes
+
+    packed = bytearray(gzip.compress(docx_bytes()))
+    packed[len(packed) // 2] ^= 0xFF
+    data = zip_bytes({"a.docx.gz": bytes(packed), "b.txt": b"next"}, zipfile.ZIP_STORED)
+    records = list(read_document("x.zip", data))
+    assert records[0] == Unreadable(records[0].path, "corrupt gz: damaged compressed data")
+    assert str(records[0].path) == "x.zip!/a.docx.gz!/a.docx"
+    assert isinstance(records[1], Part) and records[1].text == "next"
