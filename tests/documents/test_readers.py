@@ -200,3 +200,18 @@ def test_documents_stream_member_by_member() -> None:
     first = next(read_document("big.tar", io.BufferedReader(source)))  # type: ignore[arg-type]
     assert isinstance(first, Part) and first.text.startswith("member 0")
     assert source.pos < len(data) / 2
+
+
+def test_eml_every_inline_text_body_is_read() -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "a@example.com"
+    message.set_content("first body")
+    message.add_attachment("second inline body " + PHONE, disposition="inline")
+    bodies = [
+        p.text.strip()
+        for p in read_document("m.eml", bytes(message.as_bytes()))
+        if isinstance(p, Part) and p.kind == "body"
+    ]
+    assert bodies == ["first body", "second inline body " + PHONE]

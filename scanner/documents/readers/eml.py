@@ -89,9 +89,26 @@ def attachments(message: EmailMessage) -> list[EmailMessage]:
     return [part for part in leaves(message) if part is not message and not is_body_text(part)]
 
 
+def body_parts(message: EmailMessage) -> Iterator[EmailMessage]:
+    """The text bodies a reader shows: of an alternative, only the preferred one (plain over
+    HTML, so one body is not counted twice); of a mixed or related part, every text body."""
+    if not message.is_multipart() or message.get_content_type() == "message/rfc822":
+        if is_body_text(message):
+            yield message
+        return
+    children = [c for c in message.iter_parts() if isinstance(c, EmailMessage)]
+    if message.get_content_subtype() == "alternative" and children:
+        by_type = {c.get_content_type(): c for c in children}
+        preferred = by_type.get("text/plain") or by_type.get("text/html") or children[-1]
+        yield from body_parts(preferred)
+        return
+    for child in children:
+        yield from body_parts(child)
+
+
 def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | Member]:
-    """Headers (``header`` n labelled with the header name), ``subject``, the preferred body (plain
-    over HTML, so an alternative pair is not counted twice), then each attachment as a member."""
+    """Headers (``header`` n labelled with the header name), ``subject``, the bodies (``body`` n),
+    then each attachment as a member."""
     message = parse(stream)
     header_no = 0
     for header in ADDRESS_HEADERS:
@@ -101,11 +118,10 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | M
     subject = message.get("Subject")
     if subject:
         yield Part(path, "subject", 1, str(subject), label="Subject")
-    body = message.get_body(preferencelist=("plain", "html"))
-    if isinstance(body, EmailMessage):
+    for number, body in enumerate(body_parts(message), start=1):
         text = part_text(body)
         if text.strip():
-            yield Part(path, "body", 1, text)
+            yield Part(path, "body", number, text)
     for number, attachment in enumerate(attachments(message), start=1):
         name = attachment_name(attachment, number)
         ctx.budget.charge_member()

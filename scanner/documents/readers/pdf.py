@@ -51,7 +51,11 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | N
         if text.strip():
             yield Part(path, "page", number, text)
             continue
-        images = list(page.images)
+        try:
+            images = list(page.images)
+        except Exception:  # noqa: BLE001 - an undecodable image hides this page only, not the rest
+            yield NotRead(path, "image_page", number, "images not decodable")
+            continue
         if not images:
             continue
         if ctx.ocr is None:
