@@ -106,3 +106,16 @@ def test_picture_pasted_in_a_contract_is_read_and_redacted_with_ocr() -> None:
 
 def ocr_text_any(name: str, data: bytes) -> str:
     return "\n".join(r.text for r in read_document(name, data, OCR) if isinstance(r, Part))
+
+
+def test_scanned_pdf_page_is_redacted_in_the_image_with_ocr() -> None:
+    import io
+
+    from scanner.documents import rewrite_document
+
+    out = io.BytesIO()
+    rewrite_document(
+        "scans/id.pdf", io.BytesIO(image_pdf(id_card_png(NAME, ID_NUMBER))), out, _mask, ocr=Ocr()
+    )
+    text = ocr_text("id.pdf", out.getvalue())
+    assert ID_NUMBER not in text and NAME not in text and "住址" in text

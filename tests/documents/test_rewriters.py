@@ -147,15 +147,23 @@ def test_gz_member_rewritten() -> None:
     assert gzip.decompress(out) == b"**,***********\n"
 
 
+def image_only_pdf() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (200, 100), "white").save(out, format="PDF")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     "name,data,line",
     [
-        ("scan.pdf", text_pdf([[ID_NUMBER]]), "cannot redact PDF safely"),
+        ("scan.pdf", image_only_pdf(), "cannot redact PDF safely: image-only page needs OCR"),
         ("id.png", b"\x89PNG", "cannot redact image safely without OCR"),
         (
             "share.zip",
-            zip_bytes({"ok.txt": b"x", "scan.pdf": text_pdf([[ID_NUMBER]])}),
-            "cannot redact PDF safely",
+            zip_bytes({"ok.txt": b"x", "scan.pdf": image_only_pdf()}),
+            "cannot redact PDF safely: image-only page needs OCR",
         ),
         ("old.xls", b"", "cannot rewrite .xls in place (no .xls writer)"),
         ("x.exe", b"", "unsupported document type"),
@@ -202,3 +210,60 @@ def test_pictures_in_office_files_are_listed_as_kept_without_ocr() -> None:
         "合同.docx!/docProps/thumbnail.jpeg",
         "合同.docx!/word/media/image1.png",
     ]
+
+
+def _all_stream_bytes(data: bytes) -> bytes:
+    """Every decoded stream and string of the PDF, so a value kept anywhere would show."""
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    chunks: list[bytes] = []
+    numbers = {n for table in reader.xref.values() for n in table} | set(reader.xref_objStm)
+    for number in sorted(numbers - {0}):
+        obj = reader.get_object(number)
+        if hasattr(obj, "get_data"):
+            chunks.append(obj.get_data())
+        chunks.append(repr(obj).encode("utf-8", "replace"))
+    return b"\n".join(chunks)
+
+
+def test_pdf_text_removed_from_the_content_stream_and_metadata() -> None:
+    import pypdf
+
+    writer = pypdf.PdfWriter(
+        clone_from=io.BytesIO(
+            text_pdf([["Name Li Si", f"ID {ID_NUMBER} here", f"tel {PHONE}"], ["page two"]])
+        )
+    )
+    writer.add_metadata({"/Author": f"{NAME} {PHONE}", "/Title": "contract"})
+    writer.add_outline_item(title=f"借款人 {NAME}", page_number=0)
+    source = io.BytesIO()
+    writer.write(source)
+    out = rewritten("合同.pdf", source.getvalue())
+    texts = [p.text for p in read_document("合同.pdf", out) if isinstance(p, Part)]
+    assert texts[0].splitlines() == ["Name Li Si"] and texts[1].strip() == "page two"
+    assert ID_NUMBER.encode() not in out and PHONE.encode() not in out
+    everything = _all_stream_bytes(out)
+    assert ID_NUMBER.encode() not in everything and PHONE.encode() not in everything
+    result = pypdf.PdfReader(io.BytesIO(out))
+    metadata = result.metadata
+    assert metadata is not None and metadata["/Title"] == "contract" and NAME not in metadata["/Author"]
+    assert [item.title for item in result.outline] == ["借款人 **"]  # type: ignore[union-attr]
+
+
+def test_pdf_refused_when_redaction_cannot_be_verified() -> None:
+    with pytest.raises(DocumentError) as caught:
+        rewritten("a.pdf", text_pdf([["hello"]]), lambda text: text + "!")
+    assert caught.value.line == "cannot redact PDF safely: text still readable after redaction"
+
+
+def test_encrypted_pdf_refused_when_rewriting() -> None:
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(text_pdf([[ID_NUMBER]])))
+    writer.encrypt(user_password="u", owner_password="o", algorithm="AES-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+    with pytest.raises(DocumentError) as caught:
+        rewritten("a.pdf", locked.getvalue())
+    assert caught.value.line == "encrypted document"
