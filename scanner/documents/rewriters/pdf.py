@@ -178,7 +178,7 @@ def _verify(data: bytes, rewrite: Rewrite) -> None:
 
 def rewrite(src: BinaryIO, dst: BinaryIO, path: DocPath, ctx: RewriteContext) -> None:
     data = read_all(src, ctx.limits)
-    open_pdf(io.BytesIO(data), ctx.limits.max_pdf_pages)  # encrypted, corrupt, page limit: as the reader says
+    open_pdf(data, ctx.limits.max_pdf_pages).close()  # encrypted, corrupt, page limit: as the reader says
     redacted = _clean_metadata(_redact_pages(data, path, ctx), ctx.rewrite)
     _verify(redacted, ctx.rewrite)
     dst.write(redacted)
