@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from scanner.documents.officexml import image_members
-from scanner.documents.parts import Member, Part
+from scanner.documents.parts import LocationKind, Member, Part
 from scanner.documents.paths import DocPath
 from scanner.documents.reader import ReadContext, Reader
 from scanner.documents.sniff import check_ooxml
@@ -47,14 +47,15 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part | M
             table_no += 1
             yield from _table_parts(_table_rows(block), path.with_table(f"table{table_no}"), None)
     for section_no, section in enumerate(document.sections, start=1):
-        for kind, part in (("header", section.header), ("footer", section.footer)):
+        sides: tuple[tuple[LocationKind, Any], ...] = (("header", section.header), ("footer", section.footer))
+        for kind, part in sides:
             if part.is_linked_to_previous:
                 continue
             text = "\n".join(p.text for p in part.paragraphs)
             tables = "\n".join("\t".join(row) for t in part.tables for row in _table_rows(t))
             joined = "\n".join(x for x in (text, tables) if x.strip())
             if joined:
-                yield Part(path, kind, section_no, joined)  # type: ignore[arg-type]
+                yield Part(path, kind, section_no, joined)
     for comment_no, comment in enumerate(document.comments, start=1):
         text = "\n".join(p.text for p in comment.paragraphs)
         if text.strip():
