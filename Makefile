@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= piiwarden-out
 
-.PHONY: demo install test lint sample-data clean browser java bench
+.PHONY: demo install test lint sample-data clean browser java ocr bench
 
 # Install into .venv and scan sample_data/ with its policy; prints where report.html is.
 demo: install
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Lint and type check, then the whole test suite (what CI runs: .ci/run).
-test: install browser java lint
+test: install browser java ocr lint
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium (+ a CJK font for zh screenshots) for the report's browser test.
@@ -43,6 +43,18 @@ java:
 	  || { apt-get update -q && apt-get install -y -q --no-install-recommends default-jre-headless; }; \
 	elif [ -n "$$CI" ]; then echo "error: java missing and cannot install it (need root and apt-get)" >&2; exit 1; \
 	else echo "warning: java missing; Spark engine tests will be skipped" >&2; fi
+
+# Tesseract with its Simplified Chinese model for `--ocr` (scanned ID cards, image-only PDF pages), and the
+# CJK font tests/documents/test_ocr.py draws its synthetic ID card with: skipped without them, failing in CI.
+OCR_FONT ?= /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+ocr:
+	@if command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx chi_sim && [ -f $(OCR_FONT) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-microhei \
+	  || { apt-get update -q && apt-get install -y -q --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-microhei; }; \
+	elif [ -n "$$CI" ]; then echo "error: tesseract (chi_sim) or the CJK font missing and cannot install it (need root and apt-get)" >&2; exit 1; \
+	else echo "warning: tesseract (chi_sim) or the CJK font missing; OCR tests will be skipped (run 'sudo make ocr')" >&2; fi
 
 # The scan benchmark against presidio-structured, BatchAnalyzerEngine and the RE2 floor (bench/README.md).
 # Add BENCH_ARGS="--big-csv-mb 2000" for the peak-RSS run on a 2 GB CSV.

@@ -1,0 +1,1 @@
+"""One module per document format; each defines ``READER`` (see ``scanner.documents.registry``)."""

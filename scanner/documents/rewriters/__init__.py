@@ -1,0 +1,1 @@
+"""One module per rewritable document format; each defines ``REWRITER``."""
