@@ -17,10 +17,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import click
 import typer
@@ -36,30 +36,26 @@ from reports.html import write_html
 from scanner.audit import AuditLog
 from scanner.config import ConfigError, ScanConfig, Settings, load_config, merge_settings
 from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
-from scanner.connectors.sqldb import credential_problem, mask_source
+from scanner.connectors.sqldb import credential_problem
 from scanner.console import make_console
-from scanner.findings import build_findings, now_iso, read_findings, write_findings
+from scanner.findings import read_findings, write_findings
 from scanner.history import (
     History,
     HistoryError,
     LockTimeout,
     history_lock,
-    history_section,
     opened,
-    scope_of,
 )
-from scanner.incremental import options_key
-from scanner.incremental import plan as incremental_plan
-from scanner.parallel import scan_many
+from scanner.model import ScanParameters, SourceError, Violation
 from scanner.pipeline import ScanOptions
-from scanner.policy.counts import attach_policy_checks
-from scanner.policy.database import attach_grants
 from scanner.policy.model import Policy, PolicyError, load_policy
-from scanner.policy.rules import evaluate
 from scanner.progress import Reporter, choose_mode, install_json_logging
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
-from scanner.sources import missing_sources, resolve_sources, select_datasets
+from scanner.sources import missing_sources
 from scanner.spark_engine import DEFAULT_MASTER, Engine, SparkScanner, spark_problem
+
+if TYPE_CHECKING:
+    from scanner.api import ScanEvent
 
 EXIT_OK, EXIT_VIOLATION, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
 
@@ -305,82 +301,36 @@ def _history_session(st: Settings) -> Iterator[History | None]:
 
 def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history: History | None,
               reporter: Reporter, spark: SparkScanner | None = None) -> int:
-    """Scan, evaluate, record and write; returns the exit code."""
-    started = now_iso()
+    """Scan through the library, write findings.json and report.html, audit and print; returns the exit code."""
+    from scanner import api
+
     options = ScanOptions(sample_rows=st.sample_rows, full=st.full)
-    if st.workers is not None and hasattr(options, "workers"):
+    if st.workers is not None:
         options.workers = st.workers
-    masked_sources = [mask_source(s) for s in st.sources]
-    scope, opts = scope_of(masked_sources), options_key(st.full, st.sample_rows, read_options(st))
-    skipped: list[tuple[str, str]] = []
-    if spark is not None:
-        datasets, source_errors = spark.resolve(st.sources, views=st.views)
-    else:
-        datasets, source_errors = resolve_sources(st.sources, views=st.views, options=read_options(st), notes=skipped)
-    for path, why in skipped:
-        reporter.info("skipped", f"note: {path}: {why}", source=path)
-    datasets = select_datasets(datasets, st.include, st.exclude)
-    errors = [{"source": mask_source(s), "error": e} for s, e in source_errors]
-    for item in errors:
-        reporter.error(item["source"], item["error"])
-    previous = history.latest(scope) if history is not None else None
-    plan = incremental_plan(datasets, history.datasets(previous.id) if previous else None, opts, st.incremental)
-    results: list[dict | None] = [None] * len(datasets)
-    reporter.start(len(datasets))
-    to_scan = []
-    for i, ds in enumerate(datasets):
-        reused = plan.reuse(ds)
-        if reused is None:
-            to_scan.append(i)
-            continue
-        results[i] = reused
-        reporter.dataset_done(ds.id, reused.get("rows_scanned", 0), reused["reused_from"])
-    if spark is not None:
-        outcomes = spark.scan_many(datasets, to_scan, options, started=lambda i: reporter.dataset_started(datasets[i].id))
-    else:
-        outcomes = scan_many(datasets, to_scan, options, options.workers,
-                             started=lambda i: reporter.dataset_started(datasets[i].id))
-    for i, found, messages in outcomes:
-        ds = datasets[i]
-        for message in messages:
-            errors.append({"source": ds.where, "error": message})
-            reporter.error(ds.where, message)
-        results[i] = found
-        reporter.dataset_done(ds.id, found["rows_scanned"])
-    reporter.close()
-
-    # Exact counts for retention/minor_data: a full pass over only the columns they need.
-    scanned = list(zip(datasets, results))
-    for item in attach_policy_checks(loaded, scanned, as_of_date) + attach_grants(scanned):
-        errors.append(item)
-        reporter.error(item["source"], item["error"])
-    violations = evaluate(loaded, results)
-    findings = build_findings(
-        started_at=started, as_of=as_of_date, sources=masked_sources, mode="full" if st.full else "sample",
-        datasets=results, violations=violations, errors=errors,
-        params={"policy": str(st.policy) if st.policy else None, "sample_rows": None if st.full else st.sample_rows,
-                "fail_on": st.fail_on, "lang": st.lang, "workers": st.workers,
-                "incremental": st.incremental, "on_bad_rows": st.on_bad_rows,
-                "max_cell_bytes": st.max_cell_bytes, "follow_symlinks": st.follow_symlinks},
-    )
-    # Not errors: what the crawl did not open, and why (FIFOs, devices, symlinks when not followed).
-    findings["scan"]["skipped"] = [{"path": p, "reason": why} for p, why in skipped]
-    reused_ids = [d["id"] for d in results if d.get("reused_from")]
-    findings["scan"]["incremental"] = {"enabled": st.incremental, "reused": len(reused_ids),
-                                       "rescanned": len(results) - len(reused_ids), "reused_datasets": reused_ids}
-    if history is not None:
-        findings["history"] = history_section(history, scope, findings)
-        history.record(findings, scope, plan.fingerprints, opts)
+    parameters = ScanParameters(
+        policy=str(st.policy) if st.policy else None, sample_rows=None if st.full else st.sample_rows,
+        fail_on=st.fail_on, lang=st.lang, workers=st.workers, incremental=st.incremental,
+        on_bad_rows=st.on_bad_rows, max_cell_bytes=st.max_cell_bytes, follow_symlinks=st.follow_symlinks)
+    result = api.scan(st.sources, policy=loaded, options=options, read=read_options(st), include=st.include,
+                      exclude=st.exclude, views=st.views, as_of=as_of_date, history=history,
+                      incremental=st.incremental, engine=spark, progress=_to_reporter(reporter),
+                      parameters=parameters)
     findings_path, report_path = st.outdir / "findings.json", st.outdir / "report.html"
-    write_findings(findings_path, findings)
-    write_html(report_path, findings, st.lang)
-    code = _exit_code(violations, errors, Level(st.fail_on) if st.fail_on else None)
+    write_findings(findings_path, result)
+    write_html(report_path, result.to_json(), st.lang)
+    code = _exit_code(result.violations, result.errors, Level(st.fail_on) if st.fail_on else None)
 
-    sensitive = sum(1 for d in results for c in d["columns"] if c["primary_entity"])
-    _audit_scan(st, findings, [findings_path, report_path], sensitive, code, reporter)
+    log = AuditLog(st.audit_log, st.audit_retention_days, st.destruction_retention_days)
+    outputs = [findings_path, report_path] + ([st.history] if st.history else [])
+    try:
+        api.audit_scan(log, result, st.sources, outputs, code)
+    except OSError as exc:  # an unwritable log is reported but does not undo the scan
+        reporter.error(str(st.audit_log), f"cannot write the audit log ({type(exc).__name__})")
+    inc, skipped = result.scan.incremental, result.scan.skipped or ()
     out.print(
-        f"{len(results)} datasets, {sensitive} sensitive columns, {len(violations)} violations, {len(errors)} errors"
-        + (f" ({len(reused_ids)} reused unchanged)" if st.incremental else "")
+        f"{len(result.datasets)} datasets, {result.sensitive_columns} sensitive columns, "
+        f"{len(result.violations)} violations, {len(result.errors)} errors"
+        + (f" ({inc.reused} reused unchanged)" if st.incremental and inc else "")
         + (f", {len(skipped)} skipped (not regular files or symlinks)" if skipped else ""),
         markup=False,
     )
@@ -389,26 +339,30 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
     return code
 
 
-def _audit_scan(st: Settings, findings: dict, outputs: list[Path], sensitive: int, code: int,
-                reporter: Reporter) -> None:
-    """One audit line for the scan; an unwritable log is reported but does not undo the scan."""
-    inc = findings["scan"]["incremental"]
-    log = AuditLog(st.audit_log, st.audit_retention_days, st.destruction_retention_days)
-    try:
-        log.record("scan", sources=st.sources, outputs=[str(p) for p in outputs]
-                   + ([str(st.history)] if st.history else []),
-                   counts={"datasets": len(findings["datasets"]), "rescanned": inc["rescanned"],
-                           "reused": inc["reused"], "sensitive_columns": sensitive,
-                           "violations": len(findings["violations"]), "errors": len(findings["errors"])},
-                   exit_code=code, scan_id=findings["scan"]["id"])
-    except OSError as exc:
-        reporter.error(str(st.audit_log), f"cannot write the audit log ({type(exc).__name__})")
+def _to_reporter(reporter: Reporter) -> Callable[[ScanEvent], None]:
+    """The library's progress events, shown by the console reporter."""
+
+    def show(event: ScanEvent) -> None:
+        if event.kind == "note":
+            reporter.info("skipped", event.message or "", source=event.source)
+        elif event.kind == "error":
+            reporter.error(event.source or "", event.message or "")
+        elif event.kind == "start":
+            reporter.start(event.total)
+        elif event.kind == "dataset_started":
+            reporter.dataset_started(event.dataset or "")
+        elif event.kind == "dataset_done":
+            reporter.dataset_done(event.dataset or "", event.rows, event.reused_from)
+        elif event.kind == "scanned":
+            reporter.close()
+
+    return show
 
 
-def _exit_code(violations: list[dict], errors: list[dict], fail_on: Level | None) -> int:
+def _exit_code(violations: Sequence[Violation], errors: Sequence[SourceError], fail_on: Level | None) -> int:
     if fail_on is not None:
         bar = SEVERITY_ORDER[fail_on.value]
-        if any(SEVERITY_ORDER[v["severity"]] >= bar for v in violations):
+        if any(SEVERITY_ORDER[v.severity] >= bar for v in violations):
             return EXIT_VIOLATION
     return EXIT_SOURCE_ERRORS if errors else EXIT_OK
 
