@@ -114,8 +114,9 @@ class Violation:
     remediation_zh: str | None = None
     reference: str | None = None
     unparseable: int | None = None  # retention / minor_data: values that could not be judged
+    grantees: list[str] | None = None  # access_grant: who may read the table but should not
 
-    _OPTIONAL = ("message", "message_zh", "remediation", "remediation_zh", "reference", "unparseable")
+    _OPTIONAL = ("message", "message_zh", "remediation", "remediation_zh", "reference", "unparseable", "grantees")
 
     def to_json(self) -> JsonObject:
         out: JsonObject = {"rule": self.rule, "severity": self.severity, "dataset": self.dataset,

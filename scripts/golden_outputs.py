@@ -16,14 +16,17 @@ absolute paths); other files by their bytes.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEVSET = ROOT.parent / "shared" / "devset"
+ROOT = Path(os.environ.get("GOLDEN_ROOT") or Path(__file__).resolve().parent.parent)
+DEVSET = Path(__file__).resolve().parent.parent.parent / "shared" / "devset"
 VOLATILE = {"scan_id", "run_id", "started_at", "finished_at", "duration_s", "duration_seconds", "generated_at",
             "time", "id", "key_fingerprint", "signature", "mac", "elapsed_s", "at", "created_at", "previous_scan_id"}
 OPERATORS = ["mask", "hash", "encrypt", "fpe", "pseudonym", "generalize", "redact", "drop", "keep"]
@@ -45,10 +48,26 @@ def _strip(node: object, roots: list[str]) -> object:
     return node
 
 
-def _digest(path: Path, roots: list[str]) -> str:
+_TIMES = re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?|[0-9a-f]{8}-[0-9a-f-]{27}|\b[0-9a-f]{32}\b")
+
+
+def _zip_members(data: bytes) -> bytes:
+    """An Office file's parts without the zip's own timestamps and the document's modified time."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return b"".join(name.encode() + _TIMES.sub(b"<T>", archive.read(name))
+                        for name in sorted(archive.namelist()))
+
+
+def _digest(path: Path, roots: list[str], *, size_only: bool = False) -> str:
     data = path.read_bytes()
-    if path.suffix == ".json" and path.name in {"findings.json", "anonymization.json"}:
+    if path.suffix == ".json" and path.name in {"findings.json", "anonymization.json", "decryption.json"}:
         data = json.dumps(_strip(json.loads(data), roots), sort_keys=True, ensure_ascii=False).encode()
+    elif size_only:  # encrypted outputs: a fresh nonce per value (the "-decrypted" run checks the contents)
+        return "encrypted" if path.suffix == ".parquet" else f"size={len(data)}"
+    elif path.suffix == ".xlsx":
+        data = _zip_members(data)
+    elif path.suffix == ".html":
+        data = _TIMES.sub(b"<T>", data)
     return hashlib.sha256(data).hexdigest()[:16]
 
 
@@ -68,17 +87,20 @@ def main(out: Path) -> None:
                               ("devset", DEVSET / "data", DEVSET / "policy.yaml")]:
         runs.append((f"{name}-scan", ["scan", str(src), "--policy", str(policy), "--full", "--no-history"]))
         runs.append((f"{name}-anon-default", ["anonymize", str(src), "--key-file", str(key)]))
+        runs.append((f"{name}-anon-encrypt-decrypted", ["decrypt", f"<{name}-anon-encrypt>", "--key-file", str(key)]))
         for op in OPERATORS:
             rules = out / f"rules-{op}.yaml"
             rules.write_text("version: 1\nentities:\n" + "".join(f"  {e}: {{op: {op}}}\n" for e in ENTITIES))
             runs.append((f"{name}-anon-{op}", ["anonymize", str(src), "--rules", str(rules), "--key-file", str(key)]))
     roots = [str(ROOT), str(DEVSET.resolve()), str(out)]
+    runs.sort(key=lambda run: run[0].endswith("-decrypted"))  # after the encrypt runs they read
     for label, args in runs:
         target = out / label
+        args = [str(out / a[1:-1]) if a.startswith("<") else a for a in args]
         code = _run([*args, "-o", str(target)], env)
         print(f"{label} exit={code}")
         for path in sorted(p for p in target.rglob("*") if p.is_file()):
-            print(f"  {path.relative_to(target)} {_digest(path, roots)}")
+            print(f"  {path.relative_to(target)} {_digest(path, roots, size_only=label.endswith('-encrypt'))}")
 
 
 if __name__ == "__main__":
