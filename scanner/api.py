@@ -129,7 +129,8 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     datasets, errors, skipped = _resolve(source_list, read, views, engine, say)
     datasets = select_datasets(datasets, list(include), list(exclude))
     previous = history.latest(scope) if history is not None else None
-    plan = incremental_plan(datasets, history.datasets(previous.id) if previous else None, opts, incremental)
+    before = history.datasets(previous.id) if history is not None and previous is not None else None
+    plan = incremental_plan(datasets, before, opts, incremental)
     results = _profile(datasets, plan, options, engine, errors, say)
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.

@@ -90,7 +90,8 @@ def read_findings(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise FindingsError(f"not JSON (line {exc.lineno}, column {exc.colno})") from None
     check_findings(doc)
-    return doc
+    checked: dict[str, Any] = doc  # check_findings made sure it is an object
+    return checked
 
 
 def load_scan_result(path: Path) -> ScanResult:

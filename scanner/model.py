@@ -115,6 +115,8 @@ class Violation:
     reference: str | None = None
     unparseable: int | None = None  # retention / minor_data: values that could not be judged
     grantees: list[str] | None = None  # access_grant: who may read the table but should not
+    # Further facts a rule adds (kept in its order, after the fields above): a new rule needs no edit here.
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     _OPTIONAL = ("message", "message_zh", "remediation", "remediation_zh", "reference", "unparseable", "grantees")
 
@@ -125,12 +127,15 @@ class Violation:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
+        out.update(self.details)
         return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Violation:
+        known = {"rule", "severity", "dataset", "column", "count", *cls._OPTIONAL}
         return cls(rule=data["rule"], severity=data["severity"], dataset=data["dataset"],
                    column=data.get("column"), count=data.get("count"),
+                   details={k: v for k, v in data.items() if k not in known},
                    **{name: data.get(name) for name in cls._OPTIONAL})
 
 

@@ -87,7 +87,7 @@ def _scan_by_datasets(datasets: list[Dataset], indices: list[int], options: Scan
     try:
         with _pool(workers) as pool:
             queue = list(indices)
-            running = {}
+            running: dict[Future[Outcome], int] = {}
             while queue or running:
                 while queue and len(running) < workers:
                     i = queue.pop(0)

@@ -201,7 +201,7 @@ class _Profiles:
         self.dataset = dataset
         self.by_name: dict[str, ColumnProfile] = {}
 
-    def update(self, table, skip: Callable[[ColumnProfile], bool] | None = None) -> None:
+    def update(self, table: pa.Table, skip: Callable[[ColumnProfile], bool] | None = None) -> None:
         for name, column in zip(table.column_names, table.columns):
             profile = self.by_name.get(name)
             if profile is None:
