@@ -150,8 +150,8 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
                                        rescanned=len(results) - len(reused)),
     )
     if history is not None:
-        result = replace(result, history=history_section(history, scope, result.to_json()))
-        history.record(result.to_json(), scope, plan.fingerprints, opts)
+        result = replace(result, history=history_section(history, scope, result))
+        history.record(result, scope, plan.fingerprints, opts)
     return result
 
 
