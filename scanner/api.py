@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
-    "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_scan", "scan", "scan_dataframe", "verify",
+    "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_scan", "decrypt", "scan", "scan_dataframe",
+    "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -299,22 +300,46 @@ def anonymize_dataframe(frame: Frame, *, rules: Rules | str | Path | None = None
 def anonymize(sources: Sequence[str] | str, outdir: str | Path, *, rules: Rules | str | Path | None = None,
               key: Key | bytes | None = None, policy: Policy | str | Path | None = None, target: str | None = None,
               read: ReadOptions | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
-              progress: Callable[[str], None] | None = None) -> AnonymizationResult:
+              progress: Callable[[str], None] | None = None, spark_master: str | None = None) -> AnonymizationResult:
     """Write desensitized copies of the sources into ``outdir`` (mirroring paths and formats).
 
     Writes ``outdir/anonymization.json`` (signed when a key is given) and
     returns it as an ``AnonymizationResult`` whose ``to_json()`` is that file.
+    Rules and policy given as paths are recorded in it. ``spark_master``
+    runs the column transforms on Spark (Parquet/CSV/JSON(L)); ``progress``
+    receives one line per dataset.
     """
-    from scanner.anonymize.run import run_anonymize
-
     source_list = [sources] if isinstance(sources, str) else list(sources)
     loaded_rules, loaded_key = _rules(rules), _key(key)
     _require_key(loaded_rules, loaded_key)
     loaded_policy, policy_path = _policy(policy)
     rules_path = Path(rules) if isinstance(rules, (str, Path)) else None
-    done = run_anonymize(source_list, Path(outdir), loaded_rules, loaded_policy, loaded_key, target,
-                         progress or (lambda _m: None), rules_path=rules_path, policy_path=policy_path,
-                         sample_rows=sample_rows, read_options=read)
+    log = progress or (lambda _m: None)
+    if spark_master is not None:
+        from scanner.spark_anonymize import run_anonymize_spark
+
+        done = run_anonymize_spark(source_list, Path(outdir), loaded_rules, loaded_policy, loaded_key, target, log,
+                                   rules_path=rules_path, policy_path=policy_path, sample_rows=sample_rows,
+                                   master=spark_master)
+    else:
+        from scanner.anonymize.run import run_anonymize
+
+        done = run_anonymize(source_list, Path(outdir), loaded_rules, loaded_policy, loaded_key, target, log,
+                             rules_path=rules_path, policy_path=policy_path, sample_rows=sample_rows,
+                             read_options=read)
+    return AnonymizationResult.from_json(done.record, path=str(done.path))
+
+
+def decrypt(sources: Sequence[str] | str, outdir: str | Path, *, key: Key | bytes,
+            progress: Callable[[str], None] | None = None) -> AnonymizationResult:
+    """Restore the values ``anonymize`` encrypted (op: encrypt) into a new mirror; the decryption.json record."""
+    from scanner.anonymize.run import run_decrypt
+
+    loaded = _key(key)
+    if loaded is None:
+        raise ValueError("decrypt needs the key")
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    done = run_decrypt(source_list, Path(outdir), loaded, progress or (lambda _m: None))
     return AnonymizationResult.from_json(done.record, path=str(done.path))
 
 

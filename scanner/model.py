@@ -451,6 +451,11 @@ class AnonymizedDataset:
     def output_id(self) -> str | None:
         return self.fields.get("output_id")
 
+    @property
+    def k_anonymity(self) -> Mapping[str, Any] | None:
+        """The k-anonymity of the output over the policy's quasi-identifiers, when the policy names them."""
+        return self.fields.get("k_anonymity")
+
     def to_json(self) -> JsonObject:
         items = list(self.fields.items())
         if self.columns_at >= 0:

@@ -39,7 +39,6 @@ import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +47,13 @@ import pyarrow.compute as pc
 
 from detectors.classify import ColumnProfile
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
+from scanner.defaults import DEFAULT_MASTER, Engine  # noqa: F401 - re-exported for callers of the engine
 from scanner.model import ColumnFinding, DatasetResult
 from scanner.parallel import Outcome
 from scanner.pipeline import ScanOptions, dataset_info, scan_dataset
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MASTER = "local[*]"
 # Filesystems Spark (Hadoop) reads; such SOURCE arguments are not database URLs.
 SPARK_SCHEMES = ("hdfs", "s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "viewfs", "file", "dbfs")
 SPARK_FORMATS = ("csv", "tsv", "parquet", "jsonl", "json")
@@ -64,13 +63,6 @@ _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".jsonl": "j
 MARK = "PIIWARDEN-SPARK:"
 
 Note = Callable[[str], None]
-
-
-class Engine(str, Enum):
-    """Where ``scan``/``anonymize`` run: this process (``--workers``) or a Spark cluster."""
-
-    local = "local"
-    spark = "spark"
 
 
 class SparkUnavailable(Exception):

@@ -63,7 +63,7 @@ def _digest(path: Path, roots: list[str], *, size_only: bool = False) -> str:
     if path.suffix == ".json" and path.name in {"findings.json", "anonymization.json", "decryption.json"}:
         data = json.dumps(_strip(json.loads(data), roots), sort_keys=True, ensure_ascii=False).encode()
     elif size_only:  # encrypted outputs: a fresh nonce per value (the "-decrypted" run checks the contents)
-        return "encrypted" if path.suffix == ".parquet" else f"size={len(data)}"
+        return "encrypted" if path.suffix in {".parquet", ".xlsx", ".db", ".sqlite"} else f"size={len(data)}"
     elif path.suffix == ".xlsx":
         data = _zip_members(data)
     elif path.suffix == ".html":
