@@ -27,6 +27,7 @@ from scanner.audit import AuditLog
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
 from scanner.connectors.sqldb import mask_source
+from scanner.defaults import DEFAULT_SAMPLE_ROWS
 from scanner.findings import finish_scan, now_iso
 from scanner.history import History, history_section, scope_of
 from scanner.incremental import Plan, options_key
@@ -48,7 +49,6 @@ from scanner.policy.counts import attach_policy_checks
 from scanner.policy.database import attach_grants
 from scanner.policy.model import Policy, load_policy
 from scanner.policy.rules import evaluate
-from scanner.sampling import DEFAULT_SAMPLE_ROWS
 from scanner.sources import resolve_sources, select_datasets
 
 if TYPE_CHECKING:

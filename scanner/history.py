@@ -331,7 +331,7 @@ class Snapshot:
     failed: set[str]
 
 
-def _add_violation(into: dict, key: tuple[str, str, str | None], severity: str, count: int | None) -> None:
+def _add_violation(into: dict[tuple[str, str, str | None], dict[str, Any]], key: tuple[str, str, str | None], severity: str, count: int | None) -> None:
     """Violations compare by (rule, dataset, column); repeats of a key add up their counts."""
     prev = into.get(key)
     if prev is not None and prev["count"] is not None and count is not None:
@@ -407,7 +407,8 @@ def _violation(key: tuple[str, str, str | None], info: dict[str, Any]) -> dict[s
     return {"rule": key[0], "dataset": key[1], "column": key[2], "severity": info["severity"], "count": info["count"]}
 
 
-def _violation_diff(a: dict, b: dict) -> dict[str, list[dict[str, Any]]]:
+def _violation_diff(a: dict[tuple[str, str, str | None], dict[str, Any]],
+                    b: dict[tuple[str, str, str | None], dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     key = lambda k: (k[0], k[1], k[2] or "")  # noqa: E731 - sort None columns first
     changed = [
         {**_violation(k, b[k]), "severity_before": a[k]["severity"], "count_before": a[k]["count"]}

@@ -28,8 +28,9 @@ from detectors.classify import SETTLE_ROWS, ColumnProfile
 from detectors.freetext import NAME_CAP
 from detectors.recognizers import PiiRecognizer
 from scanner.connectors.base import Dataset, SourceError
+from scanner.defaults import DEFAULT_SAMPLE_ROWS
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
-from scanner.sampling import DEFAULT_SAMPLE_ROWS, BottomKSampler
+from scanner.sampling import BottomKSampler
 
 log = logging.getLogger(__name__)
 

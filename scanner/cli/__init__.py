@@ -21,7 +21,9 @@ import os
 import signal
 import sys
 import threading
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any, NoReturn
 
 import click
 import typer
@@ -30,11 +32,13 @@ from typer.core import TyperGroup
 try:  # Typer >= 0.20 vendors its own Click: its exceptions are not click's
     from typer._click import exceptions as _cx
 except ImportError:  # pragma: no cover - older Typer on plain Click
-    import click.exceptions as _cx
+    import click.exceptions as _cx  # type: ignore[no-redef]
 
 from scanner.cli import anonymize, history, report, scan
 from scanner.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, err
 
+# What signal.signal returns: the previous handler (a function, SIG_DFL / SIG_IGN), or None off the main thread.
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 _ABORTS = tuple({typer.Abort, getattr(_cx, "Abort", typer.Abort), click.exceptions.Abort})
 
 
@@ -54,7 +58,8 @@ class OneLineErrors(TyperGroup):
     lock is released; outputs are written atomically, so none is half-written).
     """
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]  # noqa: ANN001, ANN201
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         previous = _on_sigterm()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -90,13 +95,13 @@ def _one_line(exc: Exception) -> str:
     return f"{command}: {message}" if command else message
 
 
-def _on_sigterm():  # noqa: ANN202 - a signal handler or its placeholder
+def _on_sigterm() -> SignalHandler:
     """Turn SIGTERM into an exception in this (main) process; forked workers keep the default."""
     if threading.current_thread() is not threading.main_thread():
         return None
     main_pid = os.getpid()
 
-    def terminate(signum, frame):  # noqa: ANN001, ANN202, ARG001
+    def terminate(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
         if os.getpid() != main_pid:  # a forked worker: die as SIGTERM asks, without unwinding twice
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -106,7 +111,7 @@ def _on_sigterm():  # noqa: ANN202 - a signal handler or its placeholder
     return signal.signal(signal.SIGTERM, terminate)
 
 
-def _restore_sigterm(previous) -> None:  # noqa: ANN001
+def _restore_sigterm(previous: SignalHandler) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
 

@@ -166,7 +166,7 @@ def _print_summary(result: AnonymizationResult) -> None:
                 err.print(f"WARNING {ds.id}: {col.name}: {col.stats['values_unchanged']} non-empty values left "
                           f"as they were in a {col.entity} column ({reasons})", markup=False)
         if ds.k_anonymity:
-            line = describe_k(ds.id or "", ds.k_anonymity)
+            line = describe_k(ds.id or "", dict(ds.k_anonymity))
             (err if line.startswith("WARNING") else out).print(line, markup=False)
     fingerprint = result.run.get("key_fingerprint")
     out.print(f"{len(result.datasets)} datasets, {changed} columns anonymized, {len(result.errors)} errors"
