@@ -198,9 +198,8 @@ def _profile(datasets: list[Dataset], plan: Plan, options: ScanOptions, engine: 
         if reused is None:
             to_scan.append(i)
             continue
-        results[i] = DatasetResult.from_json(reused)
-        say(ScanEvent("dataset_done", dataset=ds.id, rows=reused.get("rows_scanned", 0),
-                      reused_from=reused["reused_from"]))
+        results[i] = reused
+        say(ScanEvent("dataset_done", dataset=ds.id, rows=reused.rows_scanned, reused_from=reused.reused_from))
 
     def started(i: int) -> None:
         say(ScanEvent("dataset_started", dataset=datasets[i].id))

@@ -179,3 +179,31 @@ def test_keyed_rules_need_a_key(tmp_path: Path) -> None:
         api.anonymize_dataframe(_people(rows=50), rules=rules)
     _masked, record = api.anonymize_dataframe(_people(rows=50), rules=rules, key=KEY)
     assert record.run["key_fingerprint"]
+
+
+def test_sample_data_findings_round_trip_through_the_model() -> None:
+    """Policy checks, grants-free tables, retention and minor violations: every field survives from_json/to_json."""
+    root = Path(__file__).resolve().parent.parent / "sample_data"
+    result = api.scan([str(root)], policy=root / "policy.yaml", as_of=AS_OF)
+    doc = result.to_json()
+    assert any(d.get("policy_checks") for d in doc["datasets"])
+    assert any("unparseable" in v for v in doc["violations"])
+    again = ScanResult.from_json(json.loads(json.dumps(doc)))
+    assert again == result
+    assert json.dumps(again.to_json(), ensure_ascii=False) == json.dumps(doc, ensure_ascii=False)
+
+
+def test_incremental_scan_reuses_the_typed_result(people_csv: Path, tmp_path: Path) -> None:
+    from scanner.history import opened
+
+    with opened(tmp_path / "history.db") as history:
+        first = api.scan([str(people_csv)], as_of=AS_OF, history=history)
+        events: list[api.ScanEvent] = []
+        second = api.scan([str(people_csv)], as_of=AS_OF, history=history, incremental=True,
+                          progress=events.append)
+    (before,), (after,) = first.datasets, second.datasets
+    assert after.reused_from == first.scan.id and after.columns == before.columns
+    assert {k: v for k, v in after.to_json().items() if k != "reused_from"} == before.to_json()
+    assert [e.kind for e in events] == ["start", "dataset_done", "scanned"] and events[1].reused_from
+    assert second.scan.incremental is not None and second.scan.incremental.reused_datasets == ("people.csv",)
+    assert second.history is not None and second.history["previous_scan"]["id"] == first.scan.id
