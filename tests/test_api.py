@@ -207,3 +207,15 @@ def test_incremental_scan_reuses_the_typed_result(people_csv: Path, tmp_path: Pa
     assert [e.kind for e in events] == ["start", "dataset_done", "scanned"] and events[1].reused_from
     assert second.scan.incremental is not None and second.scan.incremental.reused_datasets == ("people.csv",)
     assert second.history is not None and second.history["previous_scan"]["id"] == first.scan.id
+
+
+def test_decrypt_restores_what_anonymize_encrypted(people_csv: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\nentities:\n  CN_MOBILE_PHONE: {op: encrypt}\n", encoding="utf-8")
+    api.anonymize([str(people_csv.parent)], tmp_path / "enc", rules=rules, key=KEY)
+    restored = api.decrypt([str(tmp_path / "enc")], tmp_path / "dec", key=KEY)
+    assert restored.kind == "decrypt" and restored.path == str(tmp_path / "dec" / "decryption.json")
+    assert json.loads(Path(restored.path).read_text(encoding="utf-8")) == restored.to_json()
+    assert sum(c.stats["values_restored"] for c in restored.columns()) == 300
+    back = pd.read_csv(tmp_path / "dec" / "people.csv", dtype=str)
+    assert back["mobile"].tolist() == pd.read_csv(people_csv, dtype=str)["mobile"].tolist()
