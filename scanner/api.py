@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pyarrow as pa
 
+from scanner import __version__
 from scanner.audit import AuditLog
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
@@ -232,13 +233,9 @@ def audit_scan(log: AuditLog, result: ScanResult, sources: Sequence[str], output
 
 
 def _arrow(frame: Any) -> pa.Table:
-    """An Arrow table of a pandas DataFrame (index left out, as ``to_parquet`` stores it) or of a table."""
+    """An Arrow table as is; a DataFrame without its index (``to_parquet`` keeps a RangeIndex as metadata only)."""
     if isinstance(frame, pa.Table):
         return frame
-    if isinstance(frame, pa.RecordBatch):
-        return pa.Table.from_batches([frame])
-    if hasattr(frame, "to_arrow") and not hasattr(frame, "iloc"):  # polars and friends
-        return frame.to_arrow()
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
@@ -288,7 +285,7 @@ def anonymize_dataframe(frame: Frame, *, rules: Rules | str | Path | None = None
              **job.record()}
     run = {"kind": "anonymize", "started_at": started, "finished_at": now_iso(), "sources": [MEMORY_SOURCE],
            "key_fingerprint": loaded_key.fingerprint if loaded_key else None}
-    record = AnonymizationResult(run=run, datasets=(AnonymizedDataset.from_json(entry),), tool_version=_version())
+    record = AnonymizationResult(run=run, datasets=(AnonymizedDataset.from_json(entry),), tool_version=__version__)
     copy: Any = table if isinstance(frame, pa.Table) else table.to_pandas()
     return copy, record
 
@@ -375,9 +372,3 @@ def _key(key: Key | bytes | None) -> Key | None:
 def _require_key(rules: Rules, key: Key | None) -> None:
     if rules.keyed_ops and key is None:
         raise ValueError(f"rules use {', '.join(sorted(rules.keyed_ops))}, which need a key")
-
-
-def _version() -> str:
-    from scanner import __version__
-
-    return __version__
