@@ -92,7 +92,7 @@ def test_sample_mode_draws_about_sample_rows_and_finds_the_same_columns(spark, d
     again = scanner.scan(datasets[0], ScanOptions(sample_rows=200))
     assert again.rows_scanned == sampled.rows_scanned
     local = scan_dataset(datasets[0], ScanOptions(full=True))
-    assert [c["primary_entity"] for c in sampled.columns] == [c["primary_entity"] for c in local.columns]
+    assert [c.primary_entity for c in sampled.columns] == [c.primary_entity for c in local.columns]
 
 
 def test_hadoop_scheme_paths_are_passed_to_spark(spark, data: Path, tmp_path: Path):
