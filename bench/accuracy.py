@@ -60,7 +60,7 @@ def scan_columns(data_dir: Path, sample_rows: int = 10_000) -> dict[tuple[str, s
     out: dict[tuple[str, str], dict] = {}
     for ds in datasets:
         for col in scan_dataset(ds, ScanOptions(sample_rows=sample_rows)).columns:
-            out[(ds.id, col["name"])] = col
+            out[(ds.id, col.name)] = col.to_json()
     return out
 
 

@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.entities import registry
+from detectors.finding import CellCounts, ColumnEvidence, ColumnFinding
+from detectors.finding import EntityEvidence as EntityEvidenceRow
 from detectors.freetext import (
     DISTINCT_ENOUGH,
     DISTINCT_KEPT,
@@ -364,8 +366,8 @@ class ColumnProfile:
         winners.sort(reverse=True)
         return len(winners) < 2 or winners[0] - winners[1] >= SETTLED_MARGIN
 
-    def result(self) -> dict[str, Any]:
-        """The column's finding, in findings.json form (samples masked)."""
+    def result(self) -> ColumnFinding:
+        """The column's finding (samples masked); ``to_json()`` is its findings.json entry."""
         return decide(self)
 
     def state(self) -> dict[str, Any]:
@@ -584,7 +586,7 @@ def _names_beyond_noise(profile: ColumnProfile, ev: TextEvidence) -> bool:
     return ev.with_context * 2 >= ev.values
 
 
-def decide(profile: ColumnProfile) -> dict[str, Any]:
+def decide(profile: ColumnProfile) -> ColumnFinding:
     """Combine cell evidence, free-text evidence and header hints into a column finding."""
     n = profile.values
     cell_hits: list[tuple[float, int, str, float]] = []
@@ -592,7 +594,7 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
         ok, confidence = cell_verdict(profile, ev)
         if ok:
             cell_hits.append((ev.validated / n, level_of(entity), entity, confidence))
-    entities: list[dict[str, Any]] = []
+    entities: list[EntityEvidenceRow] = []
     samples: list[str] = []
     primary: str | None = None
     confidence: float | None = None
@@ -607,7 +609,7 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
     if text_found and n:
         text_found.sort(key=lambda ev: (-_text_hit_ratio(profile, ev), -level_of(ev.entity)))
         for ev in text_found:
-            if any(row["entity"] == ev.entity for row in entities):
+            if any(row.entity == ev.entity for row in entities):
                 continue
             conf = round(min(0.99, ev.score_sum / ev.values), 2)
             entities.append(_entity_row(ev.entity, _text_hit_ratio(profile, ev), ev.values, conf, profile, ev.prefilter))
@@ -619,18 +621,18 @@ def decide(profile: ColumnProfile) -> dict[str, Any]:
     if cell_hits:
         level = level_of(primary, _first_sample(profile, primary))
     else:  # free text (or nothing): the highest level among its entities
-        level = max((level_of(row["entity"], _first_sample(profile, row["entity"])) for row in entities), default=0)
-    return {
-        "name": profile.name,
-        "primary_entity": primary,
-        "level": level,
-        "category": category_of(primary),
-        "confidence": confidence if confidence is not None else _clean_confidence(profile),
-        "entities": entities,
-        "samples_masked": samples,
-        "free_text": bool(primary is not None and not cell_hits),
-        "evidence": _evidence(profile),
-    }
+        level = max((level_of(row.entity, _first_sample(profile, row.entity)) for row in entities), default=0)
+    return ColumnFinding(
+        name=profile.name,
+        primary_entity=primary,
+        level=level,
+        category=category_of(primary),
+        confidence=confidence if confidence is not None else _clean_confidence(profile),
+        entities=tuple(entities),
+        samples_masked=tuple(samples),
+        free_text=bool(primary is not None and not cell_hits),
+        evidence=_evidence(profile),
+    )
 
 
 def _text_hit_ratio(profile: ColumnProfile, ev: TextEvidence) -> float:
@@ -645,15 +647,15 @@ def _first_sample(profile: ColumnProfile, entity: str) -> str | None:
 
 
 def _entity_row(entity: str, hit: float, matches: int, confidence: float,
-                profile: ColumnProfile, candidates: int) -> dict[str, Any]:
-    return {
-        "entity": entity,
-        "hit_ratio": round(min(1.0, hit), 4),
-        "matches": int(matches),
-        "confidence": confidence,
-        "validator_pass_rate": round(matches / candidates, 4) if candidates else None,
-        "header_hint": profile.hints.get(entity, 0.0),
-    }
+                profile: ColumnProfile, candidates: int) -> EntityEvidenceRow:
+    return EntityEvidenceRow(
+        entity=entity,
+        hit_ratio=round(min(1.0, hit), 4),
+        matches=int(matches),
+        confidence=confidence,
+        validator_pass_rate=round(matches / candidates, 4) if candidates else None,
+        header_hint=profile.hints.get(entity, 0.0),
+    )
 
 
 def _clean_confidence(profile: ColumnProfile) -> float:
@@ -663,16 +665,16 @@ def _clean_confidence(profile: ColumnProfile) -> float:
     return 0.6 if profile.hints else 0.9
 
 
-def _evidence(profile: ColumnProfile) -> dict[str, Any]:
+def _evidence(profile: ColumnProfile) -> ColumnEvidence:
     """The numbers behind the decision, so a reviewer can see why (no values)."""
-    return {
-        "values": profile.values,
-        "header_hints": dict(profile.hints),
-        "texty_ratio": round(profile.texty / profile.values, 4) if profile.values else 0.0,
-        **({"early_stop": True} if profile.stopped_early else {}),
-        "cells": {
-            e: {"format_matches": ev.candidates, "validated": ev.validated}
+    return ColumnEvidence(
+        values=profile.values,
+        header_hints=dict(profile.hints),
+        texty_ratio=round(profile.texty / profile.values, 4) if profile.values else 0.0,
+        early_stop=profile.stopped_early,
+        cells={
+            e: CellCounts(format_matches=ev.candidates, validated=ev.validated)
             for e, ev in profile.evidence.items()
             if ev.candidates
         },
-    }
+    )

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES
+from scanner.defaults import DEFAULT_MAX_CELL_BYTES, DEFAULT_SAMPLE_ROWS
 from scanner.yamlfile import load_model
 
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -205,43 +205,65 @@ def default_audit_path(outdir: Path | None = None, history_db: Path | None = Non
     return base / HISTORY_DIRNAME / AUDIT_FILENAME
 
 
-def merge_settings(cfg: ScanConfig | None, *, sources: list[str] | None, outdir: Path | None,
-                   policy: Path | None, rules: Path | None = None, sample_rows: int | None, full: bool,
-                   workers: int | None, include: list[str] | None, exclude: list[str] | None, views: bool,
-                   incremental: bool, history: Path | None, no_history: bool, audit_log: Path | None,
-                   lang: str | None, fail_on: str | None, as_of: str | None,
-                   lock_timeout: float | None, default_sample_rows: int, on_bad_rows: str | None = None,
-                   max_cell_bytes: int | None = None, follow_symlinks: bool = False) -> Settings:
+@dataclass(frozen=True)
+class ScanFlags:
+    """What the command line said: None (or False, or empty) where a flag was not given."""
+
+    sources: list[str] | None = None
+    outdir: Path | None = None
+    policy: Path | None = None
+    rules: Path | None = None
+    sample_rows: int | None = None
+    full: bool = False
+    workers: int | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    views: bool = False
+    incremental: bool = False
+    history: Path | None = None
+    no_history: bool = False
+    audit_log: Path | None = None
+    lang: str | None = None
+    fail_on: str | None = None
+    as_of: str | None = None
+    lock_timeout: float | None = None
+    on_bad_rows: str | None = None
+    max_cell_bytes: int | None = None
+    follow_symlinks: bool = False
+
+
+def merge_settings(cfg: ScanConfig | None, flags: ScanFlags | None = None,
+                   default_sample_rows: int = DEFAULT_SAMPLE_ROWS) -> Settings:
     """Effective settings. Booleans given on the command line can only switch a feature on,
     except that an explicit ``--sample-rows`` turns the config's ``full: true`` off."""
     from scanner.history import default_history_path
 
-    cfg = cfg or ScanConfig()
-    out = Path(_pick(outdir, cfg.outdir, "piiwarden-out"))
-    hist = _history_path(cfg, history, no_history, out)
+    cfg, f = cfg or ScanConfig(), flags or ScanFlags()
+    out = Path(_pick(f.outdir, cfg.outdir, "piiwarden-out"))
+    hist = _history_path(cfg, f.history, f.no_history, out)
     audit_default = default_audit_path(out, hist or default_history_path(out))
     return Settings(
-        sources=list(sources or cfg.sources),
+        sources=list(f.sources or cfg.sources),
         outdir=out,
-        policy=Path(p) if (p := _pick(policy, cfg.policy, None)) else None,
-        rules=Path(r) if (r := _pick(rules, cfg.rules, None)) else None,
-        sample_rows=_pick(sample_rows, cfg.sample_rows, default_sample_rows),
-        full=full or (bool(cfg.full) and sample_rows is None),
-        workers=_pick(workers, cfg.workers, None),
-        include=list(_pick(include, cfg.include, [])),
-        exclude=list(_pick(exclude, cfg.exclude, [])),
-        views=views or bool(cfg.views),
-        incremental=incremental or bool(cfg.incremental),
+        policy=Path(p) if (p := _pick(f.policy, cfg.policy, None)) else None,
+        rules=Path(r) if (r := _pick(f.rules, cfg.rules, None)) else None,
+        sample_rows=_pick(f.sample_rows, cfg.sample_rows, default_sample_rows),
+        full=f.full or (bool(cfg.full) and f.sample_rows is None),
+        workers=_pick(f.workers, cfg.workers, None),
+        include=list(_pick(f.include, cfg.include, [])),
+        exclude=list(_pick(f.exclude, cfg.exclude, [])),
+        views=f.views or bool(cfg.views),
+        incremental=f.incremental or bool(cfg.incremental),
         history=hist,
-        audit_log=Path(_pick(audit_log, cfg.audit.log, audit_default)),
+        audit_log=Path(_pick(f.audit_log, cfg.audit.log, audit_default)),
         audit_retention_days=cfg.audit.retention_days,
         destruction_retention_days=cfg.audit.destruction_retention_days,
-        lang=_pick(lang, cfg.lang, "zh"),
-        fail_on=_pick(fail_on, cfg.fail_on, None),
-        as_of=_pick(as_of, cfg.as_of.isoformat() if cfg.as_of else None, None),
-        lock_timeout=float(_pick(lock_timeout, cfg.lock_timeout, 300.0)),
-        config_sources=not sources and bool(cfg.sources),
-        on_bad_rows=_pick(on_bad_rows, cfg.on_bad_rows, "skip"),
-        max_cell_bytes=_pick(max_cell_bytes, cfg.max_cell_bytes, DEFAULT_MAX_CELL_BYTES),
-        follow_symlinks=follow_symlinks or bool(cfg.follow_symlinks),
+        lang=_pick(f.lang, cfg.lang, "zh"),
+        fail_on=_pick(f.fail_on, cfg.fail_on, None),
+        as_of=_pick(f.as_of, cfg.as_of.isoformat() if cfg.as_of else None, None),
+        lock_timeout=float(_pick(f.lock_timeout, cfg.lock_timeout, 300.0)),
+        config_sources=not f.sources and bool(cfg.sources),
+        on_bad_rows=_pick(f.on_bad_rows, cfg.on_bad_rows, "skip"),
+        max_cell_bytes=_pick(f.max_cell_bytes, cfg.max_cell_bytes, DEFAULT_MAX_CELL_BYTES),
+        follow_symlinks=f.follow_symlinks or bool(cfg.follow_symlinks),
     )

@@ -1,4 +1,10 @@
-"""Assembling and writing findings.json (the contract's machine-readable output)."""
+"""Assembling, writing and reading findings.json (the contract's machine-readable output).
+
+The one place findings.json is built and read: a scan's typed ``ScanResult``
+is finished here (id, times, version) and written through ``to_json()``;
+``read_findings`` checks a file for what the report renders and
+``load_scan_result`` turns it back into the model.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,21 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.model import (
+    DatasetResult,
+    IncrementalSummary,
+    ScanInfo,
+    ScanParameters,
+    ScanResult,
+    Skipped,
+    SourceError,
+    Violation,
+)
 
 
 def now_iso() -> str:
@@ -18,28 +35,16 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def build_findings(*, started_at: str, as_of: dt.date, sources: list[str], mode: str,
-                   datasets: list[dict[str, Any]], violations: list[dict[str, Any]],
-                   errors: list[dict[str, str]], params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The findings document, in the schema's field order."""
-    scan: dict[str, Any] = {
-        "id": uuid.uuid4().hex,
-        "started_at": started_at,
-        "finished_at": now_iso(),
-        "as_of": as_of.isoformat(),
-        "sources": sources,
-        "mode": mode,
-    }
-    if params:
-        scan["parameters"] = params
-    return {
-        "schema_version": 1,
-        "tool": {"name": "piiwarden", "version": __version__},
-        "scan": scan,
-        "datasets": datasets,
-        "violations": violations,
-        "errors": errors,
-    }
+def finish_scan(*, started_at: str, as_of: dt.date, sources: Sequence[str], mode: str,
+                datasets: Sequence[DatasetResult], violations: Sequence[Violation], errors: Sequence[SourceError],
+                parameters: ScanParameters | None = None, skipped: Sequence[Skipped] | None = None,
+                incremental: IncrementalSummary | None = None) -> ScanResult:
+    """The finished scan: a fresh id, the finishing time and this version stamped on what was found."""
+    info = ScanInfo(id=uuid.uuid4().hex, started_at=started_at, finished_at=now_iso(), as_of=as_of.isoformat(),
+                    sources=tuple(sources), mode=mode, parameters=parameters,
+                    skipped=None if skipped is None else tuple(skipped), incremental=incremental)
+    return ScanResult(scan=info, datasets=tuple(datasets), violations=tuple(violations), errors=tuple(errors),
+                      tool_version=__version__)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -59,9 +64,9 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_findings(path: Path, findings: dict[str, Any]) -> None:
+def write_findings(path: Path, result: ScanResult) -> None:
     """findings.json, UTF-8 with Chinese kept readable."""
-    write_atomic(path, json.dumps(findings, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(path, json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
 
 
 class FindingsError(ValueError):
@@ -85,7 +90,13 @@ def read_findings(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise FindingsError(f"not JSON (line {exc.lineno}, column {exc.colno})") from None
     check_findings(doc)
-    return doc
+    checked: dict[str, Any] = doc  # check_findings made sure it is an object
+    return checked
+
+
+def load_scan_result(path: Path) -> ScanResult:
+    """A findings.json as the typed model (checked first, like ``read_findings``)."""
+    return ScanResult.from_json(read_findings(path))
 
 
 def _no_constant(name: str) -> Any:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scanner.errors import describe_error
+from scanner.model import DatasetResult, ScanResult
 
 T = TypeVar("T")
 
@@ -171,25 +172,24 @@ class StoredDataset:
     result: dict[str, Any]
 
 
-def summarize(findings: dict[str, Any]) -> dict[str, Any]:
+def summarize(result: ScanResult) -> dict[str, Any]:
     """Counts kept per scan for listings and the report's trend chart."""
     by_level = {str(lvl): 0 for lvl in (4, 3, 2, 1)}
-    for ds in findings["datasets"]:
-        for col in ds["columns"]:
-            if col.get("primary_entity"):
-                by_level[str(col["level"])] = by_level.get(str(col["level"]), 0) + 1
+    for ds in result.datasets:
+        for col in ds.sensitive_columns():
+            by_level[str(col.level)] = by_level.get(str(col.level), 0) + 1
     by_severity = {s: 0 for s in ("critical", "high", "medium", "low")}
-    for v in findings["violations"]:
-        by_severity[v["severity"]] = by_severity.get(v["severity"], 0) + 1
-    incremental = findings["scan"].get("incremental") or {}
+    for v in result.violations:
+        by_severity[v.severity] = by_severity.get(v.severity, 0) + 1
+    incremental = result.scan.incremental
     return {
-        "datasets": len(findings["datasets"]),
+        "datasets": len(result.datasets),
         "sensitive": sum(by_level.values()),
         "by_level": by_level,
-        "violations": len(findings["violations"]),
+        "violations": len(result.violations),
         "by_severity": by_severity,
-        "errors": len(findings["errors"]),
-        "reused": incremental.get("reused", 0),
+        "errors": len(result.errors),
+        "reused": incremental.reused if incremental else 0,
     }
 
 
@@ -229,40 +229,40 @@ class History:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def record(self, findings: dict[str, Any], scope: str, fingerprints: dict[tuple[str, str], Any],
+    def record(self, result: ScanResult, scope: str, fingerprints: dict[tuple[str, str], Any],
                options_key: str) -> None:
         """Store one finished scan in a single transaction (a crash leaves no half scan)."""
-        scan = findings["scan"]
+        scan = result.scan
+        parameters = scan.parameters.to_json() if scan.parameters else {}
         try:
             with self.conn:
                 self.conn.execute(
                     "INSERT INTO scans (id, scope, started_at, finished_at, as_of, mode, sources, parameters, summary)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (scan["id"], scope, scan["started_at"], scan["finished_at"], scan["as_of"], scan["mode"],
-                     _dump(scan["sources"]), _dump(scan.get("parameters") or {}), _dump(summarize(findings))),
+                    (scan.id, scope, scan.started_at, scan.finished_at, scan.as_of, scan.mode,
+                     _dump(list(scan.sources)), _dump(parameters), _dump(summarize(result))),
                 )
-                for ds in findings["datasets"]:
-                    self._record_dataset(scan["id"], ds, fingerprints.get((ds["source"], ds["id"])), options_key)
+                for ds in result.datasets:
+                    self._record_dataset(scan.id, ds, fingerprints.get((ds.info.source, ds.id)), options_key)
                 self.conn.executemany(
                     "INSERT INTO violations VALUES (?, ?, ?, ?, ?, ?)",
-                    [(scan["id"], v["rule"], v["severity"], v["dataset"], v.get("column"), v.get("count"))
-                     for v in findings["violations"]],
+                    [(scan.id, v.rule, v.severity, v.dataset, v.column, v.count) for v in result.violations],
                 )
         except sqlite3.Error as exc:
             raise HistoryError(f"{self.path}: cannot record the scan ({describe_error(exc)})") from None
 
-    def _record_dataset(self, scan_id: str, ds: dict[str, Any], fingerprint: Any, options_key: str) -> None:
-        kept = {k: v for k, v in ds.items() if k not in RECOMPUTED_KEYS}
+    def _record_dataset(self, scan_id: str, ds: DatasetResult, fingerprint: Any, options_key: str) -> None:
+        """One dataset's row; its result is kept in findings.json form for ``--incremental`` to reuse."""
+        kept = {k: v for k, v in ds.to_json().items() if k not in RECOMPUTED_KEYS}
         self.conn.execute(
             "INSERT OR REPLACE INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (scan_id, ds["source"], ds["id"], ds["format"], ds.get("rows"), ds.get("rows_scanned", 0),
-             int(bool(ds.get("errors"))), _dump(fingerprint) if fingerprint else None, options_key,
-             ds.get("reused_from") or scan_id, _dump(kept)),
+            (scan_id, ds.info.source, ds.id, ds.info.format, ds.rows, ds.rows_scanned,
+             int(ds.failed), _dump(fingerprint) if fingerprint else None, options_key,
+             ds.reused_from or scan_id, _dump(kept)),
         )
         self.conn.executemany(
             "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?)",
-            [(scan_id, ds["id"], c["name"], c.get("primary_entity"), c.get("level", 0), c.get("confidence"))
-             for c in ds["columns"]],
+            [(scan_id, ds.id, c.name, c.primary_entity, c.level, c.confidence) for c in ds.columns],
         )
 
     # --- reading -----------------------------------------------------------------------------
@@ -332,7 +332,7 @@ class Snapshot:
     failed: set[str]
 
 
-def _add_violation(into: dict, key: tuple[str, str, str | None], severity: str, count: int | None) -> None:
+def _add_violation(into: dict[tuple[str, str, str | None], dict[str, Any]], key: tuple[str, str, str | None], severity: str, count: int | None) -> None:
     """Violations compare by (rule, dataset, column); repeats of a key add up their counts."""
     prev = into.get(key)
     if prev is not None and prev["count"] is not None and count is not None:
@@ -408,7 +408,8 @@ def _violation(key: tuple[str, str, str | None], info: dict[str, Any]) -> dict[s
     return {"rule": key[0], "dataset": key[1], "column": key[2], "severity": info["severity"], "count": info["count"]}
 
 
-def _violation_diff(a: dict, b: dict) -> dict[str, list[dict[str, Any]]]:
+def _violation_diff(a: dict[tuple[str, str, str | None], dict[str, Any]],
+                    b: dict[tuple[str, str, str | None], dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     key = lambda k: (k[0], k[1], k[2] or "")  # noqa: E731 - sort None columns first
     changed = [
         {**_violation(k, b[k]), "severity_before": a[k]["severity"], "count_before": a[k]["count"]}
@@ -465,14 +466,14 @@ def _count(v: dict[str, Any]) -> str:
     return f" ({v['count']})" if v.get("count") is not None else ""
 
 
-def trend(history: History, scope: str, current: dict[str, Any] | None = None,
+def trend(history: History, scope: str, current: ScanResult | None = None,
           limit: int = TREND_SCANS) -> list[dict[str, Any]]:
     """Counts of the last scans of a scope, oldest first, ending with ``current`` if given."""
     rows = history.scans(scope, limit=limit - (1 if current else 0))
     points = [{"id": r.id, "seq": r.seq, "finished_at": r.finished_at, **_trend_counts(r.summary)} for r in rows]
     if current is not None:
         summary = summarize(current)
-        points.append({"id": current["scan"]["id"], "seq": None, "finished_at": current["scan"]["finished_at"],
+        points.append({"id": current.scan.id, "seq": None, "finished_at": current.scan.finished_at,
                        **_trend_counts(summary)})
     return points
 
@@ -482,22 +483,20 @@ def _trend_counts(summary: dict[str, Any]) -> dict[str, Any]:
             "by_severity": summary.get("by_severity", {}), "datasets": summary.get("datasets", 0)}
 
 
-def snapshot_from_findings(findings: dict[str, Any], scope: str) -> Snapshot:
+def snapshot_of(result: ScanResult, scope: str) -> Snapshot:
     """The current scan as a Snapshot, before it is recorded (for the report's "since last scan")."""
-    scan = findings["scan"]
-    row = ScanRow(seq=0, id=scan["id"], scope=scope, started_at=scan["started_at"],
-                  finished_at=scan["finished_at"], as_of=scan["as_of"], mode=scan["mode"],
-                  sources=scan["sources"], summary=summarize(findings))
-    columns = {(ds["id"], c["name"]): (c.get("primary_entity"), c.get("level", 0))
-               for ds in findings["datasets"] for c in ds["columns"]}
+    scan = result.scan
+    row = ScanRow(seq=0, id=scan.id, scope=scope, started_at=scan.started_at, finished_at=scan.finished_at,
+                  as_of=scan.as_of, mode=scan.mode, sources=list(scan.sources), summary=summarize(result))
+    columns = {(ds.id, c.name): (c.primary_entity, c.level) for ds in result.datasets for c in ds.columns}
     violations: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    for v in findings["violations"]:
-        _add_violation(violations, (v["rule"], v["dataset"], v.get("column")), v["severity"], v.get("count"))
-    ids = {ds["id"] for ds in findings["datasets"]}
-    return Snapshot(row, columns, violations, ids, {ds["id"] for ds in findings["datasets"] if ds.get("errors")})
+    for v in result.violations:
+        _add_violation(violations, (v.rule, v.dataset, v.column), v.severity, v.count)
+    ids = {ds.id for ds in result.datasets}
+    return Snapshot(row, columns, violations, ids, {ds.id for ds in result.datasets if ds.failed})
 
 
-def history_section(history: History, scope: str, findings: dict[str, Any]) -> dict[str, Any]:
+def history_section(history: History, scope: str, result: ScanResult) -> dict[str, Any]:
     """The ``history`` key of findings.json: previous scan of the same sources, the diff, the trend.
 
     Stored in findings.json so that ``piiwarden report`` re-renders the
@@ -506,12 +505,12 @@ def history_section(history: History, scope: str, findings: dict[str, Any]) -> d
     previous = history.latest(scope)
     since = None
     if previous is not None:
-        since = diff_snapshots(history.snapshot(previous), snapshot_from_findings(findings, scope))
+        since = diff_snapshots(history.snapshot(previous), snapshot_of(result, scope))
         since["to"]["seq"] = None
     return {
         "previous_scan": _scan_ref(previous) if previous else None,
         "since_last": since,
-        "trend": trend(history, scope, findings),
+        "trend": trend(history, scope, result),
     }
 
 

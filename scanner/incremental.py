@@ -23,7 +23,6 @@ they depend on ``--as-of`` and the policy, not only on the data.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 import re
@@ -39,6 +38,7 @@ from scanner.connectors.base import Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
 from scanner.connectors.sql import dialect_for
 from scanner.history import RECOMPUTED_KEYS, StoredDataset
+from scanner.model import DatasetResult
 
 SMALL_FILE = 4 << 20
 EDGE = 1 << 20
@@ -140,12 +140,11 @@ class Plan:
     """What this scan does per dataset: fingerprints for all, previous results for the reused."""
 
     fingerprints: dict[Key, dict[str, Any] | None] = field(default_factory=dict)
-    reused: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    reused: dict[Key, DatasetResult] = field(default_factory=dict)
 
-    def reuse(self, ds: Dataset) -> dict[str, Any] | None:
-        """The dataset entry to reuse for ``ds`` (a fresh copy), or None to scan it."""
-        found = self.reused.get((ds.source, ds.id))
-        return copy.deepcopy(found) if found is not None else None
+    def reuse(self, ds: Dataset) -> DatasetResult | None:
+        """The earlier result to reuse for ``ds`` (``reused_from`` names the scan that made it), or None to scan it."""
+        return self.reused.get((ds.source, ds.id))
 
 
 def _reusable(prev: StoredDataset | None, fp: dict[str, Any] | None, opts: str) -> bool:
@@ -166,6 +165,5 @@ def plan(datasets: list[Dataset], previous: dict[Key, StoredDataset] | None, opt
         if incremental and _reusable(prev, fp, opts):
             assert prev is not None
             entry = {k: v for k, v in prev.result.items() if k not in RECOMPUTED_KEYS}
-            entry["reused_from"] = prev.scanned_in
-            result.reused[key] = entry
+            result.reused[key] = DatasetResult.from_json({**entry, "reused_from": prev.scanned_in})
     return result

@@ -2,8 +2,8 @@
 
 Datasets are cheap descriptions (a path, a URL) with reader closures, which
 cannot be pickled; so workers are forked after discovery and inherit the
-dataset list, receive only an index, and send back the finished findings
-(plain JSON). Python work (validators, Presidio, jieba) holds the GIL, so
+dataset list, receive only an index, and send back the finished
+``DatasetResult`` (frozen dataclasses of plain data, pickled). Python work (validators, Presidio, jieba) holds the GIL, so
 processes, not threads, are what use a second core.
 
 When a full pass has fewer datasets than workers (typically one big file),
@@ -24,10 +24,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
 
 from detectors.classify import warm_up
 from scanner.connectors.base import Dataset
+from scanner.model import DatasetResult
 from scanner.pipeline import (
     ScanOptions,
     Unit,
@@ -37,15 +38,21 @@ from scanner.pipeline import (
     unit_states,
 )
 
-Outcome = tuple[int, dict[str, Any], list[str]]  # (index, dataset json, error lines)
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished dataset: its index in the scan's dataset list and its result (errors included)."""
+
+    index: int
+    result: DatasetResult
+
 
 _DATASETS: list[Dataset] = []
 _OPTIONS: ScanOptions | None = None
 
 
 def _scan_one(index: int) -> Outcome:
-    result = scan_dataset(_DATASETS[index], _OPTIONS or ScanOptions())
-    return index, result.to_json(), list(result.errors)
+    return Outcome(index, scan_dataset(_DATASETS[index], _OPTIONS or ScanOptions()))
 
 
 def scan_many(datasets: list[Dataset], indices: list[int], options: ScanOptions, workers: int = 1,
@@ -80,7 +87,7 @@ def _scan_by_datasets(datasets: list[Dataset], indices: list[int], options: Scan
     try:
         with _pool(workers) as pool:
             queue = list(indices)
-            running = {}
+            running: dict[Future[Outcome], int] = {}
             while queue or running:
                 while queue and len(running) < workers:
                     i = queue.pop(0)
@@ -177,7 +184,7 @@ def _run_here(datasets: list[Dataset], options: ScanOptions, i: int, map_units: 
     """Scan one dataset in this process; its units in a pool when ``map_units`` is given."""
     ds = datasets[i]
     result = scan_dataset(ds, options) if map_units is None else scan_dataset(ds, options, map_units)
-    return i, result.to_json(), list(result.errors)
+    return Outcome(i, result)
 
 
 def default_workers() -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -28,7 +28,9 @@ from detectors.classify import SETTLE_ROWS, ColumnProfile
 from detectors.freetext import NAME_CAP
 from detectors.recognizers import PiiRecognizer
 from scanner.connectors.base import Dataset, SourceError
-from scanner.sampling import DEFAULT_SAMPLE_ROWS, BottomKSampler
+from scanner.defaults import DEFAULT_SAMPLE_ROWS
+from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
+from scanner.sampling import BottomKSampler
 
 log = logging.getLogger(__name__)
 
@@ -52,29 +54,6 @@ class ScanOptions:
     full: bool = False
     # processes: one per dataset, or over the units of one big dataset (scanner/parallel.py)
     workers: int = 1
-
-
-@dataclass
-class DatasetResult:
-    """One dataset's findings, or the error that stopped it."""
-
-    dataset: Dataset
-    rows: int | None = None
-    rows_scanned: int = 0
-    columns: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """The dataset's entry in findings.json."""
-        return {
-            "id": self.dataset.id,
-            "source": self.dataset.source,
-            "format": self.dataset.format,
-            "rows": self.rows,
-            "rows_scanned": self.rows_scanned,
-            "columns": self.columns,
-            "errors": self.errors,
-        }
 
 
 @dataclass
@@ -207,7 +186,7 @@ class _Merged:
             else:
                 mine.merge(profile)
 
-    def results(self, names: Iterable[str]) -> list[dict[str, Any]]:
+    def results(self, names: Iterable[str]) -> list[ColumnFinding]:
         """Findings of every column seen, in order of first appearance (empty profiles for columns without rows)."""
         out = []
         for name in names:
@@ -223,7 +202,7 @@ class _Profiles:
         self.dataset = dataset
         self.by_name: dict[str, ColumnProfile] = {}
 
-    def update(self, table, skip: Callable[[ColumnProfile], bool] | None = None) -> None:
+    def update(self, table: pa.Table, skip: Callable[[ColumnProfile], bool] | None = None) -> None:
         for name, column in zip(table.column_names, table.columns):
             profile = self.by_name.get(name)
             if profile is None:
@@ -239,8 +218,13 @@ class _Profiles:
             if name not in self.by_name:
                 self.by_name[name] = ColumnProfile(name, self.dataset.comments.get(name))
 
-    def results(self) -> list[dict[str, Any]]:
+    def results(self) -> list[ColumnFinding]:
         return [p.result() for p in self.by_name.values()]
+
+
+def dataset_info(dataset: Dataset) -> DatasetInfo:
+    """The identity a dataset's result carries (the reader closures stay behind)."""
+    return DatasetInfo(id=dataset.id, source=dataset.source, format=dataset.format)
 
 
 def scan_dataset(dataset: Dataset, options: ScanOptions, map_units: UnitMapper = map_units_here) -> DatasetResult:
@@ -251,23 +235,20 @@ def scan_dataset(dataset: Dataset, options: ScanOptions, map_units: UnitMapper =
     workers to itself. A SourceError, even after some units, leaves the
     dataset with that one error line and no columns.
     """
-    result = DatasetResult(dataset=dataset, rows=dataset.rows)
     try:
         if options.full:
-            seen, result.rows_scanned, result.columns = _scan_full(dataset, map_units)
+            seen, scanned, columns = _scan_full(dataset, map_units)
         else:
-            seen, result.rows_scanned, result.columns = _scan_sample(dataset, options.sample_rows)
+            seen, scanned, columns = _scan_sample(dataset, options.sample_rows)
     except SourceError as exc:
-        result.errors.append(str(exc))
-        result.rows_scanned, result.columns = 0, []
-        return result
-    if result.rows is None and not dataset.sample:
-        result.rows = seen
-    result.errors.extend(dataset.problems)  # rows a reader skipped (the rest was scanned)
-    return result
+        return DatasetResult(info=dataset_info(dataset), rows=dataset.rows, errors=[str(exc)])
+    rows = seen if dataset.rows is None and not dataset.sample else dataset.rows
+    # rows a reader skipped are errors too (the rest was scanned)
+    return DatasetResult(info=dataset_info(dataset), rows=rows, rows_scanned=scanned, columns=columns,
+                         errors=list(dataset.problems))
 
 
-def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[dict[str, Any]]]:
+def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[ColumnFinding]]:
     """Every row, unit by unit: (rows read, rows scanned, column findings)."""
     reader = UnitReader(dataset.batches())
     merged = _Merged(dataset)
@@ -276,7 +257,7 @@ def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[
     return reader.rows, reader.rows, merged.results(reader.names)
 
 
-def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[dict[str, Any]]]:
+def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[ColumnFinding]]:
     """A seeded sample of about ``sample_rows`` rows: (rows read, rows scanned, findings).
 
     Early stop: every column first sees SETTLE_ROWS rows of the sample (a

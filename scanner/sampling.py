@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pyarrow as pa
 
-DEFAULT_SAMPLE_ROWS = 10_000
+from scanner.defaults import DEFAULT_SAMPLE_ROWS  # noqa: F401 - re-exported: where sampling is
 
 
 def _seed(dataset_id: str) -> int:

@@ -37,7 +37,6 @@ import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -47,24 +46,19 @@ import pyarrow.compute as pc
 from detectors.classify import ColumnProfile
 from scanner import formats
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
-from scanner.pipeline import DatasetResult, ScanOptions, scan_dataset
+from scanner.defaults import DEFAULT_MASTER, Engine  # noqa: F401 - re-exported for callers of the engine
+from scanner.model import ColumnFinding, DatasetResult
+from scanner.parallel import Outcome
+from scanner.pipeline import ScanOptions, dataset_info, scan_dataset
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MASTER = "local[*]"
 # Filesystems Spark (Hadoop) reads; such SOURCE arguments are not database URLs.
 SPARK_SCHEMES = ("hdfs", "s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "wasbs", "viewfs", "file", "dbfs")
 # Executor errors we raise carry this marker; only the text after it is shown (it never quotes values).
 MARK = "PIIWARDEN-SPARK:"
 
 Note = Callable[[str], None]
-
-
-class Engine(str, Enum):
-    """Where ``scan``/``anonymize`` run: this process (``--workers``) or a Spark cluster."""
-
-    local = "local"
-    spark = "spark"
 
 
 class SparkUnavailable(Exception):
@@ -416,30 +410,24 @@ class SparkScanner:
                 self._noted.add(ds.format)
                 self.note(f"note: {ds.format} datasets are scanned by the local engine (Spark cannot read them)")
             return scan_dataset(ds, options)
-        result = DatasetResult(dataset=ds, rows=ds.rows)
         try:
-            result.columns, scanned, total = self._profile(ds, spec, options)
+            columns, scanned, total = self._profile(ds, spec, options)
         except SourceError as exc:
-            result.errors.append(str(exc))
-            return result
+            return DatasetResult(info=dataset_info(ds), rows=ds.rows, errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - a Spark failure is one error line for this dataset
-            result.errors.append(one_line(exc))
-            return result
-        result.rows_scanned = scanned
-        if result.rows is None:
-            result.rows = total
-        return result
+            return DatasetResult(info=dataset_info(ds), rows=ds.rows, errors=[one_line(exc)])
+        return DatasetResult(info=dataset_info(ds), rows=total if ds.rows is None else ds.rows, rows_scanned=scanned,
+                             columns=columns)
 
     def scan_many(self, datasets: list[Dataset], indices: list[int], options: ScanOptions,
-                  started: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict[str, Any], list[str]]]:
+                  started: Callable[[int], None] | None = None) -> Iterator[Outcome]:
         """``scanner.parallel.scan_many`` on Spark: the cluster parallelizes inside each dataset."""
         for i in indices:
             if started:
                 started(i)
-            result = self.scan(datasets[i], options)
-            yield i, result.to_json(), list(result.errors)
+            yield Outcome(i, self.scan(datasets[i], options))
 
-    def _profile(self, ds: Dataset, spec: SparkSpec, options: ScanOptions) -> tuple[list[dict], int, int | None]:
+    def _profile(self, ds: Dataset, spec: SparkSpec, options: ScanOptions) -> tuple[list[ColumnFinding], int, int | None]:
         frame = read_frame(self.spark, spec)
         total: int | None = ds.rows
         if not options.full and spec.kind != formats.SPARK_DOCUMENT:

@@ -97,7 +97,7 @@ COUNTRY = {"plus86": lambda x: f"+86 {x[:3]} {x[3:7]} {x[7:]}", "0086": lambda x
 def _classify(header: str, cells: list[str]) -> str | None:
     profile = ColumnProfile(header)
     profile.update(pa.array(cells, pa.string()))
-    return decide(profile)["primary_entity"]
+    return decide(profile).primary_entity
 
 
 def _column(entity: str, shape: Callable[[str], str], seed: int = 7) -> list[str]:

@@ -35,7 +35,7 @@ def make_mobile(rng: random.Random) -> str:
 def classify(name: str, values: list, comment: str | None = None) -> dict:
     profile = ColumnProfile(name, comment)
     profile.update(pa.array(values))
-    return profile.result()
+    return profile.result().to_json()
 
 
 def test_resident_id_column_found_without_header():
@@ -101,11 +101,11 @@ def test_numeric_and_list_columns():
     ints = pa.array([int(make_mobile(rng)) for _ in range(100)], type=pa.int64())
     profile = ColumnProfile("contact")
     profile.update(ints)
-    assert profile.result()["primary_entity"] == "CN_MOBILE_PHONE"
+    assert profile.result().primary_entity == "CN_MOBILE_PHONE"
     lists = pa.array([[make_mobile(rng), make_mobile(rng)] for _ in range(60)])
     profile = ColumnProfile("phones")
     profile.update(lists)
-    assert profile.result()["primary_entity"] == "CN_MOBILE_PHONE"
+    assert profile.result().primary_entity == "CN_MOBILE_PHONE"
 
 
 def test_free_text_lists_every_entity():
@@ -139,7 +139,7 @@ def test_accumulates_across_batches():
     profile = ColumnProfile("mobile")
     for _ in range(5):
         profile.update(pa.array([make_mobile(rng) for _ in range(100)]))
-    result = profile.result()
+    result = profile.result().to_json()
     assert result["evidence"]["values"] == 500
     assert result["entities"][0]["matches"] == 500
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from scanner.config import ConfigError, load_config, merge_settings
+from scanner.config import ConfigError, ScanFlags, load_config, merge_settings
 
 runner = CliRunner()
 
@@ -21,10 +21,7 @@ def _cfg(tmp_path: Path, text: str) -> Path:
 
 
 def _merge(cfg, **cli):
-    base = dict(sources=None, outdir=None, policy=None, sample_rows=None, full=False, workers=None, include=None,
-                exclude=None, views=False, incremental=False, history=None, no_history=False, audit_log=None,
-                lang=None, fail_on=None, as_of=None, lock_timeout=None, default_sample_rows=10_000)
-    return merge_settings(cfg, **{**base, **cli})
+    return merge_settings(cfg, ScanFlags(**cli), default_sample_rows=10_000)
 
 
 def test_full_config_loads_with_paths_relative_to_the_file(tmp_path, monkeypatch):

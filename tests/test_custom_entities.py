@@ -72,7 +72,7 @@ def _columns(path: Path) -> dict[str, dict]:
     datasets, failed = resolve_sources([str(path)])
     assert not failed and len(datasets) == 1
     result = scan_dataset(datasets[0], ScanOptions())
-    return {col["name"]: col for col in result.columns}
+    return {col.name: col.to_json() for col in result.columns}
 
 
 @pytest.fixture

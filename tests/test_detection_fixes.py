@@ -180,7 +180,7 @@ def _plates(n: int) -> list[str]:
 def test_placeholder_heavy_plate_column_classifies_and_counts_them() -> None:
     values = _plates(32) + ["无"] * 120 + ["暂无", "N/A", "-", "/", "null", "NULL", "0", "  无 "] * 5
     profile = _profile("c7", values)
-    assert profile.result()["primary_entity"] == "CN_LICENSE_PLATE"
+    assert profile.result().primary_entity == "CN_LICENSE_PLATE"
     assert profile.placeholders == 160 and profile.values == 32
 
 

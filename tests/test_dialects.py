@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from scanner.connectors.sql import Dialect, SqlTable, dialect_for, known_dialects
 from scanner.connectors.sql.postgresql import PostgresDialect
 from scanner.connectors.sqldb import open_database_url
+from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.policy.database import attach_grants
 from tests.test_databases import PG_ADMIN, _admin
 
@@ -72,16 +73,21 @@ def test_failing_grant_query_never_shows_the_url_password(pg_with_password, monk
         return []
 
     monkeypatch.setattr(PostgresDialect, "select_grantees", echoing_grants)
-    scanned = [(ds, {"columns": [{"name": "mobile", "level": 3}], "errors": []})]
-    errors = attach_grants(scanned)
-    assert len(errors) == 1 and errors[0]["source"] == ds.where
-    assert errors[0]["error"].startswith("cannot read grants: ") and "grant check failed for ***" in errors[0]["error"]
-    assert secret not in errors[0]["error"] and "grants" not in scanned[0][1]
+    scanned = [(ds, _level3("mobile"))]
+    (result,), errors = attach_grants(scanned)
+    assert len(errors) == 1 and errors[0].source == ds.where
+    assert errors[0].error.startswith("cannot read grants: ") and "grant check failed for ***" in errors[0].error
+    assert secret not in errors[0].error and "grants" not in result.to_json()
 
 
 def test_grant_query_lists_readers_through_the_password_url(pg_with_password):
     url, _, role = pg_with_password
     (ds,) = open_database_url(url, url)
-    scanned = [(ds, {"columns": [{"name": "mobile", "level": 3}], "errors": []})]
-    assert attach_grants(scanned) == []
-    assert scanned[0][1]["grants"] == [role]  # granted SELECT; the owner (postgres) is not listed
+    (result,), errors = attach_grants([(ds, _level3("mobile"))])
+    assert errors == []
+    assert result.to_json()["grants"] == [role]  # granted SELECT; the owner (postgres) is not listed
+
+
+def _level3(column: str) -> DatasetResult:
+    """A scanned table whose one column is level 3: grants are read for it."""
+    return DatasetResult(DatasetInfo("t", "db", "table"), columns=[ColumnFinding(column, level=3)])

@@ -67,7 +67,7 @@ def test_big_gbk_csv_is_sampled_from_offsets(tmp_path, small_threshold):
     result = scan_dataset(ds, ScanOptions(sample_rows=2_000))
     assert 0 < result.rows_scanned <= 2_000 and result.rows is None
     assert CountingFile.total < path.stat().st_size / 5
-    cols = {c["name"]: c["primary_entity"] for c in result.columns}
+    cols = {c.name: c.primary_entity for c in result.columns}
     assert cols == {"编号": None, "备注": None, "手机号": "CN_MOBILE_PHONE"}
     sampled = pa.Table.from_batches(list(ds.sampled_batches(2_000))).column("编号").to_pylist()
     assert min(map(int, sampled)) < 20_000 and max(map(int, sampled)) > 40_000  # spread over the file
@@ -85,13 +85,13 @@ def test_big_text_and_jsonl_are_sampled(tmp_path, small_threshold):
     log = tmp_path / "app.log"
     log.write_text("\n".join(f"2026-01-01 login ok user{i}@example.com" for i in range(40_000)), encoding="utf-8")
     result = scan_dataset(_only(log), ScanOptions(sample_rows=1_000))
-    assert 0 < result.rows_scanned <= 1_000 and result.columns[0]["primary_entity"] == "EMAIL_ADDRESS"
+    assert 0 < result.rows_scanned <= 1_000 and result.columns[0].primary_entity == "EMAIL_ADDRESS"
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join(json.dumps({"id": i, "user": {"mail": f"u{i}@example.com"}}) for i in range(40_000))
                       + "\n{broken\n", encoding="utf-8")
     result = scan_dataset(_only(events), ScanOptions(sample_rows=1_000))
     assert 0 < result.rows_scanned <= 1_000 and not result.errors
-    assert {c["name"]: c["primary_entity"] for c in result.columns}["user.mail"] == "EMAIL_ADDRESS"
+    assert {c.name: c.primary_entity for c in result.columns}["user.mail"] == "EMAIL_ADDRESS"
 
 
 def test_parquet_reads_random_row_groups(tmp_path, small_threshold):

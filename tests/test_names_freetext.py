@@ -35,7 +35,7 @@ def names_in(text: str) -> list[str]:
 def classify(header: str, values: list[str]) -> dict:
     profile = ColumnProfile(header)
     profile.update(pa.array(values, type=pa.string()))
-    return profile.result()
+    return profile.result().to_json()
 
 
 def test_labelled_set_meets_the_bar():

@@ -47,7 +47,7 @@ def test_structured_columns_merge_to_the_one_pass_profile():
     whole, merged = _one_pass_and_merged("手机号", parts)
     assert _state(merged) == _state(whole)
     assert merged.result() == whole.result()
-    assert merged.result()["primary_entity"] == "CN_MOBILE_PHONE"
+    assert merged.result().primary_entity == "CN_MOBILE_PHONE"
     assert merged.evidence["CN_MOBILE_PHONE"].validated == 480
 
 

@@ -75,7 +75,7 @@ def test_hard_negatives(text, lang):
 def _column(name: str, values: list[str]) -> str | None:
     profile = ColumnProfile(name)
     profile.update(pa.array(values))
-    return profile.result()["primary_entity"]
+    return profile.result().primary_entity
 
 
 rng = random.Random(3)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from detectors.validators import resident_id_check_char
 from scanner.cli import app
 from scanner.connectors.base import Dataset
+from scanner.model import DatasetResult
 from scanner.policy.counts import attach_policy_checks, years_before
 from scanner.policy.dates import birth_dates_from_ids, parse_dates, ymd_to_dates
 from scanner.policy.model import Policy, load_policy
@@ -44,6 +45,16 @@ def _ds_json(ds_id: str, *cols: tuple[str, str | None, int]) -> dict:
          "entities": [{"entity": e, "matches": 1}] if e else []}
         for n, e, lvl in cols
     ]}
+
+
+def _checked(policy: Policy | None, items: list[tuple[str, list[pa.RecordBatch], dict]],
+             expect_errors: list | None = None) -> list[dict]:
+    """attach_policy_checks over dataset entries: the entries as findings.json then has them."""
+    results, errors = attach_policy_checks(
+        policy, [(_dataset(name, batches), DatasetResult.from_json(ds)) for name, batches, ds in items], AS_OF)
+    if expect_errors is not None:
+        assert errors == expect_errors
+    return [r.to_json() for r in results]
 
 
 # --- parsing ---------------------------------------------------------------------------------------------
@@ -130,7 +141,7 @@ def test_counts_are_exact_over_every_batch_and_boundaries_hold():
     policy = Policy.model_validate({"datasets": [{"match": "t.csv", "allowed_entities": ["CN_RESIDENT_ID"],
                                                   "retention": {"column": "created", "max_age_days": 365}}]})
     ds = _ds_json("t.csv", ("created", None, 0), ("sfzh", "CN_RESIDENT_ID", 4))
-    assert attach_policy_checks(policy, [(_dataset("t.csv", batches), ds)], AS_OF) == []
+    ds = _checked(policy, [("t.csv", batches, ds)], expect_errors=[])[0]
     checks = {c["rule"]: c for c in ds["policy_checks"]}
     assert checks["retention"]["over_limit"] == sum(1 for d in dates if d < cutoff)
     assert checks["retention"]["rows"] == 10_000 and checks["retention"]["missing"] == 2500
@@ -143,7 +154,7 @@ def test_minor_data_from_a_date_of_birth_column():
     text = [b.isoformat() if b else None for b in births] + ["unknown"]
     batch = pa.RecordBatch.from_pydict({"csrq": text})
     ds = _ds_json("kids.csv", ("csrq", "DATE_OF_BIRTH", 3))
-    attach_policy_checks(None, [(_dataset("kids.csv", [batch]), ds)], AS_OF)
+    ds = _checked(None, [("kids.csv", [batch], ds)])[0]
     (check,) = ds["policy_checks"]
     assert check["minors"] == 2 and check["missing"] == 1
     assert check["unparseable"] == 2  # "unknown" and a birth date after as_of
@@ -163,7 +174,7 @@ def test_retention_uses_default_age_and_reports_missing_column():
     a = _ds_json("a.csv", ("updated", None, 0))
     b = _ds_json("b.csv", ("x", None, 0))
     batch = pa.RecordBatch.from_pydict({"updated": [old, AS_OF.isoformat(), "??"]})
-    attach_policy_checks(policy, [(_dataset("a.csv", [batch]), a), (_dataset("b.csv", [batch]), b)], AS_OF)
+    a, b = _checked(policy, [("a.csv", [batch], a), ("b.csv", [batch], b)])
     (ca,), (cb,) = a["policy_checks"], b["policy_checks"]
     assert (ca["column"], ca["max_age_days"], ca["over_limit"], ca["unparseable"]) == ("updated", 30, 1, 1)
     assert cb["status"] == "column_missing"

@@ -92,7 +92,7 @@ def test_sample_mode_draws_about_sample_rows_and_finds_the_same_columns(spark, d
     again = scanner.scan(datasets[0], ScanOptions(sample_rows=200))
     assert again.rows_scanned == sampled.rows_scanned
     local = scan_dataset(datasets[0], ScanOptions(full=True))
-    assert [c["primary_entity"] for c in sampled.columns] == [c["primary_entity"] for c in local.columns]
+    assert [c.primary_entity for c in sampled.columns] == [c.primary_entity for c in local.columns]
 
 
 def test_hadoop_scheme_paths_are_passed_to_spark(spark, data: Path, tmp_path: Path):
@@ -157,11 +157,9 @@ def test_anonymized_output_equals_the_local_engine(spark, data: Path, tmp_path: 
 
 
 def test_engine_spark_without_pyspark_is_a_usage_error(monkeypatch, tmp_path: Path, data: Path):
-    import scanner.cli as cli
-    import scanner.cli_anonymize as cli_anonymize
+    import scanner.cli.common as cli_common  # both commands ask it
 
-    monkeypatch.setattr(cli, "spark_problem", lambda: "pyspark is not installed")
-    monkeypatch.setattr(cli_anonymize, "spark_problem", lambda: "pyspark is not installed")
+    monkeypatch.setattr(cli_common, "spark_problem", lambda: "pyspark is not installed")
     result = runner.invoke(app, ["scan", str(data), "-o", str(tmp_path / "o"), "--no-history", "--engine", "spark"])
     assert result.exit_code == 2 and "pyspark is not installed" in result.output
     assert not (tmp_path / "o" / "findings.json").exists()

@@ -56,7 +56,7 @@ def _dataset(path: Path) -> Dataset:
 
 def _scan(datasets: list[Dataset], workers: int) -> list[dict]:
     outcomes = parallel.scan_many(datasets, list(range(len(datasets))), ScanOptions(full=True), workers)
-    return [found for _i, found, _errors in sorted(outcomes, key=lambda o: o[0])]
+    return [o.result.to_json() for o in sorted(outcomes, key=lambda o: o.index)]
 
 
 def _batches(sizes: list[int], start: int = 0) -> list[pa.RecordBatch]:
@@ -98,7 +98,7 @@ def test_rows_scanned_and_findings_of_a_multi_unit_file(big_csv):
     result = scan_dataset(_dataset(big_csv), ScanOptions(full=True))
     assert result.errors == []
     assert result.rows == result.rows_scanned == ROWS
-    by_name = {c["name"]: c for c in result.columns}
+    by_name = {c.name: c.to_json() for c in result.columns}
     assert list(by_name) == ["id_card", "phone", "note", "amount"]
     assert by_name["id_card"]["primary_entity"] == "CN_RESIDENT_ID"
     assert by_name["phone"]["primary_entity"] == "CN_MOBILE_PHONE"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +28,7 @@ from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
 from scanner.formats import copyable, output_name, writer_for
+from scanner.model import ColumnFinding
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
 from scanner.safepath import UnsafePath, inside, safe_name
@@ -84,12 +85,12 @@ class Outcome:
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
-def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: OpContext) -> list[ColumnPlan]:
+def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ctx: OpContext) -> list[ColumnPlan]:
     """Rules for the columns the detectors flagged, and for columns a rules override names."""
     patterns = cell_patterns()
     plans = []
     for col in columns:
-        name, entity = col["name"], col.get("primary_entity")
+        name, entity = col.name, col.primary_entity
         override = rules.column_override(ds.id, name)
         if entity is None and override is None:
             continue
@@ -98,8 +99,8 @@ def plan_columns(ds: Dataset, columns: list[dict[str, Any]], rules: Rules, ctx: 
         def span_rule(span_entity: str, override: ChosenRule | None = override) -> Rule:
             return override.rule if override else rules.for_entity(span_entity).rule
 
-        free_text = bool(col.get("free_text")) and not holds_entity_cells(name, entity, True)
-        plan = ColumnPlan(name, entity, int(col.get("level") or 0), free_text, chosen, span_rule=span_rule)
+        free_text = col.free_text and not holds_entity_cells(name, entity, True)
+        plan = ColumnPlan(name, entity, col.level, free_text, chosen, span_rule=span_rule)
         operator = chosen.rule.operator
         if not operator.drops_column and not operator.identity:
             plan.transformer = ColumnTransformer(entity, chosen.rule, plan.free_text, ctx, span_rule,

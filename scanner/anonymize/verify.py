@@ -246,13 +246,14 @@ def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL, key:
         for message in scanned.errors:
             result.errors.append({"source": ds.id, "error": message})
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        for col in scanned.columns:
+        columns = [c.to_json() for c in scanned.columns]
+        for col in columns:
             for hit in col["entities"]:
                 if level_of(hit["entity"]) >= WARN_LEVEL and hit["matches"] > 0:
                     found[(col["name"], hit["entity"])] = {"dataset": ds.id, "column": col["name"],
                                                            "entity": hit["entity"], "values": hit["matches"]}
-        shaped = _shape_entities(ds.id, scanned.columns, recorded, min_level)
-        texts = [c["name"] for c in scanned.columns if c["name"] not in shaped and (c["name"], NAME) not in found]
+        shaped = _shape_entities(ds.id, columns, recorded, min_level)
+        texts = [c["name"] for c in columns if c["name"] not in shaped and (c["name"], NAME) not in found]
         entry = policy.entry_for(ds.id) if policy else None
         kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
         if shaped or texts or kanon is not None:

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from scanner.connectors.base import SourceError
+from scanner.defaults import DEFAULT_MAX_CELL_BYTES
 
 SAMPLE_BYTES = 1 << 20  # how much of a file the encoding is judged on
 
@@ -289,7 +290,6 @@ def to_text(value: object) -> str | None:
 
 # --- Reading hostile files: per-stream options, bad-row accounting, clean line streams ---------
 
-DEFAULT_MAX_CELL_BYTES = 8 << 20  # one cell / one line; far above real data, far below a memory bomb
 BAD_LINES_LISTED = 5  # line numbers quoted in a bad-rows message; the count says the rest
 _READ_CHUNK = 1 << 20
 # Encodings in which a newline byte is always a newline (no multibyte character contains 0x0A

@@ -7,17 +7,18 @@ streamed once more (``Dataset.batches()``) and only the relevant columns are
 parsed, batch by batch, with pyarrow compute (see ``dates.py``): memory stays
 at one batch whatever the dataset size.
 
-The result is attached to each dataset's findings entry as ``policy_checks``:
-what was checked, against which cutoff, and how many rows were over the line,
-missing or unparseable. The rules in ``rules.py`` read those numbers, so
-``piiwarden report`` can re-render them from findings.json alone.
+The result is a typed ``PolicyCheck`` per check, set on the dataset's result
+(``policy_checks``, written to findings.json): what was checked, against
+which cutoff, and how many rows were over the line, missing or unparseable.
+The rules in ``rules.py`` read those numbers, so ``piiwarden report`` can
+re-render them from findings.json alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
@@ -25,6 +26,8 @@ import pyarrow.compute as pc
 
 from detectors.entities.registry import RoleSet
 from scanner.connectors.base import Dataset, SourceError
+from scanner.model import DatasetResult, PolicyCheck
+from scanner.model import SourceError as ErrorEntry
 from scanner.policy.dates import DateColumn, birth_dates_from_ids, parse_dates
 from scanner.policy.model import Policy
 
@@ -34,8 +37,6 @@ COUNT_ROWS = 65_536
 # Primary entities whose values tell a person's age, and those that tell it inside an ID number.
 AGE_ENTITIES = RoleSet(lambda spec: spec.tells_age)
 AGE_IN_ID = RoleSet(lambda spec: spec.birth_date_in_value)
-
-DatasetJson = dict[str, Any]
 
 
 @dataclass
@@ -55,20 +56,11 @@ class Check:
     unparseable: int = 0
     status: str = "ok"  # "ok", "column_missing" or "error"
 
-    def to_json(self) -> dict[str, Any]:
-        """The check as recorded in findings.json (counts only, never values)."""
-        hits_key = "over_limit" if self.rule == "retention" else "minors"
-        return {
-            "rule": self.rule,
-            "column": self.column,
-            **({"entity": self.entity} if self.entity else {}),
-            **self.params,
-            "status": self.status,
-            "rows": self.rows,
-            hits_key: self.hits,
-            "missing": self.missing,
-            "unparseable": self.unparseable,
-        }
+    def record(self) -> PolicyCheck:
+        """The finished check as the dataset's result records it (counts only, never values)."""
+        return PolicyCheck(rule=self.rule, column=self.column, params=dict(self.params), status=self.status,
+                           rows=self.rows, hits=self.hits, missing=self.missing, unparseable=self.unparseable,
+                           entity=self.entity)
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -79,22 +71,22 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _find_column(ds: DatasetJson, wanted: str) -> str | None:
+def _find_column(ds: DatasetResult, wanted: str) -> str | None:
     """The dataset's column named ``wanted``: exact, else the one case-insensitive match."""
-    names = [c["name"] for c in ds["columns"]]
+    names = [c.name for c in ds.columns]
     if wanted in names:
         return wanted
     folded = [n for n in names if n.casefold() == wanted.casefold()]
     return folded[0] if len(folded) == 1 else None
 
 
-def retention_check(policy: Policy, ds: DatasetJson, as_of: dt.date) -> Check | None:
+def retention_check(policy: Policy, ds: DatasetResult, as_of: dt.date) -> Check | None:
     """The retention check a declared dataset needs, if its entry (or the defaults) names a column.
 
     ``defaults.retention.max_age_days`` applies when the entry names a column
     but no age (CONTRACT.md policy example).
     """
-    entry = policy.entry_for(ds["id"])
+    entry = policy.entry_for(ds.id)
     if entry is None:
         return None
     default = policy.defaults.retention
@@ -113,19 +105,19 @@ def retention_check(policy: Policy, ds: DatasetJson, as_of: dt.date) -> Check | 
     return check
 
 
-def minor_checks(policy: Policy | None, ds: DatasetJson, as_of: dt.date) -> list[Check]:
+def minor_checks(policy: Policy | None, ds: DatasetResult, as_of: dt.date) -> list[Check]:
     """One check per column whose primary entity carries a birth date (ID number or date of birth)."""
     minor_age = (policy or Policy()).defaults.minor_age
     born_after = years_before(as_of, minor_age)
     return [
-        Check("minor_data", col["name"], {"minor_age": minor_age, "born_after": born_after.isoformat()},
-              born_after, as_of, entity=col["primary_entity"], free_text=bool(col.get("free_text")))
-        for col in ds["columns"]
-        if col.get("primary_entity") in AGE_ENTITIES
+        Check("minor_data", col.name, {"minor_age": minor_age, "born_after": born_after.isoformat()},
+              born_after, as_of, entity=col.primary_entity, free_text=col.free_text)
+        for col in ds.columns
+        if col.primary_entity in AGE_ENTITIES
     ]
 
 
-def plan_checks(policy: Policy | None, ds: DatasetJson, as_of: dt.date) -> list[Check]:
+def plan_checks(policy: Policy | None, ds: DatasetResult, as_of: dt.date) -> list[Check]:
     """Every count one dataset needs: retention only under a policy, minors always."""
     checks: list[Check] = []
     if policy is not None:
@@ -233,22 +225,23 @@ def run_checks(dataset: Dataset, checks: list[Check]) -> str | None:
     return None
 
 
-def attach_policy_checks(policy: Policy | None, scanned: list[tuple[Dataset, DatasetJson]],
-                         as_of: dt.date) -> list[dict[str, str]]:
-    """Count what retention and minor_data need, store it as ``policy_checks``; return source errors.
+def attach_policy_checks(policy: Policy | None, scanned: list[tuple[Dataset, DatasetResult]],
+                         as_of: dt.date) -> tuple[list[DatasetResult], list[ErrorEntry]]:
+    """Count what retention and minor_data need: each result with its ``policy_checks``, and source errors.
 
-    Datasets that already failed during the scan are skipped (their error is
-    recorded once, by the scan).
+    Results are returned, not mutated: a dataset needing no check comes back
+    as it was. Datasets that already failed during the scan are skipped
+    (their error is recorded once, by the scan).
     """
-    errors: list[dict[str, str]] = []
+    results: list[DatasetResult] = []
+    errors: list[ErrorEntry] = []
     for dataset, ds in scanned:
-        if ds.get("errors"):
-            continue
-        checks = plan_checks(policy, ds, as_of)
+        checks = [] if ds.failed else plan_checks(policy, ds, as_of)
         if not checks:
+            results.append(ds)
             continue
         error = run_checks(dataset, checks)
         if error is not None:
-            errors.append({"source": dataset.where, "error": error})
-        ds["policy_checks"] = [c.to_json() for c in checks]
-    return errors
+            errors.append(ErrorEntry(dataset.where, error))
+        results.append(replace(ds, policy_checks=[c.record() for c in checks]))
+    return results, errors

@@ -10,6 +10,7 @@ counts, so both paths agree to the row.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,9 @@ import sqlalchemy as sa
 
 from scanner.connectors.base import Dataset
 from scanner.connectors.sql import SqlTable
+from scanner.model import DatasetResult, Grant
+from scanner.model import SourceError as ErrorEntry
 from scanner.policy.counts import AGE_IN_ID, Check, _parse, judge
-
-DatasetJson = dict[str, Any]
 
 
 def supports_sql(check: Check) -> bool:
@@ -90,17 +91,18 @@ def _np(mask: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def attach_grants(scanned: list[tuple[Dataset, DatasetJson]]) -> list[dict[str, str]]:
-    """Record who can SELECT each database table holding level >= 3 columns (``grants``)."""
-    errors: list[dict[str, str]] = []
+def attach_grants(scanned: list[tuple[Dataset, DatasetResult]]) -> tuple[list[DatasetResult], list[ErrorEntry]]:
+    """Each result with who can SELECT it (``grants``) when it is a database table holding level >= 3 columns."""
+    results: list[DatasetResult] = []
+    errors: list[ErrorEntry] = []
     for dataset, ds in scanned:
-        if dataset.sql is None or ds.get("errors"):
-            continue
-        if max((c.get("level", 0) for c in ds["columns"]), default=0) < 3:
+        if dataset.sql is None or ds.failed or ds.max_level < 3:
+            results.append(ds)
             continue
         try:
             with dataset.sql.session() as conn:
-                ds["grants"] = dataset.sql.backend.select_grantees(conn, dataset.sql)
+                ds = replace(ds, grants=[Grant(g) for g in dataset.sql.backend.select_grantees(conn, dataset.sql)])
         except sa.exc.SQLAlchemyError as exc:
-            errors.append({"source": dataset.where, "error": f"cannot read grants: {dataset.sql.error_line(exc)}"})
-    return errors
+            errors.append(ErrorEntry(dataset.where, f"cannot read grants: {dataset.sql.error_line(exc)}"))
+        results.append(ds)
+    return results, errors

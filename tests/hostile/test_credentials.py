@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from scanner.connectors.base import Dataset, describe_error
 from scanner.connectors.sql import SqlTable, error_line
 from scanner.connectors.sqldb import literal_credentials, mask_source, mask_url
+from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.policy.counts import Check
 from scanner.policy.database import attach_grants, run_check_in_database
 from tests.conftest import in_ci
@@ -156,9 +157,10 @@ def test_policy_sql_errors_go_through_the_value_free_sanitizer():
     check = Check(rule="retention", column="born", params={}, cutoff=dt.date(2020, 1, 1), as_of=dt.date(2026, 3, 31))
     message = run_check_in_database(ds, check)
     assert message and secret not in message and value not in message and "\n" not in message
-    errors = attach_grants([(ds, {"columns": [{"name": "mobile", "level": 3}], "errors": []})])
-    assert len(errors) == 1 and errors[0]["source"] == ds.where
-    assert secret not in errors[0]["error"] and value not in errors[0]["error"]
+    scanned = DatasetResult(DatasetInfo("t", "sqlite:///x.db", "table"), columns=[ColumnFinding("mobile", level=3)])
+    _, errors = attach_grants([(ds, scanned)])
+    assert len(errors) == 1 and errors[0].source == ds.where
+    assert secret not in errors[0].error and value not in errors[0].error
 
 
 def test_describe_error_is_value_free_for_planted_values():

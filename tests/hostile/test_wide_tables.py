@@ -26,7 +26,8 @@ import pytest
 import scanner.pipeline as pipeline
 from reports.html import write_html
 from scanner.connectors.base import Dataset
-from scanner.findings import build_findings
+from scanner.findings import finish_scan
+from scanner.model import ColumnFinding, Violation
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import load_policy
 from scanner.policy.rules import evaluate
@@ -59,12 +60,12 @@ class ConstantProfile:
     def state(self) -> dict:
         return {}
 
-    def result(self) -> dict:
+    def result(self) -> ColumnFinding:
         sensitive = self.name.endswith("7")
-        return {"name": self.name, "primary_entity": "CN_MOBILE_PHONE" if sensitive else None,
+        return ColumnFinding.from_json({"name": self.name, "primary_entity": "CN_MOBILE_PHONE" if sensitive else None,
                 "level": 3 if sensitive else 0, "category": "contact" if sensitive else None,
                 "confidence": 0.9 if sensitive else 0.0, "entities": [], "samples_masked": [],
-                "sensitive": False}
+                "sensitive": False})
 
 
 def _dataset(width: int) -> Dataset:
@@ -93,17 +94,18 @@ def _best_of(runs: int, fn: Callable[[], object], repeat: int = 1) -> float:
 def _stages(width: int, policy_path: Path, out: Path) -> dict[str, Callable[[], object]]:
     ds = _dataset(width)
     policy = load_policy(policy_path)
-    result = scan_dataset(ds, ScanOptions(sample_rows=1000)).to_json()
-    violations = evaluate(policy, [result])
-    findings = build_findings(started_at="2026-03-31T00:00:00Z", as_of=dt.date(2026, 3, 31), sources=["wide"],
-                              mode="sample", datasets=[result], violations=violations, errors=[], params={})
+    scanned = scan_dataset(ds, ScanOptions(sample_rows=1000))
+    result = scanned.to_json()
+    violations = [Violation.from_json(v) for v in evaluate(policy, [result])]
+    findings = finish_scan(started_at="2026-03-31T00:00:00Z", as_of=dt.date(2026, 3, 31), sources=["wide"],
+                           mode="sample", datasets=[scanned], violations=violations, errors=[]).to_json()
     return {
         "sample scan": lambda: scan_dataset(ds, ScanOptions(sample_rows=1000)),
         "full scan": lambda: scan_dataset(ds, ScanOptions(full=True)),
         "policy": lambda: evaluate(policy, [result]),
-        "findings": lambda: build_findings(started_at="2026-03-31T00:00:00Z", as_of=dt.date(2026, 3, 31),
-                                           sources=["wide"], mode="sample", datasets=[result],
-                                           violations=violations, errors=[], params={}),
+        "findings": lambda: finish_scan(started_at="2026-03-31T00:00:00Z", as_of=dt.date(2026, 3, 31),
+                                        sources=["wide"], mode="sample", datasets=[scanned],
+                                        violations=violations, errors=[]).to_json(),
         "report": lambda: write_html(out / f"report-{width}.html", findings, "zh"),
     }
 
@@ -130,4 +132,4 @@ def test_plumbing_is_linear_in_the_number_of_columns(tmp_path, monkeypatch):
 def test_column_order_and_names_survive_a_very_wide_table(width, monkeypatch):
     monkeypatch.setattr(pipeline, "ColumnProfile", ConstantProfile)
     result = scan_dataset(_dataset(width), ScanOptions(sample_rows=10))
-    assert [c["name"] for c in result.columns] == [f"列{i}" for i in range(width)]
+    assert [c.name for c in result.columns] == [f"列{i}" for i in range(width)]

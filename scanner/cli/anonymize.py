@@ -11,53 +11,31 @@ from __future__ import annotations
 
 import glob
 import os
-from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from detectors.taxonomy import level_of
-from scanner import audit
-from scanner.anonymize.kanon import describe as describe_k
-from scanner.anonymize.keys import Key, KeyProblem, load_key
-from scanner.anonymize.operators import MissingKey
-from scanner.anonymize.rules import Rules, RulesError, load_rules
-from scanner.anonymize.run import (
-    AUTH_CHANGED,
-    RECORD_NAME,
-    RecordProblem,
-    authenticate,
-    read_record,
-    run_anonymize,
-    run_decrypt,
+from scanner.cli import common
+from scanner.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_SOURCE_ERRORS,
+    OnBadRows,
+    check_credentials,
+    err,
+    load_key,
+    load_policy,
+    load_rules,
+    missing_sources,
+    out,
+    usage_error,
 )
-from scanner.anonymize.verify import verify as verify_outdir
-from scanner.connectors import sqldb
-from scanner.connectors.common import DEFAULT_MAX_CELL_BYTES, ReadOptions
-from scanner.console import make_console
-from scanner.policy.model import Policy, PolicyError, load_policy
-from scanner.sources import is_url, missing_sources
-from scanner.spark_engine import DEFAULT_MASTER, Engine, spark_problem
+from scanner.defaults import DEFAULT_MASTER, DEFAULT_MAX_CELL_BYTES, Engine
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOURCE_ERRORS = 0, 1, 2, 3
-
-err = make_console(stderr=True)
-out = make_console()
-
-
-def _usage(message: str) -> typer.Exit:
-    """Print one clear line and return the usage/configuration exit."""
-    err.print(f"piiwarden: error: {message}", markup=False)
-    return typer.Exit(EXIT_USAGE)
-
-
-class OnBadRows(str, Enum):
-    skip = "skip"
-    fail = "fail"
-
+if TYPE_CHECKING:
+    from scanner.anonymize.keys import Key
+    from scanner.model import AnonymizationResult
 
 ON_BAD_ROWS_HELP = ("A row a file reader cannot read (ragged CSV record, invalid JSON line, undecodable bytes, "
                     "a cell over --max-cell-bytes): leave it out of the copy and report it (exit 3), or fail "
@@ -70,35 +48,6 @@ def _log(message: str) -> None:
     err.print(message, style="dim", markup=False)
 
 
-def _load_policy(policy: Path | None) -> Policy | None:
-    if policy is None:
-        return None
-    if not policy.exists():
-        raise _usage(f"policy file not found: {policy}")
-    try:
-        return load_policy(policy)
-    except PolicyError as exc:
-        raise _usage(str(exc)) from None
-
-
-def _load_rules(rules: Path | None) -> Rules:
-    if rules is None:
-        return Rules()
-    if not rules.exists():
-        raise _usage(f"rules file not found: {rules}")
-    try:
-        return load_rules(rules)
-    except RulesError as exc:
-        raise _usage(str(exc)) from None
-
-
-def _load_key(key_file: Path | None) -> Key | None:
-    try:
-        return load_key(key_file)
-    except KeyProblem as exc:
-        raise _usage(str(exc)) from None
-
-
 def _check_outdir(sources: list[str], outdir: Path) -> None:
     """Refuse an OUTDIR that would mix outputs with the sources (exit 2, before anything is written).
 
@@ -107,16 +56,18 @@ def _check_outdir(sources: list[str], outdir: Path) -> None:
     copies land among the originals (and a copy may replace its own source);
     above a source directory, a mirrored path may be a source file itself.
     """
+    from scanner.sources import is_url
+
     target = outdir.resolve()
     paths = [p for s in sources if not is_url(s) for p in (glob.glob(s, recursive=True) or [s])]
     for source in paths:
         path = Path(source).resolve()
         if path.is_dir() and (target == path or path in target.parents):
-            raise _usage(f"OUTDIR {outdir} is inside the source directory {source}; choose another OUTDIR")
+            raise usage_error(f"OUTDIR {outdir} is inside the source directory {source}; choose another OUTDIR")
         if path.is_file() and target == path.parent:
-            raise _usage(f"OUTDIR {outdir} is the folder of the source file {source}; choose another OUTDIR")
+            raise usage_error(f"OUTDIR {outdir} is the folder of the source file {source}; choose another OUTDIR")
         if path.is_dir() and target in path.parents and _mirror_overwrites(path, target):
-            raise _usage(f"OUTDIR {outdir} holds the source directory {source} and its copies would overwrite "
+            raise usage_error(f"OUTDIR {outdir} holds the source directory {source} and its copies would overwrite "
                          "source files; choose another OUTDIR")
 
 
@@ -132,12 +83,14 @@ def _mirror_overwrites(source_dir: Path, outdir: Path) -> bool:
 
 def _check_target(target: str) -> None:
     """A parseable URL whose password, if any, comes from the environment (never typed)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         make_url(os.path.expandvars(target))
     except (ArgumentError, ValueError):
-        raise _usage("--target is not a database URL (e.g. sqlite:///out.db)") from None
-    if problem := sqldb.credential_problem(target, "--target"):
-        raise _usage(problem)
+        raise usage_error("--target is not a database URL (e.g. sqlite:///out.db)") from None
+    check_credentials([target], "--target")
 
 
 def anonymize(
@@ -158,60 +111,65 @@ def anonymize(
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
-    for source in sources:
-        if problem := sqldb.credential_problem(source):
-            raise _usage(problem)
-    missing = missing_sources(sources)
-    if missing:
-        raise _usage(f"no such file, directory or matching glob: {', '.join(missing)}")
-    loaded_rules = _load_rules(rules)
-    loaded_policy = _load_policy(policy)
-    key = _load_key(key_file)
+    from scanner import api
+    from scanner.anonymize.operators import MissingKey
+    from scanner.connectors.common import ReadOptions
+
+    check_credentials(sources)
+    missing_sources(sources)
+    loaded_rules = load_rules(rules)
+    load_policy(policy)  # a bad policy is a usage error before anything is written
+    key = load_key(key_file)
     if loaded_rules.keyed_ops and key is None:
         ops = ", ".join(sorted(loaded_rules.keyed_ops))
-        raise _usage(f"rules use {ops}, which need a key: pass --key-file FILE or set PIIWARDEN_KEY")
+        raise usage_error(f"rules use {ops}, which need a key: pass --key-file FILE or set PIIWARDEN_KEY")
     if target is not None:
         _check_target(target)
     _check_outdir(sources, outdir)
-    if engine is Engine.spark and (problem := spark_problem()):
-        raise _usage(f"--engine spark: {problem}")
+    if engine is Engine.spark and (problem := common.spark_problem()):
+        raise usage_error(f"--engine spark: {problem}")
     try:
-        if engine is Engine.spark:
-            from scanner.spark_anonymize import run_anonymize_spark
-
-            result = run_anonymize_spark(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
-                                         rules_path=rules, policy_path=policy, master=spark_master)
-        else:
-            options = ReadOptions(on_bad_rows=on_bad_rows.value, max_cell_bytes=max_cell_bytes,
-                                  follow_symlinks=follow_symlinks)
-            result = run_anonymize(sources, outdir, loaded_rules, loaded_policy, key, target, _log,
-                                   rules_path=rules, policy_path=policy, read_options=options)
+        result = api.anonymize(sources, outdir, rules=rules, key=key, policy=policy, target=target,
+                               read=ReadOptions(on_bad_rows=on_bad_rows.value, max_cell_bytes=max_cell_bytes,
+                                                follow_symlinks=follow_symlinks),
+                               progress=_log, spark_master=spark_master if engine is Engine.spark else None)
     except MissingKey as exc:
-        raise _usage(str(exc)) from None
-    _print_summary(result.record)
+        raise usage_error(str(exc)) from None
+    _print_summary(result)
     out.print(f"anonymization record: {result.path}", markup=False)
-    audit.record_run("anonymize", result.record, sources=sources, outdir=outdir, target=target)
+    _audit_run("anonymize", result, sources, outdir, target)
     raise typer.Exit(EXIT_SOURCE_ERRORS if result.errors else EXIT_OK)
 
 
-def _print_summary(record: dict) -> None:
-    for item in record["errors"]:
-        err.print(f"error: {item['source']}: {item['error']}", markup=False)
+def _audit_run(command: str, result: AnonymizationResult, sources: list[str], outdir: Path,
+               target: str | None = None) -> None:
+    from scanner import audit
+
+    audit.record_run(command, result.to_json(), sources=sources, outdir=outdir, target=target)
+
+
+def _print_summary(result: AnonymizationResult) -> None:
+    """Per dataset: the rule of each column, values left unchanged in an entity column, k-anonymity."""
+    from scanner.anonymize.kanon import describe as describe_k
+
+    for item in result.errors:
+        err.print(f"error: {item.source}: {item.error}", markup=False)
     changed = 0
-    for ds in record["datasets"]:
-        changed += len(ds["columns"])
-        desc = ", ".join(f"{c['name']} {c['rule']['op']}" for c in ds["columns"]) or "nothing sensitive"
-        out.print(f"{ds['id']}: {desc}", markup=False)
-        for col in ds["columns"]:
-            if col.get("unchanged_reasons") and col.get("entity"):
-                reasons = ", ".join(f"{k} {v}" for k, v in col["unchanged_reasons"].items())
-                err.print(f"WARNING {ds['id']}: {col['name']}: {col['values_unchanged']} non-empty values left "
-                          f"as they were in a {col['entity']} column ({reasons})", markup=False)
-        if ds.get("k_anonymity"):
-            line = describe_k(ds["id"], ds["k_anonymity"])
+    for ds in result.datasets:
+        changed += len(ds.columns)
+        desc = ", ".join(f"{c.name} {c.op}" for c in ds.columns) or "nothing sensitive"
+        out.print(f"{ds.id}: {desc}", markup=False)
+        for col in ds.columns:
+            reasons_by = col.stats.get("unchanged_reasons")
+            if reasons_by and col.entity:
+                reasons = ", ".join(f"{k} {v}" for k, v in reasons_by.items())
+                err.print(f"WARNING {ds.id}: {col.name}: {col.stats['values_unchanged']} non-empty values left "
+                          f"as they were in a {col.entity} column ({reasons})", markup=False)
+        if ds.k_anonymity:
+            line = describe_k(ds.id or "", dict(ds.k_anonymity))
             (err if line.startswith("WARNING") else out).print(line, markup=False)
-    fingerprint = record["run"]["key_fingerprint"]
-    out.print(f"{len(record['datasets'])} datasets, {changed} columns anonymized, {len(record['errors'])} errors"
+    fingerprint = result.run.get("key_fingerprint")
+    out.print(f"{len(result.datasets)} datasets, {changed} columns anonymized, {len(result.errors)} errors"
               + (f", key {fingerprint}" if fingerprint else ""), markup=False)
 
 
@@ -228,13 +186,13 @@ def verify(
                                                   "which pseudonymized/FPE'd columns are not accepted.")] = None,
 ) -> None:
     """Rescan an anonymized copy; exit 1 if a level >= 3 column still holds real identifiers."""
+    from detectors.taxonomy import level_of
+    from scanner import api, audit
+    from scanner.anonymize.kanon import describe as describe_k
+
     if not outdir.is_dir():
-        raise _usage(f"no such directory: {outdir}")
-    loaded_policy = _load_policy(policy)
-    key = _load_key(key_file)
-    if min_level is None:
-        min_level = min(3, loaded_policy.defaults.plaintext_forbidden_level) if loaded_policy else 3
-    result = verify_outdir(outdir, loaded_policy, min_level, key)
+        raise usage_error(f"no such directory: {outdir}")
+    result = api.verify(outdir, policy=load_policy(policy), min_level=min_level, key=load_key(key_file))
     for item in result.errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
     for note in result.notes:
@@ -267,22 +225,21 @@ def decrypt(
                                                   "(else env PIIWARDEN_KEY).")] = None,
 ) -> None:
     """Restore the values that `anonymize` encrypted (op: encrypt), for holders of the key."""
-    missing = missing_sources(sources)
-    if missing:
-        raise _usage(f"no such file, directory or matching glob: {', '.join(missing)}")
-    key = _load_key(key_file)
+    from scanner import api
+
+    missing_sources(sources)
+    key = load_key(key_file)
     if key is None:
-        raise _usage("decrypt needs the key: pass --key-file FILE or set PIIWARDEN_KEY")
+        raise usage_error("decrypt needs the key: pass --key-file FILE or set PIIWARDEN_KEY")
     for source in sources:
         _check_record(Path(source), key)
     _check_outdir(sources, outdir)
-    result = run_decrypt(sources, outdir, key, _log)
+    result = api.decrypt(sources, outdir, key=key, progress=_log)
     for item in result.errors:
-        err.print(f"error: {item['source']}: {item['error']}", markup=False)
-    restored = sum(c["values_restored"] for ds in result.record["datasets"] for c in ds["columns"])
-    out.print(f"{len(result.record['datasets'])} datasets, {restored} values decrypted; record: {result.path}",
-              markup=False)
-    audit.record_run("decrypt", result.record, sources=sources, outdir=outdir)
+        err.print(f"error: {item.source}: {item.error}", markup=False)
+    restored = sum(c.stats.get("values_restored", 0) for c in result.columns())
+    out.print(f"{len(result.datasets)} datasets, {restored} values decrypted; record: {result.path}", markup=False)
+    _audit_run("decrypt", result, sources, outdir)
     raise typer.Exit(EXIT_SOURCE_ERRORS if result.errors else EXIT_OK)
 
 
@@ -292,20 +249,22 @@ def _check_record(source: Path, key: Key) -> None:
     An absent record is fine (decrypting files of a copy moved elsewhere); an
     unsigned one (written before records were signed) is checked by fingerprint only.
     """
+    from scanner.anonymize.run import AUTH_CHANGED, RECORD_NAME, RecordProblem, authenticate, read_record
+
     if not source.is_dir():
         return
     path = source / RECORD_NAME
     try:
         record = read_record(source)
     except RecordProblem as exc:
-        raise _usage(f"{path} {exc}") from None
+        raise usage_error(f"{path} {exc}") from None
     if record is None:
         return
     used = record["run"].get("key_fingerprint")
     if used and used != key.fingerprint:
-        raise _usage(f"this key ({key.fingerprint}) is not the one that wrote {source} ({used})")
+        raise usage_error(f"this key ({key.fingerprint}) is not the one that wrote {source} ({used})")
     if authenticate(record, key) == AUTH_CHANGED:
-        raise _usage(f"{path} is not authenticated: its MAC does not match: the record was changed")
+        raise usage_error(f"{path} is not authenticated: its MAC does not match: the record was changed")
 
 
 def register(app: typer.Typer) -> None:
@@ -314,5 +273,3 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("decrypt")(decrypt)
 
-
-__all__ = ["RECORD_NAME", "register"]

@@ -10,55 +10,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scanner.audit import AuditLog, verify_log
-from scanner.config import ConfigError, ScanConfig, load_config, merge_settings
-from scanner.console import make_console
-from scanner.findings import write_atomic
-from scanner.history import (
-    History,
-    HistoryError,
-    ScanRow,
-    default_history_path,
-    diff_lines,
-    diff_snapshots,
-    opened,
-)
+from scanner.cli.common import EXIT_FAIL, EXIT_OK, load_config, out, usage_error
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-err = make_console(stderr=True)
-out = make_console()
-
-
-def _usage(message: str) -> typer.Exit:
-    err.print(f"piiwarden: error: {message}", markup=False)
-    return typer.Exit(EXIT_USAGE)
-
-
-def _config(path: Path | None) -> ScanConfig | None:
-    if path is None:
-        return None
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise _usage(str(exc)) from None
+if TYPE_CHECKING:
+    from scanner.audit import AuditLog
+    from scanner.history import History, ScanRow
 
 
 def _paths(config: Path | None) -> tuple[Path | None, Path]:
     """(history db, audit log) as a scan with this config (or no config) would use them."""
-    st = merge_settings(_config(config), sources=None, outdir=None, policy=None, sample_rows=None, full=False,
-                        workers=None, include=None, exclude=None, views=False, incremental=False, history=None,
-                        no_history=False, audit_log=None, lang=None, fail_on=None, as_of=None, lock_timeout=None,
-                        default_sample_rows=1)
+    from scanner.config import merge_settings
+
+    st = merge_settings(load_config(config), default_sample_rows=1)
     return st.history, st.audit_log
 
 
 def _pair(history: History, refs: list[str]) -> tuple[ScanRow, ScanRow]:
     """Scans A and B: as given, or the latest scan and the previous scan of the same sources."""
+    from scanner.history import HistoryError
+
     if len(refs) == 2:
         return history.resolve(refs[0]), history.resolve(refs[1])
     if len(refs) == 1:
@@ -100,20 +74,23 @@ def history(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Scans to list.")] = 50,
 ) -> None:
     """List recorded scans, or diff two of them (new/removed sensitive columns, level changes, violations)."""
+    from scanner.findings import write_atomic
+    from scanner.history import HistoryError, default_history_path, diff_lines, diff_snapshots, opened
+
     path = db or _paths(config)[0] or default_history_path(Path("piiwarden-out"))
     try:
         with opened(path, create=False) as hist:
             if not diff:
                 if refs:
-                    raise _usage("scan references are only used with --diff")
+                    raise usage_error("scan references are only used with --diff")
                 _list(hist, limit)
                 return
             if len(refs or []) > 2:
-                raise _usage("--diff takes at most two scans")
+                raise usage_error("--diff takes at most two scans")
             a, b = _pair(hist, refs or [])
             result = diff_snapshots(hist.snapshot(a), hist.snapshot(b))
     except HistoryError as exc:
-        raise _usage(str(exc)) from None
+        raise usage_error(str(exc)) from None
     target = output or path.parent / f"diff-{a.seq}-{b.seq}.json"
     write_atomic(target, json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     for line in diff_lines(result):
@@ -126,7 +103,9 @@ audit_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 def _log(log: Path | None, config: Path | None) -> AuditLog:
-    cfg = _config(config)
+    from scanner.audit import AuditLog
+
+    cfg = load_config(config)
     path = log or _paths(config)[1]
     if cfg is None:
         return AuditLog(path)
@@ -140,9 +119,11 @@ def audit_verify(
     config: Annotated[Path | None, typer.Option("--config", help="Find the log through a scan config.")] = None,
 ) -> None:
     """Check the hash chain; name every changed, removed or inserted line (exit 1 if any)."""
+    from scanner.audit import verify_log
+
     audit = _log(log, config)
     if not audit.files():
-        raise _usage(f"no audit log at {audit.path}")
+        raise usage_error(f"no audit log at {audit.path}")
     verdict = verify_log(audit)
     for problem in verdict.problems:
         out.print(f"TAMPERED {problem}", markup=False)
