@@ -73,6 +73,7 @@ class ScanConfig(_Strict):
     sources: list[Source] = Field(default_factory=list)
     policy: str | None = None
     rules: str | None = None
+    entities: str | None = None  # custom entities YAML (CONTRACT.md "Custom entities")
     outdir: str | None = None
     sample_rows: int | None = Field(default=None, ge=1)
     full: bool | None = None
@@ -125,6 +126,7 @@ def _resolve_paths(cfg: ScanConfig, base: Path) -> ScanConfig:
     cfg.sources = [s if _is_url(s) else _resolve_path(s, base) or s for s in cfg.sources]
     cfg.policy = _resolve_path(cfg.policy, base)
     cfg.rules = _resolve_path(cfg.rules, base)
+    cfg.entities = _resolve_path(cfg.entities, base)
     cfg.outdir = _resolve_path(cfg.outdir, base)
     if isinstance(cfg.history, str):
         cfg.history = _resolve_path(cfg.history, base)
@@ -169,6 +171,7 @@ class Settings:
     on_bad_rows: str = "skip"
     max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
     follow_symlinks: bool = False
+    entities: Path | None = None  # custom entities YAML, registered for the run
 
 
 def _pick(cli: Any, cfg_value: Any, default: Any) -> Any:
@@ -230,6 +233,7 @@ class ScanFlags:
     on_bad_rows: str | None = None
     max_cell_bytes: int | None = None
     follow_symlinks: bool = False
+    entities: Path | None = None
 
 
 def merge_settings(cfg: ScanConfig | None, flags: ScanFlags | None = None,
@@ -247,6 +251,7 @@ def merge_settings(cfg: ScanConfig | None, flags: ScanFlags | None = None,
         outdir=out,
         policy=Path(p) if (p := _pick(f.policy, cfg.policy, None)) else None,
         rules=Path(r) if (r := _pick(f.rules, cfg.rules, None)) else None,
+        entities=Path(e) if (e := _pick(f.entities, cfg.entities, None)) else None,
         sample_rows=_pick(f.sample_rows, cfg.sample_rows, default_sample_rows),
         full=f.full or (bool(cfg.full) and f.sample_rows is None),
         workers=_pick(f.workers, cfg.workers, None),

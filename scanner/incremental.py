@@ -64,7 +64,29 @@ def options_key(full: bool, sample_rows: int, read: ReadOptions = DEFAULT_READ_O
         key += f"|bad-rows:{read.on_bad_rows}"
     if read.max_cell_bytes != DEFAULT_READ_OPTIONS.max_cell_bytes:
         key += f"|max-cell:{read.max_cell_bytes}"
+    if added := entities_key():
+        key += f"|entities:{added}"
     return key
+
+
+def entities_key() -> str:
+    """A digest of the entities registered beyond the built-ins ("" when there are none).
+
+    A custom entity (``--entities``) changes what a column is found to be,
+    so results found with another set of entities are not reused.
+    """
+    from detectors.entities import registry
+
+    added = registry.added_specs()
+    if not added:
+        return ""
+    digest = hashlib.blake2b(digest_size=8)
+    for spec in added:
+        recognizer = spec.recognizer
+        digest.update(repr((spec.name, spec.level, spec.category, spec.mask, spec.headers,
+                            getattr(recognizer, "PATTERNS", None), getattr(recognizer, "CELL_REGEX", None),
+                            getattr(getattr(recognizer, "validate_value", None), "__qualname__", None))).encode())
+    return digest.hexdigest()
 
 
 def file_fingerprint(path: Path) -> dict[str, Any]:

@@ -30,6 +30,7 @@ _NOT_ENTITIES = frozenset({"spec", "registry", "custom"})
 
 _lock = threading.RLock()
 _specs: dict[str, EntitySpec] = {}
+_builtin: dict[str, EntitySpec] = {}  # the package's own entity files, as loaded
 _order: dict[str, int] = {}  # registration sequence, the tie-break after rank
 _state = {"generation": 0, "loaded": False, "sequence": 0}
 _sorted: list[tuple[EntitySpec, ...]] = []
@@ -72,6 +73,7 @@ def _load_builtins() -> None:
         spec = getattr(module, "SPEC", None)
         if isinstance(spec, EntitySpec):
             _add(spec, replace=False)
+            _builtin[spec.name] = spec
 
 
 def _specs_from(obj: Any, source: str) -> list[EntitySpec]:
@@ -116,9 +118,19 @@ def reload() -> None:
     with _lock:
         _specs.clear()
         _order.clear()
+        _builtin.clear()
         _state["loaded"] = False
         _changed()
     _ensure_loaded()
+
+
+def added_specs() -> tuple[EntitySpec, ...]:
+    """Entities beyond the package's own files (entry points, YAML, run-time registrations), in rank order.
+
+    What makes two scans of the same data disagree: ``--incremental`` must
+    not reuse a result found without them (scanner/incremental.py keys on it).
+    """
+    return tuple(s for s in all_specs() if _builtin.get(s.name) is not s)
 
 
 def register(spec: EntitySpec, *, replace: bool = False) -> EntitySpec:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,11 +19,13 @@ import typer
 
 from scanner.cli import common
 from scanner.cli.common import (
+    ENTITIES_HELP,
     EXIT_FAIL,
     EXIT_OK,
     EXIT_SOURCE_ERRORS,
     OnBadRows,
     check_credentials,
+    custom_entities,
     err,
     load_key,
     load_policy,
@@ -109,8 +112,26 @@ def anonymize(
     max_cell_bytes: Annotated[int, typer.Option("--max-cell-bytes", min=1, help=MAX_CELL_HELP)]
     = DEFAULT_MAX_CELL_BYTES,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
+    entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
+    with custom_entities(entities):  # before the rules: a rules file may name a custom entity
+        _anonymize(sources, outdir, policy, rules, target, key_file, engine, spark_master,
+                   ReadOptionsArgs(on_bad_rows.value, max_cell_bytes, follow_symlinks))
+
+
+@dataclass(frozen=True)
+class ReadOptionsArgs:
+    """The reader flags, as given."""
+
+    on_bad_rows: str
+    max_cell_bytes: int
+    follow_symlinks: bool
+
+
+def _anonymize(sources: list[str], outdir: Path, policy: Path | None, rules: Path | None, target: str | None,
+               key_file: Path | None, engine: Engine, spark_master: str, read: ReadOptionsArgs) -> None:
+    """The anonymize command once its custom entities are registered."""
     from scanner import api
     from scanner.anonymize.operators import MissingKey
     from scanner.connectors.common import ReadOptions
@@ -130,8 +151,8 @@ def anonymize(
         raise usage_error(f"--engine spark: {problem}")
     try:
         result = api.anonymize(sources, outdir, rules=rules, key=key, policy=policy, target=target,
-                               read=ReadOptions(on_bad_rows=on_bad_rows.value, max_cell_bytes=max_cell_bytes,
-                                                follow_symlinks=follow_symlinks),
+                               read=ReadOptions(on_bad_rows=read.on_bad_rows, max_cell_bytes=read.max_cell_bytes,
+                                                follow_symlinks=read.follow_symlinks),
                                progress=_log, spark_master=spark_master if engine is Engine.spark else None)
     except MissingKey as exc:
         raise usage_error(str(exc)) from None

@@ -23,6 +23,7 @@ import typer
 
 from scanner.cli import common
 from scanner.cli.common import (
+    ENTITIES_HELP,
     EXIT_OK,
     EXIT_SOURCE_ERRORS,
     EXIT_VIOLATION,
@@ -32,6 +33,7 @@ from scanner.cli.common import (
     LogFormat,
     OnBadRows,
     check_credentials,
+    custom_entities,
     err,
     load_config,
     load_policy,
@@ -100,6 +102,7 @@ def scan(
     on_bad_rows: Annotated[OnBadRows | None, typer.Option("--on-bad-rows", help=ON_BAD_ROWS_HELP)] = None,
     max_cell_bytes: Annotated[int | None, typer.Option("--max-cell-bytes", min=1, help=MAX_CELL_HELP)] = None,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
+    entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     from scanner.config import ScanFlags, merge_settings
@@ -114,7 +117,7 @@ def scan(
         no_history=no_history, audit_log=audit_log, lang=lang.value if lang else None,
         fail_on=fail_on.value if fail_on else None, as_of=as_of, lock_timeout=lock_timeout,
         on_bad_rows=on_bad_rows.value if on_bad_rows else None, max_cell_bytes=max_cell_bytes,
-        follow_symlinks=follow_symlinks,
+        follow_symlinks=follow_symlinks, entities=entities,
     )
     st = merge_settings(load_config(config), flags, default_sample_rows=DEFAULT_SAMPLE_ROWS)
     if not st.sources:
@@ -133,7 +136,7 @@ def scan(
     if reporter.mode == "json":
         install_json_logging()
     try:
-        with _history_session(st) as history:
+        with custom_entities(st.entities), _history_session(st) as history:
             spark = _spark(spark_master, reporter) if engine is Engine.spark else None
             code = _run_scan(st, loaded, as_of_date, history, reporter, spark)
     except (LockTimeout, HistoryError) as exc:

@@ -1,0 +1,111 @@
+"""``--entities FILE`` and the config's ``entities:`` key, end to end through the command line.
+
+The issue's own example: a company's employee numbers (``E`` and seven
+digits) under headers 工号 / emp_no are found by ``scan``, masked by
+``anonymize``, and a bad entities file stops the run with exit 2 and one
+line naming file:line:field before any data is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.hostile.harness import assert_no_traceback, run_cli
+
+ENTITIES = """version: 1
+entities:
+  EMPLOYEE_ID:
+    level: 2
+    category: identity
+    pattern: "E\\\\d{7}"
+    validator: null
+    headers: [工号, emp_no, employee_id]
+    mask: {keep_first: 1, keep_last: 2}
+"""
+EMPLOYEES = [f"E{4_000_000 + 7919 * i:07d}" for i in range(40)]
+
+
+def _data(root: Path) -> Path:
+    data = root / "data"
+    data.mkdir()
+    with open(data / "staff.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["工号", "部门", "emp_no"])
+        for i, number in enumerate(EMPLOYEES):
+            writer.writerow([number, f"部门{i % 4}", EMPLOYEES[-1 - i]])
+    return data
+
+
+def _columns(findings: Path) -> dict[str, dict]:
+    document = json.loads(findings.read_text(encoding="utf-8"))
+    return {c["name"]: c for ds in document["datasets"] for c in ds["columns"]}
+
+
+def test_yaml_entity_is_found_by_scan_and_masked_by_anonymize(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    entities = tmp_path / "entities.yaml"
+    entities.write_text(ENTITIES, encoding="utf-8")
+
+    scan = run_cli(["scan", data, "-o", tmp_path / "scan", "--no-history", "--entities", entities])
+    assert_no_traceback(scan)
+    assert scan.code == 0, scan.console
+    columns = _columns(tmp_path / "scan" / "findings.json")
+    for name in ("工号", "emp_no"):
+        assert columns[name]["primary_entity"] == "EMPLOYEE_ID" and columns[name]["level"] == 2
+    assert columns["部门"]["primary_entity"] is None
+    assert not any(number in scan.console for number in EMPLOYEES)
+
+    anon = run_cli(["anonymize", data, "-o", tmp_path / "anon", "--entities", entities])
+    assert_no_traceback(anon)
+    assert anon.code == 0, anon.console
+    with open(tmp_path / "anon" / "staff.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["工号"] for r in rows] == [n[0] + "*" * 5 + n[-2:] for n in EMPLOYEES]
+    assert not any(number in (tmp_path / "anon" / "staff.csv").read_text(encoding="utf-8") for number in EMPLOYEES)
+
+
+def test_without_the_entities_file_the_column_is_not_an_entity(tmp_path: Path) -> None:
+    """The custom entity exists only for the run that names it (no leftover registration)."""
+    data = _data(tmp_path)
+    scan = run_cli(["scan", data, "-o", tmp_path / "scan", "--no-history"])
+    assert scan.code == 0, scan.console
+    assert _columns(tmp_path / "scan" / "findings.json")["工号"]["primary_entity"] != "EMPLOYEE_ID"
+
+
+def test_config_entities_key_is_read_relative_to_the_config(tmp_path: Path) -> None:
+    data = _data(tmp_path)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "entities.yaml").write_text(ENTITIES, encoding="utf-8")
+    (conf / "piiwarden.yaml").write_text(
+        f"version: 1\nsources: [{json.dumps(str(data))}]\noutdir: ../out\nhistory: false\nentities: entities.yaml\n",
+        encoding="utf-8")
+    scan = run_cli(["scan", "--config", conf / "piiwarden.yaml"])
+    assert scan.code == 0, scan.console
+    assert _columns(tmp_path / "out" / "findings.json")["工号"]["primary_entity"] == "EMPLOYEE_ID"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (ENTITIES.replace('"E\\\\d{7}"', '"E(\\\\d{7}"'), "entities.EMPLOYEE_ID.pattern"),
+    (ENTITIES.replace("validator: null", "validator: crc32"), "entities.EMPLOYEE_ID.validator"),
+    (ENTITIES.replace("level: 2", "level: 9"), "entities.EMPLOYEE_ID.level"),
+])
+@pytest.mark.parametrize("command", ["scan", "anonymize"])
+def test_a_bad_entities_file_is_exit_2_naming_file_line_and_field(tmp_path: Path, body: str, field: str,
+                                                                   command: str) -> None:
+    data = _data(tmp_path)
+    entities = tmp_path / "entities.yaml"
+    entities.write_text(body, encoding="utf-8")
+    extra = ["--no-history"] if command == "scan" else []
+    run = run_cli([command, data, "-o", tmp_path / "out", "--entities", entities, *extra])
+    assert_no_traceback(run)
+    assert run.code == 2, run.console
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "entities.yaml:" in lines[0] and field in lines[0], run.stderr
+    line_number = int(lines[0].split("entities.yaml:")[1].split(":")[0])
+    assert body.splitlines()[line_number - 1].strip().startswith(field.rsplit(".", 1)[1]), lines[0]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
