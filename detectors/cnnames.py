@@ -161,6 +161,8 @@ def place_names() -> frozenset[str]:
     words; a span that is one needs a strong cue (客户周宁来电) to be a name.
     """
     spec = importlib.util.find_spec("cpca")  # its table only: importing cpca builds its matcher (pandas)
+    if spec is None or spec.origin is None:  # a required dependency: only a broken install lands here
+        raise ModuleNotFoundError("cpca is not installed", name="cpca")
     table = Path(spec.origin).with_name("resources") / "adcodes.csv"
     with table.open(encoding="utf-8") as fh:
         names = {_DIVISION_SUFFIX.sub("", row["name"]) for row in csv.DictReader(fh)}

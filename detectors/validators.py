@@ -393,7 +393,7 @@ def is_english_name(value: str) -> bool:
         words = v.replace(".", "").split()
         return words[0].title() in first_names and words[-1].title() in last_names
     m = _EN_NAME_REVERSED.match(v)
-    return bool(m) and m.group(2).title() in first_names and m.group(1).title() in last_names
+    return m is not None and m.group(2).title() in first_names and m.group(1).title() in last_names
 
 
 def is_person_name(value: str) -> bool:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
 from detectors import validators as v
 from detectors import vectorized as vz
 from detectors.entities.spec import STRONG, WEAK, EntitySpec, HeaderWords
-from detectors.recognizers import PiiRecognizer
+from detectors.recognizers import PiiRecognizer, TextRecognizer
 
 NAME = "PERSON_NAME"
 
@@ -50,7 +50,7 @@ class PersonNameRecognizer(PiiRecognizer):
         return out
 
 
-class ChineseNameTextRecognizer(EntityRecognizer):
+class ChineseNameTextRecognizer(TextRecognizer):
     """Chinese person names in free text: surname-anchored candidates read in context, and jieba's nr tags.
 
     detectors/cnnames.py says which: jieba alone glues names to their

@@ -27,7 +27,7 @@ def _text(value: Any) -> str:
 
 def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
     """Rows in chunks of ``CHUNK_ROWS`` per sheet, openpyxl in read-only (streaming) mode."""
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl
 
     check_ooxml(stream, "xlsx")
     book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
