@@ -42,7 +42,7 @@ class PersonNameRecognizer(PiiRecognizer):
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
         """Chinese names vectorized; English names (ASCII values) by the per-value path."""
-        values = vz._plain(values)
+        values = vz.plain_array(values)
         out = vz.chinese_name_mask(values)
         ascii_pos = np.flatnonzero(vz.regex_mask(values, r"^[A-Za-z][A-Za-z .,'\-]+$"))
         if len(ascii_pos):
@@ -75,7 +75,7 @@ class ChineseNameTextRecognizer(TextRecognizer):
 
         from detectors.cnnames import name_spans
 
-        v._jieba_tags()  # quiet, cached dictionary load
+        v.jieba_tags()  # quiet, cached dictionary load
         tokens = [(t.word, t.flag) for t in jieba.posseg.cut(text)]
         return [RecognizerResult(self.ENTITY, start, end, 0.6,
                                  recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,

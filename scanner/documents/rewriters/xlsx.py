@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from scanner.documents.paths import DocPath
-from scanner.documents.readers.xlsx import _text as cell_text
+from scanner.documents.readers.xlsx import cell_text
 from scanner.documents.rewriter import RewriteContext, Rewriter
 from scanner.documents.sniff import check_ooxml
 
