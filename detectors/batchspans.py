@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import regex
 
+from detectors.parsetree import Node, NodeArg
+
 SEP = "\x00"
 _ANCHOR = regex.compile(r"(?<!\\)(?:\^|\$)|\\[AZz]")
 
@@ -288,7 +290,7 @@ def _few_and_rare(differ: set[int]) -> bool:
     return len(differ) <= _RARE_FOLDS and all(c >= 0x80 for c in differ)
 
 
-def _tests(items: list, flags: int) -> set[tuple[str, int]] | None:
+def _tests(items: list[Node], flags: int) -> set[tuple[str, int]] | None:
     """Every single-character test of a parsed pattern, as (source, flags); None if it has anything else."""
     out: set[tuple[str, int]] = set()
     for op, arg in items:
@@ -315,7 +317,7 @@ def _tests(items: list, flags: int) -> set[tuple[str, int]] | None:
     return out
 
 
-def _inner(op: object, arg: object, flags: int) -> set[tuple[str, int]] | None:
+def _inner(op: object, arg: NodeArg, flags: int) -> set[tuple[str, int]] | None:
     """The tests inside a repeat, lookaround, group or alternation."""
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
         return _tests(list(arg[2].data), flags)
@@ -333,7 +335,7 @@ def _inner(op: object, arg: object, flags: int) -> set[tuple[str, int]] | None:
     return out
 
 
-def _class_source(entries: list) -> str | None:
+def _class_source(entries: list[Node]) -> str | None:
     """A character class rebuilt from its parsed entries."""
     parts = []
     negate = ""
@@ -419,7 +421,7 @@ def needed_chars(patterns: tuple[regex.Pattern, ...]) -> Needs | None:
 _MAX_NEEDS = 2
 
 
-def _needed(items: list, flags: int) -> list[np.ndarray]:
+def _needed(items: list[Node], flags: int) -> list[np.ndarray]:
     """The character tables of a sequence's mandatory elements (distinct ones)."""
     out: list[np.ndarray] = []
     for op, arg in items:
@@ -429,7 +431,7 @@ def _needed(items: list, flags: int) -> list[np.ndarray]:
     return out
 
 
-def _needed_by(op: object, arg: object, flags: int) -> list[np.ndarray]:
+def _needed_by(op: object, arg: NodeArg, flags: int) -> list[np.ndarray]:
     if op == sre.LITERAL:
         return [_char_table(re.escape(chr(arg)), flags)]
     if op == sre.IN:

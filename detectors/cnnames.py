@@ -103,7 +103,7 @@ Span = tuple[int, int]
 @functools.cache
 def given_chars() -> frozenset[str]:
     """Characters common in given names (MIN_GIVEN_COUNT occurrences or more in jieba's person names)."""
-    lines = (v._DATA / "cn_given_chars.txt").read_text(encoding="utf-8").splitlines()
+    lines = (v.DATA_DIR / "cn_given_chars.txt").read_text(encoding="utf-8").splitlines()
     rows = [line.split() for line in lines if line and not line.startswith("#")]
     return frozenset(char for char, count in rows if int(count) >= MIN_GIVEN_COUNT)
 
@@ -161,6 +161,8 @@ def place_names() -> frozenset[str]:
     words; a span that is one needs a strong cue (客户周宁来电) to be a name.
     """
     spec = importlib.util.find_spec("cpca")  # its table only: importing cpca builds its matcher (pandas)
+    if spec is None or spec.origin is None:  # a required dependency: only a broken install lands here
+        raise ModuleNotFoundError("cpca is not installed", name="cpca")
     table = Path(spec.origin).with_name("resources") / "adcodes.csv"
     with table.open(encoding="utf-8") as fh:
         names = {_DIVISION_SUFFIX.sub("", row["name"]) for row in csv.DictReader(fh)}
@@ -284,13 +286,13 @@ def _shape_ok(span: str) -> bool:
         given = span[1:]
     else:
         return False
-    if span.endswith(v._NOT_NAME_SUFFIX) or span.endswith(PLACE_ENDINGS):
+    if span.endswith(v.NOT_NAME_SUFFIX) or span.endswith(PLACE_ENDINGS):
         return False
     chars = given_chars()
     if not all(c in chars for c in given):
         return False
     if len(span) == 3 and not by_compound:  # 银行卡, 文件夹: a common word and one more character
-        head_tag = v._jieba_tags().get(span[:2])
+        head_tag = v.jieba_tags().get(span[:2])
         return head_tag is None or head_tag.startswith("nr") or word_freq(span[:2]) < COMMON_WORD_FREQ
     return True
 
@@ -336,7 +338,7 @@ def _candidates(ctx: _Context) -> list[tuple[int, int, int]]:
     """(start, end, score) of every surname-anchored name candidate whose edges and context hold."""
     text = ctx.text
     compound, single = v.cn_surnames()
-    tags = v._jieba_tags()
+    tags = v.jieba_tags()
     out = []
     for start, ch in enumerate(text):
         lengths = []

@@ -14,10 +14,18 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import spacy
-from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
+from presidio_analyzer import (
+    AnalyzerEngine,
+    BatchAnalyzerEngine,
+    EntityRecognizer,
+    RecognizerRegistry,
+    RecognizerResult,
+)
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
@@ -74,7 +82,9 @@ class PassThroughContextEnhancer(ContextAwareEnhancer):
         super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
                          context_prefix_count=0, context_suffix_count=0)
 
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+    def enhance_using_context(self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
+                              recognizers: list[EntityRecognizer],
+                              context: list[str] | None = None) -> list[RecognizerResult]:
         """Return the results unchanged."""
         return raw_results
 
@@ -88,6 +98,9 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
     blank pipeline. Tokenizing would cost more than the recognizers and grow
     spaCy's vocabulary with every distinct message of a long scan.
     """
+
+    # Presidio's unannotated __init__ sets ``self.nlp = None`` (mypy infers the type None); load() fills it.
+    nlp: dict[str, spacy.language.Language]  # type: ignore[assignment]  # Presidio typing gap, see above
 
     def load(self) -> None:
         """Load each language's installed model (or model directory), or a blank pipeline."""
@@ -111,7 +124,12 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
             return self._empty_artifacts(language)
         return super().process_text(text, language)
 
-    def process_batch(self, texts, language: str, batch_size: int = 1, n_process: int = 1, as_tuples: bool = False):
+    # SpacyNlpEngine.process_batch's own signature (as_tuples, 3-tuples), which departs from its base
+    # NlpEngine's: a typing gap in Presidio that this override inherits, not one it adds.
+    def process_batch(  # type: ignore[override]
+        self, texts: list[str] | list[tuple[str, object]], language: str, batch_size: int = 1, n_process: int = 1,
+        as_tuples: bool = False,
+    ) -> Iterator[tuple[Any, NlpArtifacts, Any] | tuple[Any, NlpArtifacts]]:
         """Model languages: spaCy's pipe; blank ones: empty artifacts for each text."""
         if language not in self.blank_languages:
             yield from super().process_batch(texts, language, batch_size, n_process, as_tuples)
@@ -119,7 +137,7 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
         artifacts = self._empty_artifacts(language)
         for item in texts:
             if as_tuples:
-                text, context = item
+                text, context = cast(tuple[str, object], item)  # as_tuples: the caller passes pairs
                 yield str(text), artifacts, context
             else:
                 yield str(item), artifacts

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from detectors.parsetree import Node, NodeArg
+
 _HAN = "\u4e00"
 _SPACE = frozenset(" \t\n\r\f\v")
 _DIGITS = frozenset("0123456789")
@@ -53,7 +55,7 @@ def pattern_needs(pattern: str) -> frozenset[str] | None:
     return _needs(list(tree.data), bool(tree.state.flags & re.IGNORECASE))
 
 
-def _needs(items: list, ignore_case: bool) -> frozenset[str] | None:
+def _needs(items: list[Node], ignore_case: bool) -> frozenset[str] | None:
     best: frozenset[str] | None = None
     for op, arg in items:
         got = _element(op, arg, ignore_case)
@@ -62,7 +64,7 @@ def _needs(items: list, ignore_case: bool) -> frozenset[str] | None:
     return best
 
 
-def _element(op: object, arg: object, ignore_case: bool) -> frozenset[str] | None:
+def _element(op: object, arg: NodeArg, ignore_case: bool) -> frozenset[str] | None:
     """Characters one mandatory element consumes at least one of (None: unknown, optional or any)."""
     if op == sre.LITERAL:
         return _cased(frozenset(chr(arg)), ignore_case)
@@ -76,14 +78,15 @@ def _element(op: object, arg: object, ignore_case: bool) -> frozenset[str] | Non
         return _needs(list(sub.data), ignore_case or bool(add & re.IGNORECASE))
     if op == sre.BRANCH:
         sets = [_needs(list(b.data), ignore_case) for b in arg[1]]
-        if any(s is None for s in sets):
+        known = [s for s in sets if s is not None]
+        if len(known) < len(sets):
             return None
-        union = frozenset().union(*sets)
+        union = frozenset[str]().union(*known)
         return union if len(union) <= _MAX_SET else None
     return None
 
 
-def _class(entries: list, ignore_case: bool) -> frozenset[str] | None:
+def _class(entries: list[Node], ignore_case: bool) -> frozenset[str] | None:
     chars: set[str] = set()
     for op, arg in entries:
         if op == sre.LITERAL:
@@ -188,7 +191,7 @@ _EMPTY = _Facts(_NONE, _NONE, _NONE, True)
 _UNKNOWN = _Facts(_ANY, _ANY, _ANY, True)
 
 
-def _in_class(entries: list, ignore_case: bool) -> Chars:
+def _in_class(entries: list[Node], ignore_case: bool) -> Chars:
     """The characters a parsed class accepts (a superset where it is negated or wide)."""
     chars: set[str] = set()
     other = False
@@ -209,7 +212,7 @@ def _in_class(entries: list, ignore_case: bool) -> Chars:
     return Chars(found.ascii, found.other or other)
 
 
-def _item(op: object, arg: object, ignore_case: bool) -> _Facts:
+def _item(op: object, arg: NodeArg, ignore_case: bool) -> _Facts:
     if op == sre.LITERAL:
         one = _chars({chr(arg)}, ignore_case)
         return _Facts(one, one, one, False)
@@ -244,7 +247,7 @@ def _union(sets: Iterable[Chars]) -> Chars:
     return out
 
 
-def _sequence(items: list, ignore_case: bool) -> _Facts:
+def _sequence(items: list[Node], ignore_case: bool) -> _Facts:
     facts = [_item(op, arg, ignore_case) for op, arg in items]
     return _Facts(_edge([f.first for f in facts], facts), _edge([f.last for f in facts][::-1], facts[::-1]),
                   _union(f.alphabet for f in facts), all(f.nullable for f in facts))
@@ -357,14 +360,14 @@ _END = ((sre.AT, sre.AT_END), (sre.AT, sre.AT_END_STRING))
 _MAX_ALTERNATIVES = 8
 
 
-def _alternatives(items: list) -> list[list]:
+def _alternatives(items: list[Node]) -> list[list[Node]]:
     """The pattern as alternatives without a top-level choice: ``^A$|^B$`` and ``^(?:A|B)$`` alike.
 
     Python's parser factors a common prefix out of a choice (``^\\d{3}-..$|^\\d{3} ..$``
     becomes ``^\\d{3}(?:-..$| ..$)``), so choices and plain groups are multiplied out, up
     to _MAX_ALTERNATIVES; a choice that would exceed it stays one item.
     """
-    alternatives: list[list] = [[]]
+    alternatives: list[list[Node]] = [[]]
     for op, arg in items:
         choices = _choices(op, arg)
         if choices is None:
@@ -377,7 +380,7 @@ def _alternatives(items: list) -> list[list]:
     return alternatives
 
 
-def _choices(op: object, arg: object) -> list[list] | None:
+def _choices(op: object, arg: NodeArg) -> list[list[Node]] | None:
     """The item lists a choice or a plain group stands for; None for anything else."""
     if op == sre.BRANCH:
         return [list(b.data) for b in arg[1]]
@@ -408,27 +411,34 @@ def may_fit(gate: tuple[Alternative, ...] | None, facts: ValueFacts) -> np.ndarr
 def _open_tests(alt: Alternative, facts: ValueFacts) -> list[Callable[[], np.ndarray]] | None:
     """The per-value tests the batch summaries leave open; None when they rule out every value."""
     tests: list[Callable[[], np.ndarray]] = []
-    if alt.low > facts.longest or (alt.high is not None and alt.high < facts.shortest):
+    # Locals, not ``alt.`` attributes: the tests run later, and only a local keeps its None-check narrowing there.
+    low, high, alphabet, needs = alt.low, alt.high, alt.alphabet, alt.needs
+    if low > facts.longest or (high is not None and high < facts.shortest):
         return None
-    if alt.low > facts.shortest:
-        tests.append(lambda: facts.lengths >= alt.low)
-    if alt.high is not None and alt.high < facts.longest:
-        tests.append(lambda: facts.lengths <= alt.high)
+    if low > facts.shortest:
+        tests.append(lambda: facts.lengths >= low)
+    if high is not None and high < facts.longest:
+        tests.append(lambda: facts.lengths <= high)
     for table, seen, edge in ((alt.first, facts.first_seen, facts.first), (alt.last, facts.last_seen, facts.last)):
         if table is None:
             continue
         if not (table & seen).any():
             return None
         if (seen & ~table).any():
-            tests.append(lambda table=table, edge=edge: table[edge])
-    if alt.alphabet is not None:
-        if facts.every & ~alt.alphabet:
+            tests.append(_edge_test(table, edge))
+    if alphabet is not None:
+        if facts.every & ~alphabet:
             return None
-        if facts.some & ~alt.alphabet:
-            tests.append(lambda: (facts.signature & ~alt.alphabet) == 0)
-    if alt.needs is not None:
-        if not facts.some & alt.needs:
+        if facts.some & ~alphabet:
+            tests.append(lambda: (facts.signature & ~alphabet) == 0)
+    if needs is not None:
+        if not facts.some & needs:
             return None
-        if not facts.every & alt.needs:
-            tests.append(lambda: (facts.signature & alt.needs) != 0)
+        if not facts.every & needs:
+            tests.append(lambda: (facts.signature & needs) != 0)
     return tests
+
+
+def _edge_test(table: np.ndarray, edge: np.ndarray) -> Callable[[], np.ndarray]:
+    """Whether each value's first (or last) byte is allowed, bound now: the loop that asks reuses its names."""
+    return lambda: table[edge]

@@ -23,6 +23,7 @@ rate at which a random value that matches ``CELL_REGEX`` passes the validator
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.batchspans import Joined, Matches, drop_contained, find_all
 from detectors.patternfacts import Alternative, pattern_needs, value_gate
@@ -62,6 +64,7 @@ class PiiRecognizer(PatternRecognizer):
     # Distinct leading digits a column of this entity shows (real mobiles spread over
     # many 1xx prefixes; sequential order numbers do not). 0 = no such check.
     MIN_PREFIXES: ClassVar[int] = 0
+    patterns: list[Pattern]  # set by Presidio's PatternRecognizer.__init__ (unannotated there)
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(
@@ -202,6 +205,20 @@ def _group(found: Matches):
             j += 1
         yield texts[i], list(zip(starts[i:j], ends[i:j]))
         i = j
+
+
+class TextRecognizer(EntityRecognizer):
+    """A free-text-only recognizer (jieba's Chinese names) that needs no NLP artifacts.
+
+    Presidio's analyzer hands every recognizer spaCy's artifacts; these
+    tokenize for themselves, so they also run outside an analyzer, with
+    none: the warm-up calls ``analyze`` directly to load their tables.
+    """
+
+    @abstractmethod
+    def analyze(self, text: str, entities: list[str],
+                nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
+        """Spans of the entities asked for; ``nlp_artifacts`` may be None (they are not read)."""
 
 
 def recognizer_classes() -> list[type[PiiRecognizer]]:

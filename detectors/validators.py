@@ -305,11 +305,11 @@ def is_valid_cn_plate(value: str) -> bool:
 
 # --- Person names ---------------------------------------------------------------
 
-_DATA = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).with_name("data")
 
 
 def _read_list(name: str) -> list[str]:
-    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    lines = (DATA_DIR / name).read_text(encoding="utf-8").splitlines()
     return [w for line in lines if not line.startswith("#") for w in line.split()]
 
 
@@ -327,7 +327,7 @@ def en_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _jieba_tags() -> dict[str, str]:
+def jieba_tags() -> dict[str, str]:
     """jieba's dictionary word -> POS tag (loaded once; no network)."""
     import logging
 
@@ -340,7 +340,7 @@ def _jieba_tags() -> dict[str, str]:
 
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 # given-name endings that make a "name" an organisation, place or thing
-_NOT_NAME_SUFFIX = tuple("省市区县镇乡村路街号楼室店部司局厅处科院校馆园场站厂行社会组队级色型款类")
+NOT_NAME_SUFFIX = tuple("省市区县镇乡村路街号楼室店部司局厅处科院校馆园场站厂行社会组队级色型款类")
 
 
 def is_chinese_name(value: str) -> bool:
@@ -359,7 +359,7 @@ def is_chinese_name(value: str) -> bool:
         return False
     compound, _single = cn_surnames()
     given = v[2:] if v[:2] in compound and len(v) in (3, 4) else v[1:]
-    if given.endswith(_NOT_NAME_SUFFIX) or v.endswith(_NOT_NAME_SUFFIX):
+    if given.endswith(NOT_NAME_SUFFIX) or v.endswith(NOT_NAME_SUFFIX):
         return False
     if len(v) == 2 and v[0] == v[1]:
         return False
@@ -393,7 +393,7 @@ def is_english_name(value: str) -> bool:
         words = v.replace(".", "").split()
         return words[0].title() in first_names and words[-1].title() in last_names
     m = _EN_NAME_REVERSED.match(v)
-    return bool(m) and m.group(2).title() in first_names and m.group(1).title() in last_names
+    return m is not None and m.group(2).title() in first_names and m.group(1).title() in last_names
 
 
 def is_person_name(value: str) -> bool:

@@ -33,7 +33,8 @@ _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV4_RE2 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$"
 
 
-def _plain(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+def plain_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array: the vectorized validators read buffers and offsets, which chunks would split."""
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
@@ -63,7 +64,7 @@ def _real_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray, today: dt.
 
 def resident_id_mask(values: pa.Array, today: dt.date | None = None) -> np.ndarray:
     """is_valid_resident_id over a whole array (18-character ids vectorized, 15-digit ones per value)."""
-    values = _plain(values)
+    values = plain_array(values)
     today = today or dt.date.today()
     text = pc.utf8_upper(pc.utf8_trim_whitespace(values))
     n = len(text)
@@ -90,7 +91,7 @@ def resident_id_mask(values: pa.Array, today: dt.date | None = None) -> np.ndarr
 def luhn_mask(values: pa.Array) -> np.ndarray:
     """is_valid_bank_card over a whole array: 13-19 digits (separators removed), not one repeated digit,
     not an epoch timestamp, Luhn."""
-    values = _plain(values)
+    values = plain_array(values)
     if pc.all(pc.fill_null(pc.ascii_is_decimal(values), False)).as_py():
         digits = values  # the usual column: nothing to strip (one cheap pass instead of a regex rewrite)
     else:
@@ -123,7 +124,7 @@ def mobile_mask(values: pa.Array) -> np.ndarray:
 
 def normalized_mobiles(values: pa.Array) -> pa.Array:
     """The 11-digit national number of each value (or a string that fails the mobile shape)."""
-    values = _plain(values)
+    values = plain_array(values)
     text = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), r"[\s\-()（）]", "")
     for prefix in ("+86", "0086", "86"):
         strip = pc.and_(pc.starts_with(text, prefix), pc.equal(pc.utf8_length(text), 11 + len(prefix)))
@@ -133,19 +134,19 @@ def normalized_mobiles(values: pa.Array) -> pa.Array:
 
 def regex_mask(values: pa.Array, pattern: str) -> np.ndarray:
     """A full-match RE2 pattern over a whole array."""
-    return np.asarray(pc.fill_null(pc.match_substring_regex(_plain(values), pattern), False))
+    return np.asarray(pc.fill_null(pc.match_substring_regex(plain_array(values), pattern), False))
 
 
 def email_mask(values: pa.Array) -> np.ndarray:
     """is_valid_email over a whole array."""
-    values = _plain(values)
+    values = plain_array(values)
     short = np.asarray(pc.fill_null(pc.less_equal(pc.utf8_length(values), 254), False))
     return regex_mask(pc.utf8_trim_whitespace(values), EMAIL_RE2) & short
 
 
 def ipv4_mask(values: pa.Array) -> np.ndarray:
     """Dotted-quad IPv4 without leading zeros (IPv6 is left to the per-value validator)."""
-    return regex_mask(pc.utf8_trim_whitespace(_plain(values)), IPV4_RE2)
+    return regex_mask(pc.utf8_trim_whitespace(plain_array(values)), IPV4_RE2)
 
 
 _USCC_LOOKUP = np.full(256, -1, dtype=np.int64)
@@ -156,7 +157,7 @@ _USCC_WEIGHTS = np.array(v.USCC_WEIGHTS, dtype=np.int64)
 
 def uscc_mask(values: pa.Array) -> np.ndarray:
     """is_valid_uscc over a whole array: alphabet, numeric division code, check character."""
-    text = pc.utf8_upper(pc.utf8_trim_whitespace(_plain(values)))
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(plain_array(values)))
     shaped = np.asarray(pc.fill_null(pc.match_substring_regex(
         text, r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"), False))
     out = np.zeros(len(text), dtype=bool)
@@ -177,7 +178,7 @@ def chinese_name_mask(values: pa.Array) -> np.ndarray:
     The dictionary-word check is a Python set lookup on the survivors only:
     Arrow's is_in would rebuild a 74k-entry hash table on every call.
     """
-    text = pc.utf8_trim_whitespace(_plain(values))
+    text = pc.utf8_trim_whitespace(plain_array(values))
     compound, single = v.cn_surnames()
     length = pc.utf8_length(text)
     han = pc.match_substring_regex(text, r"^[\x{3400}-\x{9fff}]+$")
@@ -187,7 +188,7 @@ def chinese_name_mask(values: pa.Array) -> np.ndarray:
                           pc.is_in(length, value_set=pa.array([3, 4], pa.int32())))
     by_single = pc.and_(pc.is_in(first1, value_set=pa.array(sorted(single))),
                         pc.is_in(length, value_set=pa.array([2, 3], pa.int32())))
-    suffix = "".join(v._NOT_NAME_SUFFIX)
+    suffix = "".join(v.NOT_NAME_SUFFIX)
     bad_end = pc.match_substring_regex(text, f"[{suffix}]$")
     doubled = pc.and_(pc.equal(length, 2), pc.equal(first1, pc.utf8_slice_codeunits(text, 1, 2)))
     ok = pc.and_(pc.and_(han, pc.or_(by_compound, by_single)), pc.invert(pc.or_(bad_end, doubled)))

@@ -281,9 +281,9 @@ def spark_job(scanner: SparkScanner, ds: Dataset, spec: SparkSpec, rules: Rules,
 
 def _json_columns(ds: Dataset) -> dict[str, bool]:
     """The file's columns and which hold lists, as the local JSON Lines connector computes them."""
-    from scanner.connectors.jsonfile import _columns, _jsonl_rows
+    from scanner.connectors.jsonfile import flat_columns, jsonl_rows
 
-    return _columns(_jsonl_rows(Path(ds.location), ds.meta.get("encoding", "utf-8")))
+    return flat_columns(jsonl_rows(Path(ds.location), ds.meta.get("encoding", "utf-8")))
 
 
 def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: Policy | None, key: Key | None,
@@ -296,7 +296,7 @@ def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: 
     remove_stale_temps(outdir)
     scanner = SparkScanner(master, note=log)
     local_sources = [s for s in sources if not is_spark_path(s)]
-    datasets, errors = local_run._datasets(local_sources) if local_sources else ([], [])
+    datasets, errors = local_run.source_datasets(local_sources) if local_sources else ([], [])
     for source in sources:
         if is_spark_path(source):
             errors.append({"source": source, "error": "anonymize reads local files only (the driver mirrors "
@@ -314,10 +314,10 @@ def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: 
         return spark_job(scanner, ds, spec, rules, policy, ctx, sample_rows)
 
     outcome: Outcome = mirror(datasets, outdir, target, job_for, log)
-    record = local_run._header("anonymize", sources, started, key,
-                               rules=str(rules_path) if rules_path else None,
-                               policy=str(policy_path) if policy_path else None,
-                               target=mask_source(target) if target else None)
+    record = local_run.record_header("anonymize", sources, started, key,
+                                     rules=str(rules_path) if rules_path else None,
+                                     policy=str(policy_path) if policy_path else None,
+                                     target=mask_source(target) if target else None)
     record["run"]["engine"] = "spark"
     record["run"]["finished_at"] = now_iso()
     record["datasets"] = outcome.datasets

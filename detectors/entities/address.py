@@ -64,7 +64,7 @@ class AddressRecognizer(PiiRecognizer):
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
         """Shapes by RE2 over the array; cpca only on the distinct administrative prefixes."""
-        values = vz._plain(values)
+        values = vz.plain_array(values)
         english = vz.regex_mask(values, v.EN_STREET_RE2)
         length = np.asarray(pc.fill_null(pc.utf8_length(values), 0))
         chinese = (vz.regex_mask(values, v.CN_ADMIN_RE2) & vz.regex_mask(values, v.CN_DETAIL_RE2)

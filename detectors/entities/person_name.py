@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
 from detectors import validators as v
 from detectors import vectorized as vz
 from detectors.entities.spec import STRONG, WEAK, EntitySpec, HeaderWords
-from detectors.recognizers import PiiRecognizer
+from detectors.recognizers import PiiRecognizer, TextRecognizer
 
 NAME = "PERSON_NAME"
 
@@ -42,7 +42,7 @@ class PersonNameRecognizer(PiiRecognizer):
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
         """Chinese names vectorized; English names (ASCII values) by the per-value path."""
-        values = vz._plain(values)
+        values = vz.plain_array(values)
         out = vz.chinese_name_mask(values)
         ascii_pos = np.flatnonzero(vz.regex_mask(values, r"^[A-Za-z][A-Za-z .,'\-]+$"))
         if len(ascii_pos):
@@ -50,7 +50,7 @@ class PersonNameRecognizer(PiiRecognizer):
         return out
 
 
-class ChineseNameTextRecognizer(EntityRecognizer):
+class ChineseNameTextRecognizer(TextRecognizer):
     """Chinese person names in free text: surname-anchored candidates read in context, and jieba's nr tags.
 
     detectors/cnnames.py says which: jieba alone glues names to their
@@ -75,7 +75,7 @@ class ChineseNameTextRecognizer(EntityRecognizer):
 
         from detectors.cnnames import name_spans
 
-        v._jieba_tags()  # quiet, cached dictionary load
+        v.jieba_tags()  # quiet, cached dictionary load
         tokens = [(t.word, t.flag) for t in jieba.posseg.cut(text)]
         return [RecognizerResult(self.ENTITY, start, end, 0.6,
                                  recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the recognizer base imports Presidio: only its type is needed here
     import numpy as np
     import pyarrow as pa
-    from presidio_analyzer import EntityRecognizer
 
-    from detectors.recognizers import PiiRecognizer
+    from detectors.recognizers import PiiRecognizer, TextRecognizer
 
 # Header weights: a strong word names the entity (身份证号), a weak one only suggests it (账号).
 STRONG, WEAK = 1.0, 0.5
@@ -97,7 +96,7 @@ class EntitySpec:
     # PIPL Art. 28 sensitive personal information (separate consent, impact assessment).
     sensitive: bool = False
     # Extra Presidio recognizers for free text only (jieba's Chinese names), built per language.
-    text_recognizers: tuple[Callable[[str], EntityRecognizer], ...] = ()
+    text_recognizers: tuple[Callable[[str], TextRecognizer], ...] = ()
     headers: HeaderWords = field(default_factory=HeaderWords)
     # Default (keep_first, keep_last) of a masked value; None: (1, 1).
     mask: tuple[int, int] | None = None

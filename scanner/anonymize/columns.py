@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.recognizers import RECOGNIZER_CLASSES
+from detectors.recognizers import recognizer_classes
 from scanner.anonymize.operators.base import ReversibleOperator
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule
@@ -32,13 +32,8 @@ from scanner.anonymize.text import TextRewriter
 
 
 def cell_patterns() -> dict[str, str]:
-    """Whole-cell RE2 patterns per entity, from the detectors' recognizers (if they expose them)."""
-    out: dict[str, str] = {}
-    for cls in RECOGNIZER_CLASSES:
-        entity, pattern = getattr(cls, "ENTITY", None), getattr(cls, "CELL_REGEX", None)
-        if entity and pattern:
-            out[entity] = pattern
-    return out
+    """Whole-cell RE2 patterns per entity, from the registered entities' recognizers."""
+    return {cls.ENTITY: cls.CELL_REGEX for cls in recognizer_classes() if cls.CELL_REGEX}
 
 
 @dataclass

@@ -64,7 +64,8 @@ class RunResult:
         return self.record["errors"]
 
 
-def _header(kind: str, sources: list[str], started: str, key: Key | None, **params: Any) -> dict[str, Any]:
+def record_header(kind: str, sources: list[str], started: str, key: Key | None, **params: Any) -> dict[str, Any]:
+    """The start of a run record (anonymize, decrypt), shared with the Spark path so both records read alike."""
     return {
         "schema_version": 1,
         "tool": {"name": "piiwarden", "version": __version__},
@@ -74,8 +75,8 @@ def _header(kind: str, sources: list[str], started: str, key: Key | None, **para
     }
 
 
-def _datasets(sources: list[str], options: ReadOptions | None = None,
-              log: Log | None = None) -> tuple[list[Dataset], list[dict[str, str]]]:
+def source_datasets(sources: list[str], options: ReadOptions | None = None,
+                    log: Log | None = None) -> tuple[list[Dataset], list[dict[str, str]]]:
     """Datasets of the SOURCE arguments, minus our own records if a source is an output dir."""
     skipped: list[tuple[str, str]] = []
     datasets, failed = resolve_sources(sources, options=options, notes=skipped)
@@ -94,16 +95,16 @@ def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy
     started = now_iso()
     outdir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(outdir)
-    datasets, errors = _datasets(sources, read_options, log)
+    datasets, errors = source_datasets(sources, read_options, log)
     ctx = OpContext(key)
 
     def job_for(ds: Dataset) -> DatasetJob:
         return anonymize_job(ds, rules, policy, ctx, sample_rows)
 
     outcome: Outcome = mirror(datasets, outdir, target, job_for, log)
-    record = _header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
-                     policy=str(policy_path) if policy_path else None,
-                     target=mask_source(target) if target else None)
+    record = record_header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
+                           policy=str(policy_path) if policy_path else None,
+                           target=mask_source(target) if target else None)
     return _finish(record, outcome, errors, outdir / RECORD_NAME, key)
 
 
@@ -257,8 +258,8 @@ def run_decrypt(sources: list[str], outdir: Path, key: Key, log: Log) -> RunResu
     started = now_iso()
     outdir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(outdir)
-    datasets, errors = _datasets(sources)
+    datasets, errors = source_datasets(sources)
     counts: dict[str, dict[str, int]] = {}
     outcome = mirror(datasets, outdir, None, lambda ds: decrypt_job(ds, key, counts), log, verb="decrypting")
-    record = _header("decrypt", sources, started, key)
+    record = record_header("decrypt", sources, started, key)
     return _finish(record, outcome, errors, outdir / DECRYPT_RECORD_NAME, key)

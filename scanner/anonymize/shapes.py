@@ -28,13 +28,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import regex
 
 from detectors.entities.registry import RoleSet
 from detectors.placeholders import is_placeholder_word
 from detectors.shapes import LABEL, SEPARATOR_CHARS, SEPARATORS, clean_text, normalize_value
+
+if TYPE_CHECKING:  # for annotations only: _checker imports the detection stack on first use
+    from detectors.recognizers import PiiRecognizer
 
 # Entities whose values have no checkable shape: a column of them holds the entity in every cell.
 WHOLE_CELL = RoleSet(lambda spec: spec.whole_cell)
@@ -99,14 +102,14 @@ def identifier_like(value: str) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _checker(entity: str) -> tuple[Any, Any] | None:
+def _checker(entity: str) -> tuple[regex.Pattern, PiiRecognizer] | None:
     """(compiled hinted cell pattern, recognizer) of an entity, None when no recognizer knows it."""
-    try:
-        from detectors.classify import shared_recognizers
-    except ImportError:  # pragma: no cover - detectors being reorganized
-        return None
+    # Imported on first use: detectors.classify builds Presidio's analyzer stack (about 0.6 s), which
+    # importers that only ask is_placeholder or identifier_like never need.
+    from detectors.classify import shared_recognizers
+
     for recognizer in shared_recognizers():
-        if getattr(recognizer, "ENTITY", None) == entity:
+        if recognizer.ENTITY == entity:
             return regex.compile(recognizer.cell_regex(True)), recognizer
     return None
 
@@ -136,7 +139,12 @@ def _forms(value: str) -> list[tuple[str, str, str]]:
                 if compact != compact.upper():
                     out.append((label, compact.upper(), tail))
     seen: set[str] = set()
-    return [(lab, f, t) for lab, f, t in out if f and not (f in seen or seen.add(f))]
+    kept: list[tuple[str, str, str]] = []
+    for lab, f, t in out:  # the first triple of each non-empty form
+        if f and f not in seen:
+            seen.add(f)
+            kept.append((lab, f, t))
+    return kept
 
 
 def matches_entity(entity: str, form: str) -> bool:
@@ -190,5 +198,5 @@ def clear_in_cell(entity: str, value: str) -> bool:
     if any(matches_entity(entity, form) for _, form, _ in _forms(value)):
         return True
     canonical = normalize_value(value, entity)  # the shapes scan accepts (detectors/shapes.py)
-    return bool(canonical) and matches_entity(entity, canonical)
+    return canonical is not None and canonical != "" and matches_entity(entity, canonical)
 

@@ -51,7 +51,7 @@ def open_json(path: Path, ds_id: str, source: str, options: ReadOptions = DEFAUL
         rows = [row for number, r in enumerate(records, start=1)
                 if (row := _flat_or_skip(r, number, bad)) is not None]
         bad.report_to(dataset.problems)
-        return _batches(rows, _columns(rows))
+        return flat_batches(rows, flat_columns(rows))
 
     dataset = _dataset(path, ds_id, source, "json", encoding, batches)
     return [dataset]
@@ -67,14 +67,14 @@ def open_jsonl(path: Path, ds_id: str, source: str, options: ReadOptions = DEFAU
         key = (stat.st_size, stat.st_mtime_ns)
         if key not in cache:
             cache.clear()
-            cache[key] = _columns(_jsonl_rows(path, encoding, BadRows(options), dataset.meta))
+            cache[key] = flat_columns(jsonl_rows(path, encoding, BadRows(options), dataset.meta))
         bad = BadRows(options)
-        yield from _batches(_jsonl_rows(path, encoding, bad, dataset.meta), cache[key])
+        yield from flat_batches(jsonl_rows(path, encoding, bad, dataset.meta), cache[key])
         bad.report_to(dataset.problems)
 
     dataset = _dataset(path, ds_id, source, "jsonl", encoding, batches)
     if is_big(path):
-        dataset.sample = jsonl_sampler(path, encoding, flatten_record, lambda rows: _batches(rows, _columns(rows)))
+        dataset.sample = jsonl_sampler(path, encoding, flatten_record, lambda rows: flat_batches(rows, flat_columns(rows)))
     return [dataset]
 
 
@@ -122,11 +122,11 @@ def _pairs(pairs: list[tuple[str, Any]], meta: dict[str, str] | None = None) -> 
 
 
 def _hooks(meta: dict[str, str] | None) -> dict[str, Any]:
-    return {**_PARSE_HOOKS, "object_pairs_hook": lambda pairs: _pairs(pairs, meta)}
+    return {**PARSE_HOOKS, "object_pairs_hook": lambda pairs: _pairs(pairs, meta)}
 
 
 # Numbers and NaN/Infinity keep their source text instead of becoming floats; repeated keys are kept.
-_PARSE_HOOKS: dict[str, Callable[[Any], Any]] = {"parse_int": str, "parse_float": str, "parse_constant": str,
+PARSE_HOOKS: dict[str, Callable[[Any], Any]] = {"parse_int": str, "parse_float": str, "parse_constant": str,
                                                  "object_pairs_hook": _pairs}
 
 
@@ -150,7 +150,7 @@ def _flat_or_skip(record: object, number: int, bad: BadRows) -> Flat | None:
     return row
 
 
-def _jsonl_rows(path: Path, encoding: str, bad: BadRows | None = None,
+def jsonl_rows(path: Path, encoding: str, bad: BadRows | None = None,
                 meta: dict[str, str] | None = None) -> Iterator[Flat]:
     """Flattened records of a JSON Lines file; bad lines are skipped into ``bad`` by number only."""
     bad = bad or BadRows(DEFAULT_READ_OPTIONS)
@@ -215,7 +215,7 @@ def _leaf(value: object) -> Leaf:
     return value if isinstance(value, str) else str(value)
 
 
-def _columns(rows: Iterable[Flat]) -> dict[str, bool]:
+def flat_columns(rows: Iterable[Flat]) -> dict[str, bool]:
     """Column names in first-seen order, each mapped to whether it holds lists anywhere."""
     columns: dict[str, bool] = {}
     for row in rows:
@@ -224,7 +224,8 @@ def _columns(rows: Iterable[Flat]) -> dict[str, bool]:
     return columns
 
 
-def _batches(rows: Iterable[Flat], columns: dict[str, bool]) -> Iterator[pa.RecordBatch]:
+def flat_batches(rows: Iterable[Flat], columns: dict[str, bool]) -> Iterator[pa.RecordBatch]:
+    """Flattened rows as record batches of one schema (``columns``), so that every batch of a file agrees."""
     schema = pa.schema(
         [(n, pa.list_(pa.string()) if is_list else pa.string()) for n, is_list in columns.items()]
     )
@@ -246,3 +247,9 @@ def _to_batch(chunk: list[Flat], columns: dict[str, bool], schema: pa.Schema) ->
             values = [v if v is None or isinstance(v, list) else [v] for v in values]
         arrays.append(pa.array(values, type=schema.field(name).type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+# Old private names, used by spark_engine until the merge (issue 15: its owner renames the uses there).
+_batches = flat_batches
+_columns = flat_columns
+_PARSE_HOOKS = PARSE_HOOKS

@@ -27,7 +27,7 @@ def xlsx_name(name: str) -> str:
 def rewrite_xls_as_xlsx(src: BinaryIO, dst: BinaryIO, rewrite: Rewrite, limits: Limits | None = None) -> None:
     """Every sheet of the .xls at ``src``, cells rewritten, as an .xlsx at ``dst`` (same sheet names
     and order; formatting is not carried over, the note says so)."""
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl
 
     limits = limits or Limits()
     book = openpyxl.Workbook(write_only=True)

@@ -9,7 +9,10 @@ entity can be a subject identifier too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from detectors.entities import registry
+from detectors.entities.spec import EntitySpec
 
 # The identifier options of ``subject find|export|erase``.
 KINDS = ("id", "mobile", "email", "card")
@@ -17,7 +20,12 @@ KINDS = ("id", "mobile", "email", "card")
 
 def identifier_kinds() -> dict[str, tuple[str, ...]]:
     """Each identifier option and the entities a person's value of it may be held as, in rank order."""
-    return {kind: registry.with_role(lambda spec, kind=kind: spec.subject_kind == kind) for kind in KINDS}
+    return {kind: registry.with_role(_identified_by(kind)) for kind in KINDS}
+
+
+def _identified_by(kind: str) -> Callable[[EntitySpec], bool]:
+    """The role "identifies a person under this option", with the option bound now (not the loop's last)."""
+    return lambda spec: spec.subject_kind == kind
 
 
 def identifier_entities() -> frozenset[str]:

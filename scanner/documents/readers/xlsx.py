@@ -17,7 +17,8 @@ from scanner.documents.sniff import check_ooxml
 CHUNK_ROWS = 1_000
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as text (whole floats without ``.0``); the rewriter reads cells the same way, to see what a scan saw."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -27,7 +28,7 @@ def _text(value: Any) -> str:
 
 def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
     """Rows in chunks of ``CHUNK_ROWS`` per sheet, openpyxl in read-only (streaming) mode."""
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl
 
     check_ooxml(stream, "xlsx")
     book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
@@ -37,7 +38,7 @@ def read(stream: BinaryIO, path: DocPath, ctx: ReadContext) -> Iterator[Part]:
             chunk: list[tuple[str, ...]] = []
             start = 1
             for row in sheet.iter_rows(values_only=True):
-                chunk.append(tuple(_text(v) for v in row))
+                chunk.append(tuple(cell_text(v) for v in row))
                 if len(chunk) == CHUNK_ROWS:
                     yield Part(table, "sheet", start, "\n".join("\t".join(r) for r in chunk),
                                rows=tuple(chunk), label=sheet.title)  # fmt: skip

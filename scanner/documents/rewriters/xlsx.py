@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from scanner.documents.paths import DocPath
-from scanner.documents.readers.xlsx import _text as cell_text
+from scanner.documents.readers.xlsx import cell_text
 from scanner.documents.rewriter import RewriteContext, Rewriter
 from scanner.documents.sniff import check_ooxml
 
@@ -13,7 +13,7 @@ from scanner.documents.sniff import check_ooxml
 def rewrite(src: BinaryIO, dst: BinaryIO, path: DocPath, ctx: RewriteContext) -> None:
     """Cells whose text changes become text cells (a masked phone number is no number);
     formulas are left alone. Styles are kept by openpyxl's load/save."""
-    import openpyxl  # type: ignore[import-untyped]
+    import openpyxl
 
     check_ooxml(src, "xlsx")
     book = openpyxl.load_workbook(src)
