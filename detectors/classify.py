@@ -587,39 +587,19 @@ def _names_beyond_noise(profile: ColumnProfile, ev: TextEvidence) -> bool:
 
 
 def decide(profile: ColumnProfile) -> ColumnFinding:
-    """Combine cell evidence, free-text evidence and header hints into a column finding."""
-    n = profile.values
-    cell_hits: list[tuple[float, int, str, float]] = []
-    for entity, ev in profile.evidence.items():
-        ok, confidence = cell_verdict(profile, ev)
-        if ok:
-            cell_hits.append((ev.validated / n, level_of(entity), entity, confidence))
-    entities: list[EntityEvidenceRow] = []
-    samples: list[str] = []
-    primary: str | None = None
-    confidence: float | None = None
-    if cell_hits:
-        cell_hits.sort(reverse=True)
-        for hit, _level, entity, conf in cell_hits:
-            ev = profile.evidence[entity]
-            entities.append(_entity_row(entity, hit, ev.validated, conf, profile, ev.candidates))
-        primary, confidence = cell_hits[0][2], cell_hits[0][3]
-        samples = [mask_value(primary, s) for s in profile.evidence[primary].samples]
-    text_found = [ev for ev in profile.text.values() if text_verdict(profile, ev)]
-    if text_found and n:
-        text_found.sort(key=lambda ev: (-_text_hit_ratio(profile, ev), -level_of(ev.entity)))
-        for ev in text_found:
-            if any(row.entity == ev.entity for row in entities):
-                continue
-            conf = round(min(0.99, ev.score_sum / ev.values), 2)
-            entities.append(_entity_row(ev.entity, _text_hit_ratio(profile, ev), ev.values, conf, profile, ev.prefilter))
-        if primary is None:
-            top = text_found[0]
-            primary = top.entity
-            confidence = round(min(0.99, top.score_sum / top.values), 2)
-            samples = [mask_value(ev.entity, s) for ev in text_found for s in ev.samples][:MAX_SAMPLES]
-    if cell_hits:
-        level = level_of(primary, _first_sample(profile, primary))
+    """Combine cell evidence, free-text evidence and header hints into a column finding.
+
+    Cell evidence (the column's values are the entity) wins; free-text
+    evidence (sentences hold it) fills in the rest and decides only when no
+    cell entity does.
+    """
+    entities, samples, primary, confidence = _cell_entities(profile)
+    from_cells = primary is not None
+    text_primary, text_confidence, text_samples = _text_entities(profile, entities)
+    if not from_cells and text_primary is not None:
+        primary, confidence, samples = text_primary, text_confidence, text_samples
+    if from_cells:
+        level = level_of(primary, _first_sample(profile, primary)) if primary else 0
     else:  # free text (or nothing): the highest level among its entities
         level = max((level_of(row.entity, _first_sample(profile, row.entity)) for row in entities), default=0)
     return ColumnFinding(
@@ -630,9 +610,49 @@ def decide(profile: ColumnProfile) -> ColumnFinding:
         confidence=confidence if confidence is not None else _clean_confidence(profile),
         entities=tuple(entities),
         samples_masked=tuple(samples),
-        free_text=bool(primary is not None and not cell_hits),
+        free_text=bool(primary is not None and not from_cells),
         evidence=_evidence(profile),
     )
+
+
+def _cell_entities(profile: ColumnProfile) -> tuple[list[EntityEvidenceRow], list[str], str | None, float | None]:
+    """Entities the cells validate as, strongest first: (rows, masked samples, primary, its confidence)."""
+    n = profile.values
+    cell_hits: list[tuple[float, int, str, float]] = []
+    for entity, ev in profile.evidence.items():
+        ok, conf = cell_verdict(profile, ev)
+        if ok:
+            cell_hits.append((ev.validated / n, level_of(entity), entity, conf))
+    if not cell_hits:
+        return [], [], None, None
+    cell_hits.sort(reverse=True)
+    rows = []
+    for hit, _level, entity, conf in cell_hits:
+        ev = profile.evidence[entity]
+        rows.append(_entity_row(entity, hit, ev.validated, conf, profile, ev.candidates))
+    primary, confidence = cell_hits[0][2], cell_hits[0][3]
+    return rows, [mask_value(primary, s) for s in profile.evidence[primary].samples], primary, confidence
+
+
+def _text_entities(profile: ColumnProfile,
+                   rows: list[EntityEvidenceRow]) -> tuple[str | None, float | None, list[str]]:
+    """Add the free-text entities not already found in cells to ``rows``; return the free-text primary.
+
+    The primary, its confidence and samples matter only for a column no cell entity claims.
+    """
+    text_found = [ev for ev in profile.text.values() if text_verdict(profile, ev)]
+    if not text_found or not profile.values:
+        return None, None, []
+    text_found.sort(key=lambda ev: (-_text_hit_ratio(profile, ev), -level_of(ev.entity)))
+    for text_ev in text_found:
+        if any(row.entity == text_ev.entity for row in rows):
+            continue
+        conf = round(min(0.99, text_ev.score_sum / text_ev.values), 2)
+        rows.append(_entity_row(text_ev.entity, _text_hit_ratio(profile, text_ev), text_ev.values, conf, profile,
+                                text_ev.prefilter))
+    top = text_found[0]
+    samples = [mask_value(ev.entity, s) for ev in text_found for s in ev.samples][:MAX_SAMPLES]
+    return top.entity, round(min(0.99, top.score_sum / top.values), 2), samples
 
 
 def _text_hit_ratio(profile: ColumnProfile, ev: TextEvidence) -> float:
