@@ -22,13 +22,15 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
+from scanner.errors import ValueFreeError
+
 MAX_COMPONENT_BYTES = 200  # most file systems allow 255; room for suffixes such as ".parquet" and temp marks
 _UNSAFE_CHAR = re.compile(r"[\x00-\x1f\x7f\\:%/]")
 _BAD_CHAR = re.compile(r"[\x00-\x1f\x7f\\:]")
 _TAGGED = re.compile(r"~[0-9a-f]{10}$")
 
 
-class UnsafePath(ValueError):
+class UnsafePath(ValueError, ValueFreeError):
     """A path built from data would land outside OUTDIR (e.g. through a symlink inside it)."""
 
 

@@ -27,6 +27,7 @@ from scanner.anonymize.operators.context import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
 from scanner.connectors.base import Dataset, SourceError
+from scanner.errors import error_message
 from scanner.formats import copyable, output_name, writer_for
 from scanner.model import ColumnFinding
 from scanner.pipeline import ScanOptions, scan_dataset
@@ -208,7 +209,7 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
         try:
             out_id, final = output_of(ds, outdir, target)
         except UnsafePath as exc:
-            _fail(outcome, [ds], str(exc))
+            _fail(outcome, [ds], error_message(exc))
             continue
         key = ("target", ds.id) if final is None else ("file", str(final))
         groups.setdefault(key, []).append(ds)
@@ -337,7 +338,7 @@ def _masked(url: str) -> str:
 
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, (SourceError, WriterError)):
-        return str(exc)
+        return error_message(exc)
     if isinstance(exc, UnicodeEncodeError):
         return f"a new value cannot be encoded as {exc.encoding}"
     orig = getattr(exc, "orig", None) or exc

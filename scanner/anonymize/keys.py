@@ -21,13 +21,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from scanner.errors import ValueFreeError
 from scanner.smallfile import KEY_FILE_LIMIT, SmallFileError, read_small
 
 ENV_VAR = "PIIWARDEN_KEY"
 MIN_KEY_BYTES = 16
 
 
-class KeyProblem(Exception):
+class KeyProblem(ValueFreeError):
     """A key that cannot be used; the message is one line and never quotes the key."""
 
 

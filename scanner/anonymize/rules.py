@@ -26,10 +26,11 @@ from scanner.anonymize.operators.registry import find as find_operator
 from scanner.anonymize.operators.registry import get as get_operator
 from scanner.anonymize.operators.registry import names as operator_names
 from scanner.anonymize.operators.registry import operators
+from scanner.errors import ValueFreeError
 from scanner.yamlfile import line_of, load_model
 
 
-class RulesError(Exception):
+class RulesError(ValueFreeError):
     """A rules file that cannot be used; the message names file, line and field."""
 
 

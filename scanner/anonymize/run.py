@@ -33,6 +33,7 @@ from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import ReadOptions
 from scanner.connectors.sqldb import mask_source
+from scanner.errors import ValueFreeError, error_message
 from scanner.findings import now_iso, write_atomic
 from scanner.policy.model import Policy
 from scanner.sampling import DEFAULT_SAMPLE_ROWS
@@ -48,7 +49,7 @@ MAC_PREFIX = "hmac-sha256:"
 AUTH_OK, AUTH_NO_KEY, AUTH_UNSIGNED, AUTH_OTHER_KEY, AUTH_CHANGED = "ok", "no_key", "unsigned", "other_key", "changed"
 
 
-class RecordProblem(Exception):
+class RecordProblem(ValueFreeError):
     """A present run record that is not one piiwarden wrote; one line, never quoting the file's content."""
 
 
@@ -245,7 +246,7 @@ def _reveal_column(operator: ReversibleOperator[Any], name: str, column: pa.Arra
             try:
                 value, n = operator.reveal_text(value, ctx)
             except RevealError as exc:
-                raise SourceError(f"column {name}: {exc}") from None
+                raise SourceError(f"column {name}: {error_message(exc)}") from None
             count += n
         values.append(value)
     out.changed[name] = column = pa.array(values, type=column.type)

@@ -41,6 +41,7 @@ from scanner.anonymize.keys import Key
 from scanner.anonymize.operators.registry import find as find_operator
 from scanner.anonymize.run import RECORD_NAME, RECORD_NAMES, RecordProblem, read_record
 from scanner.anonymize.shapes import WHOLE_CELL, clear_in_cell, holds_entity_cells
+from scanner.errors import error_message
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import Policy
 from scanner.sources import resolve_sources
@@ -205,7 +206,7 @@ def _load_record(outdir: Path, result: VerifyResult) -> dict[str, Any] | None:
     try:
         return read_record(outdir)
     except RecordProblem as exc:
-        result.errors.append({"source": str(outdir / RECORD_NAME), "error": str(exc)})
+        result.errors.append({"source": str(outdir / RECORD_NAME), "error": error_message(exc)})
         return None
 
 

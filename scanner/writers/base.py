@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from scanner.connectors.base import Dataset
+from scanner.errors import ValueFreeError
 
 TEMP_MARK = ".piiwarden-tmp-"
 
@@ -46,7 +47,7 @@ class BatchOut:
 Transform = Callable[[pa.RecordBatch], BatchOut]
 
 
-class WriterError(Exception):
+class WriterError(ValueFreeError):
     """An output that cannot be written; one line, never a data value."""
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import to_text
+from scanner.errors import describe_error
 from scanner.writers.base import FileWriter, Transform, WriterError
 
 
@@ -87,7 +88,7 @@ class SqliteFileWriter(FileWriter):
             try:
                 db.execute(f"ALTER TABLE {_q(table)} DROP COLUMN {_q(name)}")
             except sqlite3.DatabaseError as exc:
-                raise WriterError(f"cannot drop column: {exc}") from None
+                raise WriterError(f"cannot drop column: {describe_error(exc)}") from None
         db.commit()
         return rows
 

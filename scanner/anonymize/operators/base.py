@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 
 from scanner.anonymize.masks import map_distinct
 from scanner.anonymize.operators.context import OpContext
+from scanner.errors import ValueFreeError
 
 PARAMS_KEY = "pw_params"  # the rule's parameter model, in the dict Presidio passes to operate()
 CONTEXT_KEY = "pw_ctx"  # the run's OpContext, same dict
@@ -51,7 +52,7 @@ class NoParams(OperatorParams):
 P = TypeVar("P", bound=OperatorParams)
 
 
-class RevealError(Exception):
+class RevealError(ValueFreeError):
     """A token a reversible operator cannot open (wrong key, altered token); the message quotes no value."""
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from scanner.anonymize.keys import Key
+from scanner.errors import ValueFreeError
 
 T = TypeVar("T")
 
 
-class MissingKey(Exception):
+class MissingKey(ValueFreeError):
     """A keyed operator was asked for without a key."""
 
 
