@@ -47,6 +47,7 @@ from detectors.classify import ColumnProfile
 from scanner import formats
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.defaults import DEFAULT_MASTER, Engine  # noqa: F401 - re-exported for callers of the engine
+from scanner.formats.base import SparkSpec
 from scanner.model import ColumnFinding, DatasetResult
 from scanner.parallel import Outcome
 from scanner.pipeline import ScanOptions, dataset_info, scan_dataset
@@ -140,22 +141,6 @@ def stop_spark() -> None:
 # ----------------------------------------------------------- what to read ----
 
 
-@dataclass
-class SparkSpec:
-    """What an executor needs to turn Spark's batches into the dataset's batches (picklable)."""
-
-    path: str
-    format: str
-    kind: str = formats.SPARK_COLUMNS  # the format's spark_kind: columns, lines or document
-    encoding: str = "utf-8"
-    delimiter: str = ","
-    names: list[str] | None = None  # CSV header as the local connector made it unique
-    multiline: bool = False  # CSV with line breaks inside quoted values (not splittable)
-    arrow_schema: bytes | None = None  # Parquet: the file's Arrow schema, to cast Spark's types back
-    json_columns: dict[str, bool] | None = None  # JSON(L): column -> holds lists, when known for the file
-    fill_empty: bool = False  # text columns (CSV): Spark's null cell is the empty string pyarrow reads
-
-
 def spark_formats() -> list[str]:
     """Names of the registered formats Spark reads (the rest are scanned by the local engine)."""
     return [f.name for f in formats.all_formats() if f.spark_kind is not None]
@@ -211,11 +196,11 @@ def dataset_batches(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Itera
         for batch in batches:
             yield _as_local(batch, spec, target)
         return
-    from scanner.connectors.jsonfile import _batches, _columns
+    from scanner.connectors.jsonfile import flat_batches, flat_columns
 
     rows = list(_json_rows(batches, spec))
     if rows:
-        yield from _batches(rows, spec.json_columns if spec.json_columns is not None else _columns(rows))
+        yield from flat_batches(rows, spec.json_columns if spec.json_columns is not None else flat_columns(rows))
 
 
 def _as_local(batch: pa.RecordBatch, spec: SparkSpec, target: pa.Schema | None) -> pa.RecordBatch:
@@ -234,14 +219,14 @@ def _as_local(batch: pa.RecordBatch, spec: SparkSpec, target: pa.Schema | None) 
 
 def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[dict[str, Any]]:
     """Flattened records from JSON Lines text (one per non-blank line) or whole JSON documents."""
-    from scanner.connectors.jsonfile import _PARSE_HOOKS, flatten_record
+    from scanner.connectors.jsonfile import PARSE_HOOKS, flatten_record
 
     for batch in batches:
         for text in batch.column(0).to_pylist():
             if text is None or not text.strip():
                 continue
             try:
-                data = json.loads(text, **_PARSE_HOOKS)
+                data = json.loads(text, **PARSE_HOOKS)
             except json.JSONDecodeError as exc:
                 raise RuntimeError(f"{MARK} invalid JSON (column {exc.colno}): {exc.msg}") from None
             if spec.kind == formats.SPARK_DOCUMENT:

@@ -247,9 +247,3 @@ def _to_batch(chunk: list[Flat], columns: dict[str, bool], schema: pa.Schema) ->
             values = [v if v is None or isinstance(v, list) else [v] for v in values]
         arrays.append(pa.array(values, type=schema.field(name).type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-# Old private names, used by spark_engine until the merge (issue 15: its owner renames the uses there).
-_batches = flat_batches
-_columns = flat_columns
-_PARSE_HOOKS = PARSE_HOOKS
