@@ -242,9 +242,9 @@ _WORKER: dict[str, Any] = {}
 def worker_recognizers() -> list:
     """The recognizers, built once per Python worker (Spark reuses workers across tasks)."""
     if "recognizers" not in _WORKER:
-        from detectors.recognizers import RECOGNIZER_CLASSES
+        from detectors.entities.registry import recognizer_classes
 
-        _WORKER["recognizers"] = [cls() for cls in RECOGNIZER_CLASSES]
+        _WORKER["recognizers"] = [cls() for cls in recognizer_classes()]
     return _WORKER["recognizers"]
 
 
