@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -51,6 +51,9 @@ from scanner.formats.base import SparkSpec
 from scanner.model import ColumnFinding, DatasetResult
 from scanner.parallel import Outcome
 from scanner.pipeline import ScanOptions, dataset_info, scan_dataset
+
+if TYPE_CHECKING:
+    from detectors.recognizers import PiiRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +239,10 @@ def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[d
                 yield flatten_record(data)
 
 
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, list[PiiRecognizer]] = {}
 
 
-def worker_recognizers() -> list:
+def worker_recognizers() -> list[PiiRecognizer]:
     """The recognizers, built once per Python worker (Spark reuses workers across tasks)."""
     if "recognizers" not in _WORKER:
         from detectors.entities.registry import recognizer_classes
@@ -276,7 +279,8 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
                 if batch.num_rows:
                     profile.update(column)
         part = partition_id()
-        out = {"part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}
+        out: dict[str, list[int | str | bytes | None]] = {
+            "part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}
         for seq, (name, profile) in enumerate(profiles.items()):
             out["part"].append(part)
             out["seq"].append(seq)
@@ -291,6 +295,11 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
 
 
 # --------------------------------------------------------- driver side ----
+
+
+def _no_batches() -> Iterator[pa.RecordBatch]:
+    """The batches of a dataset described only to build its SparkSpec (``spec_of`` reads no rows)."""
+    return iter(())
 
 
 def one_line(exc: BaseException) -> str:
@@ -345,7 +354,7 @@ class SparkScanner:
         reader = _remote_format(base) or _remote_format(first) or formats.get("parquet")
         fmt = reader.name
         meta = {"spark_path": source, "delimiter": ",", **reader.spark_remote_meta(head, whole)}
-        spec = spec_of(Dataset(id=base, source=source, format=fmt, open_batches=iter, meta=meta))
+        spec = spec_of(Dataset(id=base, source=source, format=fmt, open_batches=_no_batches, meta=meta))
         assert spec is not None
 
         def batches() -> Iterator[pa.RecordBatch]:
