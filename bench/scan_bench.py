@@ -64,16 +64,16 @@ def timed_cli(args: list[str]) -> tuple[float, int]:
 
 def re2_floor(table: pa.Table) -> float:
     """Cells/s of one RE2 pass of all cell patterns combined over every cell."""
-    from detectors.recognizers import RECOGNIZER_CLASSES
+    from detectors.entities.registry import recognizer_classes
 
-    return _rate(table, "|".join(f"(?:{cls.CELL_REGEX})" for cls in RECOGNIZER_CLASSES))
+    return _rate(table, "|".join(f"(?:{cls.CELL_REGEX})" for cls in recognizer_classes()))
 
 
 def re2_search_floor(table: pa.Table) -> float:
     """Cells/s of one RE2 pass of all free-text prefilters combined (a search anywhere in the cell)."""
-    from detectors.recognizers import RECOGNIZER_CLASSES
+    from detectors.entities.registry import recognizer_classes
 
-    return _rate(table, "|".join(f"(?:{cls.TEXT_PREFILTER})" for cls in RECOGNIZER_CLASSES))
+    return _rate(table, "|".join(f"(?:{cls.TEXT_PREFILTER})" for cls in recognizer_classes()))
 
 
 def _rate(table: pa.Table, pattern: str) -> float:

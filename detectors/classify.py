@@ -45,7 +45,7 @@ from detectors.headers import header_hints
 from detectors.masking import mask_value
 from detectors.patternfacts import ValueFacts, may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.placeholders import placeholder_mask
-from detectors.recognizers import PiiRecognizer, recognizer_classes
+from detectors.recognizers import PiiRecognizer
 from detectors.shapes import ENTITY_SHAPES, shaped_cells, shaped_forms
 from detectors.stats import binomial_tail
 from detectors.taxonomy import category_of, level_of
@@ -101,7 +101,7 @@ def shared_recognizers() -> list[PiiRecognizer]:
 @functools.lru_cache(maxsize=4)
 def _shared_recognizers(generation: int) -> list[PiiRecognizer]:
     """shared_recognizers for one registry generation (the generation is only the cache key)."""
-    return [cls() for cls in recognizer_classes()]
+    return [cls() for cls in registry.recognizer_classes()]
 
 
 def warm_up() -> None:

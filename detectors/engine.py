@@ -31,7 +31,6 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from detectors.entities import registry as entity_registry
-from detectors.recognizers import recognizers_for
 
 LANGUAGES = ("zh", "en")
 # Models used when installed as packages (never downloaded), best first.
@@ -165,7 +164,7 @@ def get_analyzer() -> AnalyzerEngine:
     """The process-wide analyzer (built once: recognizers and pipelines are costly)."""
     registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
     for lang in LANGUAGES:
-        for recognizer in recognizers_for(lang):
+        for recognizer in entity_registry.recognizers_for(lang):
             registry.add_recognizer(recognizer)
     for lang in ner_languages():
         registry.add_recognizer(

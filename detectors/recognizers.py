@@ -1,8 +1,10 @@
-"""The Presidio recognizer base every entity's recognizer derives from, and the registry's recognizer list.
+"""The Presidio recognizer base every entity's recognizer derives from.
 
-Each entity's recognizer lives in its own file (detectors/entities/<entity>.py);
-``recognizer_classes()`` and ``recognizers_for()`` list those of every
-registered entity (built-in, entry point, YAML) in rank order.
+Each entity's recognizer lives in its own file (detectors/entities/<entity>.py)
+and derives from ``PiiRecognizer`` here; the entity registry lists them
+(``registry.recognizer_classes()``, ``registry.recognizers_for()``). This
+module reads no registry: entity files import it, and the registry imports
+the entity files, so dependencies point one way.
 
 Each recognizer carries three views of one entity, so a column scan and a
 free-text scan can never disagree about what counts:
@@ -219,42 +221,3 @@ class TextRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str],
                 nlp_artifacts: NlpArtifacts | None = None) -> list[RecognizerResult]:
         """Spans of the entities asked for; ``nlp_artifacts`` may be None (they are not read)."""
-
-
-def recognizer_classes() -> list[type[PiiRecognizer]]:
-    """The column/span recognizer of every registered entity, in rank order (detectors/entities/)."""
-    from detectors.entities import registry
-
-    return [spec.recognizer for spec in registry.all_specs() if spec.recognizer is not None]
-
-
-def recognizers_for(language: str) -> list[EntityRecognizer]:
-    """Every piiwarden recognizer for a language, ready for a Presidio RecognizerRegistry.
-
-    Chinese and English recognizers are registered for both languages: a
-    Chinese ID number inside English text is still a Chinese ID number.
-    Free-text-only recognizers (jieba's Chinese names) come after all of them.
-    """
-    from detectors.entities import registry
-
-    recognizers: list[EntityRecognizer] = [cls(supported_language=language) for cls in recognizer_classes()]
-    recognizers.extend(make(language) for spec in registry.all_specs() for make in spec.text_recognizers)
-    return recognizers
-
-
-def __getattr__(name: str) -> object:
-    """Names this module had before entities moved to detectors/entities/, resolved from the registry.
-
-    ``RECOGNIZER_CLASSES`` is computed on access, so it includes entities
-    registered since (custom ones); a recognizer class is found by its name.
-    """
-    if name == "RECOGNIZER_CLASSES":
-        return recognizer_classes()
-    if name.endswith("Recognizer") and not name.startswith("_"):
-        from detectors.entities import registry
-
-        for spec in registry.all_specs():
-            for cls in (spec.recognizer, *spec.text_recognizers):
-                if getattr(cls, "__name__", None) == name:
-                    return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,9 +47,13 @@ from detectors.classify import ColumnProfile
 from scanner import formats
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.defaults import DEFAULT_MASTER, Engine  # noqa: F401 - re-exported for callers of the engine
+from scanner.formats.base import SparkSpec
 from scanner.model import ColumnFinding, DatasetResult
 from scanner.parallel import Outcome
 from scanner.pipeline import ScanOptions, dataset_info, scan_dataset
+
+if TYPE_CHECKING:
+    from detectors.recognizers import PiiRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -140,22 +144,6 @@ def stop_spark() -> None:
 # ----------------------------------------------------------- what to read ----
 
 
-@dataclass
-class SparkSpec:
-    """What an executor needs to turn Spark's batches into the dataset's batches (picklable)."""
-
-    path: str
-    format: str
-    kind: str = formats.SPARK_COLUMNS  # the format's spark_kind: columns, lines or document
-    encoding: str = "utf-8"
-    delimiter: str = ","
-    names: list[str] | None = None  # CSV header as the local connector made it unique
-    multiline: bool = False  # CSV with line breaks inside quoted values (not splittable)
-    arrow_schema: bytes | None = None  # Parquet: the file's Arrow schema, to cast Spark's types back
-    json_columns: dict[str, bool] | None = None  # JSON(L): column -> holds lists, when known for the file
-    fill_empty: bool = False  # text columns (CSV): Spark's null cell is the empty string pyarrow reads
-
-
 def spark_formats() -> list[str]:
     """Names of the registered formats Spark reads (the rest are scanned by the local engine)."""
     return [f.name for f in formats.all_formats() if f.spark_kind is not None]
@@ -211,11 +199,11 @@ def dataset_batches(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Itera
         for batch in batches:
             yield _as_local(batch, spec, target)
         return
-    from scanner.connectors.jsonfile import _batches, _columns
+    from scanner.connectors.jsonfile import flat_batches, flat_columns
 
     rows = list(_json_rows(batches, spec))
     if rows:
-        yield from _batches(rows, spec.json_columns if spec.json_columns is not None else _columns(rows))
+        yield from flat_batches(rows, spec.json_columns if spec.json_columns is not None else flat_columns(rows))
 
 
 def _as_local(batch: pa.RecordBatch, spec: SparkSpec, target: pa.Schema | None) -> pa.RecordBatch:
@@ -234,14 +222,14 @@ def _as_local(batch: pa.RecordBatch, spec: SparkSpec, target: pa.Schema | None) 
 
 def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[dict[str, Any]]:
     """Flattened records from JSON Lines text (one per non-blank line) or whole JSON documents."""
-    from scanner.connectors.jsonfile import _PARSE_HOOKS, flatten_record
+    from scanner.connectors.jsonfile import PARSE_HOOKS, flatten_record
 
     for batch in batches:
         for text in batch.column(0).to_pylist():
             if text is None or not text.strip():
                 continue
             try:
-                data = json.loads(text, **_PARSE_HOOKS)
+                data = json.loads(text, **PARSE_HOOKS)
             except json.JSONDecodeError as exc:
                 raise RuntimeError(f"{MARK} invalid JSON (column {exc.colno}): {exc.msg}") from None
             if spec.kind == formats.SPARK_DOCUMENT:
@@ -251,15 +239,15 @@ def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[d
                 yield flatten_record(data)
 
 
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, list[PiiRecognizer]] = {}
 
 
-def worker_recognizers() -> list:
+def worker_recognizers() -> list[PiiRecognizer]:
     """The recognizers, built once per Python worker (Spark reuses workers across tasks)."""
     if "recognizers" not in _WORKER:
-        from detectors.recognizers import RECOGNIZER_CLASSES
+        from detectors.entities.registry import recognizer_classes
 
-        _WORKER["recognizers"] = [cls() for cls in RECOGNIZER_CLASSES]
+        _WORKER["recognizers"] = [cls() for cls in recognizer_classes()]
     return _WORKER["recognizers"]
 
 
@@ -291,7 +279,8 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
                 if batch.num_rows:
                     profile.update(column)
         part = partition_id()
-        out = {"part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}
+        out: dict[str, list[int | str | bytes | None]] = {
+            "part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}
         for seq, (name, profile) in enumerate(profiles.items()):
             out["part"].append(part)
             out["seq"].append(seq)
@@ -306,6 +295,11 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
 
 
 # --------------------------------------------------------- driver side ----
+
+
+def _no_batches() -> Iterator[pa.RecordBatch]:
+    """The batches of a dataset described only to build its SparkSpec (``spec_of`` reads no rows)."""
+    return iter(())
 
 
 def one_line(exc: BaseException) -> str:
@@ -360,7 +354,7 @@ class SparkScanner:
         reader = _remote_format(base) or _remote_format(first) or formats.get("parquet")
         fmt = reader.name
         meta = {"spark_path": source, "delimiter": ",", **reader.spark_remote_meta(head, whole)}
-        spec = spec_of(Dataset(id=base, source=source, format=fmt, open_batches=iter, meta=meta))
+        spec = spec_of(Dataset(id=base, source=source, format=fmt, open_batches=_no_batches, meta=meta))
         assert spec is not None
 
         def batches() -> Iterator[pa.RecordBatch]:

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from bench import labelled as g
 from detectors import freetext
 from detectors.batchspans import Joined, Matches, drop_contained, find_all, joinable, re_twin
-from detectors.recognizers import RECOGNIZER_CLASSES, PiiRecognizer
+from detectors.entities.registry import recognizer_classes
+from detectors.recognizers import PiiRecognizer
 
-RECOGNIZERS = [cls() for cls in RECOGNIZER_CLASSES]
+RECOGNIZERS = [cls() for cls in recognizer_classes()]
 
 FRAGMENTS = [
     "身份证号13010220070618482X", "我的手机号是+86 138-1234-5678", "座机010-62345678转12", "卡号6228 4833 7844 1706 436",
@@ -103,7 +104,7 @@ def test_drop_contained_keeps_the_outer_span_once():
 
 def test_free_text_counts_hits_trials_and_context_with_weights():
     """Two distinct texts, one repeated 5 times: hits and trials count occurrences; 卡号 is context."""
-    recognizers = [cls() for cls in RECOGNIZER_CLASSES]
+    recognizers = [cls() for cls in recognizer_classes()]
     evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
     texts = pa.array(["卡号6228 4833 7844 1706 436", "身份证号13010220070618482X请核对", "随便 1234567890123456 说说"])
     prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(texts, r.TEXT_PREFILTER))
@@ -174,7 +175,7 @@ def test_free_text_evidence_equals_presidio_text_by_text():
 
 def _analyzed(texts: list[str], weights: list[int]) -> tuple[list, dict[str, tuple], dict[str, np.ndarray]]:
     """The batch free-text evidence of the texts: (recognizers, evidence per entity, RE2 prefilter masks)."""
-    recognizers = [cls() for cls in RECOGNIZER_CLASSES]
+    recognizers = [cls() for cls in recognizer_classes()]
     evidence = {r.ENTITY: freetext.TextEvidence(r.ENTITY) for r in recognizers}
     distinct = pa.array(texts, type=pa.string())
     prefilter = {r.ENTITY: np.asarray(pc.match_substring_regex(distinct, r.TEXT_PREFILTER)) for r in recognizers}

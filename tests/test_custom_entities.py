@@ -30,9 +30,10 @@ from detectors.entities.custom import (
     mod97,
     register_custom,
 )
+from detectors.entities.registry import recognizer_classes
 from detectors.headers import header_hints
 from detectors.masking import mask_chars
-from detectors.recognizers import PiiRecognizer, recognizer_classes
+from detectors.recognizers import PiiRecognizer
 from detectors.taxonomy import ENTITY_NAMES, level_of
 from scanner.anonymize.keys import Key
 from scanner.anonymize.rules import Rules, RulesFile

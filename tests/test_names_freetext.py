@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from bench.names_eval import build, evaluate
 from detectors.classify import ColumnProfile, shared_recognizers
+from detectors.entities.person_name import ChineseNameTextRecognizer
 from detectors.freetext import find_spans
-from detectors.recognizers import ChineseNameTextRecognizer
 from detectors.validators import cn_surnames
 
 BAR = 0.97

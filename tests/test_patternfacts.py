@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from bench import labelled as g
 from detectors.classify import ColumnProfile
+from detectors.entities.registry import recognizer_classes
 from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
-from detectors.recognizers import RECOGNIZER_CLASSES
 
 GENERATORS = [g.resident_id, g.bank_card, g.mobile, g.landline, g.email, g.ipv4, g.uscc, g.plate, g.cn_name, g.en_name,
               g.cn_address, g.en_address, g.birth_date, g.ssn, g.passport, g.intl_phone, g.password, g.order_no,
@@ -38,7 +38,7 @@ def _check(values: list[str]) -> None:
     array = pa.array(values, type=pa.string())
     lengths = pc.utf8_length(array).to_pylist()
     facts = _facts(array)
-    for cls in RECOGNIZER_CLASSES:
+    for cls in recognizer_classes():
         for pattern in {cls.CELL_REGEX, cls.HINTED_CELL_REGEX or cls.CELL_REGEX}:
             low, high = _lengths(pattern)
             needs = pattern_needs(pattern)
@@ -112,7 +112,7 @@ def test_value_gates_skip_values_a_pattern_cannot_match():
     values = pa.array(["110101199003077777", "13800138000", "a.b@example.com", "粤B12345", "192.168.1.1",
                        "6222021308580965123", "张三", "2024-01-31", "123-45-6789"])
     facts = _facts(values)
-    fits = {cls.ENTITY: may_fit(value_gate(cls.CELL_REGEX), facts).tolist() for cls in RECOGNIZER_CLASSES}
+    fits = {cls.ENTITY: may_fit(value_gate(cls.CELL_REGEX), facts).tolist() for cls in recognizer_classes()}
     assert fits["CN_RESIDENT_ID"] == [True] + [False] * 8
     assert fits["EMAIL_ADDRESS"] == [False, False, True] + [False] * 6
     assert fits["CN_LANDLINE_PHONE"] == [False] * 9  # none starts with 0, +, ( or （
@@ -155,7 +155,7 @@ def _as_python(pattern: str) -> str:
     return "".join(out)
 
 
-_CELL_PATTERNS = sorted({p for cls in RECOGNIZER_CLASSES for p in (cls.CELL_REGEX, cls.HINTED_CELL_REGEX) if p})
+_CELL_PATTERNS = sorted({p for cls in recognizer_classes() for p in (cls.CELL_REGEX, cls.HINTED_CELL_REGEX) if p})
 
 
 @settings(max_examples=200, deadline=None)

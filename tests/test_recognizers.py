@@ -12,7 +12,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
 from detectors.classify import ColumnProfile
 from detectors.engine import build_nlp_engine, get_analyzer
-from detectors.recognizers import RECOGNIZER_CLASSES, recognizers_for
+from detectors.entities.registry import recognizer_classes, recognizers_for
 from detectors.validators import USCC_ALPHABET, is_valid_uscc, uscc_check_char
 
 
@@ -110,7 +110,7 @@ def test_every_recognizer_loads_into_a_users_own_analyzer():
     engine = AnalyzerEngine(registry=registry, nlp_engine=build_nlp_engine(("en",)), supported_languages=["en"])
     results = engine.analyze("ID 44030419900307123X, card 6228480402564890018", language="en")
     assert {r.entity_type for r in results} >= {"CN_RESIDENT_ID", "BANK_CARD"}
-    assert {cls.ENTITY for cls in RECOGNIZER_CLASSES} == {
+    assert {cls.ENTITY for cls in recognizer_classes()} == {
         "CN_RESIDENT_ID", "BANK_CARD", "CN_MOBILE_PHONE", "CN_LANDLINE_PHONE", "EMAIL_ADDRESS", "IP_ADDRESS",
         "CN_USCC", "US_SSN", "CN_PASSPORT", "CN_TRAVEL_PERMIT", "CN_LICENSE_PLATE", "PERSON_NAME", "ADDRESS",
         "DATE_OF_BIRTH", "PHONE_NUMBER", "CREDENTIAL"}

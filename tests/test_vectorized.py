@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from detectors import validators as v
 from detectors import vectorized as vz
-from detectors.recognizers import AddressRecognizer
+from detectors.entities.address import AddressRecognizer
 
 digits = st.text(alphabet="0123456789", min_size=10, max_size=20)
 idish = st.builds(lambda body, c: body + c, st.text(alphabet="0123456789", min_size=17, max_size=17),
@@ -94,7 +94,7 @@ def test_chinese_name_mask_agrees(values):
 
 
 def test_person_name_array_path():
-    from detectors.recognizers import PersonNameRecognizer
+    from detectors.entities.person_name import PersonNameRecognizer
 
     values = ["张伟", "欧阳娜娜", "黄金会员", "Elizabeth Johnson", "Apple Watch", "Smith, John", "谢谢", "买提·艾力"]
     assert list(PersonNameRecognizer().validate_array(pa.array(values))) == [v.is_person_name(x) for x in values]

@@ -20,9 +20,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Set
 from contextlib import contextmanager
 from importlib.metadata import entry_points
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from detectors.entities.spec import EntitySpec
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
+
+    from detectors.recognizers import PiiRecognizer
 
 ENTRY_POINT_GROUP = "piiwarden.entities"
 # Modules of this package that are machinery, not entities.
@@ -63,13 +69,16 @@ def _ensure_loaded() -> None:
 
 
 def _load_builtins() -> None:
-    """Register the ``SPEC`` of every module of this package that is an entity, in name order."""
-    import detectors.entities as package
+    """Register the ``SPEC`` of every module of this package that is an entity, in name order.
 
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+    The package is listed by its folder, not imported: its ``__init__``
+    imports this module, and the registry must sit below it.
+    """
+    package = __name__.rpartition(".")[0]
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
         if info.name in _NOT_ENTITIES or info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        module = importlib.import_module(f"{package}.{info.name}")
         spec = getattr(module, "SPEC", None)
         if isinstance(spec, EntitySpec):
             _add(spec, replace=False)
@@ -208,6 +217,23 @@ def role_entity(role: Callable[[EntitySpec], bool]) -> str:
     if not found:
         raise EntityRegistryError("no registered entity plays this role")
     return found[0]
+
+
+def recognizer_classes() -> list[type[PiiRecognizer]]:
+    """The column/span recognizer of every registered entity, in rank order."""
+    return [spec.recognizer for spec in all_specs() if spec.recognizer is not None]
+
+
+def recognizers_for(language: str) -> list[EntityRecognizer]:
+    """Every piiwarden recognizer for a language, ready for a Presidio RecognizerRegistry.
+
+    Chinese and English recognizers are registered for both languages: a
+    Chinese ID number inside English text is still a Chinese ID number.
+    Free-text-only recognizers (jieba's Chinese names) come after all of them.
+    """
+    recognizers: list[EntityRecognizer] = [cls(supported_language=language) for cls in recognizer_classes()]
+    recognizers.extend(make(language) for spec in all_specs() for make in spec.text_recognizers)
+    return recognizers
 
 
 def is_sensitive(entity: str | None) -> bool:

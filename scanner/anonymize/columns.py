@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.recognizers import recognizer_classes
+from detectors.entities.registry import recognizer_classes
 from scanner.anonymize.operators.base import ReversibleOperator
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule

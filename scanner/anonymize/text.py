@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 from presidio_analyzer import RecognizerResult
 
 from detectors.engine import get_analyzer
+from detectors.entities.registry import recognizer_classes
 from detectors.freetext import find_spans, language_of
-from detectors.recognizers import recognizer_classes
 from scanner.anonymize.operators.anonymizer import anonymizer_engine, operator_config
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pyarrow as pa
 
@@ -125,8 +125,17 @@ def _hooks(meta: dict[str, str] | None) -> dict[str, Any]:
     return {**PARSE_HOOKS, "object_pairs_hook": lambda pairs: _pairs(pairs, meta)}
 
 
+class ParseHooks(TypedDict):
+    """``json.loads`` keyword arguments, typed per key so that ``**PARSE_HOOKS`` type-checks at each call."""
+
+    parse_int: Callable[[str], Any]
+    parse_float: Callable[[str], Any]
+    parse_constant: Callable[[str], Any]
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any]
+
+
 # Numbers and NaN/Infinity keep their source text instead of becoming floats; repeated keys are kept.
-PARSE_HOOKS: dict[str, Callable[[Any], Any]] = {"parse_int": str, "parse_float": str, "parse_constant": str,
+PARSE_HOOKS: ParseHooks = {"parse_int": str, "parse_float": str, "parse_constant": str,
                                                  "object_pairs_hook": _pairs}
 
 
@@ -247,9 +256,3 @@ def _to_batch(chunk: list[Flat], columns: dict[str, bool], schema: pa.Schema) ->
             values = [v if v is None or isinstance(v, list) else [v] for v in values]
         arrays.append(pa.array(values, type=schema.field(name).type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-# Old private names, used by spark_engine until the merge (issue 15: its owner renames the uses there).
-_batches = flat_batches
-_columns = flat_columns
-_PARSE_HOOKS = PARSE_HOOKS

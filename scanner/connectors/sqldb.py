@@ -17,20 +17,19 @@ import random
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import to_text
-from scanner.connectors.sql import Dialect, SqlTable, dialect_for, error_line
-from scanner.connectors.sql.base import EngineFactory
+from scanner.connectors.sql import SqlTable, dialect_for, error_line
+from scanner.connectors.sql.base import EngineFactory, TableInfo
 
 _ENV_REF = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
 _ENV_ANY = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -168,16 +167,6 @@ def mask_source(source: str) -> str:
         return source.split("://", 1)[0] + "://***"
 
 
-@dataclass
-class TableInfo:
-    """A table as the catalog describes it."""
-
-    schema: str | None
-    name: str
-    columns: list[dict]  # {"name", "type" (SQLAlchemy type), "comment"}
-    integer_key: str | None = None
-
-
 def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
               secrets: tuple[str, ...] = (), views: bool = False) -> list[Dataset]:
     """One dataset per table (and view); a table whose columns cannot be listed fails on its own."""
@@ -199,26 +188,6 @@ def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
         raise SourceError(_sql_message(exc, secrets)) from None
     finally:
         engine.dispose()
-
-
-def inspector_catalog(dialect: Dialect, engine: Engine, views: bool) -> list[TableInfo]:
-    """Tables through SQLAlchemy's inspector (PostgreSQL, MySQL/MariaDB, SQLite, ...)."""
-    inspector = sa.inspect(engine)
-    out: list[TableInfo] = []
-    for schema in dialect.schemas(inspector, engine):
-        names = list(inspector.get_table_names(schema=schema))
-        if views:
-            names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
-        for table in names:
-            try:
-                columns: list[dict[str, Any]] = [{**c, "name": dialect.reflected_name(c["name"])}
-                           for c in inspector.get_columns(table, schema=schema)]
-            except SQLAlchemyError as exc:
-                out.append(TableInfo(schema, table, columns=[{"error": exc}]))
-                continue
-            types = {c["name"]: c["type"] for c in columns}
-            out.append(TableInfo(schema, table, columns, dialect.integer_key(inspector, table, schema, types)))
-    return out
 
 
 def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:

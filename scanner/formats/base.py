@@ -13,13 +13,13 @@ format Spark cannot read, mirrored at the same relative path".
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from scanner.connectors.base import Dataset
     from scanner.connectors.common import ReadOptions
-    from scanner.spark_engine import SparkSpec
     from scanner.writers.base import FileWriter
 
 # How Spark hands a format's rows to the executors: its own columns, one text line per record
@@ -27,6 +27,27 @@ if TYPE_CHECKING:
 SPARK_COLUMNS = "columns"
 SPARK_LINES = "lines"
 SPARK_DOCUMENT = "document"
+
+
+@dataclass
+class SparkSpec:
+    """What an executor needs to turn Spark's batches into the dataset's batches (picklable).
+
+    Defined beside ``Format`` because ``Format.spark_frame`` reads it and the
+    Spark engine builds it: both sides import it from here, so neither
+    imports the other.
+    """
+
+    path: str
+    format: str
+    kind: str = SPARK_COLUMNS  # the format's spark_kind: columns, lines or document
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    names: list[str] | None = None  # CSV header as the local connector made it unique
+    multiline: bool = False  # CSV with line breaks inside quoted values (not splittable)
+    arrow_schema: bytes | None = None  # Parquet: the file's Arrow schema, to cast Spark's types back
+    json_columns: dict[str, bool] | None = None  # JSON(L): column -> holds lists, when known for the file
+    fill_empty: bool = False  # text columns (CSV): Spark's null cell is the empty string pyarrow reads
 
 
 class Format(ABC):

@@ -7,12 +7,11 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from scanner.formats.base import SPARK_COLUMNS, Format, need_source
+from scanner.formats.base import SPARK_COLUMNS, Format, SparkSpec, need_source
 
 if TYPE_CHECKING:
     from scanner.connectors.base import Dataset
     from scanner.connectors.common import ReadOptions
-    from scanner.spark_engine import SparkSpec
     from scanner.writers.base import FileWriter
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from scanner.formats.base import SPARK_COLUMNS, Format
+from scanner.formats.base import SPARK_COLUMNS, Format, SparkSpec
 
 if TYPE_CHECKING:
     from scanner.connectors.base import Dataset
     from scanner.connectors.common import ReadOptions
-    from scanner.spark_engine import SparkSpec
     from scanner.writers.base import FileWriter
 
 

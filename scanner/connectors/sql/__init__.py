@@ -18,13 +18,16 @@ from scanner.connectors.sql.base import (
     SMALL_TABLE_ROWS,
     Dialect,
     SqlTable,
+    TableInfo,
+    dialect_for,
     error_line,
+    known_dialects,
+    register,
     statement_timeout,
 )
-from scanner.connectors.sql.registry import dialect_for, known_dialects, register
 
 __all__ = [
-    "DEFAULT_STATEMENT_TIMEOUT", "KEY_RANGE_CHUNKS", "SMALL_TABLE_ROWS", "Dialect", "SqlTable", "dialect_for",
+    "DEFAULT_STATEMENT_TIMEOUT", "KEY_RANGE_CHUNKS", "SMALL_TABLE_ROWS", "Dialect", "SqlTable", "TableInfo", "dialect_for",
     "error_line", "known_dialects", "register", "sample_statements", "statement_timeout",
 ]
 

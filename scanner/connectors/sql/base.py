@@ -18,20 +18,19 @@ it does better; nothing outside this package names a backend.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import pkgutil
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from scanner.connectors.base import BATCH_ROWS, SourceError, describe_error
-
-if TYPE_CHECKING:
-    from scanner.connectors.sqldb import TableInfo
 
 # Seconds one statement may run (PIIWARDEN_STATEMENT_TIMEOUT overrides).
 DEFAULT_STATEMENT_TIMEOUT = 300
@@ -64,6 +63,16 @@ def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
 
 
 @dataclass
+class TableInfo:
+    """A table as the catalog describes it."""
+
+    schema: str | None
+    name: str
+    columns: list[dict[str, Any]]  # {"name", "type" (SQLAlchemy type), "comment"}
+    integer_key: str | None = None
+
+
+@dataclass
 class SqlTable:
     """A table as the SQL-side rules see it: how to connect and what to select from."""
 
@@ -79,8 +88,6 @@ class SqlTable:
     @property
     def backend(self) -> Dialect:
         """The dialect class for this table's backend."""
-        from scanner.connectors.sql.registry import dialect_for
-
         return dialect_for(self.dialect)
 
     @property
@@ -144,10 +151,23 @@ class Dialect:
     # --------------------------------------------------------- catalog ----
 
     def catalog(self, engine: Engine, views: bool) -> list[TableInfo]:
-        """Tables (and views) with their columns, through SQLAlchemy's inspector."""
-        from scanner.connectors.sqldb import inspector_catalog
-
-        return inspector_catalog(self, engine, views)
+        """Tables (and views) with their columns, through SQLAlchemy's inspector (PostgreSQL, MySQL, SQLite...)."""
+        inspector = sa.inspect(engine)
+        out: list[TableInfo] = []
+        for schema in self.schemas(inspector, engine):
+            names = list(inspector.get_table_names(schema=schema))
+            if views:
+                names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
+            for table in names:
+                try:
+                    columns: list[dict[str, Any]] = [{**c, "name": self.reflected_name(c["name"])}
+                                                     for c in inspector.get_columns(table, schema=schema)]
+                except sa.exc.SQLAlchemyError as exc:
+                    out.append(TableInfo(schema, table, columns=[{"error": exc}]))
+                    continue
+                types = {c["name"]: c["type"] for c in columns}
+                out.append(TableInfo(schema, table, columns, self.integer_key(inspector, table, schema, types)))
+        return out
 
     def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
         """Schemas to scan: every user schema."""
@@ -217,6 +237,56 @@ class Dialect:
     def select_grantees(self, conn: Connection, table: SqlTable) -> list[str]:
         """Roles or accounts other than the owner that can SELECT the table (none known here)."""
         return []
+
+
+# ------------------------------------------------------------ registry ----
+# SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of
+# this package that expose ``DIALECT``, found by listing the package's folder (a new backend is one new
+# file); a backend nobody registered gets the base ``Dialect``: exact counts, generic sampling, no
+# grants, which is safe everywhere. The registry sits beside the base class because ``SqlTable.backend``
+# resolves through it: in a module of its own it would import this one and be imported by it.
+
+_NOT_DIALECTS = frozenset({"base"})
+_BY_NAME: dict[str, Dialect] = {}
+_GENERIC = Dialect()
+_state = {"loaded": False}
+
+
+def register(dialect: Dialect | type[Dialect]) -> Dialect:
+    """Serve the dialect's ``names`` with it (a later registration replaces an earlier one)."""
+    _ensure_loaded()
+    instance = dialect() if isinstance(dialect, type) else dialect
+    if not instance.names:
+        raise ValueError(f"{type(instance).__name__} serves no dialect names")
+    for name in instance.names:
+        _BY_NAME[name] = instance
+    return instance
+
+
+def dialect_for(name: str) -> Dialect:
+    """The dialect for a SQLAlchemy dialect name (``engine.dialect.name``); the generic one if unknown."""
+    _ensure_loaded()
+    return _BY_NAME.get(name, _GENERIC)
+
+
+def known_dialects() -> list[str]:
+    """Every dialect name with a dedicated class."""
+    _ensure_loaded()
+    return sorted(_BY_NAME)
+
+
+def _ensure_loaded() -> None:
+    """Import every dialect module of this package once (listed by folder: the package imports this module)."""
+    if _state["loaded"]:
+        return
+    _state["loaded"] = True
+    package = __name__.rpartition(".")[0]
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if info.name in _NOT_DIALECTS or info.name.startswith("_"):
+            continue
+        dialect: Dialect = importlib.import_module(f"{package}.{info.name}").DIALECT
+        for name in dialect.names:
+            _BY_NAME[name] = dialect
 
 
 def key_ranges(conn: Connection, table: SqlTable, key: str, k: int, rng: random.Random) -> list[sa.Select]:

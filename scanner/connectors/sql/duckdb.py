@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from scanner.connectors.base import SourceError
-from scanner.connectors.sql.base import Dialect, EngineFactory, SqlTable, existing_file
-
-if TYPE_CHECKING:
-    from scanner.connectors.sqldb import TableInfo
+from scanner.connectors.sql.base import Dialect, EngineFactory, SqlTable, TableInfo, existing_file
 
 _TYPES = {"DATE": sa.Date(), "TIMESTAMP": sa.DateTime(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(),
           "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "SMALLINT": sa.SmallInteger()}
@@ -35,8 +32,6 @@ class DuckDbDialect(Dialect):
 
     def catalog(self, engine: Engine, views: bool) -> list[TableInfo]:
         """Tables from DuckDB's own catalog functions (duckdb_engine's inspector lags DuckDB releases)."""
-        from scanner.connectors.sqldb import TableInfo
-
         query = sa.text(
             "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, c.comment "
             "FROM duckdb_columns() c WHERE c.database_name = current_database() AND NOT c.internal "
