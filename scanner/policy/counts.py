@@ -31,6 +31,8 @@ from scanner.model import SourceError as ErrorEntry
 from scanner.policy.checks import AGE_ENTITIES, Check, judge, parse, years_before
 from scanner.policy.database import run_check_in_database, supports_sql
 from scanner.policy.model import Policy
+from scanner.policy.rules.minor_data import MinorData
+from scanner.policy.rules.retention import Retention
 
 # Rows counted per step (small reader batches are gathered to this size).
 COUNT_ROWS = 65_536
@@ -63,7 +65,7 @@ def retention_check(policy: Policy, ds: DatasetResult, as_of: dt.date) -> Check 
     max_age = own.max_age_days if explicit_age and own is not None else default.max_age_days
     cutoff = as_of - dt.timedelta(days=max_age)
     found = _find_column(ds, column)
-    check = Check("retention", found or column, {"max_age_days": max_age, "cutoff": cutoff.isoformat()},
+    check = Check(Retention.name, found or column, {"max_age_days": max_age, "cutoff": cutoff.isoformat()},
                   cutoff, as_of)
     if found is None:
         check.status = "column_missing"
@@ -75,7 +77,7 @@ def minor_checks(policy: Policy | None, ds: DatasetResult, as_of: dt.date) -> li
     minor_age = (policy or Policy()).defaults.minor_age
     born_after = years_before(as_of, minor_age)
     return [
-        Check("minor_data", col.name, {"minor_age": minor_age, "born_after": born_after.isoformat()},
+        Check(MinorData.name, col.name, {"minor_age": minor_age, "born_after": born_after.isoformat()},
               born_after, as_of, entity=col.primary_entity, free_text=col.free_text)
         for col in ds.columns
         if col.primary_entity in AGE_ENTITIES
