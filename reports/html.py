@@ -20,7 +20,7 @@ from markupsafe import Markup
 from detectors.taxonomy import ENTITIES, SEVERITY_ORDER
 from reports.charts import Bar, HeatCell, Series, bar_chart, heat_map, stacked_bars, trend_chart
 from reports.safe_text import finalize
-from scanner.policy.rules import rule_titles
+from scanner.policy.rules import CountingRule, get, rule_titles
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_COLORS = {"critical": "#b42318", "high": "#e8590c", "medium": "#b58105", "low": "#2563eb"}
@@ -47,8 +47,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_entities_chart": "No personal data found.", "evidence": "Evidence", "pass_rate": "validator pass",
         "hit_ratio": "of values", "header_hint": "header hint", "matches": "matches", "format_matches": "format matches",
         "free_text": "free text", "other_columns": "Non-sensitive columns ({n}): ", "checks": "Full-pass checks",
-        "check_retention": "Retention on {column}: {over} of {rows} rows older than {days} days (before {cutoff})",
-        "check_minor": "Under-{age}s in {column}: {minors} of {rows} rows (born after {born})",
+        "check_counted": "{rule} on {column}: {rows} rows counted",
         "check_tail": "; {missing} empty, {unparseable} unparseable",
         "check_missing": "Retention not checked: column {column} not found in this dataset",
         "check_error": "{rule} on {column} not counted: the source failed during the full pass",
@@ -80,8 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_entities_chart": "未发现个人信息。", "evidence": "判定依据", "pass_rate": "校验通过率",
         "hit_ratio": "占比", "header_hint": "表头提示", "matches": "命中", "format_matches": "格式匹配",
         "free_text": "自由文本", "other_columns": "非敏感字段（{n}）：", "checks": "全量核查",
-        "check_retention": "保存期限（{column}）：{rows} 行中 {over} 行超过 {days} 天（早于 {cutoff}）",
-        "check_minor": "未满 {age} 周岁（{column}）：{rows} 行中 {minors} 行（出生晚于 {born}）",
+        "check_counted": "{rule}（{column}）：已计数 {rows} 行",
         "check_tail": "；空值 {missing}，无法解析 {unparseable}",
         "check_missing": "未核查保存期限：数据集中没有字段 {column}",
         "check_error": "{rule}（{column}）未能计数：全量读取时来源出错",
@@ -187,28 +185,29 @@ def _heat(findings: dict[str, Any], t: dict[str, str], lang: str) -> Markup:
     return heat_map(rows, labels, cells, t["chart_heat"], empty=t["no_entities_chart"])
 
 
-def _check_line(check: dict[str, Any], t: dict[str, str], rules: dict[str, str]) -> str:
-    """One full-pass check (retention / minors) as a sentence."""
+def _check_line(check: dict[str, Any], t: dict[str, str], rules: dict[str, str], lang: str) -> str:
+    """One full-pass check as a sentence: the rule class words it (a count it lacks shows as "?").
+
+    A check of a rule no longer registered (findings.json from a run with a
+    plugin this one lacks) still gets a plain line rather than a traceback.
+    """
     status = check.get("status", "ok")
     if status == "column_missing":
         return t["check_missing"].format(column=check["column"])
+    name = rules.get(check["rule"], check["rule"])
     if status != "ok":
-        return t["check_error"].format(rule=rules.get(check["rule"], check["rule"]), column=check["column"])
-    # a re-rendered findings.json may lack a count (hand-edited, older writer): show "?", not a traceback
-    get = {k: check.get(k, "?") for k in ("over_limit", "rows", "max_age_days", "cutoff", "minor_age", "minors",
-                                          "born_after")}
-    if check["rule"] == "retention":
-        line = t["check_retention"].format(column=check["column"], over=get["over_limit"], rows=get["rows"],
-                                           days=get["max_age_days"], cutoff=get["cutoff"])
+        return t["check_error"].format(rule=name, column=check["column"])
+    rule = get(check["rule"])
+    if isinstance(rule, CountingRule):
+        line = rule.check_sentence(lang, check)
     else:
-        line = t["check_minor"].format(age=get["minor_age"], column=check["column"], minors=get["minors"],
-                                       rows=get["rows"], born=get["born_after"])
+        line = t["check_counted"].format(rule=name, column=check["column"], rows=check.get("rows", "?"))
     if check.get("missing") or check.get("unparseable"):
         line += t["check_tail"].format(missing=check.get("missing", 0), unparseable=check.get("unparseable", 0))
     return line
 
 
-def _datasets(findings: dict[str, Any], t: dict[str, str], rules: dict[str, str]) -> list[dict[str, Any]]:
+def _datasets(findings: dict[str, Any], t: dict[str, str], rules: dict[str, str], lang: str) -> list[dict[str, Any]]:
     """Per-dataset view: sensitive columns first by level, plain columns listed by name."""
     viol: dict[str, Counter[str]] = {}
     for v in findings["violations"]:
@@ -225,7 +224,7 @@ def _datasets(findings: dict[str, Any], t: dict[str, str], rules: dict[str, str]
             "max_level": max((c["level"] for c in sensitive), default=0),
             "violations": sum(counts.values()),
             "worst": next((s for s in SEVERITIES if counts.get(s)), None),
-            "checks": [_check_line(c, t, rules) for c in ds.get("policy_checks") or []],
+            "checks": [_check_line(c, t, rules, lang) for c in ds.get("policy_checks") or []],
             "check_problem": any(c.get("status", "ok") != "ok" for c in ds.get("policy_checks") or []),
         })
     return out
@@ -280,7 +279,7 @@ def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
     t = LABELS[lang]
     rules = rule_titles(lang)
     summary = _summary(findings)
-    datasets = _datasets(findings, t, rules)
+    datasets = _datasets(findings, t, rules, lang)
     anchors = {d["ds"]["id"]: d["anchor"] for d in datasets}
     return template.render(
         f=findings,

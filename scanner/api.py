@@ -42,7 +42,6 @@ from scanner.model import (
     ScanResult,
     Skipped,
     SourceError,
-    Violation,
 )
 from scanner.parallel import Outcome, scan_many
 from scanner.pipeline import ScanOptions, scan_dataset
@@ -141,7 +140,7 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     for item in count_errors + grant_errors:
         errors.append(item)
         say(ScanEvent("error", source=item.source, message=item.error))
-    violations = [Violation.from_json(v) for v in evaluate(loaded, [d.to_json() for d in results])]
+    violations = evaluate(loaded, results)
     reused = tuple(d.id for d in results if d.reused_from)
     result = finish_scan(
         started_at=started, as_of=as_of, sources=masked, mode="full" if options.full else "sample",

@@ -43,8 +43,9 @@ class PolicyCheck:
     """An exact full-pass count for ``retention`` or ``minor_data`` (counts only, never values).
 
     ``params`` are what the rule was judged against (``max_age_days`` and
-    ``cutoff``, or ``minor_age`` and ``born_after``); ``hits`` is written as
-    ``over_limit`` (retention) or ``minors``.
+    ``cutoff``, or ``minor_age`` and ``born_after``); ``hits`` is written
+    under ``hits_key``, the name the rule class gives it (``over_limit``,
+    ``minors``): this module imports no rule, so the key travels with the check.
     """
 
     rule: str
@@ -56,10 +57,7 @@ class PolicyCheck:
     missing: int = 0
     unparseable: int = 0
     entity: str | None = None
-
-    @property
-    def hits_key(self) -> str:
-        return "over_limit" if self.rule == "retention" else "minors"
+    hits_key: str = "hits"
 
     def to_json(self) -> JsonObject:
         return {
@@ -76,13 +74,23 @@ class PolicyCheck:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PolicyCheck:
-        fixed = {"rule", "column", "entity", "status", "rows", "over_limit", "minors", "missing", "unparseable"}
-        rule = data["rule"]
-        return cls(rule=rule, column=data["column"], params={k: v for k, v in data.items() if k not in fixed},
-                   status=data.get("status", "ok"), rows=data.get("rows", 0),
-                   hits=data.get("over_limit" if rule == "retention" else "minors", 0),
+        """Read a check back; its hits key is found where ``to_json`` writes it, right after ``rows``."""
+        fixed = {"rule", "column", "entity", "status", "rows", "missing", "unparseable"}
+        hits_key = _key_after(data, "rows", exclude=fixed) or "hits"
+        return cls(rule=data["rule"], column=data["column"],
+                   params={k: v for k, v in data.items() if k not in fixed and k != hits_key},
+                   status=data.get("status", "ok"), rows=data.get("rows", 0), hits=data.get(hits_key, 0),
                    missing=data.get("missing", 0), unparseable=data.get("unparseable", 0),
-                   entity=data.get("entity"))
+                   entity=data.get("entity"), hits_key=hits_key)
+
+
+def _key_after(data: Mapping[str, Any], key: str, exclude: set[str]) -> str | None:
+    """The key that follows ``key`` in ``data``'s order, unless it is one of ``exclude`` (or there is none)."""
+    keys = list(data)
+    if key not in keys:
+        return None
+    at = keys.index(key) + 1
+    return keys[at] if at < len(keys) and keys[at] not in exclude else None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from detectors.taxonomy import ENTITIES, ENTITY_NAMES, category_of, level_of
 from scanner.anonymize.crypto import normalize_for_hash
 from scanner.anonymize.shapes import NO_PLACEHOLDER, WHOLE_CELL
 from scanner.anonymize.verify import DIGIT_RUNS, MIN_DIGITS
-from scanner.policy.counts import AGE_ENTITIES, AGE_IN_ID
+from scanner.policy.checks import AGE_ENTITIES, AGE_IN_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN = ("CN_RESIDENT_ID", "BANK_CARD", "CN_MOBILE_PHONE", "CN_LANDLINE_PHONE", "EMAIL_ADDRESS", "IP_ADDRESS",

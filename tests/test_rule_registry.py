@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +23,7 @@ from typer.testing import CliRunner
 
 from reports.html import render_html
 from scanner.cli import app
+from scanner.model import DatasetResult
 from scanner.policy import rules
 from scanner.policy.model import Policy
 from scanner.policy.rules import Rule, RuleRegistryError, Violation
@@ -49,9 +51,9 @@ class StaffNumbers(Rule):
     counts: ClassVar[str | None] = None
 
     def evaluate(self, policy, datasets):
-        return [self.violation(2, ds["id"], col["name"], None,
+        return [self.violation(2, ds.id, col.name, None,
                                "Column of staff numbers in an export.", "导出文件含工号列。")
-                for ds in datasets for col in ds["columns"] if col["name"] == "工号"]
+                for ds in datasets for col in ds.columns if col.name == "工号"]
 '''
 
 
@@ -148,7 +150,7 @@ class _Base(Rule):
     remediation_en: ClassVar[str] = "r"
     remediation_zh: ClassVar[str] = "r"
 
-    def evaluate(self, policy: Policy | None, datasets: list[dict[str, Any]]) -> list[Violation]:
+    def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
         return []
 
 
@@ -180,7 +182,7 @@ def test_outside_rules_run_after_the_builtins_and_only_with_a_policy_when_they_n
     class NeedsPolicy(_Base):
         name: ClassVar[str] = "acme.needs_policy"
 
-        def evaluate(self, policy: Policy | None, datasets: list[dict[str, Any]]) -> list[Violation]:
+        def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
             seen.append(policy)
             return [self.violation(4, "d", None, None, "m", "m")]
 
@@ -190,7 +192,7 @@ def test_outside_rules_run_after_the_builtins_and_only_with_a_policy_when_they_n
         assert rules.evaluate(None, []) == [] and seen == []
         policy = Policy()
         (violation,) = rules.evaluate(policy, [])
-        assert seen == [policy] and violation["severity"] == "critical" and violation["rule"] == "acme.needs_policy"
+        assert seen == [policy] and violation.severity == "critical" and violation.rule == "acme.needs_policy"
     finally:
         rules.unregister("acme.needs_policy")
 

@@ -18,7 +18,8 @@ from detectors.validators import resident_id_check_char
 from scanner.cli import app
 from scanner.connectors.base import Dataset
 from scanner.model import DatasetResult
-from scanner.policy.counts import attach_policy_checks, years_before
+from scanner.policy.checks import years_before
+from scanner.policy.counts import attach_policy_checks
 from scanner.policy.dates import birth_dates_from_ids, parse_dates, ymd_to_dates
 from scanner.policy.model import Policy, load_policy
 from scanner.policy.rules import evaluate
@@ -26,6 +27,11 @@ from scanner.policy.rules import evaluate
 AS_OF = dt.date(2026, 3, 31)
 runner = CliRunner()
 
+
+
+def _evaluate_json(policy: Policy | None, datasets: list[dict]) -> list[dict]:
+    """The rules over findings.json-shaped dataset entries, violations as findings.json writes them."""
+    return [v.to_json() for v in evaluate(policy, [DatasetResult.from_json(d) for d in datasets])]
 
 def _resident_id(birth: dt.date, rng: random.Random, region: str = "440304") -> str:
     body = f"{region}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
@@ -158,7 +164,7 @@ def test_minor_data_from_a_date_of_birth_column():
     (check,) = ds["policy_checks"]
     assert check["minors"] == 2 and check["missing"] == 1
     assert check["unparseable"] == 2  # "unknown" and a birth date after as_of
-    (v,) = evaluate(None, [ds])
+    (v,) = _evaluate_json(None, [ds])
     assert v["rule"] == "minor_data" and v["count"] == 2 and v["column"] == "csrq"
     assert v["severity"] == "high"  # level 3, raised to at least high anyway
     assert v["unparseable"] == 2 and "2" in v["message"]
@@ -178,7 +184,7 @@ def test_retention_uses_default_age_and_reports_missing_column():
     (ca,), (cb,) = a["policy_checks"], b["policy_checks"]
     assert (ca["column"], ca["max_age_days"], ca["over_limit"], ca["unparseable"]) == ("updated", 30, 1, 1)
     assert cb["status"] == "column_missing"
-    (v,) = evaluate(policy, [a, b])
+    (v,) = _evaluate_json(policy, [a, b])
     assert v["rule"] == "retention" and v["count"] == 1 and v["severity"] == "high"
     assert v["unparseable"] == 1 and "1 non-empty values could not be read" in v["message"]
 
@@ -192,7 +198,7 @@ def test_retention_and_minor_violations_carry_both_languages_and_pipl():
         {"rule": "minor_data", "column": "id", "entity": "CN_RESIDENT_ID", "status": "ok", "minor_age": 14,
          "born_after": "2012-03-31", "rows": 9, "minors": 3, "missing": 0, "unparseable": 0},
     ]
-    got = {v["rule"]: v for v in evaluate(policy, [ds]) if v["rule"] in ("retention", "minor_data")}
+    got = {v["rule"]: v for v in _evaluate_json(policy, [ds]) if v["rule"] in ("retention", "minor_data")}
     assert got["retention"]["severity"] == "critical"  # the dataset holds level-4 data
     assert got["minor_data"]["severity"] == "critical" and got["minor_data"]["count"] == 3
     for v in got.values():

@@ -7,10 +7,15 @@ import textwrap
 import pyarrow as pa
 import pytest
 
-from scanner.policy.model import PolicyError, load_policy
+from scanner.model import DatasetResult
+from scanner.policy.model import Policy, PolicyError, load_policy
 from scanner.policy.rules import evaluate
 from scanner.sampling import sample_batches
 
+
+def _evaluate_json(policy: Policy | None, datasets: list[dict]) -> list[dict]:
+    """The rules over findings.json-shaped dataset entries, violations as findings.json writes them."""
+    return [v.to_json() for v in evaluate(policy, [DatasetResult.from_json(d) for d in datasets])]
 
 def _batches(total: int, size: int):
     for start in range(0, total, size):
@@ -106,7 +111,7 @@ def test_rules_minimization_undeclared_plaintext(tmp_path):
         _ds("other.csv", ("tel", "CN_MOBILE_PHONE", 3, 10)),
         _ds("clean.csv", ("sku", None, 0, 0)),
     ]
-    got = {(v["rule"], v["dataset"], v["column"]): v for v in evaluate(policy, datasets)}
+    got = {(v["rule"], v["dataset"], v["column"]): v for v in _evaluate_json(policy, datasets)}
     assert set(got) == {
         ("minimization", "loans.csv", "mail"),
         ("undeclared_dataset", "other.csv", None),
@@ -122,4 +127,4 @@ def test_rules_minimization_undeclared_plaintext(tmp_path):
 
 def test_without_policy_only_plaintext_rule_runs():
     datasets = [_ds("x.csv", ("id_no", "CN_RESIDENT_ID", 4, 5), ("mail", "EMAIL_ADDRESS", 2, 5))]
-    assert [v["rule"] for v in evaluate(None, datasets)] == ["plaintext_sensitive"]
+    assert [v["rule"] for v in _evaluate_json(None, datasets)] == ["plaintext_sensitive"]

@@ -7,10 +7,12 @@ streamed once more (``Dataset.batches()``) and only the relevant columns are
 parsed, batch by batch, with pyarrow compute (see ``dates.py``): memory stays
 at one batch whatever the dataset size.
 
-The result is a typed ``PolicyCheck`` per check, set on the dataset's result
+What a check is and how a value is judged live in ``checks.py`` (shared
+with the in-database path, ``database.py``). The result is a typed
+``PolicyCheck`` per check, set on the dataset's result
 (``policy_checks``, written to findings.json): what was checked, against
 which cutoff, and how many rows were over the line, missing or unparseable.
-The rules in ``rules.py`` read those numbers, so ``piiwarden report`` can
+The rules in ``rules/`` read those numbers, so ``piiwarden report`` can
 re-render them from findings.json alone.
 """
 
@@ -18,57 +20,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.entities.registry import RoleSet
 from scanner.connectors.base import Dataset, SourceError
-from scanner.model import DatasetResult, PolicyCheck
+from scanner.model import DatasetResult
 from scanner.model import SourceError as ErrorEntry
-from scanner.policy.dates import DateColumn, birth_dates_from_ids, parse_dates
+from scanner.policy.checks import AGE_ENTITIES, Check, judge, parse, years_before
+from scanner.policy.database import run_check_in_database, supports_sql
 from scanner.policy.model import Policy
+from scanner.policy.rules.minor_data import MinorData
+from scanner.policy.rules.retention import Retention
 
 # Rows counted per step (small reader batches are gathered to this size).
 COUNT_ROWS = 65_536
-
-# Primary entities whose values tell a person's age, and those that tell it inside an ID number.
-AGE_ENTITIES = RoleSet(lambda spec: spec.tells_age)
-AGE_IN_ID = RoleSet(lambda spec: spec.birth_date_in_value)
-
-
-@dataclass
-class Check:
-    """One column to count over the full dataset, and the running totals."""
-
-    rule: str  # "retention" or "minor_data"
-    column: str
-    params: dict[str, Any]  # what the rule was judged against (written to findings.json)
-    cutoff: dt.date  # retention: rows dated before this are over the limit; minors: born after this
-    as_of: dt.date
-    entity: str | None = None
-    free_text: bool = False
-    rows: int = 0
-    hits: int = 0
-    missing: int = 0
-    unparseable: int = 0
-    status: str = "ok"  # "ok", "column_missing" or "error"
-
-    def record(self) -> PolicyCheck:
-        """The finished check as the dataset's result records it (counts only, never values)."""
-        return PolicyCheck(rule=self.rule, column=self.column, params=dict(self.params), status=self.status,
-                           rows=self.rows, hits=self.hits, missing=self.missing, unparseable=self.unparseable,
-                           entity=self.entity)
-
-
-def years_before(day: dt.date, years: int) -> dt.date:
-    """The same calendar day ``years`` earlier (29 Feb falls back to 28 Feb)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def _find_column(ds: DatasetResult, wanted: str) -> str | None:
@@ -98,7 +65,7 @@ def retention_check(policy: Policy, ds: DatasetResult, as_of: dt.date) -> Check 
     max_age = own.max_age_days if explicit_age and own is not None else default.max_age_days
     cutoff = as_of - dt.timedelta(days=max_age)
     found = _find_column(ds, column)
-    check = Check("retention", found or column, {"max_age_days": max_age, "cutoff": cutoff.isoformat()},
+    check = Check(Retention.name, found or column, {"max_age_days": max_age, "cutoff": cutoff.isoformat()},
                   cutoff, as_of)
     if found is None:
         check.status = "column_missing"
@@ -110,7 +77,7 @@ def minor_checks(policy: Policy | None, ds: DatasetResult, as_of: dt.date) -> li
     minor_age = (policy or Policy()).defaults.minor_age
     born_after = years_before(as_of, minor_age)
     return [
-        Check("minor_data", col.name, {"minor_age": minor_age, "born_after": born_after.isoformat()},
+        Check(MinorData.name, col.name, {"minor_age": minor_age, "born_after": born_after.isoformat()},
               born_after, as_of, entity=col.primary_entity, free_text=col.free_text)
         for col in ds.columns
         if col.primary_entity in AGE_ENTITIES
@@ -128,29 +95,8 @@ def plan_checks(policy: Policy | None, ds: DatasetResult, as_of: dt.date) -> lis
     return checks
 
 
-def _parse(check: Check, column: pa.Array) -> DateColumn:
-    if check.rule == "minor_data" and check.entity in AGE_IN_ID:
-        return birth_dates_from_ids(column, free_text=check.free_text)
-    return parse_dates(column)
-
-
 def _count(mask: pa.Array) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
-
-
-def judge(check: Check, dates: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Per value: (over the line, present but unusable as this rule's date) as boolean masks.
-
-    Retention: dated before the cutoff. Minors: born after the cutoff and not
-    after as_of; a birth date after as_of is not a person's age, so it counts
-    as unusable rather than as a child.
-    """
-    cutoff = pa.scalar(check.cutoff, pa.date32())
-    as_of = pa.scalar(check.as_of, pa.date32())
-    if check.rule == "retention":
-        return pc.fill_null(pc.less(dates, cutoff), False), pa.array([False] * len(dates))
-    hits = pc.and_(pc.greater(dates, cutoff), pc.less_equal(dates, as_of))
-    return pc.fill_null(hits, False), pc.fill_null(pc.greater(dates, as_of), False)
 
 
 def update_check(check: Check, batch: pa.RecordBatch) -> None:
@@ -160,7 +106,7 @@ def update_check(check: Check, batch: pa.RecordBatch) -> None:
     if check.column not in batch.schema.names:
         check.missing += n
         return
-    parsed = _parse(check, batch.column(check.column))
+    parsed = parse(check, batch.column(check.column))
     check.missing += parsed.missing
     hits, unusable = judge(check, parsed.dates)
     check.unparseable += parsed.unparseable + _count(unusable)
@@ -201,8 +147,6 @@ def run_checks(dataset: Dataset, checks: list[Check]) -> str | None:
 
     Returns the error line if the source fails midway.
     """
-    from scanner.policy.database import run_check_in_database, supports_sql
-
     active = [c for c in checks if c.status == "ok"]
     if dataset.sql is not None:
         for check in [c for c in active if supports_sql(c)]:

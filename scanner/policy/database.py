@@ -22,7 +22,7 @@ from scanner.connectors.base import Dataset
 from scanner.connectors.sql import SqlTable
 from scanner.model import DatasetResult, Grant
 from scanner.model import SourceError as ErrorEntry
-from scanner.policy.counts import AGE_IN_ID, Check, _parse, judge
+from scanner.policy.checks import Check, judge, parse
 
 
 def supports_sql(check: Check) -> bool:
@@ -34,7 +34,7 @@ def _key_expression(table: SqlTable, check: Check) -> sa.ColumnElement:
     """The part of the column that decides the check, as an SQL expression to group by."""
     col: sa.ColumnClause[Any] = sa.column(check.column)
     col_type = table.types.get(check.column)
-    if check.rule == "minor_data" and check.entity in AGE_IN_ID:
+    if check.dates_in_ids:
         text = sa.func.upper(sa.func.trim(sa.cast(col, sa.String)), type_=sa.String)
         length = sa.func.length(text)
         # Keep only the birth-date digits, padded back to an ID shape that dates.py parses.
@@ -69,7 +69,7 @@ def run_check_in_database(dataset: Dataset, check: Check) -> str | None:
         return table.error_line(exc)
     keys = _arrow_keys([r[0] for r in rows])
     weights = np.array([int(r[1]) for r in rows], dtype=np.int64)
-    parsed = _parse(check, keys)
+    parsed = parse(check, keys)
     present = _present(keys)
     hits, unusable = judge(check, parsed.dates)
     unparseable = pc.and_(present, pc.is_null(parsed.dates))

@@ -24,7 +24,7 @@ from scanner.connectors.base import Dataset, describe_error
 from scanner.connectors.sql import SqlTable, error_line
 from scanner.connectors.sqldb import literal_credentials, mask_source, mask_url
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
-from scanner.policy.counts import Check
+from scanner.policy.checks import Check
 from scanner.policy.database import attach_grants, run_check_in_database
 from tests.conftest import in_ci
 from tests.hostile.harness import assert_error_line, assert_no_raw, assert_no_traceback, invoke

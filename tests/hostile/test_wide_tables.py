@@ -27,7 +27,7 @@ import scanner.pipeline as pipeline
 from reports.html import write_html
 from scanner.connectors.base import Dataset
 from scanner.findings import finish_scan
-from scanner.model import ColumnFinding, Violation
+from scanner.model import ColumnFinding
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.model import load_policy
 from scanner.policy.rules import evaluate
@@ -95,14 +95,13 @@ def _stages(width: int, policy_path: Path, out: Path) -> dict[str, Callable[[], 
     ds = _dataset(width)
     policy = load_policy(policy_path)
     scanned = scan_dataset(ds, ScanOptions(sample_rows=1000))
-    result = scanned.to_json()
-    violations = [Violation.from_json(v) for v in evaluate(policy, [result])]
+    violations = evaluate(policy, [scanned])
     findings = finish_scan(started_at="2026-03-31T00:00:00Z", as_of=dt.date(2026, 3, 31), sources=["wide"],
                            mode="sample", datasets=[scanned], violations=violations, errors=[]).to_json()
     return {
         "sample scan": lambda: scan_dataset(ds, ScanOptions(sample_rows=1000)),
         "full scan": lambda: scan_dataset(ds, ScanOptions(full=True)),
-        "policy": lambda: evaluate(policy, [result]),
+        "policy": lambda: evaluate(policy, [scanned]),
         "findings": lambda: finish_scan(started_at="2026-03-31T00:00:00Z", as_of=dt.date(2026, 3, 31),
                                         sources=["wide"], mode="sample", datasets=[scanned],
                                         violations=violations, errors=[]).to_json(),

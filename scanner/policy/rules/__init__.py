@@ -1,15 +1,19 @@
 """Policy rules over column findings (CONTRACT.md rule table), one module per rule.
 
 ``evaluate(policy, datasets)`` runs every registered rule (``registry.py``)
-and returns their violations in findings.json form. To add a rule, add a
+over the typed dataset results and returns typed ``Violation`` objects
+(``scanner.model``). To add a rule, add a
 module here with a ``Rule`` subclass (see ``base.py``), or, from outside the
 package, ``register(MyRule)`` or a ``piiwarden.rules`` entry point.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from scanner.model import DatasetResult, Violation
 from scanner.policy.model import Policy
-from scanner.policy.rules.base import DatasetJson, Rule, Violation
+from scanner.policy.rules.base import CountingRule, Rule
 from scanner.policy.rules.registry import (
     ENTRY_POINT_GROUP,
     RuleRegistryError,
@@ -23,7 +27,7 @@ from scanner.policy.rules.registry import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "DatasetJson",
+    "CountingRule",
     "Rule",
     "RuleRegistryError",
     "Violation",
@@ -37,7 +41,7 @@ __all__ = [
 ]
 
 
-def evaluate(policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+def evaluate(policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
     """All violations; without a policy, only the rules that need none.
 
     Clear identifiers, children's data and public grants are facts about the

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from scanner.model import DatasetResult, Grant, Violation
 from scanner.policy.model import Policy
-from scanner.policy.rules.base import DatasetJson, Rule, Violation
+from scanner.policy.rules.base import Rule
 
 
 def _reader_allowed(grantee: str, allowed: list[str]) -> bool:
@@ -32,32 +34,33 @@ class AccessGrant(Rule):
     counts: ClassVar[str | None] = "grantees"
     order: ClassVar[int] = 60
 
-    def evaluate(self, policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+    def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
         """One violation per table with offending grantees (listed under ``grantees``)."""
         out: list[Violation] = []
         for ds in datasets:
-            grants = ds.get("grants")
-            if not grants:
+            if not ds.grants:
                 continue
-            level = max((c.get("level", 0) for c in ds["columns"]), default=0)
+            level = ds.max_level
             if level < 3:
                 continue
-            offenders = self._offenders(policy, ds["id"], grants)
+            offenders = self._offenders(policy, ds.id, ds.grants)
             if not offenders:
                 continue
             who = ", ".join(offenders)
             out.append(self.violation(
-                level, ds["id"], None, len(offenders),
+                level, ds.id, None, len(offenders),
                 f"Table with level-{level} personal data can be read (SELECT) by: {who}, "
                 "not listed in allowed_readers.",
                 f"含 {level} 级个人信息的表可被以下角色/账号读取（SELECT）：{who}，这些角色不在 allowed_readers 中。",
-            ) | {"grantees": offenders})
+                grantees=offenders,
+            ))
         return out
 
     @staticmethod
-    def _offenders(policy: Policy | None, dataset_id: str, grants: list[str]) -> list[str]:
+    def _offenders(policy: Policy | None, dataset_id: str, grants: Sequence[Grant]) -> list[str]:
+        grantees = [g.grantee for g in grants]
         if policy is None:
-            return [g for g in grants if g == "PUBLIC"]
+            return [g for g in grantees if g == "PUBLIC"]
         entry = policy.entry_for(dataset_id)
         allowed = entry.allowed_readers if entry is not None else []
-        return [g for g in grants if not _reader_allowed(g, allowed)]
+        return [g for g in grantees if not _reader_allowed(g, allowed)]

@@ -6,21 +6,27 @@ its class, so the findings writer, the HTML report and the docs read one
 place instead of parallel tables keyed by rule name. Rules never see raw
 values: only the graded column findings and, for the counting rules, the
 exact full-pass totals that ``counts.py`` attached as ``policy_checks``.
+Rules read and return the typed model (``scanner.model``): findings.json is
+written and read at the edge only.
+
+A rule that needs such a count is a ``CountingRule``: it also says how one
+value is judged, under which key findings.json records its hit count, and how
+the report words a finished check, so the counting code and the report need
+no switch on rule names.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from detectors.taxonomy import severity_for_level
-from scanner.policy.model import Policy
+import pyarrow as pa
 
-Violation = dict[str, Any]
-DatasetJson = dict[str, Any]
-ColumnJson = dict[str, Any]
-CheckJson = dict[str, Any]
+from detectors.taxonomy import severity_for_level
+from scanner.model import ColumnFinding, DatasetResult, PolicyCheck, Violation
+from scanner.policy.model import Policy
 
 
 class Rule(ABC):
@@ -43,39 +49,72 @@ class Rule(ABC):
     order: ClassVar[int] = 1000
 
     @abstractmethod
-    def evaluate(self, policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+    def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
         """This rule's violations over all datasets (``policy`` is None only if ``needs_policy`` is False)."""
 
     def violation(self, level: int, dataset: str, column: str | None, count: int | None,
-                  message: str, message_zh: str, remediation: str | None = None) -> Violation:
-        """One violation in findings.json form, severity raised to the rule's floor."""
-        return {
-            "rule": self.name,
-            "severity": severity_for_level(max(level, self.severity_floor)),
-            "dataset": dataset,
-            "column": column,
-            "count": count,
-            "message": message,
-            "message_zh": message_zh,
-            "remediation": self.remediation_en if remediation is None else remediation,
-            "remediation_zh": self.remediation_zh,
-            "reference": self.reference,
-        }
+                  message: str, message_zh: str, remediation: str | None = None,
+                  unparseable: int | None = None, grantees: list[str] | None = None) -> Violation:
+        """One violation, severity raised to the rule's floor, remediation defaulting to the rule's."""
+        return Violation(
+            rule=self.name,
+            severity=severity_for_level(max(level, self.severity_floor)),
+            dataset=dataset,
+            column=column,
+            count=count,
+            message=message,
+            message_zh=message_zh,
+            remediation=self.remediation_en if remediation is None else remediation,
+            remediation_zh=self.remediation_zh,
+            reference=self.reference,
+            unparseable=unparseable,
+            grantees=grantees,
+        )
 
 
-def sensitive_columns(ds: DatasetJson) -> Iterable[ColumnJson]:
+class CountingRule(Rule):
+    """A rule judged on an exact full-pass count of one column's dates (``counts.py``, ``database.py``).
+
+    ``hits_key`` names the hit count in findings.json's ``policy_checks``;
+    ``check_en`` / ``check_zh`` word a finished check in the report, as
+    ``str.format`` templates over that check's findings.json keys (``column``,
+    ``rows``, the hits key and the rule's parameters).
+    """
+
+    hits_key: ClassVar[str]
+    check_en: ClassVar[str]
+    check_zh: ClassVar[str]
+
+    @abstractmethod
+    def judge(self, dates: pa.Array, cutoff: dt.date, as_of: dt.date) -> tuple[pa.Array, pa.Array]:
+        """Per date: (over the line, present but unusable for this rule) as boolean masks without nulls."""
+
+    def check_sentence(self, lang: str, check: Mapping[str, Any]) -> str:
+        """A finished check in the report's language; a key the check lacks shows as "?" (hand-edited files)."""
+        template = self.check_zh if lang == "zh" else self.check_en
+        return template.format_map(_Unknown(check))
+
+
+class _Unknown(dict[str, Any]):
+    """A check's fields where a missing one reads "?" rather than raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def sensitive_columns(ds: DatasetResult) -> Iterable[ColumnFinding]:
     """The dataset's columns that have a primary entity."""
-    return (c for c in ds["columns"] if c.get("primary_entity"))
+    return (c for c in ds.columns if c.primary_entity)
 
 
-def completed_checks(ds: DatasetJson, rule: str) -> Iterable[CheckJson]:
+def completed_checks(ds: DatasetResult, rule: str) -> Iterable[PolicyCheck]:
     """The dataset's completed full-pass counts for one rule (see counts.py)."""
-    return (c for c in ds.get("policy_checks") or [] if c["rule"] == rule and c.get("status") == "ok")
+    return (c for c in ds.policy_checks or [] if c.rule == rule and c.status == "ok")
 
 
-def unparseable_note(check: CheckJson, what_en: str, what_zh: str) -> tuple[str, str]:
+def unparseable_note(check: PolicyCheck, what_en: str, what_zh: str) -> tuple[str, str]:
     """Message tails telling how many values could not be judged (they are not counted)."""
-    n = int(check.get("unparseable") or 0)
+    n = check.unparseable
     if not n:
         return "", ""
     return (f" {n} non-empty values could not be read as {what_en} and are not counted.",

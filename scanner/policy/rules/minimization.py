@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from detectors.taxonomy import ENTITIES
+from scanner.model import DatasetResult, Violation
 from scanner.policy.model import Policy
-from scanner.policy.rules.base import DatasetJson, Rule, Violation, sensitive_columns
+from scanner.policy.rules.base import Rule, sensitive_columns
 
 
 class Minimization(Rule):
@@ -22,23 +24,23 @@ class Minimization(Rule):
                                      "请在 allowed_entities 中列明并说明理由。")
     order: ClassVar[int] = 10
 
-    def evaluate(self, policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+    def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
         """One violation per sensitive column whose entity the matching entry does not allow."""
         if policy is None:
             return []
         out: list[Violation] = []
         for ds in datasets:
-            entry = policy.entry_for(ds["id"])
+            entry = policy.entry_for(ds.id)
             if entry is None:
                 continue
             for col in sensitive_columns(ds):
-                entity = col["primary_entity"]
-                if entity in entry.allowed_entities:
+                entity = col.primary_entity
+                if entity is None or entity in entry.allowed_entities:
                     continue
                 label = ENTITIES[entity]
                 purpose = entry.purpose or "its declared purpose"
                 out.append(self.violation(
-                    col["level"], ds["id"], col["name"], None,
+                    col.level, ds.id, col.name, None,
                     f"Column holds {label.label_en} ({entity}), which the purpose '{purpose}' does not need.",
                     f"该列含有{label.label_zh}（{entity}），超出处理目的“{entry.purpose or '已声明目的'}”所需范围。",
                 ))

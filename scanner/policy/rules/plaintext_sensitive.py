@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from detectors.taxonomy import ENTITIES
+from scanner.model import DatasetResult, Violation
 from scanner.policy.model import Policy
-from scanner.policy.rules.base import DatasetJson, Rule, Violation
+from scanner.policy.rules.base import Rule
 
 
 class PlaintextSensitive(Rule):
@@ -27,21 +29,20 @@ class PlaintextSensitive(Rule):
     counts: ClassVar[str | None] = "values seen in clear"
     order: ClassVar[int] = 30
 
-    def evaluate(self, policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+    def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
         """One violation per column, naming its most frequent clear entity."""
         threshold = (policy or Policy()).defaults.plaintext_forbidden_level
         out: list[Violation] = []
         for ds in datasets:
-            for col in ds["columns"]:
-                clear = [e for e in col["entities"]
-                         if ENTITIES[e["entity"]].level >= threshold and e["matches"] > 0]
+            for col in ds.columns:
+                clear = [e for e in col.entities if ENTITIES[e.entity].level >= threshold and e.matches > 0]
                 if not clear:
                     continue
-                top = max(clear, key=lambda e: e["matches"])
-                label = ENTITIES[top["entity"]]
+                top = max(clear, key=lambda e: e.matches)
+                label = ENTITIES[top.entity]
                 out.append(self.violation(
-                    label.level, ds["id"], col["name"], int(top["matches"]),
-                    f"{label.label_en} ({top['entity']}) stored in clear: values pass the format checks.",
-                    f"{label.label_zh}（{top['entity']}）以明文存储：取值通过了格式校验。",
+                    label.level, ds.id, col.name, int(top.matches),
+                    f"{label.label_en} ({top.entity}) stored in clear: values pass the format checks.",
+                    f"{label.label_zh}（{top.entity}）以明文存储：取值通过了格式校验。",
                 ))
         return out

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
+from scanner.model import DatasetResult, Violation
 from scanner.policy.model import Policy
-from scanner.policy.rules.base import DatasetJson, Rule, Violation, sensitive_columns
+from scanner.policy.rules.base import Rule, sensitive_columns
 
 
 class UndeclaredDataset(Rule):
@@ -20,19 +22,19 @@ class UndeclaredDataset(Rule):
     remediation_zh: ClassVar[str] = "在策略中声明该数据集的处理目的和允许的个人信息类型，或删除该数据集。"
     order: ClassVar[int] = 20
 
-    def evaluate(self, policy: Policy | None, datasets: list[DatasetJson]) -> list[Violation]:
+    def evaluate(self, policy: Policy | None, datasets: Sequence[DatasetResult]) -> list[Violation]:
         """One violation per dataset with sensitive columns and no matching entry."""
         if policy is None:
             return []
         out: list[Violation] = []
         for ds in datasets:
             cols = list(sensitive_columns(ds))
-            if not cols or policy.entry_for(ds["id"]) is not None:
+            if not cols or policy.entry_for(ds.id) is not None:
                 continue
-            level = max(c["level"] for c in cols)
-            names = ", ".join(sorted({c["primary_entity"] for c in cols}))
+            level = max(c.level for c in cols)
+            names = ", ".join(sorted({c.primary_entity for c in cols if c.primary_entity}))
             out.append(self.violation(
-                level, ds["id"], None, None,
+                level, ds.id, None, None,
                 f"Dataset holds personal data ({names}) but no policy entry declares its purpose.",
                 f"该数据集含有个人信息（{names}），但策略中没有声明其处理目的。",
             ))
