@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
 import spacy
+import spacy.language
 from presidio_analyzer import (
     AnalyzerEngine,
     BatchAnalyzerEngine,
@@ -29,6 +30,8 @@ from presidio_analyzer import (
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from detectors.entities import registry as entity_registry
 
@@ -88,6 +91,33 @@ class PassThroughContextEnhancer(ContextAwareEnhancer):
         return raw_results
 
 
+class Pipelines(Mapping[str, spacy.language.Language]):
+    """Each language's spaCy pipeline, a blank one built on first use only.
+
+    Presidio reads ``nlp_engine.nlp`` as a mapping (its languages, a
+    language's pipeline for stop-word checks); piiwarden's own blank-language
+    path never asks for the pipeline, so a scan without an installed model
+    builds none.
+    """
+
+    def __init__(self, loaded: dict[str, spacy.language.Language], blank: dict[str, str],
+                 order: list[str]) -> None:
+        self._loaded = dict(loaded)
+        self._blank = dict(blank)  # language -> spaCy language code of its blank pipeline
+        self._order = order  # the engine's languages, in its configuration's order
+
+    def __getitem__(self, language: str) -> spacy.language.Language:
+        if language not in self._loaded and language in self._blank:
+            self._loaded[language] = spacy.blank(self._blank[language])
+        return self._loaded[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
 class OfflineSpacyNlpEngine(SpacyNlpEngine):
     """SpacyNlpEngine that loads installed models or blank pipelines, never downloads.
 
@@ -99,22 +129,30 @@ class OfflineSpacyNlpEngine(SpacyNlpEngine):
     """
 
     # Presidio's unannotated __init__ sets ``self.nlp = None`` (mypy infers the type None); load() fills it.
-    nlp: dict[str, spacy.language.Language]  # type: ignore[assignment]  # Presidio typing gap, see above
+    nlp: Mapping[str, spacy.language.Language]  # type: ignore[assignment]  # Presidio typing gap, see above
 
     def load(self) -> None:
-        """Load each language's installed model (or model directory), or a blank pipeline."""
-        self.nlp = {}
-        self.blank_languages: set[str] = set()
+        """Load each language's installed model (or model directory); blank pipelines only on demand."""
+        loaded: dict[str, spacy.language.Language] = {}
+        blank: dict[str, str] = {}
         for model in self.models:
             lang, name = model["lang_code"], model["model_name"]
             if name != "blank" and (spacy.util.is_package(name) or Path(name).is_dir()):
-                self.nlp[lang] = spacy.load(name)
+                loaded[lang] = spacy.load(name)
             else:
-                self.nlp[lang] = spacy.blank(BLANK_PIPELINE.get(lang, lang))
-                self.blank_languages.add(lang)
+                blank[lang] = BLANK_PIPELINE.get(lang, lang)
+        self.nlp = Pipelines(loaded, blank, [model["lang_code"] for model in self.models])
+        self.blank_languages: set[str] = set(blank)
+        self._no_tokens = Doc(Vocab())
 
     def _empty_artifacts(self, language: str) -> NlpArtifacts:
-        return NlpArtifacts(entities=[], tokens=self.nlp[language].make_doc(""), tokens_indices=[], lemmas=[],
+        """Artifacts without tokens: blank languages are never tokenized (see the class docstring).
+
+        One empty document serves every text; it needs no pipeline, so a scan
+        whose recognizers read no token never builds spaCy's blank language
+        (its tokenizer tables cost a few hundred milliseconds at start-up).
+        """
+        return NlpArtifacts(entities=[], tokens=self._no_tokens, tokens_indices=[], lemmas=[],
                             nlp_engine=self, language=language)
 
     def process_text(self, text: str, language: str) -> NlpArtifacts:

@@ -49,7 +49,6 @@ from scanner.config import (  # noqa: F401 - AUDIT_FILENAME and ENV_LOG are part
     ENV_LOG,
     default_audit_path,
 )
-from scanner.connectors.sqldb import mask_source
 
 GENESIS = "0" * 64
 ROTATE_BYTES = 16 << 20
@@ -80,7 +79,20 @@ def _os_user() -> str:
 
 def _clean_sources(sources: list[str]) -> list[str]:
     """Sources as recorded: URL passwords masked (``${VAR}`` references are left as written)."""
-    return [mask_source(s) if "://" in s else str(Path(s).resolve()) for s in map(str, sources)]
+    return [_recorded(s) for s in map(str, sources)]
+
+
+def _recorded(location: str) -> str:
+    """A source or output as the log records it: a URL with its secrets masked, a path made absolute.
+
+    The URL masker lives with the database connector, which loads
+    SQLAlchemy: imported only for a URL, so logging a file scan stays light.
+    """
+    if "://" not in location:
+        return str(Path(location).resolve())
+    from scanner.connectors.sqldb import mask_source
+
+    return mask_source(location)
 
 
 @dataclass
@@ -150,7 +162,7 @@ class AuditLog:
         """Append one entry for a finished command; rotates first when the live file is large."""
         fields: dict[str, Any] = {
             "user": _os_user(), "host": socket.gethostname(), "pid": os.getpid(), "command": command,
-            "sources": _clean_sources(sources or []), "outputs": [mask_source(o) if "://" in o else str(Path(o).resolve()) for o in map(str, outputs or [])],
+            "sources": _clean_sources(sources or []), "outputs": [_recorded(o) for o in map(str, outputs or [])],
             "counts": counts or {}, "key_fingerprint": key_fingerprint, "exit_code": exit_code, **extra,
         }
         with self._locked():

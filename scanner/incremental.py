@@ -30,13 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
 from scanner import __version__
 from scanner.connectors.base import Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
-from scanner.connectors.sql import dialect_for
 from scanner.history import RECOMPUTED_KEYS, StoredDataset
 from scanner.model import DatasetResult
 
@@ -109,6 +105,11 @@ def _database_file(ds: Dataset) -> Path | None:
     """The file behind a SQLite/DuckDB dataset, a crawled file, or any file-based dataset."""
     location = ds.location or ""
     if "://" in location:
+        # imported here: a scan of files alone never loads SQLAlchemy (about half a second)
+        from sqlalchemy.engine import make_url
+
+        from scanner.connectors.sql import dialect_for
+
         if not dialect_for(ds.meta.get("dialect", "")).file_backed:
             return None
         try:
@@ -126,6 +127,8 @@ def marker_column(columns: list[str]) -> str | None:
 
 def table_fingerprint(ds: Dataset) -> dict[str, Any] | None:
     """Row-count statistics plus change markers of a server table; None when nothing marks changes."""
+    import sqlalchemy as sa  # imported here: a scan of files alone never loads SQLAlchemy
+
     table = ds.sql
     column = marker_column(list(table.columns))
     try:

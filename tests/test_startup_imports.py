@@ -1,0 +1,60 @@
+"""Start-up stays light: a command loads only what its data needs (issue 15, "Start-up").
+
+``piiwarden --help`` must not load detection at all, and a scan of a small
+structured file (phone numbers, no free text, no database) must not load
+jieba's POS tagger and dictionaries, whose loading alone is over a second.
+Each case runs in a fresh interpreter and reports which heavy modules it
+ended up with, so an eager import added anywhere on the path shows up here
+(a benchmark measures the time; this test keeps the cause from coming back).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+HEAVY = ("jieba", "jieba.posseg", "pandas", "sqlalchemy", "presidio_analyzer", "spacy", "cpca")
+
+_PROBE = """
+import json, sys
+from scanner.cli import main
+heavy = json.loads(sys.argv[2])
+sys.argv = ["piiwarden", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "loaded": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def _loaded_by(args: list[str], home: Path) -> list[str]:
+    """The heavy modules a fresh ``piiwarden ARGS`` process has loaded when it exits (asserting success)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args), json.dumps(HEAVY)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, proc.stdout + proc.stderr
+    return list(report["loaded"])
+
+
+def test_help_loads_no_detection_and_no_data_library(tmp_path):
+    assert _loaded_by(["--help"], tmp_path) == []
+
+
+def test_structured_scan_does_not_load_jieba(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "phones.csv").write_text("手机号\n13812345678\n13912345678\n", encoding="utf-8")
+    loaded = _loaded_by(["scan", str(data), "-o", str(tmp_path / "out"), "--no-history", "-q"], tmp_path)
+    assert (tmp_path / "out" / "findings.json").is_file()
+    assert "presidio_analyzer" in loaded  # the probe sees what detection loads: the scan did run it
+    assert "jieba" not in loaded and "jieba.posseg" not in loaded
