@@ -1,0 +1,104 @@
+"""How many people a dataset is about, estimated while it is scanned (findings.json ``subjects_estimate``).
+
+The PI inventory and the 72-hour breach notice ask "how many people would
+be affected if this leaked?". The answer is a distinct count over the
+dataset's identifier columns (``kinds.identifier_entities``), and it must
+come from the scan itself: a second pass over a large table would double
+what the scan costs.
+
+Values are normalized as the subject index normalizes them
+(``identifiers.normalize_identifiers``: ``138-1234-5678`` and
+``13812345678`` are one person) and counted with a HyperLogLog sketch
+(``distinct.DistinctSketch``), because sketches of the units of a full
+pass, done in different worker processes, merge into the dataset's by a
+register-wise maximum: the estimate is the same for one worker and many.
+
+A unit does not know yet which entity its column will be classified as,
+so it sketches a column under every identifier entity that validated at
+least one of its cells in that unit (usually exactly one); the dataset's
+estimate then reads only the sketches of the entity each column was
+finally classified as.
+
+One person usually appears once per identifier column (an ID and a mobile
+in the same row are the same person), so the sketches of different
+columns are not added up: the estimate is the largest column's distinct
+count, a lower bound that does not count one person twice. A sample scan
+estimates from the rows it read, nothing is scaled up (README: "people
+affected if this leaked").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from scanner.lifecycle.distinct import DistinctSketch
+from scanner.lifecycle.kinds import identifier_entities
+from scanner.model import ColumnFinding
+
+SKETCH_STATE_KEY = "subject_sketches"  # beside a column profile's state in a unit's plain result
+
+
+def sketch_values(entity: str, values: pa.Array | pa.ChunkedArray) -> DistinctSketch:
+    """A sketch of a column's identifier values as ``entity``, normalized like the subject index (nulls skipped)."""
+    from scanner.lifecycle.identifiers import normalize_identifiers  # the anonymize stack: only when needed
+
+    return DistinctSketch().add(normalize_identifiers(entity, values))
+
+
+def unit_sketches(arrays: Iterable[pa.Array], entities: Iterable[str]) -> dict[str, bytes]:
+    """One unit's sketches of one column, by identifier entity, as plain bytes (they cross process pools)."""
+    wanted = [e for e in entities if e in identifier_entities()]
+    if not wanted:
+        return {}
+    column = pa.chunked_array(list(arrays))
+    return {entity: sketch_values(entity, column).to_bytes() for entity in wanted}
+
+
+@dataclass
+class SubjectSketches:
+    """A dataset's sketches by (column, entity), merged unit after unit."""
+
+    by_column: dict[tuple[str, str], DistinctSketch] = field(default_factory=dict)
+
+    def add(self, column: str, sketches: Mapping[str, bytes]) -> None:
+        """Merge one unit's sketches of one column (the ``unit_sketches`` bytes)."""
+        for entity, raw in sketches.items():
+            sketch = DistinctSketch.from_bytes(raw)
+            mine = self.by_column.get((column, entity))
+            if mine is None:
+                self.by_column[(column, entity)] = sketch
+            else:
+                mine.update(sketch)
+
+    def add_sketch(self, column: str, entity: str, sketch: DistinctSketch) -> None:
+        """Merge a sketch made here (a sample scan's)."""
+        mine = self.by_column.get((column, entity))
+        self.by_column[(column, entity)] = sketch if mine is None else mine.update(sketch)
+
+    def estimate(self, columns: Iterable[ColumnFinding]) -> int | None:
+        """The largest distinct count among the identifier columns as classified; None without any."""
+        counts = [sketch.estimate() for sketch in (self._classified(c) for c in columns) if sketch is not None]
+        return max(counts) if counts else None
+
+    def _classified(self, column: ColumnFinding) -> DistinctSketch | None:
+        """The column's sketch under the entity it was classified as, if that entity identifies people."""
+        entity = column.primary_entity
+        if entity is None or entity not in identifier_entities():
+            return None
+        return self.by_column.get((column.name, entity))
+
+
+def sample_estimate(table: pa.Table | None, columns: Iterable[ColumnFinding]) -> int | None:
+    """A sample scan's estimate: the identifier columns of the rows read, sketched once the columns are classified."""
+    if table is None:
+        return None
+    columns = list(columns)
+    sketches = SubjectSketches()
+    for col in columns:
+        entity = col.primary_entity
+        if entity is not None and entity in identifier_entities() and col.name in table.column_names:
+            sketches.add_sketch(col.name, entity, sketch_values(entity, table[col.name]))
+    return sketches.estimate(columns)
