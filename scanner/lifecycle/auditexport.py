@@ -94,8 +94,8 @@ def export_records(records: list[dict[str, Any]], path: Path) -> Path:
 
 def csv_row(entry: dict[str, Any]) -> list[str | int | None]:
     """One entry as CSV cells in ``CSV_COLUMNS`` order (lists joined with ``;``, counts as JSON)."""
-    record = entry.get("destruction") if isinstance(entry.get("destruction"), dict) else {}
-    operator = record.get("operator") if isinstance(record.get("operator"), dict) else {}
+    record = _object(entry.get("destruction"))
+    operator = _object(record.get("operator"))
     values: dict[str, Any] = {
         **{k: entry.get(k) for k in ("seq", "time", "command", "user", "host", "pid", "key_fingerprint",
                                      "exit_code", "hash")},
@@ -107,6 +107,11 @@ def csv_row(entry: dict[str, Any]) -> list[str | int | None]:
         "subject_hashes": _joined(record.get("subject_hashes")),
     }
     return [_cell(values[column]) for column in CSV_COLUMNS]
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A nested JSON object, or an empty one for anything else (an entry of another kind)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _joined(values: Any) -> str:
