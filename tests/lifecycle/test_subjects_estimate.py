@@ -84,3 +84,23 @@ def test_findings_json_carries_it_and_workers_agree(tmp_path, validate_findings,
     estimate = doc["datasets"][0]["subjects_estimate"]
     single = api.scan([str(path)], options=ScanOptions(full=True)).datasets[0].subjects_estimate
     assert estimate == single and abs(estimate - 25_000) / 25_000 < 0.02
+
+
+@pytest.mark.parametrize(("lang", "phrase"), [("en", "people affected if this leaked: about 25,000"),
+                                              ("zh", "泄露时受影响人数约 25,000 人")])
+def test_report_shows_people_affected_per_dataset(tmp_path, lang, phrase):
+    from reports.html import write_html
+
+    doc = api.scan_dataframe(pd.DataFrame({"mobile": ["13812345678"] * 4}), options=ScanOptions(full=True))
+    findings = {"schema_version": 1, "tool": {"name": "piiwarden", "version": "0"},
+                "scan": {"id": "s", "started_at": "2026-12-01T00:00:00+00:00",
+                         "finished_at": "2026-12-01T00:00:00+00:00", "as_of": "2026-12-01", "sources": ["x"],
+                         "mode": "full"},
+                "datasets": [{**doc.to_json(), "subjects_estimate": 25_000},
+                             {**doc.to_json(), "id": "other", "subjects_estimate": None}],
+                "violations": [], "errors": []}
+    findings["datasets"][1].pop("subjects_estimate")
+    target = tmp_path / "report.html"
+    write_html(target, findings, lang)
+    html = target.read_text(encoding="utf-8")
+    assert phrase in html and html.count('class="muted small people"') == 1
