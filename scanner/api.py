@@ -62,8 +62,8 @@ if TYPE_CHECKING:
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
-    "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_scan", "decrypt", "scan", "scan_dataframe",
-    "verify",
+    "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
+    "inventory", "scan", "scan_dataframe", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
