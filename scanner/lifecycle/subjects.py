@@ -51,10 +51,14 @@ def sketch_values(entity: str, values: pa.Array | pa.ChunkedArray) -> DistinctSk
 def unit_sketches(arrays: Iterable[pa.Array], entities: Iterable[str]) -> dict[str, bytes]:
     """One unit's sketches of one column, by identifier entity, as plain bytes (they cross process pools)."""
     wanted = [e for e in entities if e in identifier_entities()]
-    if not wanted:
-        return {}
-    column = pa.chunked_array(list(arrays))
-    return {entity: sketch_values(entity, column).to_bytes() for entity in wanted}
+    arrays = list(arrays)  # one per run of batches of one type: sketched one by one, as types may differ
+    out: dict[str, bytes] = {}
+    for entity in wanted:
+        sketch = DistinctSketch()
+        for array in arrays:
+            sketch.update(sketch_values(entity, array))
+        out[entity] = sketch.to_bytes()
+    return out
 
 
 @dataclass

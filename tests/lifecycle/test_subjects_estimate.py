@@ -104,3 +104,13 @@ def test_report_shows_people_affected_per_dataset(tmp_path, lang, phrase):
     write_html(target, findings, lang)
     html = target.read_text(encoding="utf-8")
     assert phrase in html and html.count('class="muted small people"') == 1
+
+
+def test_a_column_whose_type_changes_mid_stream_is_sketched_whole():
+    """A connector may change a column's type between batches: each run is sketched and the runs merged."""
+    unit = Unit(index=0, rows=600, columns={"mobile": [pa.array([f"1391234{i:04d}" for i in range(300)]),
+                                                        pa.array([13912340000 + i for i in range(150, 450)])]})
+    state = unit_states(unit, {})["mobile"]
+    merged = SubjectSketches()
+    merged.add("mobile", state[SKETCH_STATE_KEY])
+    assert merged.by_column[("mobile", "CN_MOBILE_PHONE")].estimate() == pytest.approx(450, rel=0.02)
