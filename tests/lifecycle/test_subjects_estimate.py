@@ -114,3 +114,24 @@ def test_a_column_whose_type_changes_mid_stream_is_sketched_whole():
     merged = SubjectSketches()
     merged.add("mobile", state[SKETCH_STATE_KEY])
     assert merged.by_column[("mobile", "CN_MOBILE_PHONE")].estimate() == pytest.approx(450, rel=0.02)
+
+
+def test_incremental_reuse_keeps_the_estimate(tmp_path, monkeypatch):
+    """A dataset reused from the history keeps the estimate of the scan that read it."""
+    from typer.testing import CliRunner
+
+    from scanner.cli import app
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("email\n" + "\n".join(f"u{i % 30}@example.com" for i in range(90)), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["scan", str(data), "-o", str(out), "--full", "--incremental", "-q", "--history", str(tmp_path / "h.db")]
+    estimates = []
+    for _ in range(2):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        ds = json.loads((out / "findings.json").read_text(encoding="utf-8"))["datasets"][0]
+        estimates.append((ds.get("reused_from") is not None, ds["subjects_estimate"]))
+    assert estimates == [(False, 30), (True, 30)]
