@@ -160,7 +160,7 @@ def unit_states(unit: Unit, comments: dict[str, str]) -> UnitStates:
         for array in arrays:
             profile.update(array)
         states[name] = profile.state()
-        sketches = unit_sketches(arrays, [e for e, ev in profile.evidence.items() if ev.validated])
+        sketches = unit_sketches(arrays, {entity: ev.validated for entity, ev in profile.evidence.items()})
         if sketches:
             states[name][SKETCH_STATE_KEY] = sketches
     return states

@@ -14,10 +14,11 @@ pass, done in different worker processes, merge into the dataset's by a
 register-wise maximum: the estimate is the same for one worker and many.
 
 A unit does not know yet which entity its column will be classified as,
-so it sketches a column under every identifier entity that validated at
-least one of its cells in that unit (usually exactly one); the dataset's
-estimate then reads only the sketches of the entity each column was
-finally classified as.
+so it sketches a column under the identifier entity that validated most
+of its cells in that unit; the dataset's estimate then reads only the
+sketches of the entity each column was finally classified as (a unit
+whose leader differs from the final class adds nothing: an undercount,
+never a double count).
 
 One person usually appears once per identifier column (an ID and a mobile
 in the same row are the same person), so the sketches of different
@@ -48,17 +49,24 @@ def sketch_values(entity: str, values: pa.Array | pa.ChunkedArray) -> DistinctSk
     return DistinctSketch().add(normalize_identifiers(entity, values))
 
 
-def unit_sketches(arrays: Iterable[pa.Array], entities: Iterable[str]) -> dict[str, bytes]:
-    """One unit's sketches of one column, by identifier entity, as plain bytes (they cross process pools)."""
-    wanted = [e for e in entities if e in identifier_entities()]
-    arrays = list(arrays)  # one per run of batches of one type: sketched one by one, as types may differ
-    out: dict[str, bytes] = {}
-    for entity in wanted:
-        sketch = DistinctSketch()
-        for array in arrays:
-            sketch.update(sketch_values(entity, array))
-        out[entity] = sketch.to_bytes()
-    return out
+def unit_sketches(arrays: Iterable[pa.Array], validated: Mapping[str, int]) -> dict[str, bytes]:
+    """One unit's sketch of one column, under the identifier entity most of its cells validated as.
+
+    ``validated`` is the unit profile's count of validated cells by entity.
+    Only the leading identifier entity is sketched: normalizing a column as
+    an entity a few of its cells happen to pass (18-digit IDs that pass the
+    card checksum) judges every other cell one by one, which cost a full
+    scan ten times over (bench/README.md). Returns plain bytes by entity
+    (they cross process pools); empty when no identifier validated.
+    """
+    ranked = sorted(((n, e) for e, n in validated.items() if n > 0 and e in identifier_entities()), reverse=True)
+    if not ranked:
+        return {}
+    entity = ranked[0][1]
+    sketch = DistinctSketch()
+    for array in arrays:  # one per run of batches of one type: sketched one by one, as types may differ
+        sketch.update(sketch_values(entity, array))
+    return {entity: sketch.to_bytes()}
 
 
 @dataclass
