@@ -182,10 +182,8 @@ class _Merged:
         self.subjects = SubjectSketches()
 
     def add(self, states: UnitStates) -> None:
-        for name, state in states.items():
-            if SKETCH_STATE_KEY in state:
-                state = {k: v for k, v in state.items() if k != SKETCH_STATE_KEY}
-                self.subjects.add(name, states[name][SKETCH_STATE_KEY])
+        for name, unit_state in states.items():
+            state = self.subjects.take(name, unit_state)
             profile = ColumnProfile.from_state(name, self.dataset.comments.get(name), state, self._recognizers)
             self._recognizers = profile.recognizers
             mine = self.by_name.get(name)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -85,6 +86,13 @@ class SubjectSketches:
             else:
                 mine.update(sketch)
 
+    def take(self, column: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A unit's column state without its sketches, which are merged here (``from_state`` knows no sketch)."""
+        if SKETCH_STATE_KEY not in state:
+            return state
+        self.add(column, state[SKETCH_STATE_KEY])
+        return {k: v for k, v in state.items() if k != SKETCH_STATE_KEY}
+
     def add_sketch(self, column: str, entity: str, sketch: DistinctSketch) -> None:
         """Merge a sketch made here (a sample scan's)."""
         mine = self.by_column.get((column, entity))
@@ -114,3 +122,31 @@ def sample_estimate(table: pa.Table | None, columns: Iterable[ColumnFinding]) ->
         if entity is not None and entity in identifier_entities() and col.name in table.column_names:
             sketches.add_sketch(col.name, entity, sketch_values(entity, table[col.name]))
     return sketches.estimate(columns)
+
+
+class ProfileSketcher:
+    """Sketches of columns profiled batch by batch in one long-lived profile (a Spark partition).
+
+    Such a profile sees a whole partition, not a unit, so each batch is
+    sketched under the identifier entity that validated most of that
+    batch's cells (the rise in the profile's validated counts). The
+    sketches travel beside the profile's state (``with_sketches``) and are
+    merged on the driver (``SubjectSketches.take``).
+    """
+
+    def __init__(self) -> None:
+        self.sketches = SubjectSketches()
+
+    def update(self, profile: Any, column: pa.Array | pa.ChunkedArray) -> None:
+        """``profile.update(column)`` (a ``detectors.classify.ColumnProfile``), sketching the batch as well."""
+        before = {entity: ev.validated for entity, ev in profile.evidence.items()}
+        profile.update(column)
+        rise = {entity: ev.validated - before.get(entity, 0) for entity, ev in profile.evidence.items()}
+        chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+        self.sketches.add(profile.name, unit_sketches(chunks, rise))
+
+    def with_sketches(self, name: str, state: dict[str, Any]) -> dict[str, Any]:
+        """The profile's state plus this column's sketches (plain bytes), as ``unit_states`` adds them."""
+        found = {entity: sketch.to_bytes() for (column, entity), sketch in self.sketches.by_column.items()
+                 if column == name}
+        return {**state, SKETCH_STATE_KEY: found} if found else state

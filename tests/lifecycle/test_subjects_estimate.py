@@ -135,3 +135,19 @@ def test_incremental_reuse_keeps_the_estimate(tmp_path, monkeypatch):
         ds = json.loads((out / "findings.json").read_text(encoding="utf-8"))["datasets"][0]
         estimates.append((ds.get("reused_from") is not None, ds["subjects_estimate"]))
     assert estimates == [(False, 30), (True, 30)]
+
+
+def test_profile_sketcher_batches_merge_like_units():
+    """The Spark path: one profile per partition, sketched batch by batch, merged on the driver."""
+    from detectors.classify import ColumnProfile
+    from scanner.lifecycle.subjects import ProfileSketcher
+
+    values = _mobiles(5_000, 3_000)
+    profile, sketcher = ColumnProfile("mobile"), ProfileSketcher()
+    for start in range(0, len(values), 1_000):
+        sketcher.update(profile, pa.array(values[start:start + 1_000]))
+    state = sketcher.with_sketches("mobile", profile.state())
+    driver = SubjectSketches()
+    plain = driver.take("mobile", state)
+    assert SKETCH_STATE_KEY not in plain and ColumnProfile.from_state("mobile", None, plain).values == 5_000
+    assert driver.by_column[("mobile", "CN_MOBILE_PHONE")] == sketch_values("CN_MOBILE_PHONE", pa.array(values))
