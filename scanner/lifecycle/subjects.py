@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from scanner.lifecycle.distinct import DistinctSketch
 from scanner.lifecycle.kinds import identifier_entities
@@ -44,10 +45,32 @@ SKETCH_STATE_KEY = "subject_sketches"  # beside a column profile's state in a un
 
 
 def sketch_values(entity: str, values: pa.Array | pa.ChunkedArray) -> DistinctSketch:
-    """A sketch of a column's identifier values as ``entity``, normalized like the subject index (nulls skipped)."""
-    from scanner.lifecycle.identifiers import normalize_identifiers  # the anonymize stack: only when needed
+    """A sketch of a column's identifier values as ``entity``, normalized like the subject index (nulls skipped).
 
-    return DistinctSketch().add(normalize_identifiers(entity, values))
+    The scan pays for this on every row, so ASCII text cells take the
+    vectorized ``hash`` normalization alone (``crypto.normalize_array``:
+    separators, ``+86``, case) without the subject index's whole-cell
+    pattern pass and per-cell verdicts, which cost more than the rest of
+    the sketch together. A non-identifier cell left in an identifier column
+    (``N/A``, a typo) then counts as one more distinct value: an
+    overcount bounded by the column's few distinct junk values, for an
+    estimate. Other cells (non-ASCII, numbers) go the index's exact way.
+    """
+    from scanner.anonymize.crypto import normalize_array  # the anonymize stack: only when needed
+    from scanner.lifecycle.identifiers import normalize_identifiers
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    sketch = DistinctSketch()
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return sketch.add(normalize_identifiers(entity, values))
+    values = values.drop_null() if values.null_count else values
+    ascii_cells = pc.string_is_ascii(values)
+    plain = values if pc.all(ascii_cells).as_py() else values.filter(ascii_cells)
+    if len(plain) < len(values):
+        sketch.add(normalize_identifiers(entity, values.filter(pc.invert(ascii_cells))))
+    forms = normalize_array(entity, plain)
+    return sketch.add(forms.filter(pc.greater(pc.utf8_length(forms), 0)))
 
 
 def unit_sketches(arrays: Iterable[pa.Array], validated: Mapping[str, int]) -> dict[str, bytes]:
