@@ -57,11 +57,12 @@ if TYPE_CHECKING:
     from scanner.anonymize.keys import Key
     from scanner.anonymize.rules import Rules
     from scanner.anonymize.verify import VerifyResult
+    from scanner.lifecycle.inventory import Inventory
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
-    "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_scan", "decrypt", "scan", "scan_dataframe",
-    "verify",
+    "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
+    "inventory", "scan", "scan_dataframe", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -371,3 +372,39 @@ def _key(key: Key | bytes | None) -> Key | None:
 def _require_key(rules: Rules, key: Key | None) -> None:
     if rules.keyed_ops and key is None:
         raise ValueError(f"rules use {', '.join(sorted(rules.keyed_ops))}, which need a key")
+
+
+# ---- lifecycle: the PI inventory and the audit export (issue 19) ------------------------------------------------
+
+def inventory(findings: Sequence[str | Path] | str | Path, output: str | Path, *,
+              policy: str | Path | None = None) -> Inventory:
+    """Write the PI inventory (``.xlsx``: inventory, PIA, a sheet per dataset; ``.csv``: the rows) of scans.
+
+    Reads findings.json files (checked as ``report`` checks them) and the
+    policy for purpose and retention; returns what was written. Raises
+    ``InventoryError`` / ``FindingsError`` / ``PolicyError`` (ValueErrors,
+    one line, never a value) for inputs it cannot use.
+    """
+    from scanner.lifecycle.inventory import load_inventory, write_inventory
+
+    paths = [Path(findings)] if isinstance(findings, (str, Path)) else [Path(p) for p in findings]
+    built = load_inventory(paths, Path(policy) if policy is not None else None)
+    write_inventory(built, Path(output))
+    return built
+
+
+def audit_export(output: str | Path, *, kind: str | None = None, since: dt.date | None = None,
+                 log: AuditLog | str | Path | None = None) -> list[dict[str, Any]]:
+    """Write the audit log's records of one kind since a date as ``.csv`` or ``.json`` (by suffix) for a regulator.
+
+    ``kind`` is ``scan``, ``anonymize``, ``destruction`` or ``subject``
+    (None: every record); the log is the default one unless given. Returns
+    the exported records; ``AuditExportError`` for an unknown kind or suffix.
+    """
+    from scanner.config import default_audit_path
+    from scanner.lifecycle.auditexport import export_records, read_records
+
+    audit = log if isinstance(log, AuditLog) else AuditLog(Path(log) if log is not None else default_audit_path())
+    records = read_records(audit, kind=kind, since=since)
+    export_records(records, Path(output))
+    return records

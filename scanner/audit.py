@@ -49,6 +49,13 @@ from scanner.config import (  # noqa: F401 - AUDIT_FILENAME and ENV_LOG are part
     ENV_LOG,
     default_audit_path,
 )
+from scanner.lifecycle.destruction import (
+    RECORD_KIND,
+    DestructionRecord,
+    RecordProblem,
+    RetentionPeriods,
+    audit_fields,
+)
 
 GENESIS = "0" * 64
 ROTATE_BYTES = 16 << 20
@@ -104,6 +111,14 @@ class AuditLog:
     destruction_retention_days: int = DEFAULT_DESTRUCTION_RETENTION_DAYS
     rotate_bytes: int = ROTATE_BYTES
     clock: Any = field(default=None, repr=False)  # () -> aware datetime; tests pass a fixed clock
+
+    def __post_init__(self) -> None:
+        self.periods  # noqa: B018 - configurable upwards only: RetentionTooShort below six months / three years
+
+    @property
+    def periods(self) -> RetentionPeriods:
+        """The retention of this log's records (checked against the legal floors)."""
+        return RetentionPeriods(self.retention_days, self.destruction_retention_days)
 
     def now(self) -> dt.datetime:
         return self.clock() if self.clock else dt.datetime.now(dt.timezone.utc)
@@ -170,6 +185,10 @@ class AuditLog:
                 self._rotate_locked()
             return self._append(fields)
 
+    def record_destruction(self, record: DestructionRecord) -> dict[str, Any]:
+        """Append one destruction record (``destruction.audit_fields``): kept for the destruction period."""
+        return self.record(**audit_fields(record))
+
     def rotate(self) -> list[str]:
         """Archive the live file, then delete archives whose every entry is past retention."""
         with self._locked():
@@ -209,11 +228,19 @@ class AuditLog:
                 when = dt.datetime.fromisoformat(entry["time"])
             except (ValueError, KeyError, TypeError):
                 return None  # unreadable: never delete what cannot be judged
-            days = self.destruction_retention_days if entry.get("command") in DESTRUCTION_COMMANDS \
-                else self.retention_days
-            until = when + dt.timedelta(days=days)
+            until = self.periods.keep_until(when, is_destruction(entry))
             latest = until if latest is None or until > latest else latest
         return latest
+
+
+def is_destruction(entry: dict[str, Any]) -> bool:
+    """Whether an entry records destroying or irreversibly transforming data (kept the destruction period)."""
+    return entry.get("command") in DESTRUCTION_COMMANDS or entry.get("kind") == RECORD_KIND
+
+
+def read_entries(log: AuditLog) -> list[dict[str, Any]]:
+    """Every entry that parses as a JSON object, archives first (``audit verify`` judges the rest)."""
+    return [ln.entry for ln in _read_all(log.files()) if ln.entry is not None]
 
 
 def _write_head(path: Path, seq: int, digest: str) -> None:
@@ -336,6 +363,8 @@ def verify_log(log: AuditLog) -> Verdict:
         if ln.entry.get("hash") != entry_hash(ln.entry):
             verdict.problems.append(_bad_line(lines, i, "content does not match its hash"))
             flagged.add(i)
+        elif (why := _destruction_problem(ln.entry)) is not None:
+            verdict.problems.append(Problem(ln.file, ln.number, "invalid", why))
         expected = lines[i - 1].digest if i else None
         if i == 0:
             if ln.entry["prev"] != GENESIS and ln.entry["prev"] not in anchors:
@@ -349,6 +378,22 @@ def verify_log(log: AuditLog) -> Verdict:
     _check_head(log, lines, verdict)
     verdict.head = lines[-1].digest if lines else GENESIS
     return verdict
+
+
+def _destruction_problem(entry: dict[str, Any]) -> str | None:
+    """Why a destruction entry does not hold a complete destruction record (None: it does, or is no such entry).
+
+    The chain proves the line was not edited after it was written; this
+    proves it says what an auditor needs (time, operator, method, dataset,
+    rows, the rule or request), so a record written by hand is caught too.
+    """
+    if entry.get("kind") != RECORD_KIND:
+        return None
+    try:
+        DestructionRecord.from_json(entry.get("destruction"))
+    except RecordProblem as exc:
+        return f"not a complete destruction record: {exc}"
+    return None
 
 
 def _check_head(log: AuditLog, lines: list[_Line], verdict: Verdict) -> None:

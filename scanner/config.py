@@ -61,9 +61,10 @@ class AuditConfig(_Strict):
     """Where the audit trail goes and how long its entries must be kept."""
 
     log: str | None = None
-    retention_days: int = Field(default=DEFAULT_AUDIT_RETENTION_DAYS, ge=1)
+    retention_days: int = Field(default=DEFAULT_AUDIT_RETENTION_DAYS, ge=DEFAULT_AUDIT_RETENTION_DAYS)  # upwards only
     # anonymize / delete records: the company keeps destruction records three years
-    destruction_retention_days: int = Field(default=DEFAULT_DESTRUCTION_RETENTION_DAYS, ge=1)
+    destruction_retention_days: int = Field(default=DEFAULT_DESTRUCTION_RETENTION_DAYS,
+                                            ge=DEFAULT_DESTRUCTION_RETENTION_DAYS)
 
 
 class ScanConfig(_Strict):

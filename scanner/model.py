@@ -197,6 +197,8 @@ class DatasetResult:
     reused_from: str | None = None
     policy_checks: list[PolicyCheck] | None = None
     grants: list[Grant] | None = None
+    # distinct people in the identifier columns of the rows read (scanner/lifecycle/subjects.py); None: none
+    subjects_estimate: int | None = None
 
     @property
     def id(self) -> str:
@@ -233,6 +235,8 @@ class DatasetResult:
             out["policy_checks"] = [c.to_json() for c in self.policy_checks]
         if self.grants is not None:
             out["grants"] = [g.to_json() for g in self.grants]
+        if self.subjects_estimate is not None:
+            out["subjects_estimate"] = self.subjects_estimate
         return out
 
     @classmethod
@@ -245,6 +249,7 @@ class DatasetResult:
             errors=list(data.get("errors") or ()), reused_from=data.get("reused_from"),
             policy_checks=None if checks is None else [PolicyCheck.from_json(c) for c in checks],
             grants=None if grants is None else [Grant.from_json(g) for g in grants],
+            subjects_estimate=data.get("subjects_estimate"),
         )
 
 

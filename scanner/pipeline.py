@@ -29,6 +29,7 @@ from detectors.freetext import NAME_CAP
 from detectors.recognizers import PiiRecognizer
 from scanner.connectors.base import Dataset, SourceError
 from scanner.defaults import DEFAULT_SAMPLE_ROWS
+from scanner.lifecycle.subjects import SKETCH_STATE_KEY, SubjectSketches, sample_estimate, unit_sketches
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.sampling import BottomKSampler
 
@@ -159,6 +160,9 @@ def unit_states(unit: Unit, comments: dict[str, str]) -> UnitStates:
         for array in arrays:
             profile.update(array)
         states[name] = profile.state()
+        sketches = unit_sketches(arrays, {entity: ev.validated for entity, ev in profile.evidence.items()})
+        if sketches:
+            states[name][SKETCH_STATE_KEY] = sketches
     return states
 
 
@@ -175,9 +179,11 @@ class _Merged:
         self.dataset = dataset
         self.by_name: dict[str, ColumnProfile] = {}
         self._recognizers: list[PiiRecognizer] | None = None  # stateless: shared by all rebuilt profiles
+        self.subjects = SubjectSketches()
 
     def add(self, states: UnitStates) -> None:
-        for name, state in states.items():
+        for name, unit_state in states.items():
+            state = self.subjects.take(name, unit_state)
             profile = ColumnProfile.from_state(name, self.dataset.comments.get(name), state, self._recognizers)
             self._recognizers = profile.recognizers
             mine = self.by_name.get(name)
@@ -237,28 +243,29 @@ def scan_dataset(dataset: Dataset, options: ScanOptions, map_units: UnitMapper =
     """
     try:
         if options.full:
-            seen, scanned, columns = _scan_full(dataset, map_units)
+            seen, scanned, columns, subjects = _scan_full(dataset, map_units)
         else:
-            seen, scanned, columns = _scan_sample(dataset, options.sample_rows)
+            seen, scanned, columns, subjects = _scan_sample(dataset, options.sample_rows)
     except SourceError as exc:
         return DatasetResult(info=dataset_info(dataset), rows=dataset.rows, errors=[str(exc)])
     rows = seen if dataset.rows is None and not dataset.sample else dataset.rows
     # rows a reader skipped are errors too (the rest was scanned)
     return DatasetResult(info=dataset_info(dataset), rows=rows, rows_scanned=scanned, columns=columns,
-                         errors=list(dataset.problems))
+                         errors=list(dataset.problems), subjects_estimate=subjects)
 
 
-def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[ColumnFinding]]:
-    """Every row, unit by unit: (rows read, rows scanned, column findings)."""
+def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[ColumnFinding], int | None]:
+    """Every row, unit by unit: (rows read, rows scanned, column findings, distinct people)."""
     reader = UnitReader(dataset.batches())
     merged = _Merged(dataset)
     for states in map_units(reader, dict(dataset.comments)):
         merged.add(states)
-    return reader.rows, reader.rows, merged.results(reader.names)
+    columns = merged.results(reader.names)
+    return reader.rows, reader.rows, columns, merged.subjects.estimate(columns)
 
 
-def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[ColumnFinding]]:
-    """A seeded sample of about ``sample_rows`` rows: (rows read, rows scanned, findings).
+def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[ColumnFinding], int | None]:
+    """A seeded sample of about ``sample_rows`` rows: (rows read, rows scanned, findings, distinct people).
 
     Early stop: every column first sees SETTLE_ROWS rows of the sample (a
     uniform random part of it); only columns whose finding is not yet settled
@@ -281,4 +288,7 @@ def _scan_sample(dataset: Dataset, sample_rows: int) -> tuple[int, int, list[Col
     if rest is not None:
         profiles.update(rest, skip=lambda profile: profile.settled())
         scanned += rest.num_rows
-    return sampler.rows_seen, scanned, profiles.results()
+    columns = profiles.results()
+    read = [t for t in (head, rest) if t is not None]
+    table = pa.concat_tables(read, promote_options="permissive") if len(read) > 1 else (read[0] if read else None)
+    return sampler.rows_seen, scanned, columns, sample_estimate(table, columns)

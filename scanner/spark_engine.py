@@ -48,6 +48,7 @@ from scanner import formats
 from scanner.connectors.base import BATCH_ROWS, Dataset, SourceError
 from scanner.defaults import DEFAULT_MASTER, Engine  # noqa: F401 - re-exported for callers of the engine
 from scanner.formats.base import SparkSpec
+from scanner.lifecycle.subjects import ProfileSketcher, SubjectSketches
 from scanner.model import ColumnFinding, DatasetResult
 from scanner.parallel import Outcome
 from scanner.pipeline import ScanOptions, dataset_info, scan_dataset
@@ -269,6 +270,7 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         recognizers = worker_recognizers()
         profiles: dict[str, ColumnProfile] = {}
+        sketcher = ProfileSketcher()  # distinct people, beside each column's state
         rows = 0
         for batch in dataset_batches(batches, spec):
             rows += batch.num_rows
@@ -277,7 +279,7 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
                 if profile is None:
                     profile = profiles[name] = ColumnProfile(name, comments.get(name), recognizers=recognizers)
                 if batch.num_rows:
-                    profile.update(column)
+                    sketcher.update(profile, column)
         part = partition_id()
         out: dict[str, list[int | str | bytes | None]] = {
             "part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}
@@ -286,7 +288,7 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
             out["seq"].append(seq)
             out["name"].append(name)
             out["rows"].append(0)
-            out["payload"].append(pickle.dumps(profile.state()))
+            out["payload"].append(pickle.dumps(sketcher.with_sketches(name, profile.state())))
         yield pa.RecordBatch.from_pydict(out, schema=pa.schema([
             ("part", pa.int32()), ("seq", pa.int32()), ("name", pa.string()), ("rows", pa.int64()),
             ("payload", pa.binary())]))
@@ -405,13 +407,13 @@ class SparkScanner:
                 self.note(f"note: {ds.format} datasets are scanned by the local engine (Spark cannot read them)")
             return scan_dataset(ds, options)
         try:
-            columns, scanned, total = self._profile(ds, spec, options)
+            columns, scanned, total, subjects = self._profile(ds, spec, options)
         except SourceError as exc:
             return DatasetResult(info=dataset_info(ds), rows=ds.rows, errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - a Spark failure is one error line for this dataset
             return DatasetResult(info=dataset_info(ds), rows=ds.rows, errors=[one_line(exc)])
         return DatasetResult(info=dataset_info(ds), rows=total if ds.rows is None else ds.rows, rows_scanned=scanned,
-                             columns=columns)
+                             columns=columns, subjects_estimate=subjects)
 
     def scan_many(self, datasets: list[Dataset], indices: list[int], options: ScanOptions,
                   started: Callable[[int], None] | None = None) -> Iterator[Outcome]:
@@ -421,7 +423,8 @@ class SparkScanner:
                 started(i)
             yield Outcome(i, self.scan(datasets[i], options))
 
-    def _profile(self, ds: Dataset, spec: SparkSpec, options: ScanOptions) -> tuple[list[ColumnFinding], int, int | None]:
+    def _profile(self, ds: Dataset, spec: SparkSpec,
+                 options: ScanOptions) -> tuple[list[ColumnFinding], int, int | None, int | None]:
         frame = read_frame(self.spark, spec)
         total: int | None = ds.rows
         if not options.full and spec.kind != formats.SPARK_DOCUMENT:
@@ -434,14 +437,15 @@ class SparkScanner:
         rows = frame.mapInArrow(profile_partition(spec, dict(ds.comments)), PROFILE_SCHEMA).collect()
         rows.sort(key=lambda r: (r["part"], r["seq"]))
         merged: dict[str, Any] = {}
+        subjects = SubjectSketches()
         scanned = 0
         recognizers = None
         for row in rows:
             if row["seq"] < 0:
                 scanned += row["rows"]
                 continue
-            profile = ColumnProfile.from_state(row["name"], ds.comments.get(row["name"]), pickle.loads(row["payload"]),
-                                         recognizers)
+            state = subjects.take(row["name"], pickle.loads(row["payload"]))
+            profile = ColumnProfile.from_state(row["name"], ds.comments.get(row["name"]), state, recognizers)
             recognizers = profile.recognizers
             if row["name"] in merged:
                 merged[row["name"]].merge(profile)
@@ -455,7 +459,8 @@ class SparkScanner:
             total = scanned
         if spec.kind == formats.SPARK_DOCUMENT and total is None:
             total = scanned
-        return [p.result() for p in merged.values()], scanned, total
+        columns = [p.result() for p in merged.values()]
+        return columns, scanned, total, subjects.estimate(columns)
 
 
 def _remote_format(name: str) -> formats.Format | None:

@@ -1,14 +1,17 @@
-"""``piiwarden history`` and ``piiwarden audit verify|rotate``.
+"""``piiwarden history`` and ``piiwarden audit verify|rotate|export``.
 
 Registered into the main typer app by ``register(app)``. Exit codes:
 ``history`` 0 (2 when the database or a scan is missing); ``audit verify``
 0 when the chain is intact, 1 when a line was changed, removed or inserted,
-2 when there is no log to check.
+2 when there is no log to check. ``audit export`` 0, 2 on a bad kind,
+date or output suffix, or without a log.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -143,6 +146,42 @@ def audit_rotate(
     removed = audit.rotate()
     out.print(f"rotated {audit.path}; {len(removed)} expired archive(s) removed"
               + (f": {', '.join(removed)}" if removed else ""), markup=False)
+
+
+class AuditKind(str, Enum):
+    scan = "scan"
+    anonymize = "anonymize"
+    destruction = "destruction"
+    subject = "subject"
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="records.csv or records.json (by suffix).")],
+    kind: Annotated[AuditKind | None, typer.Option("--kind", help="Only records of this kind [default: all].")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Only records written on or after this date "
+                                              "(YYYY-MM-DD, UTC).")] = None,
+    log: Annotated[Path | None, typer.Option("--log", help="Audit log [default: ./.piiwarden/audit.log].")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Find the log through a scan config.")] = None,
+) -> None:
+    """Write audit records (e.g. every destruction since a date) as CSV or JSON for a regulator."""
+    from scanner import api
+    from scanner.lifecycle.auditexport import AuditExportError
+
+    if output.suffix.lower() not in (".csv", ".json"):
+        raise usage_error(f"the export is written as .csv or .json, not {output.suffix or 'a file without suffix'}")
+    try:
+        start = dt.date.fromisoformat(since) if since is not None else None
+    except ValueError:
+        raise usage_error("--since must be a date (YYYY-MM-DD)") from None
+    audit = _log(log, config)
+    if not audit.files():
+        raise usage_error(f"no audit log at {audit.path}")
+    try:
+        records = api.audit_export(output, kind=kind.value if kind else None, since=start, log=audit)
+    except AuditExportError as exc:
+        raise usage_error(str(exc)) from None
+    out.print(f"audit export: {len(records)} record(s) to {output}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -324,7 +324,7 @@ def write_inventory(inventory: Inventory, path: Path) -> Path:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_safe(value: str | int | None) -> str | int:
+def csv_safe(value: str | int | None) -> str | int:
     """A cell a spreadsheet opening the CSV will show, not evaluate (OWASP CSV injection)."""
     if value is None:
         return ""
@@ -340,7 +340,7 @@ def write_csv(inventory: Inventory, path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow([header for _key, header in ROW_HEADERS])
         for row in inventory.rows:
-            writer.writerow([_csv_safe(v) for v in row_cells(row)])
+            writer.writerow([csv_safe(v) for v in row_cells(row)])
     tmp.replace(path)
 
 

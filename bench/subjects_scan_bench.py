@@ -1,0 +1,67 @@
+"""What ``subjects_estimate`` adds to a full scan: the same scan with and without the sketch.
+
+usage: python -m bench.subjects_scan_bench [--rows 1000000] [--repeat 3]
+
+Writes a Parquet file of three identifier columns (resident IDs, about
+one per row; mobiles, one per five rows; e-mails, one per two rows; the
+generators of ``bench.distinct_bench``), then runs ``api.scan(full=True)``
+on it alternately with the sketch hook switched off and on, best of
+``--repeat`` (shared VMs drift: only the fastest run of each counts). Every
+column is an identifier column, so this is the worst case for the sketch.
+Prints both times, their ratio and the estimate's error against the exact
+number of distinct resident IDs (the largest identifier column).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import scanner.pipeline as pipeline
+from bench.distinct_bench import emails, mobiles, resident_ids
+from scanner import api
+from scanner.pipeline import ScanOptions
+
+
+def _no_sketch(arrays: object, validated: object) -> dict[str, bytes]:
+    """The hook switched off: no unit sketches (the scan as it was before ``subjects_estimate``)."""
+    return {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rng = np.random.default_rng(1)
+    n = args.rows
+    table = pa.table({"身份证号": resident_ids(n, rng), "手机号": mobiles(n, n // 5, rng), "email": emails(n, n // 2, rng)})
+    exact = len(set(table["身份证号"].to_pylist()))
+    path = Path(tempfile.mkdtemp()) / "people.parquet"
+    pq.write_table(table, path)
+    real = pipeline.unit_sketches
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    estimate = None
+    for _ in range(args.repeat):
+        for mode in ("off", "on"):
+            pipeline.unit_sketches = real if mode == "on" else _no_sketch  # type: ignore[assignment]
+            start = time.perf_counter()
+            result = api.scan([str(path)], options=ScanOptions(full=True))
+            times[mode].append(time.perf_counter() - start)
+            if mode == "on":
+                estimate = result.datasets[0].subjects_estimate
+    pipeline.unit_sketches = real
+    off, on = min(times["off"]), min(times["on"])
+    error = abs((estimate or 0) - exact) / exact
+    print(f"rows={n:,} scan without sketch {off:.2f} s, with {on:.2f} s, ratio {on / off:.3f}; "
+          f"estimate {estimate:,} vs exact {exact:,} ({error:.2%})")
+
+
+if __name__ == "__main__":
+    main()

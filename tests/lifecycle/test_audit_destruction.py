@@ -1,0 +1,153 @@
+"""Destruction records in the hash-chained audit log: recorded, verified, kept 3 years, exported."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scanner import api
+from scanner.audit import AuditLog, canonical, entry_hash, verify_log
+from scanner.cli import app
+from scanner.config import ConfigError, load_config
+from scanner.lifecycle.auditexport import AuditExportError, entry_kind, read_records
+from scanner.lifecycle.destruction import RetentionTooShort, new_record
+
+runner = CliRunner()
+START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+HASHES = ["0" * 31 + "a", "f" * 32]
+
+
+class Clock:
+    def __init__(self, when: dt.datetime) -> None:
+        self.when = when
+
+    def __call__(self) -> dt.datetime:
+        return self.when
+
+
+def _record(when: dt.datetime = START, dataset: str = "crm/customers.csv") -> object:
+    return new_record(method="delete", dataset=dataset, rows=12, rule="retention", as_of=when.date(),
+                      subject_hashes=HASHES, key_fingerprint="k:abcd", operator_name="王审计", now=when)
+
+
+def test_destruction_record_is_chained_and_verified(tmp_path):
+    log = AuditLog(tmp_path / "audit.log")
+    log.record("scan", sources=[str(tmp_path)])
+    entry = log.record_destruction(_record())
+    assert entry["kind"] == "destruction" and entry["command"] == "delete"
+    assert entry["destruction"]["subject_hashes"] == sorted(HASHES)
+    assert verify_log(log).ok
+
+
+def test_verify_names_a_rehashed_incomplete_destruction_record(tmp_path):
+    """A forger who recomputes the hashes still cannot drop the method: the record must be complete."""
+    log = AuditLog(tmp_path / "audit.log")
+    log.record_destruction(_record())
+    entry = json.loads(log.path.read_text(encoding="utf-8"))
+    del entry["destruction"]["method"]
+    entry["hash"] = entry_hash(entry)
+    log.path.write_text(canonical(entry) + "\n", encoding="utf-8")
+    log.head_path.unlink()
+    problems = verify_log(log).problems
+    assert [(p.line, p.kind) for p in problems] == [(1, "invalid")]
+    assert "destruction record" in problems[0].detail
+
+
+def test_pruning_keeps_destruction_records_three_years_and_the_chain(tmp_path):
+    clock = Clock(START)
+    log = AuditLog(tmp_path / "audit.log", clock=clock)
+    log.record("scan")
+    log.rotate()  # archive 1: a scan record (6 months)
+    clock.when += dt.timedelta(days=1)
+    log.record_destruction(_record(clock.when))
+    log.rotate()  # archive 2: a destruction record (3 years)
+    clock.when += dt.timedelta(days=1)
+    log.record("scan")
+    log.rotate()  # archive 3: the newest, always kept
+    clock.when = START + dt.timedelta(days=179)
+    assert log.rotate() == []  # younger than 6 months: nothing goes
+    clock.when = START + dt.timedelta(days=400)
+    assert len(log.rotate()) == 1  # the scan archive only
+    assert any(e.get("kind") == "destruction" for e in _entries(log))
+    assert verify_log(log).ok, verify_log(log).problems
+    clock.when = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)  # 1095 days, but not yet three calendar years
+    log.rotate()
+    assert any(e.get("kind") == "destruction" for e in _entries(log))
+    clock.when = dt.datetime(2027, 1, 3, tzinfo=dt.timezone.utc)
+    log.rotate()
+    assert not any(e.get("kind") == "destruction" for e in _entries(log))
+    assert verify_log(log).ok, verify_log(log).problems
+
+
+def _entries(log: AuditLog) -> list[dict]:
+    return [json.loads(x) for p in log.files() for x in p.read_text(encoding="utf-8").splitlines()]
+
+
+def test_retention_is_configurable_upwards_only(tmp_path):
+    with pytest.raises(RetentionTooShort):
+        AuditLog(tmp_path / "a.log", retention_days=90)
+    with pytest.raises(RetentionTooShort):
+        AuditLog(tmp_path / "a.log", destruction_retention_days=365)
+    assert AuditLog(tmp_path / "a.log", retention_days=400, destruction_retention_days=2000).periods.audit_days == 400
+    config = tmp_path / "piiwarden.yaml"
+    config.write_text("audit:\n  destruction_retention_days: 365\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="destruction_retention_days"):
+        load_config(config)
+
+
+def test_export_selects_kind_and_date(tmp_path):
+    clock = Clock(START)
+    log = AuditLog(tmp_path / "audit.log", clock=clock)
+    log.record("scan")
+    log.record("anonymize")
+    log.record_destruction(_record(START))
+    clock.when = START + dt.timedelta(days=40)
+    log.record_destruction(_record(clock.when, dataset="shop.members"))
+    log.record("subject.find")
+    assert [entry_kind(e) for e in read_records(log)] == ["scan", "anonymize", "destruction", "destruction", "subject"]
+    later = read_records(log, kind="destruction", since=(START + dt.timedelta(days=10)).date())
+    assert [e["destruction"]["dataset"] for e in later] == ["shop.members"]
+    records = api.audit_export(tmp_path / "d.json", kind="destruction", log=log)
+    assert len(records) == 2 == len(json.loads((tmp_path / "d.json").read_text(encoding="utf-8")))
+    with pytest.raises(AuditExportError):
+        read_records(log, kind="everything")
+    with pytest.raises(AuditExportError):
+        api.audit_export(tmp_path / "d.xlsx", log=log)
+
+
+def test_audit_export_cli_csv(tmp_path):
+    log = AuditLog(tmp_path / "audit.log")
+    log.record("scan", sources=[str(tmp_path)])
+    log.record_destruction(_record(dt.datetime.now(dt.timezone.utc)))
+    target = tmp_path / "destruction.csv"
+    result = runner.invoke(app, ["audit", "export", "--log", str(log.path), "--kind", "destruction",
+                                 "--since", "2020-01-01", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    with open(target, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["kind"], row["method"], row["dataset"], row["rows"], row["rule"]) == (
+        "destruction", "delete", "crm/customers.csv", "12", "retention")
+    assert row["operator_name"] == "王审计" and row["subject_hashes"] == ";".join(sorted(HASHES))
+
+
+@pytest.mark.parametrize("args", [["--kind", "all"], ["--since", "yesterday"], ["-o", "x.xlsx"]])
+def test_audit_export_cli_bad_input_exit_2(tmp_path, args):
+    log = AuditLog(tmp_path / "audit.log")
+    log.record("scan")
+    base = ["audit", "export", "--log", str(log.path)]
+    result = runner.invoke(app, base + (args if "-o" in args else [*args, "-o", str(tmp_path / "e.json")]))
+    assert result.exit_code == 2
+    assert [ln for ln in result.output.splitlines() if ln.strip()][0].startswith("piiwarden: error:")
+
+
+def test_audit_export_without_log_exit_2(tmp_path):
+    result = runner.invoke(app, ["audit", "export", "--log", str(Path(tmp_path) / "none.log"), "-o",
+                                 str(tmp_path / "e.json")])
+    assert result.exit_code == 2
