@@ -115,9 +115,13 @@ def _as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         finite = numbers[np.isfinite(numbers)]
         if np.all(np.mod(finite, 1) == 0):
             return pc.cast(pc.cast(values, pa.int64(), safe=False), pa.string())
-    if pa.types.is_null(values.type):
+    if pa.types.is_null(values.type) or pa.types.is_nested(values.type):
+        # A list or record cell (nested JSON) is no one identifier value: not counted, not indexed.
         return pa.nulls(len(values), pa.string())
-    return pc.cast(values, pa.string())
+    try:
+        return pc.cast(values, pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # a type with no text form (e.g. an extension type)
+        return pa.nulls(len(values), pa.string())
 
 
 def _judged_form(entity: str, value: str) -> str | None:

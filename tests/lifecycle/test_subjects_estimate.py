@@ -151,3 +151,21 @@ def test_profile_sketcher_batches_merge_like_units():
     plain = driver.take("mobile", state)
     assert SKETCH_STATE_KEY not in plain and ColumnProfile.from_state("mobile", None, plain).values == 5_000
     assert driver.by_column[("mobile", "CN_MOBILE_PHONE")] == sketch_values("CN_MOBILE_PHONE", pa.array(values))
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_nested_cells_beside_identifiers_are_not_counted_and_break_nothing(tmp_path, full):
+    """A JSON Lines export with list and record fields (tags, address objects) beside the mobile column.
+
+    Nested cells hold no one identifier value: they are left out of the estimate,
+    and the scan goes on (this crashed the scan with an Arrow cast error).
+    """
+    mobiles = [f"139{n:08d}" for n in range(0, 4000, 7)]
+    lines = [json.dumps({"手机号": m, "tags": ["vip", str(i)], "addr": {"city": "杭州", "mobile": m}},
+                        ensure_ascii=False) for i, m in enumerate(mobiles)]
+    (tmp_path / "users.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = api.scan([str(tmp_path / "users.jsonl")], options=ScanOptions(full=full))
+    assert not result.errors
+    (ds,) = result.datasets
+    assert ds.subjects_estimate is not None
+    assert abs(ds.subjects_estimate - len(mobiles)) <= 0.02 * len(mobiles)
