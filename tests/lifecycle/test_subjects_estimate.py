@@ -157,11 +157,12 @@ def test_profile_sketcher_batches_merge_like_units():
 def test_nested_cells_beside_identifiers_are_not_counted_and_break_nothing(tmp_path, full):
     """A JSON Lines export with list and record fields (tags, address objects) beside the mobile column.
 
-    Nested cells hold no one identifier value: they are left out of the estimate,
-    and the scan goes on (this crashed the scan with an Arrow cast error).
+    A list column found to hold an identifier (``payment.cards``) is no one value per
+    person: left out of the estimate, and the scan goes on (it crashed with an Arrow cast error).
     """
     mobiles = [f"139{n:08d}" for n in range(0, 4000, 7)]
-    lines = [json.dumps({"手机号": m, "tags": ["vip", str(i)], "addr": {"city": "杭州", "mobile": m}},
+    cards = ["6222021234567890128", "4111111111111111", "5500005555555559"]
+    lines = [json.dumps({"手机号": m, "payment": {"cards": [cards[i % 3]]}, "addr": {"city": "杭州", "mobile": m}},
                         ensure_ascii=False) for i, m in enumerate(mobiles)]
     (tmp_path / "users.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = api.scan([str(tmp_path / "users.jsonl")], options=ScanOptions(full=full))
