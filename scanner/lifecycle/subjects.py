@@ -139,12 +139,16 @@ def sample_estimate(table: pa.Table | None, columns: Iterable[ColumnFinding]) ->
     if table is None:
         return None
     columns = list(columns)
+    identifiers = identifier_entities()
+    wanted = [c for c in columns if c.primary_entity is not None and c.primary_entity in identifiers]
+    if not wanted:
+        return None
+    present = set(table.column_names)  # once: a wide table has tens of thousands of columns
     sketches = SubjectSketches()
-    for col in columns:
-        entity = col.primary_entity
-        if entity is not None and entity in identifier_entities() and col.name in table.column_names:
-            sketches.add_sketch(col.name, entity, sketch_values(entity, table[col.name]))
-    return sketches.estimate(columns)
+    for col in wanted:
+        if col.name in present and col.primary_entity is not None:
+            sketches.add_sketch(col.name, col.primary_entity, sketch_values(col.primary_entity, table[col.name]))
+    return sketches.estimate(wanted)
 
 
 class ProfileSketcher:

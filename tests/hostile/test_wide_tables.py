@@ -43,6 +43,7 @@ class ConstantProfile:
 
     def __init__(self, name: str, comment: str | None = None, **_: Any) -> None:
         self.name, self.stopped_early, self.recognizers = name, False, None
+        self.evidence: dict[str, Any] = {}  # no validated cells: nothing for the subjects sketch to read
 
     @classmethod
     def from_state(cls, name: str, comment: str | None, state: dict, recognizers: Any = None) -> ConstantProfile:
