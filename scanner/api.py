@@ -58,11 +58,12 @@ if TYPE_CHECKING:
     from scanner.anonymize.rules import Rules
     from scanner.anonymize.verify import VerifyResult
     from scanner.lifecycle.inventory import Inventory
+    from scanner.maskviews.run import MaskViewsResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
     "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
-    "inventory", "scan", "scan_dataframe", "verify",
+    "inventory", "mask_views", "scan", "scan_dataframe", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -408,3 +409,25 @@ def audit_export(output: str | Path, *, kind: str | None = None, since: dt.date 
     records = read_records(audit, kind=kind, since=since)
     export_records(records, Path(output))
     return records
+
+
+# ---- masking views per role (issue 18) --------------------------------------------------------------------------
+
+def mask_views(url: str, policy: Policy | str | Path, *, apply: bool = False, schema_prefix: str = "pw_",
+               options: ScanOptions | None = None, progress: Callable[[str], None] | None = None) -> MaskViewsResult:
+    """Per-role masking views of a database, from the policy's ``roles:`` (dry run unless ``apply``).
+
+    Scans the database (sample mode unless ``options`` say otherwise), plans
+    one schema ``<prefix><role>`` per role with a view per table holding
+    personal data, and returns the SQL (``result.script()``): views that mask
+    in SQL exactly as ``anonymize`` masks, REVOKE SELECT on the base tables and
+    GRANT SELECT on the views. ``apply`` executes it. ``MaskViewsError`` (a
+    ValueError, one line) when it cannot run as asked; database failures are in
+    ``result.errors``.
+    """
+    from scanner.maskviews.run import mask_views as build
+
+    loaded, _ = _policy(policy)
+    if loaded is None:
+        raise ValueError("mask-views needs a policy with roles")
+    return build(url, loaded, apply=apply, schema_prefix=schema_prefix, options=options, progress=progress)

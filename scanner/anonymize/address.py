@@ -51,3 +51,7 @@ _ADMIN_RE = re.compile(
     rf"(?P<city>{_BODY_STD}{{1,8}}?(?:自治州|地区|盟|市))?"
     rf"(?P<district>{_BODY_STD}{{1,8}}?(?:新区|区|县|旗|市))?"
 )
+
+# Public for the SQL masks of mask-views (scanner/maskviews/sqlmask.py), which spell the same split in SQL.
+ADMIN_RE = _ADMIN_RE
+STREET_WORDS = _STREET_WORDS

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detectors.taxonomy import ENTITY_NAMES
+from scanner.policy.roles import RolePolicy, check_role_names
 from scanner.yamlfile import load_model
 
 
@@ -71,6 +72,12 @@ class Policy(_Strict):
     version: int = 1
     defaults: Defaults = Field(default_factory=Defaults)
     datasets: list[DatasetPolicy] = Field(default_factory=list)
+    roles: dict[str, RolePolicy] = Field(default_factory=dict)  # mask-views (scanner/policy/roles.py)
+
+    @field_validator("roles")
+    @classmethod
+    def _role_names(cls, value: dict[str, RolePolicy]) -> dict[str, RolePolicy]:
+        return check_role_names(value)
 
     @field_validator("version")
     @classmethod

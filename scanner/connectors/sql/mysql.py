@@ -63,9 +63,117 @@ class MySqlDialect(Dialect):
         return sorted({str(r[0]).replace("'", "") for r in rows})
 
 
+    # --- masking views ---
+    # mask-views (scanner/maskviews/): the SQL primitives of the masks (sqlmask.MaskSql) and the statements that
+    # give a role its schema (a database here), views and grants. MySQL commits each DDL statement on its own:
+    # views are CREATE OR REPLACE, so a re-run replaces each one in a single step.
+
+    mask_views: ClassVar[bool] = True
+
+    def mv_quote(self, name: str) -> str:
+        """A quoted identifier."""
+        return "`" + name.replace("`", "``") + "`"
+
+    def mv_literal(self, text: str) -> str:
+        """Backslashes doubled: ``mv_prologue`` turns NO_BACKSLASH_ESCAPES off for the session."""
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def mv_regex_char(self, codepoint: int) -> str:
+        return f"\\x{{{codepoint:X}}}"  # PCRE (MariaDB) and ICU (MySQL 8) both read \x{hhhh}
+
+    def mv_regex_replace(self, expr: str, pattern: str, replacement: str) -> str:
+        return f"REGEXP_REPLACE({expr}, {pattern}, {self.mv_literal(replacement)})"
+
+    def mv_regex_substr(self, expr: str, pattern: str) -> str:
+        return f"COALESCE(REGEXP_SUBSTR({expr}, {pattern}), '')"
+
+    def mv_regex_like(self, expr: str, pattern: str) -> str:
+        return f"({expr} REGEXP {pattern})"
+
+    def mv_strpos(self, needle: str, expr: str) -> str:
+        return f"LOCATE({self.mv_literal(needle)}, {expr})"
+
+    def mv_text(self, column: str) -> str:
+        return f"CAST({column} AS CHAR CHARACTER SET utf8mb4)"
+
+    def mv_table(self, schema: str | None, name: str) -> str:
+        """A database-qualified table or view reference."""
+        return f"{self.mv_quote(schema)}.{self.mv_quote(name)}" if schema else self.mv_quote(name)
+
+    def mv_prologue(self) -> list[str]:
+        """The literals double their backslashes: make sure the session reads them that way."""
+        return ["SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"]
+
+    def mv_principals(self, conn: Connection, role: str) -> list[tuple[str, str | None]]:
+        """Every account with that user name (``'cs'@'%'``, ``'cs'@'10.%'``) and a role of that name."""
+        rows = conn.execute(sa.text("SELECT User, Host FROM mysql.user WHERE User = :r ORDER BY Host"), {"r": role})
+        return [(str(u), str(h)) for u, h in rows]
+
+    def mv_grantee(self, principal: tuple[str, str | None]) -> str:
+        user, host = principal
+        return self.mv_literal(user) if not host else f"{self.mv_literal(user)}@{self.mv_literal(host)}"
+
+    def mv_create_role(self, role: str) -> str:
+        """A missing role is created (no login): grant it to people's accounts (GRANT role TO alice)."""
+        return f"CREATE ROLE IF NOT EXISTS {self.mv_quote(role)}"
+
+    def mv_create_schema(self, schema: str) -> str:
+        return f"CREATE DATABASE IF NOT EXISTS {self.mv_quote(schema)} CHARACTER SET utf8mb4"
+
+    def mv_view(self, schema: str, name: str, select: str, comment: str) -> list[str]:
+        """SQL SECURITY DEFINER: the view reads the base table with its creator's rights, the role's are not needed."""
+        return [f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {self.mv_table(schema, name)} AS {select}"]
+
+    def mv_access(self, conn: Connection, principal: tuple[str, str | None], schema: str, views: list[str],
+                  sensitive: list[tuple[str | None, str]],
+                  plain: list[tuple[str | None, str]]) -> tuple[list[str], list[str]]:
+        """REVOKE the SELECT grants that reach the sensitive tables; GRANT SELECT on the role's database.
+
+        A database-wide SELECT is replaced by table grants on the tables
+        without personal data, so the role keeps reading those. A global
+        SELECT (ON *.*) is not revoked (it is the account's whole job): it is warned about.
+        """
+        grantee = self.mv_grantee(principal)
+        key = f"'{principal[0]}'@'{principal[1] or ''}'"
+        held = _select_grants(conn, key)
+        statements: list[str] = []
+        warnings: list[str] = []
+        schemas = sorted({s for s, _ in sensitive if s})
+        for db in schemas:
+            if ("schema", db, None) in held:
+                statements.append(f"REVOKE SELECT ON {self.mv_quote(db)}.* FROM {grantee}")
+                statements += [f"GRANT SELECT ON {self.mv_table(s, t)} TO {grantee}" for s, t in plain if s == db]
+        statements += [f"REVOKE SELECT ON {self.mv_table(s, t)} FROM {grantee}"
+                       for s, t in sensitive if ("table", s, t) in held]
+        statements.append(f"GRANT SELECT ON {self.mv_quote(schema)}.* TO {grantee}")
+        if ("global", None, None) in held:
+            warnings.append(f"{principal[0]}: has SELECT ON *.* (global), so it still reads the base tables "
+                            "(REVOKE SELECT ON *.* ...)")
+        return statements, warnings
+
+    def mv_still_reads(self, conn: Connection, principal: tuple[str, str | None],
+                       tables: list[tuple[str | None, str]]) -> list[str]:
+        """Base tables a SELECT grant of the account still reaches (global, database or table)."""
+        held = _select_grants(conn, f"'{principal[0]}'@'{principal[1] or ''}'")
+        return [f"{s}.{t}" for s, t in tables
+                if {("global", None, None), ("schema", s, None), ("table", s, t)} & held]
+
+
 def is_mariadb(conn: Connection) -> bool:
     """MariaDB behind a ``mysql://`` URL is only told apart by the server's version string."""
     return bool(getattr(conn.dialect, "is_mariadb", False)) or conn.dialect.name == "mariadb"
+
+
+def _select_grants(conn: Connection, grantee: str) -> set[tuple[str, str | None, str | None]]:
+    """The account's SELECT grants: ("global"|"schema"|"table", database, table)."""
+    rows = conn.execute(sa.text(
+        "SELECT 'global', NULL, NULL FROM information_schema.user_privileges "
+        "WHERE grantee = :g AND privilege_type = 'SELECT' "
+        "UNION ALL SELECT 'schema', table_schema, NULL FROM information_schema.schema_privileges "
+        "WHERE grantee = :g AND privilege_type = 'SELECT' "
+        "UNION ALL SELECT 'table', table_schema, table_name FROM information_schema.table_privileges "
+        "WHERE grantee = :g AND privilege_type = 'SELECT'"), {"g": grantee})
+    return {(str(kind), db, table) for kind, db, table in rows}
 
 
 DIALECT = MySqlDialect()

@@ -63,10 +63,109 @@ class PostgresDialect(Dialect):
         )
         return sorted(r[0] for r in rows)
 
+    # --- masking views ---
+    # mask-views (scanner/maskviews/): the SQL primitives of the masks (sqlmask.MaskSql) and the statements that
+    # give a role its schema, views and grants. Literals are E'' strings: right whatever standard_conforming_strings
+    # says. Views are dropped and created (CREATE OR REPLACE cannot drop a column or change its type), in one
+    # transaction with the grants, so a role never sees a half-built schema.
+
+    mask_views: ClassVar[bool] = True
+
+    def mv_quote(self, name: str) -> str:
+        """A quoted identifier."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def mv_literal(self, text: str) -> str:
+        return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def mv_regex_char(self, codepoint: int) -> str:
+        return f"\\u{codepoint:04X}" if codepoint <= 0xFFFF else f"\\U{codepoint:08X}"
+
+    def mv_regex_replace(self, expr: str, pattern: str, replacement: str) -> str:
+        return f"regexp_replace({expr}, {pattern}, {self.mv_literal(replacement)}, 'g')"
+
+    def mv_regex_substr(self, expr: str, pattern: str) -> str:
+        return f"COALESCE(substring({expr} from {pattern}), '')"
+
+    def mv_regex_like(self, expr: str, pattern: str) -> str:
+        return f"({expr} ~ {pattern})"
+
+    def mv_strpos(self, needle: str, expr: str) -> str:
+        return f"strpos({expr}, {self.mv_literal(needle)})"
+
+    def mv_text(self, column: str) -> str:
+        return f"CAST({column} AS text)"
+
+    def mv_table(self, schema: str | None, name: str) -> str:
+        """A schema-qualified table or view reference."""
+        return f"{self.mv_quote(schema or 'public')}.{self.mv_quote(name)}"
+
+    def mv_prologue(self) -> list[str]:
+        """Session settings the statements need (none)."""
+        return []
+
+    def mv_principals(self, conn: Connection, role: str) -> list[tuple[str, str | None]]:
+        """The database role of that name, if it exists."""
+        found = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+        return [(role, None)] if found else []
+
+    def mv_grantee(self, principal: tuple[str, str | None]) -> str:
+        return self.mv_quote(principal[0])
+
+    def mv_create_role(self, role: str) -> str:
+        """A missing role is created without login: grant it to people's roles (GRANT role TO alice)."""
+        return f"CREATE ROLE {self.mv_quote(role)} NOLOGIN"
+
+    def mv_create_schema(self, schema: str) -> str:
+        return f"CREATE SCHEMA IF NOT EXISTS {self.mv_quote(schema)}"
+
+    def mv_view(self, schema: str, name: str, select: str, comment: str) -> list[str]:
+        """security_barrier: a role's function in a WHERE clause cannot see rows or values before the mask."""
+        view = self.mv_table(schema, name)
+        return [f"DROP VIEW IF EXISTS {view}", f"CREATE VIEW {view} WITH (security_barrier) AS {select}",
+                f"COMMENT ON VIEW {view} IS {self.mv_literal(comment)}"]
+
+    def mv_access(self, conn: Connection, principal: tuple[str, str | None], schema: str, views: list[str],
+                  sensitive: list[tuple[str | None, str]],
+                  plain: list[tuple[str | None, str]]) -> tuple[list[str], list[str]]:
+        """REVOKE SELECT on the base tables (column grants go with it), USAGE and SELECT on the views.
+
+        Writes stay as they were. A table PUBLIC may read stays readable by
+        everyone, the role included: that is warned about, not revoked.
+        """
+        grantee = self.mv_grantee(principal)
+        statements = [f"REVOKE SELECT ON TABLE {self.mv_table(s, t)} FROM {grantee}" for s, t in sensitive]
+        statements.append(f"GRANT USAGE ON SCHEMA {self.mv_quote(schema)} TO {grantee}")
+        statements += [f"GRANT SELECT ON {self.mv_table(schema, v)} TO {grantee}" for v in views]
+        warnings = [f"{s or 'public'}.{t}: PUBLIC may SELECT it, so {principal[0]} still can "
+                    "(REVOKE SELECT ... FROM PUBLIC)" for s, t in sensitive if _public_reads(conn, s, t)]
+        return statements, warnings
+
+    def mv_still_reads(self, conn: Connection, principal: tuple[str, str | None],
+                       tables: list[tuple[str | None, str]]) -> list[str]:
+        """Base tables the role can still SELECT (through PUBLIC, a role it belongs to, or a column grant)."""
+        out = []
+        for schema, table in tables:
+            ref = self.mv_table(schema, table)
+            readable = conn.execute(sa.text("SELECT has_table_privilege(:r, :t, 'SELECT') "
+                                            "OR has_any_column_privilege(:r, :t, 'SELECT')"),
+                                    {"r": principal[0], "t": ref}).scalar()
+            if readable:
+                out.append(f"{schema or 'public'}.{table}")
+        return out
+
 
 def _has_rows(conn: Connection, table: SqlTable) -> bool:
     """Whether a table PostgreSQL has never analyzed holds anything."""
     return conn.execute(sa.select(sa.literal(1)).select_from(table.clause).limit(1)).first() is not None
+
+
+def _public_reads(conn: Connection, schema: str | None, table: str) -> bool:
+    """Whether the table's ACL grants SELECT to PUBLIC."""
+    return conn.execute(sa.text(
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, LATERAL aclexplode(c.relacl) a "
+        "WHERE n.nspname = :s AND c.relname = :t AND a.grantee = 0 AND a.privilege_type = 'SELECT'"),
+        {"s": schema or "public", "t": table}).first() is not None
 
 
 DIALECT = PostgresDialect()

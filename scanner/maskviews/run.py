@@ -1,0 +1,200 @@
+"""``mask-views``: scan a database, plan each role's views, write (or execute) the SQL that builds them.
+
+The scan decides which columns hold which entity (the same detection as
+``scan``); ``plan.py`` turns the policy's roles into views; the dialect
+(``scanner/connectors/sql/<dialect>.py``, block ``# --- masking views ---``)
+spells the masks, the views and the grants. A dry run only reads the catalog
+(roles and grants that exist) and returns the statements. ``apply`` runs them
+in one transaction where the backend has transactional DDL (PostgreSQL);
+MySQL/MariaDB commit each statement, and every view is ``CREATE OR REPLACE``,
+so a re-run converges either way. Nothing is ever printed here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+
+from scanner.connectors.base import Dataset, SourceError
+from scanner.connectors.sql import dialect_for, error_line
+from scanner.connectors.sqldb import mask_url, open_database_url, url_secrets
+from scanner.maskviews.plan import RolePlan, SourceTable, ViewPlan, plan_roles
+from scanner.maskviews.sqlmask import MaskSql, mask_expression
+from scanner.model import DatasetResult
+from scanner.parallel import scan_many
+from scanner.pipeline import ScanOptions
+from scanner.policy.model import Policy
+
+Principal = tuple[str, str | None]
+TableRef = tuple[str | None, str]
+DEFAULT_PREFIX = "pw_"
+
+
+class MaskViewsError(ValueError):
+    """mask-views cannot run as asked (no roles, a backend without masking views, a bad prefix): one line."""
+
+
+@runtime_checkable
+class MaskViewsDialect(MaskSql, Protocol):
+    """What a dialect implements for masking views (PostgreSQL and MySQL/MariaDB do)."""
+
+    def mv_quote(self, name: str) -> str: ...
+    def mv_table(self, schema: str | None, name: str) -> str: ...
+    def mv_prologue(self) -> list[str]: ...
+    def mv_principals(self, conn: Connection, role: str) -> list[Principal]: ...
+    def mv_grantee(self, principal: Principal) -> str: ...
+    def mv_create_role(self, role: str) -> str: ...
+    def mv_create_schema(self, schema: str) -> str: ...
+    def mv_view(self, schema: str, name: str, select: str, comment: str) -> list[str]: ...
+    def mv_access(self, conn: Connection, principal: Principal, schema: str, views: list[str],
+                  sensitive: list[TableRef], plain: list[TableRef]) -> tuple[list[str], list[str]]: ...
+    def mv_still_reads(self, conn: Connection, principal: Principal, tables: list[TableRef]) -> list[str]: ...
+
+
+@dataclass
+class MaskViewsResult:
+    """What mask-views did or would do: the statements, per-role plans, warnings and errors (never a value)."""
+
+    source: str
+    applied: bool
+    statements: list[str] = field(default_factory=list)
+    roles: list[RolePlan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def script(self) -> str:
+        """The statements as one SQL script (what the dry run prints)."""
+        return "".join(f"{s};\n" for s in self.statements)
+
+    @property
+    def views(self) -> int:
+        return sum(len(r.views) for r in self.roles)
+
+
+def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: str = DEFAULT_PREFIX,
+               options: ScanOptions | None = None, progress: Callable[[str], None] | None = None) -> MaskViewsResult:
+    """Build (``apply``) or show the per-role masking views of a database from the policy's ``roles:``.
+
+    ``MaskViewsError`` before anything is read when the policy has no roles,
+    the prefix is no plain identifier or the backend has no masking views;
+    a database that cannot be reached or changed is an entry of ``errors``.
+    """
+    say = progress or (lambda _m: None)
+    if not policy.roles:
+        raise MaskViewsError("the policy has no roles: section (CONTRACT.md \"Policy file additions\")")
+    if not schema_prefix.replace("_", "a").isalnum() or not schema_prefix.isascii():
+        raise MaskViewsError(f"--schema-prefix must be letters, digits and _ (got {schema_prefix!r})")
+    parsed = _parse(url)
+    dialect = dialect_for(parsed.get_backend_name())
+    if not isinstance(dialect, MaskViewsDialect) or not getattr(dialect, "mask_views", False):
+        raise MaskViewsError(f"masking views need PostgreSQL or MySQL/MariaDB, not {parsed.get_backend_name()}")
+    result = MaskViewsResult(source=mask_url(parsed), applied=False)
+    secrets = url_secrets(parsed)
+    try:
+        datasets = open_database_url(url, url)
+    except SourceError as exc:
+        result.errors.append(str(exc))
+        return result
+    role_schemas = {f"{schema_prefix}{r}" for r in policy.roles}
+    datasets = [d for d in datasets if d.meta.get("schema") not in role_schemas and d.sql is not None]
+    tables, plain = _scan(datasets, options or ScanOptions(), result, say)
+    result.roles = plan_roles(policy.roles, tables, schema_prefix)
+    engine = dialect.create_engine(parsed)
+    try:
+        _statements(engine, dialect, result, plain)
+        if apply and not result.errors:
+            _execute(engine, dialect, result)
+    except sa.exc.SQLAlchemyError as exc:
+        result.errors.append(error_line(exc, secrets))
+    finally:
+        engine.dispose()
+    return result
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(os.path.expandvars(url))
+    except (ArgumentError, ValueError):
+        raise MaskViewsError("invalid database URL") from None  # the message would echo the URL
+
+
+def _scan(datasets: list[Dataset], options: ScanOptions, result: MaskViewsResult,
+          say: Callable[[str], None]) -> tuple[list[SourceTable], list[TableRef]]:
+    """Every table's findings; tables without personal data are returned apart (their grants are kept)."""
+    tables: list[SourceTable] = []
+    plain: list[TableRef] = []
+    for outcome in scan_many(datasets, list(range(len(datasets))), options, options.workers):
+        ds, found = datasets[outcome.index], outcome.result
+        if found.failed:
+            result.errors += [f"{ds.id}: {e}" for e in found.errors]
+            continue
+        say(f"scanned {ds.id}")
+        table = _source_table(ds, found)
+        if table.sensitive:
+            tables.append(table)
+        else:
+            plain.append((table.schema, table.name))
+    return tables, plain
+
+
+def _source_table(ds: Dataset, found: DatasetResult) -> SourceTable:
+    return SourceTable(schema=ds.meta.get("schema") or None, name=ds.meta.get("table") or ds.sql.name,
+                       columns=tuple(ds.sql.columns), findings=tuple(found.columns))
+
+
+def _statements(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsResult,
+                plain: list[TableRef]) -> None:
+    """The whole script: roles, schemas, views, then each principal's REVOKEs and GRANTs."""
+    statements = list(dialect.mv_prologue())
+    with engine.connect() as conn:
+        for role in result.roles:
+            principals = dialect.mv_principals(conn, role.role)
+            if not principals:
+                statements.append(dialect.mv_create_role(role.role))
+                principals = [(role.role, None)]
+            statements.append(dialect.mv_create_schema(role.schema))
+            for view in role.views:
+                statements += dialect.mv_view(role.schema, view.name, view_select(dialect, view),
+                                              f"piiwarden mask-views: {view.source.label} for role {role.role}")
+            sensitive = [(t.schema, t.name) for t in role.sensitive_tables]
+            for principal in principals:
+                access, warnings = dialect.mv_access(conn, principal, role.schema, [v.name for v in role.views],
+                                                     sensitive, plain)
+                statements += access
+                result.warnings += warnings
+    result.statements = statements
+
+
+def view_select(dialect: MaskViewsDialect, view: ViewPlan) -> str:
+    """The view's SELECT: clear columns as they are, masked ones through the entity's SQL mask."""
+    parts = []
+    for column in view.shown:
+        ref = dialect.mv_quote(column.name)
+        expr = mask_expression(dialect, column.entity, ref) if column.treatment == "mask" else ref
+        parts.append(expr if expr == ref else f"{expr} AS {ref}")
+    return f"SELECT {', '.join(parts)} FROM {dialect.mv_table(view.source.schema, view.source.name)}"
+
+
+def _execute(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsResult) -> None:
+    """Run the script in one transaction (raw DBAPI cursor: no driver formats a ``%`` in it), then check."""
+    with engine.begin() as conn:
+        cursor = conn.connection.cursor()
+        try:
+            for statement in result.statements:
+                cursor.execute(statement)
+        finally:
+            cursor.close()
+    result.applied = True
+    with engine.connect() as conn:
+        for role in result.roles:
+            tables = [(t.schema, t.name) for t in role.sensitive_tables]
+            for principal in dialect.mv_principals(conn, role.role):
+                for label in dialect.mv_still_reads(conn, principal, tables):
+                    result.warnings.append(f"{label}: role {role.role} can still SELECT the base table "
+                                           "(PUBLIC, a role it belongs to, or a global grant)")
