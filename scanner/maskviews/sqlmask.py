@@ -39,6 +39,8 @@ HAN_FIRST, HAN_LAST = 0x4E00, 0x9FFF  # scanner/anonymize/address.py has_han
 # Blocks whose non-alphanumeric characters count as separators in SQL (kept, like Python keeps them).
 _SEPARATOR_BLOCKS = ((0x01, 0xFF), (0x2000, 0x206F), (0x2100, 0x23FF), (0x2500, 0x27BF), (0x3000, 0x303F),
                      (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x1F000, 0x1FAFF))
+# Characters with a meaning inside a bracket expression (in PostgreSQL's, PCRE's or ICU's), always escaped.
+_BRACKET_SPECIAL = frozenset("\\[]^-&~:.=")
 # normalize_mobile's separators besides whitespace (detectors/validators.py _SEPARATORS).
 _MOBILE_SEPARATORS = "-()（）"
 
@@ -93,9 +95,16 @@ def _ranges(codepoints: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _member(sql: MaskSql, codepoint: int) -> str:
+    """A bracket-expression member: printable characters as they are (short SQL), the rest escaped."""
+    ch = chr(codepoint)
+    plain = codepoint <= 0xFFFF and ch.isprintable() and not ch.isspace() and ch not in _BRACKET_SPECIAL
+    return ch if plain else sql.mv_regex_char(codepoint)
+
+
 def char_class(sql: MaskSql, codepoints: Iterable[int], negate: bool = False) -> str:
-    """A bracket expression of the code points (every member escaped: no metacharacter survives)."""
-    body = "".join(sql.mv_regex_char(lo) if lo == hi else f"{sql.mv_regex_char(lo)}-{sql.mv_regex_char(hi)}"
+    """A bracket expression of the code points (metacharacters and invisible characters escaped)."""
+    body = "".join(_member(sql, lo) if lo == hi else f"{_member(sql, lo)}-{_member(sql, hi)}"
                    for lo, hi in _ranges(codepoints))
     return f"[{'^' if negate else ''}{body}]"
 
@@ -143,7 +152,7 @@ def mask_chars_sql(sql: MaskSql, x: str, keep_first: int, keep_last: int) -> str
     n = f"CHAR_LENGTH({sql.mv_regex_replace(x, sql.mv_literal(sep), '')})"
     budget = f"({n} - GREATEST(1, FLOOR({n} / 3)))"
     first = f"LEAST({keep_first}, {budget})"
-    last = f"LEAST({keep_last}, {budget} - {first})"
+    last = f"LEAST({keep_last}, GREATEST({budget} - {keep_first}, 0))"  # budget - first, with n spelled once
     close, close_end = sql.mv_literal("}"), sql.mv_literal("}$")
     head = sql.mv_regex_substr(x, f"CONCAT({sql.mv_literal(f'^(?:{sep}*{alnum}){{')}, {first}, {close})")
     tail = sql.mv_regex_substr(x, f"CONCAT({sql.mv_literal(f'(?:{alnum}{sep}*){{')}, {last}, {close_end})")
