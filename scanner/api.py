@@ -414,7 +414,8 @@ def audit_export(output: str | Path, *, kind: str | None = None, since: dt.date 
 # ---- masking views per role (issue 18) --------------------------------------------------------------------------
 
 def mask_views(url: str, policy: Policy | str | Path, *, apply: bool = False, schema_prefix: str = "pw_",
-               options: ScanOptions | None = None, progress: Callable[[str], None] | None = None) -> MaskViewsResult:
+               options: ScanOptions | None = None, progress: Callable[[str], None] | None = None,
+               key: Key | bytes | None = None) -> MaskViewsResult:
     """Per-role masking views of a database, from the policy's ``roles:`` (dry run unless ``apply``).
 
     Scans the database (sample mode unless ``options`` say otherwise), plans
@@ -423,11 +424,12 @@ def mask_views(url: str, policy: Policy | str | Path, *, apply: bool = False, sc
     in SQL exactly as ``anonymize`` masks, REVOKE SELECT on the base tables and
     GRANT SELECT on the views. ``apply`` executes it. ``MaskViewsError`` (a
     ValueError, one line) when it cannot run as asked; database failures are in
-    ``result.errors``.
+    ``result.errors``. ``key`` is needed when a role has ``hashed`` entities.
     """
     from scanner.maskviews.run import mask_views as build
 
     loaded, _ = _policy(policy)
     if loaded is None:
         raise ValueError("mask-views needs a policy with roles")
-    return build(url, loaded, apply=apply, schema_prefix=schema_prefix, options=options, progress=progress)
+    return build(url, loaded, apply=apply, schema_prefix=schema_prefix, options=options, progress=progress,
+                 key=_key(key))

@@ -465,3 +465,91 @@ def test_mariadb_rerun_masks_a_new_sensitive_column(maria_data, tmp_path):
     with _my_as(maria, maria["cs"]) as conn, conn.cursor() as cur:
         cur.execute(f"SELECT k, card FROM `pw_{maria['cs']}`.customers")
         assert dict(cur.fetchall()) == {k: mask_one("BANK_CARD", c) for k, c in cards.items()}
+
+
+# ------------------------------------------------------------------------------------- keyed hash (pgcrypto) ----
+
+KEY = bytes(range(32))
+
+
+@pytest.fixture
+def pg_crypto(monkeypatch, tmp_path):
+    """A PostgreSQL database with pgcrypto, a login role, and PIIWARDEN_KEY set."""
+    from scanner.anonymize.keys import parse_key
+
+    monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(tmp_path / "audit.log"))
+    monkeypatch.setenv("PIIWARDEN_KEY", KEY.hex())
+    admin = _admin(PG_ADMIN, "PostgreSQL")
+    tag = uuid.uuid4().hex[:6]
+    name, role, password = f"maskviews_h_{tag}", f"maskviews_h_{tag}", secrets.token_urlsafe(10)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION pgcrypto")
+    yield {"url": url, "engine": engine, "name": name, "role": role, "password": password, "cs": role,
+           "key": parse_key(KEY, "test")}
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+    admin.dispose()
+
+
+@pytest.mark.parametrize(("entity", "values"), [
+    ("CN_MOBILE_PHONE", st.one_of(_MOBILE, _TEXT)), ("BANK_CARD", _TEXT), ("CN_RESIDENT_ID", _TEXT),
+    ("EMAIL_ADDRESS", st.one_of(_EMAIL, _TEXT)), ("PERSON_NAME", _TEXT),
+])
+def test_sql_hash_equals_the_hash_operator(pg_crypto, entity, values):
+    from scanner.anonymize.crypto import Hasher
+    from scanner.maskviews.sqlmask import hash_expression
+
+    d = dialect_for("postgresql")
+    hasher = Hasher(pg_crypto["key"].derive("hash"))
+    key_ref = f"decode('{pg_crypto['key'].derive('hash').hex()}', 'hex')"
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(values, min_size=1, max_size=30))
+    def check(batch: list[str]) -> None:
+        rows = " UNION ALL ".join(f"SELECT {i} AS i, {d.mv_literal(v)} AS v" for i, v in enumerate(batch))
+        sql = f"SELECT i, {hash_expression(d, entity, 'v', key_ref, 'public')} FROM ({rows}) t ORDER BY i"
+        with pg_crypto["engine"].connect() as conn:
+            cursor = conn.connection.cursor()
+            cursor.execute(sql)
+            assert [r[1] for r in cursor.fetchall()] == [hasher.hash(entity, v) for v in batch]
+
+    check()
+
+
+def test_pg_hashed_entities_read_as_the_anonymize_hash(pg_crypto, tmp_path):
+    from scanner.anonymize.crypto import Hasher
+
+    rows = _people(200, seed=21)
+    with pg_crypto["engine"].begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE customers (k int primary key, name text, idno text)")
+        conn.execute(sa.text("INSERT INTO customers VALUES (:k, :name, :idno)"), rows)
+    policy = _write(tmp_path, f"version: 1\nroles:\n  {pg_crypto['role']}: {{see: [PERSON_NAME], "
+                              "hashed: [CN_RESIDENT_ID]}\n")
+    result = _mask_views(pg_crypto["url"], policy, "--apply")
+    assert result.exit_code == 0, result.output
+    subkey = pg_crypto["key"].derive("hash").hex()
+    assert KEY.hex() not in result.output and subkey not in result.output
+    hasher = Hasher(pg_crypto["key"].derive("hash"))
+    with _pg_as(pg_crypto, pg_crypto["role"]) as conn:
+        got = dict(conn.execute(f'SELECT k, idno FROM "pw_{pg_crypto["role"]}".customers').fetchall())
+        definition = conn.execute(f"SELECT pg_get_viewdef('\"pw_{pg_crypto['role']}\".customers')").fetchone()[0]
+    assert got == {r["k"]: hasher.hash("CN_RESIDENT_ID", r["idno"]) for r in rows}
+    assert subkey not in definition  # the view reads the key from a table the role cannot use
+
+
+def test_hashed_without_pgcrypto_is_masked_with_a_warning(pg, tmp_path, monkeypatch):
+    monkeypatch.setenv("PIIWARDEN_KEY", KEY.hex())
+    policy = _write(tmp_path, f"version: 1\nroles:\n  {pg['cs']}: {{hashed: [CN_RESIDENT_ID]}}\n")
+    result = _mask_views(pg["url"], policy)
+    assert result.exit_code == 0, result.output
+    assert "hashed columns are masked instead" in result.output and "hmac(" not in result.output
+    monkeypatch.delenv("PIIWARDEN_KEY")
+    result = _mask_views(pg["url"], policy)
+    assert result.exit_code == 2 and "need the key" in result.output

@@ -20,6 +20,7 @@ from scanner.cli.common import (
     EXIT_SOURCE_ERRORS,
     check_credentials,
     err,
+    load_key,
     load_policy,
     out,
     usage_error,
@@ -41,8 +42,9 @@ def mask_views(
         raise usage_error(f"mask-views: not a database URL: {db_url}")
     check_credentials([db_url], "mask-views")
     loaded = load_policy(policy)
+    key = load_key(None)  # PIIWARDEN_KEY, for roles' hashed: entities
     try:
-        result = api.mask_views(db_url, loaded or policy, apply=apply, schema_prefix=schema_prefix)
+        result = api.mask_views(db_url, loaded or policy, apply=apply, schema_prefix=schema_prefix, key=key)
     except MaskViewsError as exc:
         raise usage_error(f"mask-views: {exc}") from None
     if not apply and result.statements:
@@ -59,5 +61,5 @@ def mask_views(
                          counts={"roles": len(result.roles), "views": result.views,
                                  "statements": len(result.statements), "warnings": len(result.warnings),
                                  "errors": len(result.errors)},
-                         exit_code=code, applied=result.applied)
+                         key_fingerprint=result.key_fingerprint, exit_code=code, applied=result.applied)
     raise typer.Exit(code)

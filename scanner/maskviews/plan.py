@@ -2,7 +2,7 @@
 
 A role gets one view per table that holds sensitive columns, in its own
 schema (``<prefix><role>``). Each column is read in clear (not personal data,
-or an entity the role ``see``\\s), masked (``masked``) or left out (``hide``,
+or an entity the role ``see``\\s), masked (``masked``), hashed (``hashed``) or left out (``hide``,
 and every entity the role does not list). A free-text column can hold several
 entities and SQL cannot mask spans inside prose: it is shown only when the role
 sees every entity found in it, otherwise left out.
@@ -17,7 +17,7 @@ from typing import Literal
 from detectors.finding import ColumnFinding
 from scanner.policy.roles import RolePolicy, Treatment
 
-ColumnTreatment = Literal["clear", "see", "mask", "hide"]
+ColumnTreatment = Literal["clear", "see", "mask", "hash", "hide"]
 
 
 @dataclass(frozen=True)

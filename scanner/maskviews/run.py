@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, make_url
@@ -25,11 +25,14 @@ from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sql import dialect_for, error_line
 from scanner.connectors.sqldb import mask_url, open_database_url, url_secrets
 from scanner.maskviews.plan import RolePlan, SourceTable, ViewPlan, plan_roles
-from scanner.maskviews.sqlmask import MaskSql, mask_expression
+from scanner.maskviews.sqlmask import KeyedHashSql, MaskSql, hash_expression, mask_expression
 from scanner.model import DatasetResult
 from scanner.parallel import scan_many
 from scanner.pipeline import ScanOptions
 from scanner.policy.model import Policy
+
+if TYPE_CHECKING:
+    from scanner.anonymize.keys import Key
 
 Principal = tuple[str, str | None]
 TableRef = tuple[str | None, str]
@@ -57,6 +60,24 @@ class MaskViewsDialect(MaskSql, Protocol):
     def mv_still_reads(self, conn: Connection, principal: Principal, tables: list[TableRef]) -> list[str]: ...
 
 
+@runtime_checkable
+class KeyedHashDialect(MaskViewsDialect, KeyedHashSql, Protocol):
+    """A dialect that can also hash in SQL (PostgreSQL, when pgcrypto is installed)."""
+
+    def mv_hmac_schema(self, conn: Connection) -> str | None: ...
+    def mv_key_statements(self, schema: str) -> tuple[list[str], str, str]: ...
+
+
+@dataclass(frozen=True)
+class Hashing:
+    """Where the views find the hash sub-key and the HMAC function, and the INSERT that stores the key."""
+
+    key_ref: str
+    function_schema: str
+    insert: str
+    subkey: bytes = field(repr=False)
+
+
 @dataclass
 class MaskViewsResult:
     """What mask-views did or would do: the statements, per-role plans, warnings and errors (never a value)."""
@@ -67,6 +88,8 @@ class MaskViewsResult:
     roles: list[RolePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    key_fingerprint: str | None = None
+    hashing: Hashing | None = field(default=None, repr=False)
 
     def script(self) -> str:
         """The statements as one SQL script (what the dry run prints)."""
@@ -78,23 +101,29 @@ class MaskViewsResult:
 
 
 def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: str = DEFAULT_PREFIX,
-               options: ScanOptions | None = None, progress: Callable[[str], None] | None = None) -> MaskViewsResult:
+               options: ScanOptions | None = None, progress: Callable[[str], None] | None = None,
+               key: Key | None = None) -> MaskViewsResult:
     """Build (``apply``) or show the per-role masking views of a database from the policy's ``roles:``.
 
     ``MaskViewsError`` before anything is read when the policy has no roles,
     the prefix is no plain identifier or the backend has no masking views;
     a database that cannot be reached or changed is an entry of ``errors``.
+    Entities a role has ``hashed`` need ``key`` (its ``hash`` sub-key, as
+    ``anonymize`` uses it, is stored in ``<prefix>piiwarden.hash_key``).
     """
     say = progress or (lambda _m: None)
     if not policy.roles:
         raise MaskViewsError("the policy has no roles: section (CONTRACT.md \"Policy file additions\")")
     if not schema_prefix.replace("_", "a").isalnum() or not schema_prefix.isascii():
         raise MaskViewsError(f"--schema-prefix must be letters, digits and _ (got {schema_prefix!r})")
+    if key is None and any(role.hashed for role in policy.roles.values()):
+        raise MaskViewsError("hashed: entities need the key (PIIWARDEN_KEY)")
     parsed = _parse(url)
     dialect = dialect_for(parsed.get_backend_name())
     if not isinstance(dialect, MaskViewsDialect) or not getattr(dialect, "mask_views", False):
         raise MaskViewsError(f"masking views need PostgreSQL or MySQL/MariaDB, not {parsed.get_backend_name()}")
-    result = MaskViewsResult(source=mask_url(parsed), applied=False)
+    result = MaskViewsResult(source=mask_url(parsed), applied=False,
+                             key_fingerprint=key.fingerprint if key is not None else None)
     secrets = url_secrets(parsed)
     try:
         datasets = open_database_url(url, url)
@@ -107,7 +136,7 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
     result.roles = plan_roles(policy.roles, tables, schema_prefix)
     engine = dialect.create_engine(parsed)
     try:
-        _statements(engine, dialect, result, plain)
+        _statements(engine, dialect, result, plain, key, f"{schema_prefix}piiwarden")
         if apply and not result.errors:
             _execute(engine, dialect, result)
     except sa.exc.SQLAlchemyError as exc:
@@ -149,10 +178,12 @@ def _source_table(ds: Dataset, found: DatasetResult) -> SourceTable:
 
 
 def _statements(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsResult,
-                plain: list[TableRef]) -> None:
-    """The whole script: roles, schemas, views, then each principal's REVOKEs and GRANTs."""
+                plain: list[TableRef], key: Key | None, key_schema: str) -> None:
+    """The whole script: the hash key, roles, schemas, views, then each principal's REVOKEs and GRANTs."""
     statements = list(dialect.mv_prologue())
     with engine.connect() as conn:
+        if key is not None and _hashes(result.roles):
+            statements += _hashing(conn, dialect, result, key, key_schema)
         for role in result.roles:
             principals = dialect.mv_principals(conn, role.role)
             if not principals:
@@ -160,7 +191,7 @@ def _statements(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsR
                 principals = [(role.role, None)]
             statements.append(dialect.mv_create_schema(role.schema))
             for view in role.views:
-                statements += dialect.mv_view(role.schema, view.name, view_select(dialect, view),
+                statements += dialect.mv_view(role.schema, view.name, view_select(dialect, view, result.hashing),
                                               f"piiwarden mask-views: {view.source.label} for role {role.role}")
             sensitive = [(t.schema, t.name) for t in role.sensitive_tables]
             for principal in principals:
@@ -171,12 +202,33 @@ def _statements(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsR
     result.statements = statements
 
 
-def view_select(dialect: MaskViewsDialect, view: ViewPlan) -> str:
-    """The view's SELECT: clear columns as they are, masked ones through the entity's SQL mask."""
+def _hashes(roles: list[RolePlan]) -> bool:
+    return any(c.treatment == "hash" for role in roles for view in role.views for c in view.shown)
+
+
+def _hashing(conn: Connection, dialect: MaskViewsDialect, result: MaskViewsResult, key: Key,
+             key_schema: str) -> list[str]:
+    """The statements that store the hash sub-key; none (and a warning: columns are masked) without pgcrypto."""
+    schema = dialect.mv_hmac_schema(conn) if isinstance(dialect, KeyedHashDialect) else None
+    if not isinstance(dialect, KeyedHashDialect) or schema is None:
+        result.warnings.append("no keyed hash in SQL here (PostgreSQL with pgcrypto: CREATE EXTENSION pgcrypto): "
+                               "hashed columns are masked instead")
+        return []
+    setup, insert, key_ref = dialect.mv_key_statements(key_schema)
+    result.hashing = Hashing(key_ref, schema, insert, key.derive("hash"))
+    return [*setup, insert]
+
+
+def view_select(dialect: MaskViewsDialect, view: ViewPlan, hashing: Hashing | None = None) -> str:
+    """The view's SELECT: clear columns as they are, masked (or hashed) ones through the entity's SQL."""
     parts = []
     for column in view.shown:
         ref = dialect.mv_quote(column.name)
-        expr = mask_expression(dialect, column.entity, ref) if column.treatment == "mask" else ref
+        expr = ref
+        if column.treatment == "hash" and hashing is not None and isinstance(dialect, KeyedHashDialect):
+            expr = hash_expression(dialect, column.entity, ref, hashing.key_ref, hashing.function_schema)
+        elif column.treatment in ("mask", "hash"):
+            expr = mask_expression(dialect, column.entity, ref)
         parts.append(expr if expr == ref else f"{expr} AS {ref}")
     return f"SELECT {', '.join(parts)} FROM {dialect.mv_table(view.source.schema, view.source.name)}"
 
@@ -187,7 +239,10 @@ def _execute(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsResu
         cursor = conn.connection.cursor()
         try:
             for statement in result.statements:
-                cursor.execute(statement)
+                if result.hashing is not None and statement == result.hashing.insert:
+                    cursor.execute(statement, (result.hashing.subkey,))  # bound, never in the SQL text
+                else:
+                    cursor.execute(statement)
         finally:
             cursor.close()
     result.applied = True

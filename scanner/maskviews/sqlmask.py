@@ -30,9 +30,20 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from detectors.entities.spec import MASK_ADDRESS, MASK_EMAIL, MASK_IP, MASK_NATIONAL, MASK_SECRET
+from detectors.entities.spec import (
+    HASH_DIGITS,
+    HASH_LOWER,
+    HASH_PHONE,
+    HASH_UPPER,
+    MASK_ADDRESS,
+    MASK_EMAIL,
+    MASK_IP,
+    MASK_NATIONAL,
+    MASK_SECRET,
+)
 from detectors.masking import default_keep, mask_style
 from scanner.anonymize.address import ADMIN_RE, STREET_WORDS
+from scanner.anonymize.crypto import DEFAULT_HASH_HEX, hash_norm
 
 MASK_CHAR = "*"
 HAN_FIRST, HAN_LAST = 0x4E00, 0x9FFF  # scanner/anonymize/address.py has_han
@@ -223,3 +234,44 @@ def _address(sql: MaskSql, x: str) -> str:
             f"WHEN {comma} > 0 THEN CONCAT({sql.mv_regex_replace(f'LEFT({x}, {comma} - 1)', alnum, MASK_CHAR)}, "
             f"SUBSTR({x}, {comma})) "
             f"ELSE {sql.mv_regex_replace(x, alnum, MASK_CHAR)} END")
+
+
+# ------------------------------------------------------------------------------------------ keyed hash ----
+
+
+class KeyedHashSql(MaskSql, Protocol):
+    """A dialect with a keyed HMAC-SHA256 in SQL (PostgreSQL with pgcrypto)."""
+
+    def mv_hmac_hex(self, message: str, key: str, schema: str) -> str:
+        """Lower-case hex HMAC-SHA256 of the text ``message`` (UTF-8) under the bytes ``key``.
+
+        ``schema`` is where the HMAC function lives (pgcrypto's schema).
+        """
+
+
+def hash_expression(sql: KeyedHashSql, entity: str | None, column: str, key: str, schema: str,
+                    length: int = DEFAULT_HASH_HEX) -> str:
+    """The SQL of the ``hash`` operator (``Hasher.hash``): normalized as ``normalize_for_hash``, keyed, cut."""
+    x = sql.mv_text(column)
+    digest = sql.mv_hmac_hex(_hash_normalized(sql, entity, x), key, schema)
+    return f"CASE WHEN {column} IS NULL THEN NULL ELSE LEFT({digest}, {length}) END"
+
+
+def _hash_normalized(sql: MaskSql, entity: str | None, x: str) -> str:
+    """``scanner/anonymize/crypto.py`` ``normalize_for_hash``: strip, then the entity's normalization."""
+    space = char_class(sql, whitespace_codepoints())
+    v = sql.mv_regex_replace(x, sql.mv_literal(f"^{space}+|{space}+$"), "")
+    norm = hash_norm(entity)
+    if norm == HASH_PHONE:
+        separators = char_class(sql, [*whitespace_codepoints(), *map(ord, _MOBILE_SEPARATORS)])
+        compact = sql.mv_regex_replace(v, sql.mv_literal(separators), "")
+        mobile = sql.mv_regex_like(compact, sql.mv_literal(f"^(?:{_escaped(sql, '+86')}|0086|86)?1[0-9]{{10}}$"))
+        return f"CASE WHEN {mobile} THEN RIGHT({compact}, 11) ELSE {v} END"
+    if norm == HASH_DIGITS:
+        digits = sql.mv_regex_replace(v, sql.mv_literal("[^0-9]"), "")
+        return f"CASE WHEN {digits} = '' THEN {v} ELSE {digits} END"
+    if norm == HASH_UPPER:
+        return f"UPPER({v})"
+    if norm == HASH_LOWER:
+        return f"LOWER({v})"
+    return v

@@ -2,8 +2,10 @@
 
 ``customer_service: {see: [PERSON_NAME], masked: [CN_MOBILE_PHONE], hide: [CREDENTIAL]}``
 drives ``piiwarden mask-views``: a role reads every column of an entity it
-``see``\\s in clear, masked columns in the entity's default mask shape, and
-never a ``hide`` column. An entity the role does not list at all is hidden:
+``see``\\s in clear, masked columns in the entity's default mask shape,
+``hashed`` ones as the keyed hash ``anonymize``'s ``hash`` writes (joinable,
+not readable; an extension of the contract's three lists), and never a
+``hide`` column. An entity the role does not list at all is hidden:
 a policy written before a new kind of personal data appeared must not hand
 that data out in clear, so the safe reading of silence is "not for you".
 
@@ -21,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from detectors.taxonomy import ENTITY_NAMES
 
-Treatment = Literal["see", "mask", "hide"]
+Treatment = Literal["see", "mask", "hash", "hide"]
 # A role name: a plain identifier that fits PostgreSQL's 63 bytes and MySQL's 32-character user names.
 ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
 
@@ -33,9 +35,10 @@ class RolePolicy(BaseModel):
 
     see: list[str] = Field(default_factory=list)
     masked: list[str] = Field(default_factory=list)
+    hashed: list[str] = Field(default_factory=list)
     hide: list[str] = Field(default_factory=list)
 
-    @field_validator("see", "masked", "hide")
+    @field_validator("see", "masked", "hashed", "hide")
     @classmethod
     def _known_entities(cls, value: list[str]) -> list[str]:
         unknown = [e for e in value if e not in ENTITY_NAMES]
@@ -47,7 +50,7 @@ class RolePolicy(BaseModel):
     def _one_treatment_each(self) -> RolePolicy:
         """An entity listed twice (``see`` and ``hide``) is a contradiction the author must resolve."""
         seen: dict[str, str] = {}
-        for kind in ("see", "masked", "hide"):
+        for kind in ("see", "masked", "hashed", "hide"):
             for entity in getattr(self, kind):
                 if entity in seen and seen[entity] != kind:
                     raise ValueError(f"{entity} is listed under both {seen[entity]} and {kind}")
@@ -55,11 +58,13 @@ class RolePolicy(BaseModel):
         return self
 
     def treatment(self, entity: str) -> Treatment:
-        """How this role reads a column of ``entity``: in clear, masked, or not at all (the default)."""
+        """How this role reads a column of ``entity``: in clear, masked, hashed, or not at all (the default)."""
         if entity in self.see:
             return "see"
         if entity in self.masked:
             return "mask"
+        if entity in self.hashed:
+            return "hash"
         return "hide"
 
 

@@ -141,6 +141,28 @@ class PostgresDialect(Dialect):
                     "(REVOKE SELECT ... FROM PUBLIC)" for s, t in sensitive if _public_reads(conn, s, t)]
         return statements, warnings
 
+    def mv_hmac_schema(self, conn: Connection) -> str | None:
+        """The schema pgcrypto (``hmac``) is installed in, None without it (mask-views installs no extension)."""
+        found = conn.execute(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                                     "ON n.oid = e.extnamespace WHERE e.extname = 'pgcrypto'")).scalar()
+        return str(found) if found is not None else None
+
+    def mv_hmac_hex(self, message: str, key: str, schema: str) -> str:
+        return f"encode({self.mv_quote(schema)}.hmac(convert_to({message}, 'UTF8'), {key}, 'sha256'), 'hex')"
+
+    def mv_key_statements(self, schema: str) -> tuple[list[str], str, str]:
+        """(statements, the INSERT that takes the sub-key as its one parameter, the key as an SQL expression).
+
+        The key lives in a table of a schema no role may use: a view reads it
+        with its owner's rights, and the view's definition shows the subquery,
+        never the key. The dry run prints the INSERT with its placeholder.
+        """
+        table = self.mv_table(schema, "hash_key")
+        setup = [f"CREATE SCHEMA IF NOT EXISTS {self.mv_quote(schema)}",
+                 f"REVOKE ALL ON SCHEMA {self.mv_quote(schema)} FROM PUBLIC",
+                 f"CREATE TABLE IF NOT EXISTS {table} (k bytea NOT NULL)", f"DELETE FROM {table}"]
+        return setup, f"INSERT INTO {table} (k) VALUES (%s)", f"(SELECT k FROM {table})"
+
     def mv_still_reads(self, conn: Connection, principal: tuple[str, str | None],
                        tables: list[tuple[str | None, str]]) -> list[str]:
         """Base tables the role can still SELECT (through PUBLIC, a role it belongs to, or a column grant)."""
