@@ -349,6 +349,13 @@ def test_pg_rerun_masks_a_new_sensitive_column(pg, tmp_path):
     with _pg_as(pg, pg["cs"]) as conn:
         cur = conn.execute(f'SELECT * FROM "pw_{pg["cs"]}".customers')
         assert "card" not in [c.name for c in cur.description]
+    hostile = 'we"ird; DROP TABLE crm.customers; --'
+    engine = sa.create_engine(pg["url"], poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:  # a table name that is SQL: quoted everywhere, never executed
+        conn.exec_driver_sql('CREATE TABLE crm."we""ird; DROP TABLE crm.customers; --" (idno text)')
+        conn.execute(sa.text('INSERT INTO crm."we""ird; DROP TABLE crm.customers; --" VALUES (:idno)'),
+                     [{"idno": r["idno"]} for r in pg["rows"]])
+    engine.dispose()
     result = _mask_views(pg["url"], policy, "--apply")
     assert result.exit_code == 0, result.output
     with _pg_as(pg, pg["cs"]) as conn:
@@ -357,6 +364,10 @@ def test_pg_rerun_masks_a_new_sensitive_column(pg, tmp_path):
     with _pg_as(pg, pg["fin"]) as conn:
         got = dict(conn.execute(f'SELECT k, card FROM "pw_{pg["fin"]}".customers').fetchall())
     assert got == cards  # finance sees cards
+    with _pg_as(pg, pg["cs"]) as conn:
+        quoted = '"' + hostile.replace('"', '""') + '"'
+        got = [r[0] for r in conn.execute(f'SELECT idno FROM "pw_{pg["cs"]}".{quoted}').fetchall()]
+    assert got == [mask_one("CN_RESIDENT_ID", r["idno"]) for r in pg["rows"]]
     assert _granted_to(pg["url"], policy, {pg["cs"], pg["fin"]}) == set()
 
 
@@ -553,3 +564,20 @@ def test_hashed_without_pgcrypto_is_masked_with_a_warning(pg, tmp_path, monkeypa
     monkeypatch.delenv("PIIWARDEN_KEY")
     result = _mask_views(pg["url"], policy)
     assert result.exit_code == 2 and "need the key" in result.output
+
+
+def test_pg_failed_apply_is_one_line_and_rolled_back(pg, tmp_path):
+    policy = _policy(tmp_path, pg["cs"], pg["fin"])
+    assert _mask_views(pg["url"], policy, "--apply").exit_code == 0
+    engine = sa.create_engine(pg["url"], poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:  # someone built on the view: DROP VIEW now fails
+        conn.exec_driver_sql(f'CREATE VIEW public.dep AS SELECT * FROM "pw_{pg["cs"]}".customers')
+        conn.exec_driver_sql(f'GRANT SELECT ON crm.customers TO "{pg["fin"]}"')
+    engine.dispose()
+    result = _mask_views(pg["url"], policy, "--apply")
+    assert result.exit_code == 3
+    errors = [ln for ln in result.output.splitlines() if "error" in ln]
+    assert len(errors) == 1 and "Traceback" not in result.output and "depend" in errors[0]
+    _no_raw(result.output, pg["rows"], pg["password"])
+    with _pg_as(pg, pg["fin"]) as conn:  # the REVOKE of the failed run was rolled back with the rest
+        assert conn.execute("SELECT count(*) FROM crm.customers").fetchone()[0] == len(pg["rows"])

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 Principal = tuple[str, str | None]
 TableRef = tuple[str | None, str]
 DEFAULT_PREFIX = "pw_"
+MAX_SCHEMA_NAME = 63  # PostgreSQL's identifier limit (MySQL allows 64)
 
 
 class MaskViewsError(ValueError):
@@ -114,8 +115,10 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
     say = progress or (lambda _m: None)
     if not policy.roles:
         raise MaskViewsError("the policy has no roles: section (CONTRACT.md \"Policy file additions\")")
-    if not schema_prefix.replace("_", "a").isalnum() or not schema_prefix.isascii():
+    if schema_prefix and not (schema_prefix.replace("_", "a").isalnum() and schema_prefix.isascii()):
         raise MaskViewsError(f"--schema-prefix must be letters, digits and _ (got {schema_prefix!r})")
+    if len(schema_prefix) + max(len(r) for r in [*policy.roles, "piiwarden"]) > MAX_SCHEMA_NAME:
+        raise MaskViewsError(f"--schema-prefix is too long: schema names are at most {MAX_SCHEMA_NAME} characters")
     if key is None and any(role.hashed for role in policy.roles.values()):
         raise MaskViewsError("hashed: entities need the key (PIIWARDEN_KEY)")
     parsed = _parse(url)
@@ -139,7 +142,7 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
         _statements(engine, dialect, result, plain, key, f"{schema_prefix}piiwarden")
         if apply and not result.errors:
             _execute(engine, dialect, result)
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:  # the script runs on the DBAPI cursor
         result.errors.append(error_line(exc, secrets))
     finally:
         engine.dispose()
