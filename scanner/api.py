@@ -138,7 +138,7 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.
     results, count_errors = attach_policy_checks(loaded, list(zip(datasets, results)), as_of)
-    results, grant_errors = attach_grants(list(zip(datasets, results)))
+    results, grant_errors = attach_grants(list(zip(datasets, results)), list(loaded.roles) if loaded else [])
     for item in count_errors + grant_errors:
         errors.append(item)
         say(ScanEvent("error", source=item.source, message=item.error))

@@ -581,3 +581,26 @@ def test_pg_failed_apply_is_one_line_and_rolled_back(pg, tmp_path):
     _no_raw(result.output, pg["rows"], pg["password"])
     with _pg_as(pg, pg["fin"]) as conn:  # the REVOKE of the failed run was rolled back with the rest
         assert conn.execute("SELECT count(*) FROM crm.customers").fetchone()[0] == len(pg["rows"])
+
+
+def test_pg_role_reading_through_membership_is_warned_and_reported(pg, tmp_path):
+    group = f"{pg['fin']}_grp"
+    with pg["admin"].connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{group}" NOLOGIN')
+        conn.exec_driver_sql(f'GRANT "{group}" TO "{pg["fin"]}"')
+    engine = sa.create_engine(pg["url"], poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'GRANT SELECT ON crm.customers TO "{group}"')
+    engine.dispose()
+    try:
+        policy = _policy(tmp_path, pg["cs"], pg["fin"])
+        result = _mask_views(pg["url"], policy, "--apply")
+        assert result.exit_code == 0, result.output
+        assert f"crm.customers: role {pg['fin']} can still SELECT the base table" in result.output
+        # access_grant names the role that reads through its group (the group too), not the one that cannot
+        assert _granted_to(pg["url"], policy, {pg["cs"], pg["fin"], group}) == {pg["fin"], group}
+    finally:
+        with pg["admin"].connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{pg["name"]}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{pg["name"]}"')  # the fixture drops it again
+            conn.exec_driver_sql(f'DROP ROLE "{group}"')

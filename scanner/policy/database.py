@@ -10,6 +10,7 @@ counts, so both paths agree to the row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -91,8 +92,14 @@ def _np(mask: pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def attach_grants(scanned: list[tuple[Dataset, DatasetResult]]) -> tuple[list[DatasetResult], list[ErrorEntry]]:
-    """Each result with who can SELECT it (``grants``) when it is a database table holding level >= 3 columns."""
+def attach_grants(scanned: list[tuple[Dataset, DatasetResult]],
+                  roles: Sequence[str] = ()) -> tuple[list[DatasetResult], list[ErrorEntry]]:
+    """Each result with who can SELECT it (``grants``) when it is a database table holding level >= 3 columns.
+
+    ``roles`` (the policy's ``roles:``) are also asked about by any path the
+    backend can check (PostgreSQL: PUBLIC, memberships), so a masking-views
+    role that still reads a base table is reported.
+    """
     results: list[DatasetResult] = []
     errors: list[ErrorEntry] = []
     for dataset, ds in scanned:
@@ -101,7 +108,10 @@ def attach_grants(scanned: list[tuple[Dataset, DatasetResult]]) -> tuple[list[Da
             continue
         try:
             with dataset.sql.session() as conn:
-                ds = replace(ds, grants=[Grant(g) for g in dataset.sql.backend.select_grantees(conn, dataset.sql)])
+                backend = dataset.sql.backend
+                grantees = backend.select_grantees(conn, dataset.sql)
+                extra = [r for r in backend.effective_readers(conn, dataset.sql, list(roles)) if r not in grantees]
+                ds = replace(ds, grants=[Grant(g) for g in [*grantees, *extra]])
         except sa.exc.SQLAlchemyError as exc:
             errors.append(ErrorEntry(dataset.where, f"cannot read grants: {dataset.sql.error_line(exc)}"))
         results.append(ds)

@@ -238,6 +238,16 @@ class Dialect:
         """Roles or accounts other than the owner that can SELECT the table (none known here)."""
         return []
 
+    # --- masking views ---
+
+    def effective_readers(self, conn: Connection, table: SqlTable, roles: list[str]) -> list[str]:
+        """Which of the policy's ``roles:`` can SELECT the table by any path (none known here).
+
+        ``select_grantees`` sees direct grants; a role that reads through
+        PUBLIC or a role it belongs to is only found by asking the server.
+        """
+        return []
+
 
 # ------------------------------------------------------------ registry ----
 # SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of

@@ -141,6 +141,17 @@ class PostgresDialect(Dialect):
                     "(REVOKE SELECT ... FROM PUBLIC)" for s, t in sensitive if _public_reads(conn, s, t)]
         return statements, warnings
 
+    def effective_readers(self, conn: Connection, table: SqlTable, roles: list[str]) -> list[str]:
+        """``has_table_privilege`` (or a column's) for each existing role: PUBLIC and memberships count."""
+        if not roles:
+            return []
+        ref = self.mv_table(table.schema, table.name)
+        rows = conn.execute(sa.text(
+            "SELECT rolname FROM pg_roles WHERE rolname = ANY(:roles) "
+            "AND (has_table_privilege(oid, :t, 'SELECT') OR has_any_column_privilege(oid, :t, 'SELECT'))"),
+            {"roles": list(roles), "t": ref})
+        return sorted(str(r[0]) for r in rows)
+
     def mv_hmac_schema(self, conn: Connection) -> str | None:
         """The schema pgcrypto (``hmac``) is installed in, None without it (mask-views installs no extension)."""
         found = conn.execute(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
