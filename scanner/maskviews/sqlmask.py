@@ -170,7 +170,18 @@ def mask_chars_sql(sql: MaskSql, x: str, keep_first: int, keep_last: int) -> str
     middle = (f"SUBSTR({x}, CHAR_LENGTH({head}) + 1, "
               f"CHAR_LENGTH({x}) - CHAR_LENGTH({head}) - CHAR_LENGTH({tail}))")
     masked = sql.mv_regex_replace(middle, sql.mv_literal(alnum), MASK_CHAR)
-    return f"CASE WHEN {n} = 0 THEN {x} ELSE CONCAT({head}, {masked}, {tail}) END"
+    return (f"CASE WHEN {x} = '' THEN {x} WHEN NOT {sql.mv_regex_like(x, sql.mv_literal(sep))} "
+            f"THEN {_keep_plain(x, keep_first, keep_last)} "
+            f"WHEN {n} = 0 THEN {x} ELSE CONCAT({head}, {masked}, {tail}) END")
+
+
+def _keep_plain(x: str, keep_first: int, keep_last: int) -> str:
+    """The common case, a value without separators (every character counts): plain string functions, no regex."""
+    n = f"CHAR_LENGTH({x})"
+    budget = f"({n} - GREATEST(1, ({n} - MOD({n}, 3)) / 3))"  # an integer in both dialects (FLOOR is not)
+    first = f"LEAST({keep_first}, {budget})"
+    last = f"LEAST({keep_last}, GREATEST({budget} - {keep_first}, 0))"
+    return f"CONCAT(LEFT({x}, {first}), REPEAT('{MASK_CHAR}', {n} - {first} - {last}), RIGHT({x}, {last}))"
 
 
 def _national(sql: MaskSql, x: str, first: int, last: int) -> str:
