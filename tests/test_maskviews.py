@@ -296,8 +296,11 @@ def _pg_state(pg: dict) -> tuple[list[str], bool]:
 
 def test_pg_dry_run_prints_sql_and_changes_nothing(pg, tmp_path):
     policy = _policy(tmp_path, pg["cs"], pg["fin"])
+    missing = f"{pg['cs']}_new"  # a role the database does not have: created without login
+    policy.write_text(policy.read_text(encoding="utf-8") + f"  {missing}: {{see: [PERSON_NAME]}}\n", encoding="utf-8")
     result = _mask_views(pg["url"], policy)
     assert result.exit_code == 0, result.output
+    assert f'CREATE ROLE "{missing}" NOLOGIN' in result.output and f'CREATE ROLE "{pg["cs"]}"' not in result.output
     assert f'CREATE VIEW "pw_{pg["cs"]}"."customers"' in result.output
     assert f'REVOKE SELECT ON TABLE "crm"."customers" FROM "{pg["cs"]}"' in result.output
     assert "dry run, nothing changed" in result.output
