@@ -113,14 +113,7 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
     ``anonymize`` uses it, is stored in ``<prefix>piiwarden.hash_key``).
     """
     say = progress or (lambda _m: None)
-    if not policy.roles:
-        raise MaskViewsError("the policy has no roles: section (CONTRACT.md \"Policy file additions\")")
-    if schema_prefix and not (schema_prefix.replace("_", "a").isalnum() and schema_prefix.isascii()):
-        raise MaskViewsError(f"--schema-prefix must be letters, digits and _ (got {schema_prefix!r})")
-    if len(schema_prefix) + max(len(r) for r in [*policy.roles, "piiwarden"]) > MAX_SCHEMA_NAME:
-        raise MaskViewsError(f"--schema-prefix is too long: schema names are at most {MAX_SCHEMA_NAME} characters")
-    if key is None and any(role.hashed for role in policy.roles.values()):
-        raise MaskViewsError("hashed: entities need the key (PIIWARDEN_KEY)")
+    _check(policy, schema_prefix, key)
     parsed = _parse(url)
     dialect = dialect_for(parsed.get_backend_name())
     if not isinstance(dialect, MaskViewsDialect) or not getattr(dialect, "mask_views", False):
@@ -137,7 +130,11 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
     datasets = [d for d in datasets if d.meta.get("schema") not in role_schemas and d.sql is not None]
     tables, plain = _scan(datasets, options or ScanOptions(), result, say)
     result.roles = plan_roles(policy.roles, tables, schema_prefix)
-    engine = dialect.create_engine(parsed)
+    try:
+        engine = dialect.create_engine(parsed)
+    except SourceError as exc:  # the driver is missing
+        result.errors.append(str(exc))
+        return result
     try:
         _statements(engine, dialect, result, plain, key, f"{schema_prefix}piiwarden")
         if apply and not result.errors:
@@ -147,6 +144,18 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
     finally:
         engine.dispose()
     return result
+
+
+def _check(policy: Policy, schema_prefix: str, key: Key | None) -> None:
+    """Refuse, before connecting, what cannot work: no roles, an unusable prefix, hashing without a key."""
+    if not policy.roles:
+        raise MaskViewsError("the policy has no roles: section (CONTRACT.md \"Policy file additions\")")
+    if schema_prefix and not (schema_prefix.replace("_", "a").isalnum() and schema_prefix.isascii()):
+        raise MaskViewsError(f"--schema-prefix must be letters, digits and _ (got {schema_prefix!r})")
+    if len(schema_prefix) + max(len(r) for r in [*policy.roles, "piiwarden"]) > MAX_SCHEMA_NAME:
+        raise MaskViewsError(f"--schema-prefix is too long: schema names are at most {MAX_SCHEMA_NAME} characters")
+    if key is None and any(role.hashed for role in policy.roles.values()):
+        raise MaskViewsError("hashed: entities need the key (PIIWARDEN_KEY)")
 
 
 def _parse(url: str) -> URL:
