@@ -607,3 +607,26 @@ def test_pg_role_reading_through_membership_is_warned_and_reported(pg, tmp_path)
             conn.exec_driver_sql(f'DROP DATABASE "{pg["name"]}" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{pg["name"]}"')  # the fixture drops it again
             conn.exec_driver_sql(f'DROP ROLE "{group}"')
+
+
+def test_mariadb_missing_role_is_created_and_works_through_membership(maria_data, tmp_path):
+    maria = maria_data
+    role = f"{maria['cs']}_r"
+    policy = _write(tmp_path, f"version: 1\nroles:\n  {role}: {{masked: [CN_MOBILE_PHONE]}}\n")
+    admin = _admin(MY_ADMIN, "MariaDB")
+    try:
+        result = _mask_views(maria["url"], policy, "--apply")
+        assert result.exit_code == 0, result.output
+        with admin.connect() as conn:  # the role was created (no login); a person's account gets it
+            assert conn.exec_driver_sql(f"SELECT is_role FROM mysql.user WHERE User = '{role}'").scalar() == "Y"
+            conn.exec_driver_sql(f"GRANT `{role}` TO '{maria['fin']}'@'%%'")
+            conn.exec_driver_sql(f"SET DEFAULT ROLE `{role}` FOR '{maria['fin']}'@'%%'")
+        by_key = {r["k"]: r for r in maria["rows"]}
+        with _my_as(maria, maria["fin"]) as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT k, mobile FROM `pw_{role}`.customers")
+            assert dict(cur.fetchall()) == {k: mask_one("CN_MOBILE_PHONE", r["mobile"]) for k, r in by_key.items()}
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{role}`")
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS `{role}`")
+        admin.dispose()
