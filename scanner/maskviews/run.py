@@ -23,7 +23,8 @@ from sqlalchemy.exc import ArgumentError
 
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sql import dialect_for, error_line
-from scanner.connectors.sqldb import mask_url, open_database_url, url_secrets
+from scanner.connectors.sqldb import open_database_url
+from scanner.connectors.urls import mask_url, url_secrets
 from scanner.maskviews.plan import RolePlan, SourceTable, ViewPlan, plan_roles
 from scanner.maskviews.sqlmask import KeyedHashSql, MaskSql, hash_expression, mask_expression
 from scanner.model import DatasetResult
