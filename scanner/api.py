@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from scanner.anonymize.rules import Rules
     from scanner.anonymize.verify import VerifyResult
     from scanner.lifecycle.inventory import Inventory
+    from scanner.lifecycle.purge import PurgeResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
@@ -408,3 +409,27 @@ def audit_export(output: str | Path, *, kind: str | None = None, since: dt.date 
     records = read_records(audit, kind=kind, since=since)
     export_records(records, Path(output))
     return records
+
+
+# ---- lifecycle: retention purge with destruction records (issue 19 item 1) -------------------------------------
+
+def purge(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_of: dt.date | None = None,
+          apply: bool = False, archive: str | Path | None = None, key: Key | bytes | None = None,
+          operator: str | None = None, audit: AuditLog | None = None, read: ReadOptions | None = None) -> PurgeResult:
+    """Delete the rows the ``retention`` rule counts (dry run unless ``apply``), one destruction record each.
+
+    The sources are scanned with the policy; per dataset, exactly the
+    retention violation's rows go (a table in one transaction, rolled back
+    when the count changed; a file rewritten and verified before it replaces
+    the original). ``key`` (needed to apply) keys the subject hashes of the
+    destruction records appended to ``audit`` and seals the ``archive``
+    (``scanner/lifecycle/purge.py``, ``removal.py``).
+    """
+    from scanner.lifecycle.purge import plan_purge, run_purge
+
+    plan = plan_purge(sources, policy=policy, as_of=as_of, read=read)
+    return run_purge(plan, apply=apply, key=_key(key), archive=Path(archive) if archive is not None else None,
+                     operator=operator, audit=audit)
+
+
+__all__ += ["purge"]
