@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scanner.cli.common import err, load_key, load_policy, missing_sources, out, usage_error
+from scanner.cli.common import (
+    check_credentials,
+    err,
+    load_key,
+    load_policy,
+    missing_sources,
+    out,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from scanner.lifecycle.purge import PurgeItem, PurgeResult
@@ -46,7 +54,8 @@ def purge(
 
     day = _as_of(as_of)
     loaded = load_policy(policy)
-    missing_sources([s for s in sources if "://" not in s])
+    check_credentials(sources)
+    missing_sources(sources)
     key = load_key(key_file)
     if apply and key is None:
         raise usage_error("purge: --apply needs a key (--key-file FILE or PIIWARDEN_KEY) for the destruction "

@@ -26,6 +26,7 @@ on. Nothing here prints: the CLI renders the ``PurgeResult``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -173,6 +174,8 @@ def run_purge(plan: PurgePlan, *, apply: bool = False, key: Key | None = None, a
                            "keyed hashes of the removed subjects")
     if archive is not None and key is None:
         raise PurgeProblem("--archive needs a key (--key-file or PIIWARDEN_KEY) to encrypt the removed rows")
+    if apply:
+        _check_writable(audit)
     items: list[PurgeItem] = []
     errors = list(plan.errors)
     results = {d.id: d for d in plan.scan.datasets}
@@ -194,6 +197,19 @@ def run_purge(plan: PurgePlan, *, apply: bool = False, key: Key | None = None, a
                      counts=_counts(result), key_fingerprint=key.fingerprint if key else None,
                      exit_code=result.exit_code, dry_run=not apply, rule=RULE, as_of=plan.as_of.isoformat())
     return result
+
+
+def _check_writable(audit: AuditLog | None) -> None:
+    """Refuse to delete anything whose destruction could not be recorded (no log, or a log that cannot be written)."""
+    if audit is None:
+        raise PurgeProblem("purge --apply needs an audit log for its destruction records")
+    try:
+        audit.path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PurgeProblem(f"cannot create the audit log folder {audit.path.parent} ({type(exc).__name__})") from None
+    target = audit.path if audit.path.exists() else audit.path.parent
+    if not os.access(target, os.W_OK):
+        raise PurgeProblem(f"the audit log {audit.path} is not writable: nothing deleted")
 
 
 def _counts(result: PurgeResult) -> dict[str, Any]:
@@ -223,7 +239,12 @@ def _purge_one(plan: PurgePlan, item: PurgeItem, dataset: Dataset, scanned: Data
     record = new_record(method=removal.method, dataset=dataset.id, rows=removal.rows, operator_name=operator,
                         subject_hashes=removal.subject_hashes, rule=RULE, as_of=plan.as_of,
                         source=mask_source(dataset.source), key_fingerprint=removal.key_fingerprint)
-    entry = audit.record_destruction(record) if audit is not None else None
+    try:
+        entry = audit.record_destruction(record) if audit is not None else None
+    except OSError as exc:  # the rows are gone: say so, and that the record is missing
+        return replace(item, status="deleted", method=removal.method, subjects=len(removal.subject_hashes),
+                       error=f"{removal.rows} rows deleted but the destruction record could not be written "
+                             f"({type(exc).__name__})")
     return replace(item, status="deleted", method=removal.method, subjects=len(removal.subject_hashes),
                    archive=str(removal.archive) if removal.archive else None,
                    record_seq=int(entry["seq"]) if entry else None)

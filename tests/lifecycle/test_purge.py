@@ -194,3 +194,32 @@ def test_killed_purge_leaves_the_file_whole_and_records_nothing(tmp_path, env, w
     assert sorted(p.name for p in data.iterdir()) == ["crm.csv"]
     assert audit_ok(env["log"])[0]["destruction"]["rows"] == len(old(rows))
     assert_nothing_raw(rows, [proc.stdout.decode(), proc.stderr.decode(), done.output], [env["log"]])
+
+
+def test_apply_refused_when_the_destruction_record_cannot_be_written(tmp_path, env, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(60))
+    before = (data / "crm.csv").read_bytes()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(blocker / "audit.log"))
+    result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert result.exit_code == 2 and "audit log" in result.output
+    assert (data / "crm.csv").read_bytes() == before
+
+
+def test_typed_password_and_unsupported_format(tmp_path, env):
+    typed = purge("postgresql+psycopg://u:hunter2@127.0.0.1/db", env["policy"])
+    assert typed.exit_code == 2 and "hunter2" not in typed.output
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = people(40)
+    (data / "crm.json").write_text("[" + ",".join(
+        f'{{"mobile": "{r["mobile"]}", "id_no": "{r["id_no"]}", "last_login": "{r["last_login"]}"}}' for r in rows)
+        + "]", encoding="utf-8")
+    before = (data / "crm.json").read_bytes()
+    result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert result.exit_code == 3 and "crm.json" in result.output and "cannot be removed from json" in result.output
+    assert (data / "crm.json").read_bytes() == before
+    assert_nothing_raw(rows, [result.output], list(env["log"].parent.iterdir()))
