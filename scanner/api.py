@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from scanner.anonymize.rules import Rules
     from scanner.anonymize.verify import VerifyResult
     from scanner.lifecycle.inventory import Inventory
-    from scanner.lifecycle.purge import PurgeResult
+    from scanner.lifecycle.purge import PurgePlan, PurgeResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
@@ -425,11 +425,27 @@ def purge(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_of: d
     destruction records appended to ``audit`` and seals the ``archive``
     (``scanner/lifecycle/purge.py``, ``removal.py``).
     """
-    from scanner.lifecycle.purge import plan_purge, run_purge
+    from scanner.lifecycle.purge import run_purge
 
-    plan = plan_purge(sources, policy=policy, as_of=as_of, read=read)
-    return run_purge(plan, apply=apply, key=_key(key), archive=Path(archive) if archive is not None else None,
+    return run_purge(purge_plan(sources, policy=policy, as_of=as_of, read=read), apply=apply, key=_key(key), archive=Path(archive) if archive is not None else None,
                      operator=operator, audit=audit)
 
 
-__all__ += ["purge"]
+def purge_plan(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_of: dt.date | None = None,
+               read: ReadOptions | None = None) -> PurgePlan:
+    """What ``purge`` would delete: the sources scanned with the policy, per dataset the rows past retention.
+
+    ``scanner.lifecycle.purge.run_purge(plan, apply=True, ...)`` carries it
+    out; rows that changed in between make that dataset roll back.
+    """
+    from scanner.lifecycle.purge import plan_purge
+
+    loaded, _path = _policy(policy)
+    if loaded is None:
+        raise ValueError("purge needs a policy")
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    result = scan(source_list, policy=loaded, as_of=as_of or dt.date.today(), read=read)
+    return plan_purge(result, source_list, policy=loaded, read=read)
+
+
+__all__ += ["purge", "purge_plan"]

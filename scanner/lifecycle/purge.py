@@ -4,10 +4,10 @@
 destruction records its time, operator and method": the retention rule
 already counts the rows past their limit; purge removes exactly those.
 
-1. ``plan_purge`` scans the sources with the policy (the same scan as
-   ``piiwarden scan``, so the classification and the ``retention``
-   violations are the report's), and lists per dataset the rows over the
-   limit: the violation's count.
+1. ``plan_purge`` takes a scan of the sources with the policy (the same
+   scan as ``piiwarden scan``, made by ``api.purge_plan``, so the
+   classification and the ``retention`` violations are the report's), and
+   lists per dataset the rows over the limit: the violation's count.
 2. ``run_purge`` deletes them (``apply=True``) through the row-removal
    layer (``removal.py``): a table with the count's own ``GROUP BY`` key
    ``IN`` the keys it judged over the limit, in one transaction that is
@@ -57,7 +57,7 @@ from scanner.model import SourceError as ErrorEntry
 from scanner.policy.checks import Check, judge, parse
 from scanner.policy.counts import retention_check
 from scanner.policy.database import hit_keys
-from scanner.policy.model import Policy, load_policy
+from scanner.policy.model import Policy
 from scanner.policy.rules.retention import Retention
 from scanner.sources import resolve_sources
 
@@ -129,17 +129,15 @@ class PurgeResult:
                 "errors": [e.to_json() for e in self.errors], "notes": list(self.notes)}
 
 
-def plan_purge(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_of: dt.date | None = None,
+def plan_purge(result: ScanResult, sources: Sequence[str] | str, *, policy: Policy,
                read: ReadOptions | None = None) -> PurgePlan:
-    """Scan the sources with the policy and list, per dataset, the rows past retention (nothing is changed)."""
-    from scanner import api  # the scan stack, only when purging
+    """Per dataset, the rows past retention in a scan made with ``policy`` (``api.purge_plan`` scans first).
 
+    Nothing is changed. The scan's ``as_of`` is the day the rows are judged on.
+    """
     source_list = [sources] if isinstance(sources, str) else list(sources)
-    loaded = policy if isinstance(policy, Policy) else load_policy(Path(policy))
-    as_of = as_of or dt.date.today()
-    read = read or DEFAULT_READ_OPTIONS
-    result = api.scan(source_list, policy=loaded, as_of=as_of, read=read)
-    opened, _failed = resolve_sources(source_list, options=read)  # failures are already in the scan's errors
+    as_of = dt.date.fromisoformat(result.scan.as_of)
+    opened, _failed = resolve_sources(source_list, options=read or DEFAULT_READ_OPTIONS)  # failures: in the scan
     by_id = {d.id: d for d in opened}
     results = {d.id: d for d in result.datasets}
     items: list[PurgeItem] = []
@@ -156,7 +154,7 @@ def plan_purge(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_
                 items.append(PurgeItem(ds.id, check.column, counted[(ds.id, check.column)],
                                        str(check.params.get("cutoff")), int(check.params.get("max_age_days", 0)),
                                        check.unparseable))
-    return PurgePlan(as_of, tuple(mask_source(s) for s in source_list), loaded, result,
+    return PurgePlan(as_of, tuple(mask_source(s) for s in source_list), policy, result,
                      {i.dataset: by_id[i.dataset] for i in items if i.dataset in by_id and i.dataset in results},
                      tuple(items), tuple(errors), tuple(notes))
 

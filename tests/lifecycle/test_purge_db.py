@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from scanner import api
 from scanner.anonymize.keys import parse_key
 from scanner.audit import AuditLog
-from scanner.lifecycle.purge import plan_purge, run_purge
+from scanner.lifecycle.purge import run_purge
 from tests.conftest import ROOT, in_ci
 from tests.lifecycle.purgekit import (
     AS_OF,
@@ -129,7 +130,7 @@ def test_pg_purge_deletes_exactly_the_counted_rows(tmp_path, env, pg):
 
 
 def test_pg_rows_changed_between_count_and_delete_roll_back(tmp_path, env, pg):
-    plan = plan_purge(pg["url"], policy=env["policy"], as_of=AS_OF)
+    plan = api.purge_plan(pg["url"], policy=env["policy"], as_of=AS_OF)
     assert [i.rows for i in plan.items] == [len(old(pg["rows"]))]
     with pg["engine"].begin() as conn:  # a new row past retention arrives after the count
         conn.exec_driver_sql("INSERT INTO crm.customers VALUES (100001, '王伟', '13800000000', NULL, '2016-01-01')")
@@ -201,7 +202,7 @@ def test_mariadb_purge_without_primary_key(tmp_path, env, maria):
 
 
 def test_mariadb_rows_changed_between_count_and_delete_roll_back(tmp_path, env, maria):
-    plan = plan_purge(maria["url"], policy=env["policy"], as_of=AS_OF)
+    plan = api.purge_plan(maria["url"], policy=env["policy"], as_of=AS_OF)
     renewed = old(maria["rows"])[0]["mobile"]
     with maria["engine"].begin() as conn:  # one counted customer logs in again
         conn.execute(sa.text("UPDATE customers SET last_login = '2026-03-01' WHERE mobile = :m"), {"m": renewed})
