@@ -15,7 +15,7 @@ is done in one place, with the same guarantees for every caller:
   the transaction is rolled back and ``CountChanged`` raised: nothing goes.
   A process killed mid-way leaves an uncommitted transaction, which the
   server rolls back.
-- **Files** (CSV, TSV, JSON Lines, Parquet): the caller gives a function
+- **Files** (CSV, TSV, JSON Lines, JSON arrays, Parquet): the caller gives a function
   that marks the rows to remove in an Arrow batch (vectorized). The kept
   rows are written beside the original under a hidden temporary name, the
   new file is verified (re-read with the same connector: row count, and the
@@ -23,7 +23,9 @@ is done in one place, with the same guarantees for every caller:
   (``os.replace``, atomic): a kill at any point leaves the old file or the
   new one, never half of either. CSV/TSV and JSON Lines are filtered as raw
   records, so every kept row stays byte for byte what it was (encoding,
-  quoting, line endings); Parquet keeps schema, metadata and compression.
+  quoting, line endings); a JSON array is re-dumped in its own style (the
+  kept elements keep their values, nesting and key order); Parquet keeps
+  schema, metadata and compression. XLSX is refused for now.
 - **Archive** (``--archive DIR``): before anything is deleted, the removed
   rows are written to DIR as Parquet sealed with AES-256-GCM under the
   ``archive`` sub-key of the anonymize key (``read_archive`` opens it).
@@ -72,8 +74,8 @@ ARCHIVE_MAGIC = b"PWARCH1\n"
 ARCHIVE_SUFFIX = ".pwarchive"
 METHOD_DELETE = "delete"
 METHOD_ARCHIVE_DELETE = "archive+delete"
-# Formats whose rows this layer can remove (XLSX and whole-document JSON are not rewritten row-wise yet).
-FILE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+# Formats whose rows this layer can remove (XLSX is not rewritten row-wise yet: formulas and ranges would shift).
+FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 
 RowMarker = Callable[[pa.RecordBatch], pa.Array]  # a batch -> boolean array, true for the rows to remove
 
@@ -385,6 +387,9 @@ def _write_kept(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, tota
     if dataset.format == "parquet":
         _write_parquet(path, tmp, marks, total)
         return
+    if dataset.format == "json":
+        _write_json(dataset, path, tmp, marks, total)
+        return
     quoted = dataset.format in ("csv", "tsv")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with open(path, "rb") as src, os.fdopen(fd, "wb") as out:
@@ -433,6 +438,37 @@ def _records(src: Any, quoted: bool, header: bool) -> Iterator[tuple[bytes, bool
             yield record, True
     if pending:
         yield b"".join(pending), seen_header
+
+
+def _write_json(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, total: int) -> None:
+    """A JSON array without the removed elements, dumped in the document's own style (the anonymize writer's).
+
+    Kept elements keep their values, nesting and key order; a document
+    that is one object (one row) or repeats keys in an object (the reader
+    keeps both values, a re-dump could not) is refused.
+    """
+    from scanner.connectors.jsonfile import DUPLICATE_KEYS
+    from scanner.writers.files import json_dump_style
+
+    if dataset.meta.get(DUPLICATE_KEYS):
+        raise RemovalProblem("the JSON document repeats keys inside an object: it cannot be rewritten, nothing removed")
+    encoding = dataset.meta.get("encoding", "utf-8")
+    text = path.read_text(encoding=encoding)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise RemovalProblem("the JSON document does not read back: nothing removed") from None
+    if not isinstance(data, list):
+        raise RemovalProblem("the JSON document is one object, not an array of rows: nothing removed")
+    if len(data) != total:
+        raise RemovalProblem(f"the document has {len(data)} elements but {total} rows were read: nothing removed")
+    kept = [element for element, gone in zip(data, marks) if not gone]
+    body = json.dumps(kept, **json_dump_style(text)) + ("\n" if text.endswith("\n") else "")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding=encoding, newline="") as out:
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _write_parquet(path: Path, tmp: Path, marks: np.ndarray, total: int) -> None:

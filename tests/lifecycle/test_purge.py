@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -215,11 +216,15 @@ def test_typed_password_and_unsupported_format(tmp_path, env):
     data = tmp_path / "data"
     data.mkdir()
     rows = people(40)
-    (data / "crm.json").write_text("[" + ",".join(
-        f'{{"mobile": "{r["mobile"]}", "id_no": "{r["id_no"]}", "last_login": "{r["last_login"]}"}}' for r in rows)
-        + "]", encoding="utf-8")
-    before = (data / "crm.json").read_bytes()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "customers"
+    sheet.append(["mobile", "id_no", "last_login"])
+    for r in rows:
+        sheet.append([r["mobile"], r["id_no"], r["last_login"].isoformat()])
+    book.save(data / "crm.xlsx")
+    before = (data / "crm.xlsx").read_bytes()
     result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
-    assert result.exit_code == 3 and "crm.json" in result.output and "cannot be removed from json" in result.output
-    assert (data / "crm.json").read_bytes() == before
+    assert result.exit_code == 3 and "crm.xlsx" in result.output and "cannot be removed from xlsx" in result.output
+    assert (data / "crm.xlsx").read_bytes() == before
     assert_nothing_raw(rows, [result.output], list(env["log"].parent.iterdir()))

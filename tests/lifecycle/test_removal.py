@@ -100,12 +100,34 @@ def test_jsonl_and_parquet(tmp_path):
     assert pq.ParquetFile(parquet).metadata.row_group(0).column(0).compression.lower() == "zstd"
 
 
-def test_unsupported_format_is_refused(tmp_path):
+def test_json_array_keeps_its_style_and_the_kept_elements(tmp_path):
     path = tmp_path / "p.json"
-    path.write_text('[{"year": "2019"}]', encoding="utf-8")
-    with pytest.raises(RemovalProblem, match="json"):
-        remove_file_rows(_dataset(path), _old, 1)
-    assert path.read_text(encoding="utf-8") == '[{"year": "2019"}]'
+    path.write_text('[\n    {"name": "王", "year": "2019", "tags": {"a": [1, 2.5]}},\n'
+                    '    {"year": "2024", "name": "李", "tags": {"a": []}}\n]\n', encoding="utf-8")
+    assert remove_file_rows(_dataset(path), _old, 1).rows == 1
+    assert path.read_text(encoding="utf-8") == \
+        '[\n    {\n        "year": "2024",\n        "name": "李",\n        "tags": {\n            "a": []\n        }\n    }\n]\n'
+
+
+def test_unsupported_shapes_are_refused(tmp_path):
+    single = tmp_path / "one.json"
+    single.write_text('{"year": "2019"}', encoding="utf-8")
+    with pytest.raises(RemovalProblem, match="one object"):
+        remove_file_rows(_dataset(single), _old, 1)
+    assert single.read_text(encoding="utf-8") == '{"year": "2019"}'
+    repeated = tmp_path / "dup.json"
+    repeated.write_text('[{"year": "2019", "year": "2024"}, {"year": "2010"}]', encoding="utf-8")
+    with pytest.raises(RemovalProblem, match="repeats keys"):
+        remove_file_rows(_dataset(repeated), lambda b: pc.less(b.column("year"), "2015"), 1)
+    assert "2019" in repeated.read_text(encoding="utf-8")
+
+
+def test_gb18030_csv_with_quoted_line_breaks(tmp_path):
+    path = tmp_path / "gbk.csv"
+    text = '姓名,地址,year\r\n王伟,"北京市\r\n朝阳区",2019\r\n李娜,"上海市 ""浦东""",2024\r\n'
+    path.write_bytes(text.encode("gb18030"))
+    assert remove_file_rows(_dataset(path), _old, 1).rows == 1
+    assert path.read_bytes() == '姓名,地址,year\r\n李娜,"上海市 ""浦东""",2024\r\n'.encode("gb18030")
 
 
 def test_sqlite_removed_values_do_not_survive_in_the_file(tmp_path):
