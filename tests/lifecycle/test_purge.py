@@ -228,3 +228,29 @@ def test_typed_password_and_unsupported_format(tmp_path, env):
     assert result.exit_code == 3 and "crm.xlsx" in result.output and "cannot be removed from xlsx" in result.output
     assert (data / "crm.xlsx").read_bytes() == before
     assert_nothing_raw(rows, [result.output], list(env["log"].parent.iterdir()))
+
+
+def test_duckdb_file_purged_and_rebuilt(tmp_path, env):
+    import duckdb
+
+    rows = people(200, seed=9)
+    data = tmp_path / "data"
+    data.mkdir()
+    con = duckdb.connect(str(data / "wh.duckdb"))
+    con.execute("CREATE TABLE customers (k INTEGER, name VARCHAR, mobile VARCHAR, id_no VARCHAR, last_login DATE)")
+    con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                    [(r["k"], r["name"], r["mobile"], r["id_no"], r["last_login"]) for r in rows])
+    con.close()
+    dataset = "wh.duckdb#customers"
+    expected = retention_count(str(data), env["policy"], tmp_path, dataset)
+    assert expected == len(old(rows))
+    applied = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert applied.exit_code == 0, applied.output
+    con = duckdb.connect(str(data / "wh.duckdb"), read_only=True)
+    left = con.execute("SELECT k FROM customers ORDER BY k").fetchall()
+    con.close()
+    assert [k for (k,) in left] == [r["k"] for r in rows if r["last_login"] >= CUTOFF]
+    raw = (data / "wh.duckdb").read_bytes()
+    assert not any(r["mobile"].encode() in raw for r in old(rows))
+    assert any(r["mobile"].encode() in raw for r in rows if r["last_login"] >= CUTOFF)  # values are stored plain
+    assert audit_ok(env["log"])[0]["destruction"]["dataset"] == dataset

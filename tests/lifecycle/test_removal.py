@@ -11,6 +11,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.anonymize.keys import parse_key
 from scanner.connectors.base import Dataset
@@ -167,3 +169,30 @@ def test_duckdb_file_is_rebuilt(tmp_path):
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT count(*) FROM people").fetchone()[0] == 3000
     con.close()
+
+
+_CELL = st.text(alphabet=st.sampled_from(list('ab,"\n\r 王x1')), max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.tuples(_CELL, st.booleans()), min_size=1, max_size=12),
+       newline=st.sampled_from(["\n", "\r\n"]), blank_after=st.sets(st.integers(0, 11)))
+def test_csv_records_survive_byte_for_byte_whatever_their_quoting(tmp_path_factory, cells, newline, blank_after):
+    """Any quoted value (commas, quotes, line breaks inside): the kept records are the original bytes, in order.
+
+    Blank lines are no rows (the reader skips them) and stay where they were.
+    """
+    path = tmp_path_factory.mktemp("csv") / "x.csv"
+    header = f"v,year{newline}".encode()
+    chunks: list[tuple[bytes, bool]] = []  # (bytes, removed)
+    for i, (value, drop) in enumerate(cells):
+        quoted = '"' + value.replace('"', '""') + '"'
+        chunks.append((f"{quoted},{'2010' if drop else '2024'}{newline}".encode(), drop))
+        if i in blank_after:
+            chunks.append((newline.encode(), False))
+    path.write_bytes(header + b"".join(c for c, _ in chunks))
+    dropped = sum(1 for _, d in chunks if d)
+    result = remove_file_rows(_dataset(path), lambda b: pc.less(b.column("year"), "2020"), dropped)
+    assert result.rows == dropped
+    if dropped:
+        assert path.read_bytes() == header + b"".join(c for c, d in chunks if not d)
