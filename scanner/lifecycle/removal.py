@@ -62,7 +62,7 @@ from scanner.anonymize.keys import Key
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions, to_text
 from scanner.connectors.sql import SqlTable
-from scanner.errors import ValueFreeError, describe_error
+from scanner.errors import ValueFreeError
 from scanner.lifecycle.identifiers import SubjectHasher
 from scanner.safepath import inside, safe_name
 from scanner.writers.base import TEMP_MARK, temp_path
@@ -513,8 +513,12 @@ def _verify(dataset: Dataset, tmp: Path, marker: RowMarker, expected_rows: int, 
 
 
 def _same_mode(path: Path, tmp: Path) -> None:
+    """The rewritten file keeps the original's permissions and, where allowed, its owner and group."""
+    info = path.stat()
     with contextlib.suppress(OSError):
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.chown(tmp, info.st_uid, info.st_gid)
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, info.st_mode & 0o7777)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -526,7 +530,3 @@ def _fsync_dir(directory: Path) -> None:
         finally:
             os.close(fd)
 
-
-def describe(exc: BaseException) -> str:
-    """A removal failure as one value-free line."""
-    return str(exc) if isinstance(exc, ValueFreeError) else describe_error(exc)

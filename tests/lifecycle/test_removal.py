@@ -55,10 +55,12 @@ def _csv(tmp_path: Path) -> tuple[Path, list[bytes]]:
 
 def test_csv_keeps_every_other_record_byte_for_byte(tmp_path):
     path, lines = _csv(tmp_path)
+    path.chmod(0o640)
     options = RemovalOptions(identifiers={"mobile": "CN_MOBILE_PHONE"}, hasher=SubjectHasher(KEY),
                              archive=Archive(tmp_path / "archive", KEY))
     result = remove_file_rows(_dataset(path), _old, 2, options)
     assert path.read_bytes() == lines[0] + lines[2] + lines[4] + lines[5]  # BOM, CRLF, quoting, blank line kept
+    assert path.stat().st_mode & 0o777 == 0o640
     assert result.rows == 2 and result.method == "archive+delete"
     assert len(result.subject_hashes) == 2 and result.key_fingerprint == KEY.fingerprint
     assert SubjectHasher(KEY).hex_digests("CN_MOBILE_PHONE", pa.array([PLANTED]))[0] in result.subject_hashes
