@@ -45,7 +45,7 @@ import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from scanner.writers.base import TEMP_MARK, temp_path
 
 # Values bound per statement: SQLite before 3.32 allows 999 parameters, the others far more.
 CHUNK = 500
+READ_BYTES = 8 << 20  # a line-format file is filtered in blocks of this size (a longer record spans blocks)
 ARCHIVE_PURPOSE = "archive"
 ARCHIVE_MAGIC = b"PWARCH1\n"
 ARCHIVE_SUFFIX = ".pwarchive"
@@ -393,51 +394,95 @@ def _write_kept(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, tota
     quoted = dataset.format in ("csv", "tsv")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with open(path, "rb") as src, os.fdopen(fd, "wb") as out:
+        splitter = RecordSplitter(quoted)
         rows = 0
-        for record, is_row in _records(src, quoted, header=quoted):
-            if is_row:
-                if rows >= total:
-                    raise RemovalProblem("the file has more records than rows read: nothing removed")
-                if not marks[rows]:
-                    out.write(record)
-                rows += 1
-            else:
-                out.write(record)
+        for block in iter(lambda: src.read(READ_BYTES), b""):
+            rows = _copy_kept(splitter.feed(block), marks, rows, out)
+        rows = _copy_kept(splitter.finish(), marks, rows, out)
         if rows != total:
             raise RemovalProblem(f"the file has {rows} records but {total} rows were read: nothing removed")
         out.flush()
         os.fsync(out.fileno())
 
 
-def _records(src: Any, quoted: bool, header: bool) -> Iterator[tuple[bytes, bool]]:
-    """Raw records of a line format and whether each is a data row (not a header or blank line).
+@dataclass(frozen=True)
+class Records:
+    """Whole records of a block of a line-format file: their byte spans and which are data rows."""
 
-    A CSV record runs over several lines while a quoted value is open (an
-    odd number of quote bytes so far); ``"`` and line breaks are single
-    bytes in every encoding the readers accept (UTF-8, GBK, GB18030).
-    Blank lines are not rows (both readers skip them) and are copied.
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    is_row: np.ndarray
+
+
+class RecordSplitter:
+    """Splits a CSV/TSV or JSON Lines file into records, block by block, with numpy (no Python per line).
+
+    A line break ends a CSV record only where the quotes so far are
+    balanced (a quoted value may hold line breaks; ``""`` is two quotes);
+    ``"`` and line feeds are single bytes in every encoding the readers
+    accept (UTF-8, GBK, GB18030), so bytes can be split without decoding.
+    Blank lines are not rows (both readers skip them), nor is a CSV's header
+    (its first non-blank record); both are copied as they are.
     """
-    pending: list[bytes] = []
-    quotes = 0
-    seen_header = not header
-    for line in src:
-        if quoted:
-            pending.append(line)
-            quotes += line.count(b'"')
-            if quotes % 2:
-                continue
-            record, pending, quotes = b"".join(pending), [], 0
-        else:
-            record = line
-        if not record.strip(b"\r\n" if quoted else b" \t\r\n"):
-            yield record, False
-        elif not seen_header:
-            seen_header = True
-            yield record, False
-        else:
-            yield record, True
-    if pending:
-        yield b"".join(pending), seen_header
+
+    def __init__(self, quoted: bool) -> None:
+        self.quoted = quoted
+        self.pending = b""
+        self.header_seen = not quoted
+
+    def feed(self, block: bytes) -> Records:
+        """The complete records of what was read so far; an unfinished one waits for the next block."""
+        return self._split(self.pending + block, final=False)
+
+    def finish(self) -> Records:
+        """The last record, when the file does not end with a line break."""
+        return self._split(self.pending, final=True)
+
+    def _split(self, buf: bytes, final: bool) -> Records:
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        newlines = np.flatnonzero(arr == 10)
+        if self.quoted and len(newlines):
+            line_starts = np.concatenate(([0], newlines[:-1] + 1))
+            quotes = np.add.reduceat(arr[: newlines[-1] + 1] == 34, line_starts, dtype=np.int64)
+            newlines = newlines[np.cumsum(quotes) % 2 == 0]
+        ends = newlines + 1
+        if final and len(buf) and (not len(ends) or ends[-1] < len(buf)):
+            ends = np.append(ends, len(buf))
+        done = int(ends[-1]) if len(ends) else 0
+        self.pending = buf[done:]
+        starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+        blank = self._blank(arr, starts, ends)
+        is_row = ~blank
+        if not self.header_seen and is_row.any():
+            is_row[int(np.argmax(is_row))] = False
+            self.header_seen = True
+        return Records(buf[:done], starts, ends, is_row)
+
+    def _blank(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Records with no content: empty lines for CSV, whitespace-only lines for JSON Lines."""
+        if not len(ends):
+            return np.zeros(0, dtype=bool)
+        if self.quoted:
+            last = arr[ends - 1]
+            content = ends - starts - (last == 10) - ((last == 10) & (ends - starts >= 2) & (arr[np.maximum(ends - 2, 0)] == 13))
+            return content == 0
+        visible = ~np.isin(arr[: ends[-1]], np.frombuffer(b" \t\r\n", dtype=np.uint8))
+        return np.add.reduceat(visible, starts, dtype=np.int64) == 0
+
+
+def _copy_kept(records: Records, marks: np.ndarray, row: int, out: Any) -> int:
+    """Write the records not marked (blank lines and the header always), as runs of whole spans; the next row."""
+    rows = int(records.is_row.sum())
+    if row + rows > len(marks):
+        raise RemovalProblem("the file has more records than rows read: nothing removed")
+    keep = np.ones(len(records.ends), dtype=bool)
+    keep[records.is_row] = ~marks[row: row + rows]
+    edges = np.diff(np.concatenate(([False], keep, [False])).astype(np.int8))
+    view = memoryview(records.data)
+    for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
+        out.write(view[int(records.starts[first]): int(records.ends[last])])
+    return row + rows
 
 
 def _write_json(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, total: int) -> None:

@@ -157,14 +157,15 @@ _KILLER = textwrap.dedent("""
     where = sys.argv.pop(1)
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
-    if where == "mid-write":
-        real = removal._records
-        def records(*args, **kwargs):
-            for n, item in enumerate(real(*args, **kwargs)):
-                if n == 40:
-                    die()
-                yield item
-        removal._records = records
+    if where == "mid-write":  # small blocks, killed after the third has been written to the temporary
+        removal.READ_BYTES = 1024
+        real, calls = removal._copy_kept, []
+        def copy_kept(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > 3:
+                die()
+            return real(*args, **kwargs)
+        removal._copy_kept = copy_kept
     elif where == "before-replace":
         removal._verify = die
     from scanner.cli import main

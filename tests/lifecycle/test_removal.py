@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pyarrow as pa
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from scanner.anonymize.keys import parse_key
 from scanner.connectors.base import Dataset
+from scanner.lifecycle import removal
 from scanner.lifecycle.identifiers import SubjectHasher
 from scanner.lifecycle.removal import (
     Archive,
@@ -178,8 +180,10 @@ _CELL = st.text(alphabet=st.sampled_from(list('ab,"\n\r 王x1')), max_size=6)
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cells=st.lists(st.tuples(_CELL, st.booleans()), min_size=1, max_size=12),
-       newline=st.sampled_from(["\n", "\r\n"]), blank_after=st.sets(st.integers(0, 11)))
-def test_csv_records_survive_byte_for_byte_whatever_their_quoting(tmp_path_factory, cells, newline, blank_after):
+       newline=st.sampled_from(["\n", "\r\n"]), blank_after=st.sets(st.integers(0, 11)),
+       block=st.sampled_from([5, 64, removal.READ_BYTES]))
+def test_csv_records_survive_byte_for_byte_whatever_their_quoting(tmp_path_factory, cells, newline, blank_after,
+                                                                   block):
     """Any quoted value (commas, quotes, line breaks inside): the kept records are the original bytes, in order.
 
     Blank lines are no rows (the reader skips them) and stay where they were.
@@ -194,7 +198,28 @@ def test_csv_records_survive_byte_for_byte_whatever_their_quoting(tmp_path_facto
             chunks.append((newline.encode(), False))
     path.write_bytes(header + b"".join(c for c, _ in chunks))
     dropped = sum(1 for _, d in chunks if d)
-    result = remove_file_rows(_dataset(path), lambda b: pc.less(b.column("year"), "2020"), dropped)
+    with mock.patch.object(removal, "READ_BYTES", block):  # records split across blocks too
+        result = remove_file_rows(_dataset(path), lambda b: pc.less(b.column("year"), "2020"), dropped)
     assert result.rows == dropped
     if dropped:
         assert path.read_bytes() == header + b"".join(c for c, d in chunks if not d)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(st.sampled_from(["", " ", "\t", "\r"]), st.booleans(), st.booleans()),
+                      min_size=1, max_size=10),
+       block=st.sampled_from([3, 50, removal.READ_BYTES]))
+def test_jsonl_lines_kept_byte_for_byte(tmp_path_factory, lines, block):
+    """JSON Lines: whitespace-only lines are no rows and stay; every kept line is its original bytes."""
+    path = tmp_path_factory.mktemp("jsonl") / "x.jsonl"
+    chunks: list[tuple[bytes, bool]] = []
+    for pad, drop, blank_too in lines:
+        chunks.append((f'{pad}{{"year": "{2010 if drop else 2024}", "n": "王"}}{pad}\n'.encode(), drop))
+        if blank_too:
+            chunks.append((f"{pad}\n".encode(), False))
+    path.write_bytes(b"".join(c for c, _ in chunks))
+    dropped = sum(1 for _, d in chunks if d)
+    with mock.patch.object(removal, "READ_BYTES", block):
+        assert remove_file_rows(_dataset(path), _old, dropped).rows == dropped
+    if dropped:
+        assert path.read_bytes() == b"".join(c for c, d in chunks if not d)
