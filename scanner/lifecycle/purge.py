@@ -245,7 +245,7 @@ def _purge_one(plan: PurgePlan, item: PurgeItem, dataset: Dataset, scanned: Data
                              f"({type(exc).__name__})")
     return replace(item, status="deleted", method=removal.method, subjects=len(removal.subject_hashes),
                    archive=str(removal.archive) if removal.archive else None,
-                   record_seq=int(entry["seq"]) if entry else None)
+                   record_seq=int(entry["seq"]) if entry else None, error=removal.problem)
 
 
 def identifier_columns(scanned: DatasetResult) -> dict[str, str]:

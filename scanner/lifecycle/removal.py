@@ -46,7 +46,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,7 @@ class Removal:
     subject_hashes: tuple[str, ...] = ()
     key_fingerprint: str | None = None
     archive: Path | None = None
+    problem: str | None = None  # the rows are gone, but something after the deletion failed (one line)
 
 
 def _finish(dataset: str, removed: pa.Table | None, rows: int, options: RemovalOptions,
@@ -246,37 +247,55 @@ def remove_table_rows(dataset: Dataset, selection: SqlSelection, expected: int,
     table: SqlTable | None = dataset.sql
     if table is None:
         raise RemovalProblem("not a database table")
+    try:
+        engine = table.backend.removal_engine(table)
+    except (sa.exc.SQLAlchemyError, OSError, SourceError) as exc:
+        raise RemovalProblem(f"cannot open for writing: {table.error_line(exc)}") from None
+    try:
+        removed, archived = _delete_in_transaction(engine, dataset, selection, expected, options)
+        problem = _finish_removal(engine, table, expected)
+    finally:
+        engine.dispose()
+    return replace(_finish(dataset.id, removed, expected, options, archived), problem=problem)
+
+
+def _delete_in_transaction(engine: sa.Engine, dataset: Dataset, selection: SqlSelection, expected: int,
+                           options: RemovalOptions) -> tuple[pa.Table | None, Path | None]:
+    """Count, read (archive, hashes) and delete in one transaction; CountChanged or RemovalProblem roll it back."""
+    table: SqlTable = dataset.sql
     backend = table.backend
     archived: Path | None = None
     removed: pa.Table | None = None
     try:
-        engine = backend.removal_engine(table)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
-        raise RemovalProblem(f"cannot open for writing: {table.error_line(exc)}") from None
+        with engine.begin() as conn:
+            backend.begin_removal(conn, table)
+            counted = sum(_count(conn, table, c) for c in selection.chunks)
+            if counted != expected:
+                raise CountChanged(f"{counted} rows match now, {expected} were counted: rolled back, nothing deleted")
+            if _needs_rows(options):
+                removed = _selected_rows(conn, table, selection, options)
+                if options.archive is not None:
+                    archived = options.archive.write(dataset.id, removed)
+            deleted = sum(_rowcount(conn.execute(sa.delete(table.clause).where(c))) for c in selection.chunks)
+            if deleted != expected:
+                raise CountChanged(f"{deleted} rows deleted, {expected} were counted: rolled back, nothing deleted")
+    except BaseException as exc:
+        if archived is not None:  # the rows were not deleted: their archive would be a false record
+            archived.unlink(missing_ok=True)
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            raise RemovalProblem(f"rolled back, nothing deleted: {table.error_line(exc)}") from None
+        raise
+    return removed, archived
+
+
+def _finish_removal(engine: sa.Engine, table: SqlTable, rows: int) -> str | None:
+    """After the commit (the rows are gone, whatever happens here): compact the file; the problem, if any."""
     try:
-        try:
-            with engine.begin() as conn:
-                backend.begin_removal(conn, table)
-                counted = sum(_count(conn, table, c) for c in selection.chunks)
-                if counted != expected:
-                    raise CountChanged(f"{counted} rows match now, {expected} were counted: rolled back, nothing deleted")
-                if _needs_rows(options):
-                    removed = _selected_rows(conn, table, selection, options)
-                    if options.archive is not None:
-                        archived = options.archive.write(dataset.id, removed)
-                deleted = sum(_rowcount(conn.execute(sa.delete(table.clause).where(c))) for c in selection.chunks)
-                if deleted != expected:
-                    raise CountChanged(f"{deleted} rows deleted, {expected} were counted: rolled back, nothing deleted")
-        except BaseException:
-            if archived is not None:  # the rows were not deleted: their archive would be a false record
-                archived.unlink(missing_ok=True)
-            raise
-        backend.finish_removal(engine, table)
-    except sa.exc.SQLAlchemyError as exc:
-        raise RemovalProblem(f"rolled back, nothing deleted: {table.error_line(exc)}") from None
-    finally:
-        engine.dispose()
-    return _finish(dataset.id, removed, expected, options, archived)
+        table.backend.finish_removal(engine, table)
+    except Exception as exc:  # noqa: BLE001 - a failed VACUUM/rebuild is reported, the deletion stands
+        return (f"{rows} rows deleted, but the file could not be compacted ({table.error_line(exc)}): "
+                "deleted values may remain in free pages until the next VACUUM")
+    return None
 
 
 def _count(conn: sa.Connection, table: SqlTable, chunk: sa.ColumnElement[bool]) -> int:

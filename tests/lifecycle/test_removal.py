@@ -223,3 +223,23 @@ def test_jsonl_lines_kept_byte_for_byte(tmp_path_factory, lines, block):
         assert remove_file_rows(_dataset(path), _old, dropped).rows == dropped
     if dropped:
         assert path.read_bytes() == b"".join(c for c, d in chunks if not d)
+
+
+def test_a_failed_vacuum_after_the_commit_is_reported_not_rolled_back(tmp_path, monkeypatch):
+    path = tmp_path / "crm.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE people (mobile TEXT, year TEXT)")
+    db.executemany("INSERT INTO people VALUES (?, ?)", [(PLANTED, "2019"), ("13812345678", "2024")])
+    db.commit()
+    db.close()
+
+    def fail(self, engine, table):
+        raise sqlite3.OperationalError(f"database is locked near {PLANTED}")
+
+    monkeypatch.setattr(type(_dataset(f"sqlite:///{path}").sql.backend), "finish_removal", fail)
+    result = remove_table_rows(_dataset(f"sqlite:///{path}"), SqlSelection.where(sa.column("year") < "2020"), 1)
+    assert result.rows == 1 and result.problem and "could not be compacted" in result.problem
+    assert PLANTED not in result.problem
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 1
+    db.close()
