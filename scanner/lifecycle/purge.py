@@ -190,10 +190,15 @@ def run_purge(plan: PurgePlan, *, apply: bool = False, key: Key | None = None, a
             errors.append(ErrorEntry(dataset.where, done.error))
         items.append(done)
     result = PurgeResult(plan.as_of, apply, tuple(items), tuple(errors), plan.notes)
-    if audit is not None:
+    if audit is None:
+        return result
+    try:
         audit.record(AUDIT_COMMAND, sources=list(plan.sources), outputs=[str(archive)] if archive and apply else [],
                      counts=_counts(result), key_fingerprint=key.fingerprint if key else None,
                      exit_code=result.exit_code, dry_run=not apply, rule=RULE, as_of=plan.as_of.isoformat())
+    except OSError as exc:  # the run itself is done (each deletion has its own record): say the summary is missing
+        return replace(result, errors=(*result.errors, ErrorEntry(str(audit.path), "cannot write the purge entry "
+                                                                  f"to the audit log ({type(exc).__name__})")))
     return result
 
 

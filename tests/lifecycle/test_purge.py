@@ -255,3 +255,15 @@ def test_duckdb_file_purged_and_rebuilt(tmp_path, env):
     assert not any(r["mobile"].encode() in raw for r in old(rows))
     assert any(r["mobile"].encode() in raw for r in rows if r["last_login"] >= CUTOFF)  # values are stored plain
     assert audit_ok(env["log"])[0]["destruction"]["dataset"] == dataset
+
+
+def test_dry_run_with_an_unwritable_audit_log_is_an_error_line(tmp_path, env, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(60))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(blocker / "audit.log"))
+    result = purge(str(data), env["policy"])
+    assert result.exit_code == 3 and "cannot write the purge entry" in result.output
+    assert "Traceback" not in result.output
