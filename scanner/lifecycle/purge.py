@@ -39,7 +39,7 @@ from scanner.anonymize.keys import Key
 from scanner.audit import AuditLog
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
-from scanner.connectors.sqldb import mask_source
+from scanner.connectors.urls import mask_source
 from scanner.errors import ValueFreeError, describe_error
 from scanner.lifecycle.destruction import new_record
 from scanner.lifecycle.identifiers import SubjectHasher
