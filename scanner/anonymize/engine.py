@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from scanner.anonymize.columns import ColumnTransformer, cell_patterns
 from scanner.anonymize.kanon import KAnonymity
+from scanner.anonymize.operators.base import AnonymizationOperator
 from scanner.anonymize.operators.context import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
@@ -76,6 +77,8 @@ class DatasetJob:
     transform: Transform
     record: Callable[[], dict[str, Any]]
     changes: bool = True  # False: no column is touched, the file may be copied byte for byte
+    # Operator of each column it changes or drops (a ``--target`` copy declares and comments them).
+    ops: dict[str, AnonymizationOperator[Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -167,8 +170,8 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
         out["k_anonymity"] = kanon.result() if kanon else None
         return out
 
-    changes = any(not p.chosen.rule.operator.identity for p in plans)
-    return DatasetJob(transform, record, changes)
+    ops = {p.name: p.chosen.rule.operator for p in plans if not p.chosen.rule.operator.identity}
+    return DatasetJob(transform, record, bool(ops), ops)
 
 
 # ------------------------------------------------------------- mirroring ----
@@ -201,8 +204,12 @@ def source_engine(url: str) -> Engine:
 
 
 def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
-           job_for: Callable[[Dataset], DatasetJob], log: Log, verb: str = "anonymizing") -> Outcome:
-    """Write a transformed mirror of every dataset; a failing file is aborted and recorded."""
+           job_for: Callable[[Dataset], DatasetJob], log: Log, verb: str = "anonymizing",
+           if_exists: str = "fail") -> Outcome:
+    """Write a transformed mirror of every dataset; a failing file is aborted and recorded.
+
+    ``if_exists`` (fail, replace, truncate) is what a ``--target`` table already there gets.
+    """
     outcome = Outcome()
     groups: dict[tuple[str, str], list[Dataset]] = {}
     for ds in datasets:
@@ -217,7 +224,7 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
     target_writer: SqlTargetWriter | None = None
     if target and any(is_url(d.source) for d in datasets):
         try:
-            target_writer = SqlTargetWriter(os.path.expandvars(target))
+            target_writer = SqlTargetWriter(os.path.expandvars(target), if_exists)
         except (sa.exc.SQLAlchemyError, ImportError) as exc:
             _fail(outcome, [d for d in datasets if is_url(d.source)], f"cannot open --target ({type(exc).__name__})")
             groups = {k: v for k, v in groups.items() if k[0] == "file"}
@@ -309,8 +316,10 @@ def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
     engine = sql.factory() if sql is not None and getattr(sql, "factory", None) else source_engine(ds.source)
     try:
         job = job_for(ds)
-        writer.run_dataset(ds, engine, job.transform)
-        outcome.datasets.append(_dataset_record(ds, ds.meta.get("table", ds.id), "(target)", job.record()))
+        writer.run_dataset(ds, engine, job.transform, job.ops)
+        schema, name = writer.destination(ds, engine)
+        out_id = f"{schema}.{name}" if schema else name
+        outcome.datasets.append(_dataset_record(ds, out_id, "(target)", job.record()))
     except (SourceError, WriterError, sa.exc.SQLAlchemyError) as exc:
         _fail(outcome, [ds], _one_line(exc))
     except MissingKey:

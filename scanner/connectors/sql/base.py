@@ -238,6 +238,38 @@ class Dialect:
         """Roles or accounts other than the owner that can SELECT the table (none known here)."""
         return []
 
+    # --- target DDL (faithful copies) ---
+    # ``anonymize --target`` asks the TARGET's dialect where a copied table goes and how to create it,
+    # and the SOURCE's dialect which schema is its home (a table there lands in the target's home).
+
+    def home_schema(self, url: URL) -> str | None:
+        """The schema unqualified names mean on this backend (None: whatever the connection defaults to)."""
+        return None
+
+    def target_names(self, schema: str | None, table: str) -> tuple[str | None, str]:
+        """Where a copied table goes: (schema, None for the target's home; table name)."""
+        return schema, table
+
+    def target_index_name(self, schema: str | None, name: str) -> str:
+        """An index name in the target (index names are per schema on most backends)."""
+        return name
+
+    def create_target_schema(self, conn: Connection, schema: str) -> None:
+        """Create a schema of the copy unless it exists."""
+        conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+
+    def target_type(self, kind: Any, keyed: bool) -> Any:
+        """A type this backend can create for a copied column (``keyed``: in a primary key or an index)."""
+        return kind
+
+    def clear_table(self, conn: Connection, table: sa.Table) -> None:
+        """Empty a target table inside the copy's transaction (``--if-exists truncate``)."""
+        conn.execute(table.delete())
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        """What identifies a table on its server, to refuse a target that is the source itself."""
+        return (url.get_backend_name(), url.host, url.port, url.database, schema or self.home_schema(url), table)
+
 
 # ------------------------------------------------------------ registry ----
 # SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of

@@ -55,5 +55,14 @@ class DuckDbDialect(Dialect):
             else f"{prep.quote_schema(table.schema)}.{prep.quote(table.name)}"
         return [sa.text(f"SELECT {cols} FROM {ref} USING SAMPLE {int(k)} ROWS")]
 
+    # --- target DDL (faithful copies) ---
+
+    def home_schema(self, url: URL) -> str | None:
+        return "main"
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        path = existing_file(url)
+        return ("duckdb", str(path.resolve()) if path else None, schema or "main", table)
+
 
 DIALECT = DuckDbDialect()

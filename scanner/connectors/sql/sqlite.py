@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from scanner.connectors.base import SourceError
@@ -32,6 +32,26 @@ class SqliteDialect(Dialect):
 
     def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
         return [None]
+
+    # --- target DDL (faithful copies) ---
+    # One schema per file: a table of another schema keeps it as a prefix of its name ("crm.customers"),
+    # so two schemas' tables of one name stay apart.
+
+    def home_schema(self, url: URL) -> str | None:
+        return "main"
+
+    def target_names(self, schema: str | None, table: str) -> tuple[str | None, str]:
+        return None, f"{schema}.{table}" if schema else table
+
+    def target_index_name(self, schema: str | None, name: str) -> str:
+        return f"{schema}.{name}" if schema else name
+
+    def create_target_schema(self, conn: Connection, schema: str) -> None:
+        """Nothing to create: ``target_names`` folds the schema into the table name."""
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        path = existing_file(url)
+        return ("sqlite", str(path.resolve()) if path else None, table)
 
 
 def check_file(path: Path) -> None:
