@@ -175,19 +175,23 @@ class SqlTargetWriter:
         select: Any = sa.select(*[sa.column(n) for n in names]).select_from(
             sa.table(table, *[sa.column(n) for n in names], schema=schema))
         with source_engine.connect() as sconn, self.engine.begin() as tconn:
-            target, textual = self._prepare(tconn, shape, ops, same_backend, target_schema, target_name)
+            target, textual = self._prepare(tconn, shape, ops, same_backend, (target_schema, target_name),
+                                            _mapped_schema(ds, source_engine))
             result = sconn.execution_options(**source_backend.stream_options()).execute(select)
             return _fill(tconn, target, textual, names, result, transform)
 
     def destination(self, ds: Dataset, source_engine: Engine) -> tuple[str | None, str]:
         """(schema, table) of a source table's copy: its home schema maps to the target's home."""
-        schema = ds.meta.get("schema") or None
-        home = dialect_for(source_engine.dialect.name).home_schema(_source_url(ds, source_engine))
-        return self.backend.target_names(None if schema == home else schema, ds.meta["table"])
+        return self.backend.target_names(_mapped_schema(ds, source_engine), ds.meta["table"])
 
     def _prepare(self, conn: Connection, shape: SourceShape, ops: Mapping[str, AnonymizationOperator[Any]],
-                 same_backend: bool, schema: str | None, name: str) -> tuple[sa.Table, set[str]]:
-        """The target table to insert into, per ``if_exists``; and the columns that receive text."""
+                 same_backend: bool, where: tuple[str | None, str], mapped: str | None) -> tuple[sa.Table, set[str]]:
+        """The target table to insert into, per ``if_exists``; and the columns that receive text.
+
+        ``where`` is the target (schema, table); ``mapped`` the source's schema as the target sees it
+        (None for the home one), which index names keep where the backend folds schemas away.
+        """
+        schema, name = where
         label = f"{schema}.{name}" if schema else name
         outs = self._columns(conn, shape, ops, same_backend)
         textual = {n for n, c in outs.items() if c.textual}
@@ -210,7 +214,7 @@ class SqlTargetWriter:
         keep = set(outs)
         for index_name, columns, unique in shape.indexes:
             if all(c in keep for c in columns):
-                sa.Index(self.backend.target_index_name(schema, index_name), *[table.c[c] for c in columns],
+                sa.Index(self.backend.target_index_name(mapped, index_name), *[table.c[c] for c in columns],
                          unique=unique and _distinct_kept(columns, ops))
         table.create(conn)
         return table, textual
@@ -298,6 +302,13 @@ def source_shape(engine: Engine, backend: Dialect, schema: str | None, table: st
         if cols and all(c is not None for c in cols) and ix.get("name"):
             indexes.append((str(ix["name"]), [fix(c) for c in cols if c is not None], bool(ix.get("unique"))))
     return SourceShape(columns, pk, indexes)
+
+
+def _mapped_schema(ds: Dataset, source_engine: Engine) -> str | None:
+    """The source table's schema, None when it is the source's home one (it then goes to the target's home)."""
+    schema = ds.meta.get("schema") or None
+    return None if schema == dialect_for(source_engine.dialect.name).home_schema(_source_url(ds, source_engine)) \
+        else schema
 
 
 def _source_url(ds: Dataset, engine: Engine) -> URL:
