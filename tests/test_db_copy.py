@@ -263,6 +263,9 @@ def test_pg_to_sqlite_and_duckdb_files(pg_source, tmp_path):
     for target, op in ((f"sqlite:///{sqlite_file}", "pseudonym"), (f"duckdb:///{duck_file}", "hash")):
         result = _anonymize(pg_source["url"], target, tmp_path, op=op)
         assert result.exit_code == 0, result.output
+        again = _anonymize(pg_source["url"], target, tmp_path, "--if-exists",
+                           "truncate" if target.startswith("sqlite") else "replace", op=op)
+        assert again.exit_code == 0, again.output
         assert not pg_source["originals"] & _text_values(target)
 
     engine = _engine(f"sqlite:///{sqlite_file}")
@@ -403,3 +406,22 @@ def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
         with admin.connect() as conn:
             for schema in (crm, sales):
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{schema}`")
+
+
+def test_target_that_is_the_source_is_refused_even_with_replace(tmp_path):
+    import sqlite3
+
+    customers, _orders = _people(4)
+    path = tmp_path / "crm.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE customers (id integer PRIMARY KEY, id_card text NOT NULL, mobile text)")
+    db.executemany("INSERT INTO customers VALUES (?, ?, ?)", [(r["id"], r["rid"], r["mobile"]) for r in customers])
+    db.commit()
+    db.close()
+    url = f"sqlite:///{path}"
+    result = _anonymize(url, url, tmp_path, "--if-exists", "replace")
+    assert result.exit_code == 3
+    assert "the target table is the source table itself" in result.output
+    db = sqlite3.connect(path)
+    assert {r[0] for r in db.execute("SELECT id_card FROM customers")} == {r["rid"] for r in customers}
+    db.close()

@@ -197,20 +197,22 @@ class SqlTargetWriter:
         textual = {n for n, c in outs.items() if c.textual}
         if schema is not None:
             self.backend.create_target_schema(conn, schema)
+        table = sa.Table(name, sa.MetaData(), *[c.column for c in outs.values()], schema=schema)
         if sa.inspect(conn).has_table(name, schema=schema):
             if self.if_exists == "fail":
                 raise WriterError(f"target table {label} already exists; pass --if-exists replace or truncate "
                                   "to overwrite it")
-            existing = sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema)
             if self.if_exists == "truncate":
-                missing = [n for n in outs if n not in existing.c]
+                # The table's own column names, from an empty result (reflection is not portable: duckdb_engine).
+                present = set(conn.execute(sa.select(sa.text("*")).select_from(
+                    sa.table(name, schema=schema)).limit(0)).keys())
+                missing = [n for n in outs if n not in present]
                 if missing:
                     raise WriterError(f"target table {label} has no column {missing[0]}; "
                                       "--if-exists replace recreates it")
-                self.backend.clear_table(conn, existing)
-                return existing, textual
-            existing.drop(conn)
-        table = sa.Table(name, sa.MetaData(), *[c.column for c in outs.values()], schema=schema)
+                self.backend.clear_table(conn, table)
+                return table, textual
+            table.drop(conn)
         keep = set(outs)
         for index_name, columns, unique in shape.indexes:
             if all(c in keep for c in columns):
