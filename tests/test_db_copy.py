@@ -425,3 +425,26 @@ def test_target_that_is_the_source_is_refused_even_with_replace(tmp_path):
     db = sqlite3.connect(path)
     assert {r[0] for r in db.execute("SELECT id_card FROM customers")} == {r["rid"] for r in customers}
     db.close()
+
+
+def test_foreign_key_inherits_the_rule_of_the_key_it_references(pg_source, tmp_path):
+    """A rules override names the customers' key only: the orders' foreign key follows it, so the join holds."""
+    import json
+    import sqlite3
+
+    crm, _sales = pg_source["schemas"]
+    rules = tmp_path / "override.yaml"
+    rules.write_text('version: 1\ncolumns:\n  "*.customers:id_card": {op: hash}\n', encoding="utf-8")
+    out, copy = tmp_path / "out", tmp_path / "copy.db"
+    result = runner.invoke(app, ["anonymize", pg_source["url"], "-o", str(out), "--target", f"sqlite:///{copy}",
+                                 "--rules", str(rules)], env={"PIIWARDEN_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    db = sqlite3.connect(copy)
+    joined = db.execute(f'SELECT count(*) FROM "{crm}.orders" o JOIN "{crm}.customers" c '
+                        "ON c.id_card = o.id_card").fetchone()[0]
+    db.close()
+    assert joined == N_ORDERS  # without the link the orders' IDs get the default mask and join nothing
+    record = json.loads((out / "anonymization.json").read_text(encoding="utf-8"))
+    orders = next(d for d in record["datasets"] if d["id"] == f"{crm}.orders")
+    card = next(c for c in orders["columns"] if c["name"] == "id_card")
+    assert card["rule_source"] == f"foreign key to {crm}.customers.id_card" and card["entity"] == "CN_RESIDENT_ID"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -79,6 +79,7 @@ class DatasetJob:
     changes: bool = True  # False: no column is touched, the file may be copied byte for byte
     # Operator of each column it changes or drops (a ``--target`` copy declares and comments them).
     ops: dict[str, AnonymizationOperator[Any]] = field(default_factory=dict)
+    plans: list[ColumnPlan] = field(default_factory=list)  # what foreign keys into this dataset inherit
 
 
 @dataclass
@@ -89,13 +90,36 @@ class Outcome:
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
-def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ctx: OpContext) -> list[ColumnPlan]:
-    """Rules for the columns the detectors flagged, and for columns a rules override names."""
+@dataclass(frozen=True)
+class LinkedRule:
+    """The plan a column inherits from the column its foreign key references: same value in, same value out."""
+
+    entity: str | None
+    level: int
+    chosen: ChosenRule
+
+
+def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ctx: OpContext,
+                 linked: Mapping[str, LinkedRule] | None = None) -> list[ColumnPlan]:
+    """Rules for the columns the detectors flagged, columns a rules override names, and ``linked`` ones.
+
+    A column whose foreign key references a planned column (``scanner.anonymize.links``) takes that
+    column's entity and rule unless the rules name it, so keys still join after a hash or pseudonym.
+    """
     patterns = cell_patterns()
     plans = []
+    linked = linked or {}
     for col in columns:
         name, entity = col.name, col.primary_entity
         override = rules.column_override(ds.id, name)
+        link = linked.get(name) if override is None else None
+        if link is not None:
+            plan = ColumnPlan(name, link.entity, link.level, False, link.chosen)
+            if not link.chosen.rule.operator.drops_column and not link.chosen.rule.operator.identity:
+                plan.transformer = ColumnTransformer(link.entity, link.chosen.rule, False, ctx,
+                                                     _fixed_rule(link.chosen.rule), patterns.get(link.entity or ""))
+            plans.append(plan)
+            continue
         if entity is None and override is None:
             continue
         chosen = override or rules.for_entity(entity)
@@ -111,6 +135,11 @@ def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ct
                                                  patterns.get(entity or ""))
         plans.append(plan)
     return plans
+
+
+def _fixed_rule(rule: Rule) -> Callable[[str], Rule]:
+    """A span rule that is always ``rule`` (a linked column is a key, never free text)."""
+    return lambda _entity: rule
 
 
 def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
@@ -149,13 +178,13 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
 
 
 def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpContext,
-                  sample_rows: int) -> DatasetJob:
-    """Scan the dataset, plan its columns and build its transformation."""
+                  sample_rows: int, linked: Mapping[str, LinkedRule] | None = None) -> DatasetJob:
+    """Scan the dataset, plan its columns (``linked``: rules inherited through foreign keys), build its transformation."""
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
     fatal = [e for e in scanned.errors if e not in ds.problems]  # skipped bad rows are reported after writing
     if fatal:
         raise SourceError(fatal[0])
-    plans = plan_columns(ds, scanned.columns, rules, ctx)
+    plans = plan_columns(ds, scanned.columns, rules, ctx, linked)
     entry = policy.entry_for(ds.id) if policy else None
     kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
     rows = {"n": 0}
@@ -171,7 +200,7 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
         return out
 
     ops = {p.name: p.chosen.rule.operator for p in plans if not p.chosen.rule.operator.identity}
-    return DatasetJob(transform, record, bool(ops), ops)
+    return DatasetJob(transform, record, bool(ops), ops, plans)
 
 
 # ------------------------------------------------------------- mirroring ----

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scanner import __version__
-from scanner.anonymize.engine import DatasetJob, Log, Outcome, anonymize_job, mirror
+from scanner.anonymize.engine import DatasetJob, LinkedRule, Log, Outcome, anonymize_job, mirror
 from scanner.anonymize.keys import Key
+from scanner.anonymize.links import LinkedJobs
 from scanner.anonymize.operators.base import RevealError, ReversibleOperator
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.operators.registry import operators
@@ -103,9 +104,11 @@ def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy
     datasets, errors = source_datasets(sources, read_options, log)
     ctx = OpContext(key)
 
-    def job_for(ds: Dataset) -> DatasetJob:
-        return anonymize_job(ds, rules, policy, ctx, sample_rows)
+    def make_job(ds: Dataset, linked: dict[str, LinkedRule]) -> DatasetJob:
+        return anonymize_job(ds, rules, policy, ctx, sample_rows, linked)
 
+    # Referenced tables are planned first: their keys' rules pass on through foreign keys, so joins survive.
+    job_for = LinkedJobs(datasets, make_job)
     outcome: Outcome = mirror(datasets, outdir, target, job_for, log, if_exists=if_exists)
     record = record_header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
                            policy=str(policy_path) if policy_path else None,
