@@ -448,3 +448,29 @@ def test_foreign_key_inherits_the_rule_of_the_key_it_references(pg_source, tmp_p
     orders = next(d for d in record["datasets"] if d["id"] == f"{crm}.orders")
     card = next(c for c in orders["columns"] if c["name"] == "id_card")
     assert card["rule_source"] == f"foreign key to {crm}.customers.id_card" and card["entity"] == "CN_RESIDENT_ID"
+
+
+def test_masked_key_is_kept_as_a_plain_index_so_every_row_is_copied(tmp_path):
+    """A mask repeats values (``138******78``): a primary key or unique index over it cannot hold in the copy."""
+    import sqlite3
+
+    customers, _orders = _people(5)
+    path, copy = tmp_path / "crm.db", tmp_path / "copy.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE phones (mobile text PRIMARY KEY, id_card text NOT NULL, note text)")
+    db.execute("CREATE UNIQUE INDEX phones_card_ux ON phones (id_card)")
+    db.executemany("INSERT INTO phones VALUES (?, ?, 'x')", [(r["mobile"], r["rid"]) for r in customers])
+    db.commit()
+    db.close()
+    result = runner.invoke(app, ["anonymize", f"sqlite:///{path}", "-o", str(tmp_path / "out"),
+                                 "--target", f"sqlite:///{copy}"])  # default rules: masks
+    assert result.exit_code == 0, result.output
+    engine = _engine(f"sqlite:///{copy}")
+    inspector = sa.inspect(engine)
+    assert inspector.get_pk_constraint("phones")["constrained_columns"] == []
+    indexes = {ix["name"]: (ix["column_names"], bool(ix["unique"])) for ix in inspector.get_indexes("phones")}
+    assert indexes == {"phones_pkey": (["mobile"], False), "phones_card_ux": (["id_card"], False)}
+    with engine.connect() as conn:
+        mobiles = [r[0] for r in conn.exec_driver_sql("SELECT mobile FROM phones")]
+    engine.dispose()
+    assert len(mobiles) == N_CUSTOMERS and len(set(mobiles)) < N_CUSTOMERS  # masks collide, every row is there

@@ -145,7 +145,8 @@ class SqlTargetWriter:
     it. A key over a column whose operator can give two rows one value (a
     mask) is kept as a plain index, so the copy never refuses its own rows.
     Each table is written in one transaction (DDL included where the backend
-    has transactional DDL), so an interrupted run leaves no half table there.
+    and driver have transactional DDL: PostgreSQL, DuckDB), so an interrupted
+    run leaves no half table there.
     """
 
     def __init__(self, target_url: str, if_exists: str = "fail") -> None:
@@ -218,6 +219,9 @@ class SqlTargetWriter:
             if all(c in keep for c in columns):
                 sa.Index(self.backend.target_index_name(mapped, index_name), *[table.c[c] for c in columns],
                          unique=unique and _distinct_kept(columns, ops))
+        if shape.primary_key and not table.primary_key.columns and all(c in keep for c in shape.primary_key):
+            # A key a mask may repeat: still the table's way in, as a plain index (the name holds the schema).
+            sa.Index(f"{name}_pkey", *[table.c[c] for c in shape.primary_key])
         table.create(conn)
         return table, textual
 
