@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from detectors.validators import resident_id_check_char
@@ -474,3 +476,49 @@ def test_masked_key_is_kept_as_a_plain_index_so_every_row_is_copied(tmp_path):
         mobiles = [r[0] for r in conn.exec_driver_sql("SELECT mobile FROM phones")]
     engine.dispose()
     assert len(mobiles) == N_CUSTOMERS and len(set(mobiles)) < N_CUSTOMERS  # masks collide, every row is there
+
+
+_NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
+    lambda s: s.strip() == s and not s.lower().startswith("sqlite_"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=_NAMES, columns=st.lists(_NAMES, min_size=1, max_size=4, unique_by=str.lower), rows=st.integers(0, 3))
+def test_any_table_and_column_names_copy_with_keys_and_values(tmp_path, table, columns, rows):
+    """Names with quotes, dots, spaces, brackets or CJK reach the target as they are, with key and index."""
+    import sqlite3
+
+    from scanner.connectors.sqldb import open_database_url
+    from scanner.writers.base import BatchOut
+    from scanner.writers.sql import SqlTargetWriter
+
+    folder = tmp_path / uuid.uuid4().hex[:8]
+    folder.mkdir()
+    source, copy = folder / "src.db", folder / "dst.db"
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    db = sqlite3.connect(source)
+    db.execute(f"CREATE TABLE {q(table)} ({', '.join(q(c) + ' text' for c in columns)}, PRIMARY KEY ({q(columns[0])}))")
+    db.execute(f"CREATE INDEX {q('ix ' + table)} ON {q(table)} ({q(columns[-1])})")
+    db.executemany(f"INSERT INTO {q(table)} VALUES ({', '.join('?' for _ in columns)})",
+                   [[f"{i}-{j}" for j in range(len(columns))] for i in range(rows)])
+    db.commit()
+    db.close()
+    url = f"sqlite:///{source}"
+    (ds,) = open_database_url(url, url)
+    writer = SqlTargetWriter(f"sqlite:///{copy}")
+    try:
+        assert writer.run_dataset(ds, ds.sql.factory(), BatchOut) == rows
+    finally:
+        writer.dispose()
+    inspector = sa.inspect(_engine(f"sqlite:///{copy}"))
+    assert inspector.get_table_names() == [table]
+    assert [c["name"] for c in inspector.get_columns(table)] == columns
+    assert inspector.get_pk_constraint(table)["constrained_columns"] == [columns[0]]
+    assert [ix["column_names"] for ix in inspector.get_indexes(table)] == [[columns[-1]]]
+    db = sqlite3.connect(copy)
+    assert sorted(db.execute(f"SELECT * FROM {q(table)}").fetchall()) == \
+        sorted(tuple(f"{i}-{j}" for j in range(len(columns))) for i in range(rows))
+    db.close()
