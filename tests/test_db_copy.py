@@ -522,3 +522,41 @@ def test_any_table_and_column_names_copy_with_keys_and_values(tmp_path, table, c
     assert sorted(db.execute(f"SELECT * FROM {q(table)}").fetchall()) == \
         sorted(tuple(f"{i}-{j}" for j in range(len(columns))) for i in range(rows))
     db.close()
+
+
+def test_duckdb_source_copies_with_its_keys_indexes_and_comments(tmp_path):
+    """DuckDB's own catalog describes the source (duckdb_engine's inspector cannot reflect another schema)."""
+    import duckdb
+
+    customers, _orders = _people(6)
+    source = tmp_path / "src.duckdb"
+    con = duckdb.connect(str(source))
+    con.execute("CREATE SCHEMA crm")
+    con.execute("CREATE TABLE crm.customers (id INTEGER PRIMARY KEY, mobile VARCHAR NOT NULL, amt DECIMAL(10,2))")
+    con.execute("COMMENT ON COLUMN crm.customers.mobile IS '手机'")
+    con.execute("CREATE INDEX cm_ix ON crm.customers (mobile, amt)")
+    con.executemany("INSERT INTO crm.customers VALUES (?, ?, ?)",
+                    [(r["id"], r["mobile"], r["id"] / 4) for r in customers])
+    con.close()
+    url = f"duckdb:///{source}"
+    for target in (f"sqlite:///{tmp_path / 'dst.db'}", f"duckdb:///{tmp_path / 'dst.duckdb'}"):
+        result = runner.invoke(app, ["anonymize", url, "-o", str(tmp_path / "out"), "--target", target])
+        assert result.exit_code == 0, result.output
+    inspector = sa.inspect(_engine(f"sqlite:///{tmp_path / 'dst.db'}"))
+    assert inspector.get_pk_constraint("crm.customers")["constrained_columns"] == ["id"]
+    assert [(ix["column_names"], ix["unique"]) for ix in inspector.get_indexes("crm.customers")] == \
+        [(["mobile", "amt"], False)]
+    amount = {c["name"]: c for c in inspector.get_columns("crm.customers")}["amt"]["type"]
+    assert isinstance(amount, sa.Numeric) and (amount.precision, amount.scale) == (10, 2)
+    con = duckdb.connect(str(tmp_path / "dst.duckdb"), read_only=True)
+    try:
+        columns = con.execute("SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
+                              "WHERE schema_name = 'crm' ORDER BY column_index").fetchall()
+        indexes = con.execute("SELECT index_name, expressions FROM duckdb_indexes()").fetchall()
+        mobiles = {r[0] for r in con.execute("SELECT mobile FROM crm.customers").fetchall()}
+    finally:
+        con.close()
+    assert columns == [("id", "INTEGER", False, None), ("mobile", "VARCHAR", False, "手机 (masked by piiwarden: mask)"),
+                       ("amt", "DECIMAL(10,2)", True, None)]
+    assert indexes == [("cm_ix", "[mobile, amt]")]
+    assert len(mobiles) > 1 and not mobiles & {r["mobile"] for r in customers}

@@ -30,7 +30,8 @@ from sqlalchemy.pool import NullPool
 
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import to_text
-from scanner.connectors.sql import Dialect, dialect_for
+from scanner.connectors.sql import dialect_for
+from scanner.connectors.sql.base import TableShape
 from scanner.errors import describe_error
 from scanner.writers.base import FileWriter, Transform, WriterError
 
@@ -120,15 +121,6 @@ MASKED_NOTE = "masked by piiwarden: {op}"  # appended to a transformed column's 
 
 
 @dataclass(frozen=True)
-class SourceShape:
-    """A source table's columns, keys, indexes and comments, names as the database knows them."""
-
-    columns: list[dict[str, Any]]  # inspector.get_columns entries, "name" fixed by the dialect
-    primary_key: list[str]
-    indexes: list[tuple[str, list[str], bool]]  # (name, columns, unique); expression indexes left out
-
-
-@dataclass(frozen=True)
 class ColumnOut:
     """How one copied column is declared and which value it receives."""
 
@@ -169,7 +161,7 @@ class SqlTargetWriter:
         if self.backend.place(self.url, target_schema, target_name) == \
                 source_backend.place(source_url, schema, table):
             raise WriterError("the target table is the source table itself; choose another --target")
-        shape = source_shape(source_engine, source_backend, schema, table)
+        shape = source_backend.table_shape(source_engine, schema, table)
         names = list(ds.sql.columns) if getattr(ds, "sql", None) is not None and ds.sql.columns \
             else [c["name"] for c in shape.columns]
         same_backend = source_backend is self.backend and source_engine.dialect.name == self.engine.dialect.name
@@ -185,7 +177,7 @@ class SqlTargetWriter:
         """(schema, table) of a source table's copy: its home schema maps to the target's home."""
         return self.backend.target_names(_mapped_schema(ds, source_engine), ds.meta["table"])
 
-    def _prepare(self, conn: Connection, shape: SourceShape, ops: Mapping[str, AnonymizationOperator[Any]],
+    def _prepare(self, conn: Connection, shape: TableShape, ops: Mapping[str, AnonymizationOperator[Any]],
                  same_backend: bool, where: tuple[str | None, str], mapped: str | None) -> tuple[sa.Table, set[str]]:
         """The target table to insert into, per ``if_exists``; and the columns that receive text.
 
@@ -225,7 +217,7 @@ class SqlTargetWriter:
         table.create(conn)
         return table, textual
 
-    def _columns(self, conn: Connection, shape: SourceShape, ops: Mapping[str, AnonymizationOperator[Any]],
+    def _columns(self, conn: Connection, shape: TableShape, ops: Mapping[str, AnonymizationOperator[Any]],
                  same_backend: bool) -> dict[str, ColumnOut]:
         """The copy's columns in source order, dropped ones left out."""
         keyed = set(shape.primary_key) | {c for _n, cols, _u in shape.indexes for c in cols}
@@ -294,20 +286,6 @@ def _fill(conn: Connection, target: sa.Table, textual: set[str], names: list[str
         conn.execute(target.insert(), [{n: columns[n][j] for n in live} for j in range(len(raw))])
         rows += len(raw)
     return rows
-
-
-def source_shape(engine: Engine, backend: Dialect, schema: str | None, table: str) -> SourceShape:
-    """Columns, primary key and indexes of a source table, from the database's catalog."""
-    inspector = sa.inspect(engine)
-    fix = backend.reflected_name
-    columns = [{**c, "name": fix(c["name"])} for c in inspector.get_columns(table, schema=schema)]
-    pk = [fix(c) for c in (inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or [])]
-    indexes = []
-    for ix in inspector.get_indexes(table, schema=schema):
-        cols = ix.get("column_names") or []
-        if cols and all(c is not None for c in cols) and ix.get("name"):
-            indexes.append((str(ix["name"]), [fix(c) for c in cols if c is not None], bool(ix.get("unique"))))
-    return SourceShape(columns, pk, indexes)
 
 
 def _mapped_schema(ds: Dataset, source_engine: Engine) -> str | None:

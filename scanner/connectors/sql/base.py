@@ -270,6 +270,19 @@ class Dialect:
         """What identifies a table on its server, to refuse a target that is the source itself."""
         return (url.get_backend_name(), url.host, url.port, url.database, schema or self.home_schema(url), table)
 
+    def table_shape(self, engine: Engine, schema: str | None, table: str) -> TableShape:
+        """A source table's columns, primary key and indexes from SQLAlchemy's inspector."""
+        inspector = sa.inspect(engine)
+        fix = self.reflected_name
+        columns = [{**c, "name": fix(c["name"])} for c in inspector.get_columns(table, schema=schema)]
+        pk = [fix(c) for c in (inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or [])]
+        indexes = []
+        for ix in inspector.get_indexes(table, schema=schema):
+            cols = ix.get("column_names") or []
+            if cols and all(c is not None for c in cols) and ix.get("name"):  # expression indexes are left out
+                indexes.append((str(ix["name"]), [fix(c) for c in cols if c is not None], bool(ix.get("unique"))))
+        return TableShape(columns, pk, indexes)
+
 
 # ------------------------------------------------------------ registry ----
 # SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of
@@ -349,3 +362,12 @@ def existing_file(url: URL) -> Path | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """A table's columns, primary key and indexes, as ``anonymize --target`` recreates them."""
+
+    columns: list[dict[str, Any]]  # {"name", "type" (SQLAlchemy type), "nullable", "comment"}
+    primary_key: list[str]
+    indexes: list[tuple[str, list[str], bool]]  # (name, columns, unique); expression indexes left out
