@@ -560,3 +560,25 @@ def test_duckdb_source_copies_with_its_keys_indexes_and_comments(tmp_path):
                        ("amt", "DECIMAL(10,2)", True, None)]
     assert indexes == [("cm_ix", "[mobile, amt]")]
     assert len(mobiles) > 1 and not mobiles & {r["mobile"] for r in customers}
+
+
+def test_two_sources_with_one_table_name_do_not_overwrite_each_other(tmp_path):
+    import sqlite3
+
+    urls = []
+    for n in (1, 2):
+        path = tmp_path / f"shop{n}.db"
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE customers (id integer PRIMARY KEY, tier text)")
+        db.executemany("INSERT INTO customers VALUES (?, ?)", [(i, f"shop{n}") for i in range(5)])
+        db.commit()
+        db.close()
+        urls.append(f"sqlite:///{path}")
+    copy = tmp_path / "copy.db"
+    result = runner.invoke(app, ["anonymize", *urls, "-o", str(tmp_path / "out"), "--target", f"sqlite:///{copy}",
+                                 "--if-exists", "replace"])
+    assert result.exit_code == 3
+    assert [line for line in result.output.splitlines() if "collides" in line][0].startswith(f"error: customers ({urls[1]}")
+    db = sqlite3.connect(copy)
+    assert db.execute("SELECT DISTINCT tier FROM customers").fetchall() == [("shop1",)]
+    db.close()

@@ -266,7 +266,12 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
                     continue
                 _mirror_file(members, Path(where), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
             else:
-                _mirror_table(members[0], target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+                for ds in members:  # one target table per run: a second source table landing there is an error
+                    if target_writer is not None and sources_of.setdefault(
+                            repr(target_writer.destination(ds)), ds.where) != ds.where:
+                        _fail(outcome, [ds], "target table collides with the same table of another source")
+                        continue
+                    _mirror_table(ds, target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
     finally:
         if target_writer is not None:
             target_writer.dispose()

@@ -173,7 +173,7 @@ class SqlTargetWriter:
             result = sconn.execution_options(**source_backend.stream_options()).execute(select)
             return _fill(tconn, target, textual, names, result, transform)
 
-    def destination(self, ds: Dataset, source_engine: Engine) -> tuple[str | None, str]:
+    def destination(self, ds: Dataset, source_engine: Engine | None = None) -> tuple[str | None, str]:
         """(schema, table) of a source table's copy: its home schema maps to the target's home."""
         return self.backend.target_names(_mapped_schema(ds, source_engine), ds.meta["table"])
 
@@ -288,18 +288,21 @@ def _fill(conn: Connection, target: sa.Table, textual: set[str], names: list[str
     return rows
 
 
-def _mapped_schema(ds: Dataset, source_engine: Engine) -> str | None:
+def _mapped_schema(ds: Dataset, source_engine: Engine | None) -> str | None:
     """The source table's schema, None when it is the source's home one (it then goes to the target's home)."""
     schema = ds.meta.get("schema") or None
-    return None if schema == dialect_for(source_engine.dialect.name).home_schema(_source_url(ds, source_engine)) \
-        else schema
+    url = _source_url(ds, source_engine)
+    name = source_engine.dialect.name if source_engine is not None else url.get_backend_name()
+    return None if schema == dialect_for(name).home_schema(url) else schema
 
 
-def _source_url(ds: Dataset, engine: Engine) -> URL:
+def _source_url(ds: Dataset, engine: Engine | None) -> URL:
     """The URL the user gave for the source (its engine may wrap a read-only file handle with no path)."""
     try:
         return make_url(os.path.expandvars(ds.source))
     except (sa.exc.ArgumentError, ValueError):
+        if engine is None:
+            raise WriterError("the source is not a database URL") from None
         return engine.url
 
 
