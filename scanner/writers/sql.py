@@ -283,7 +283,7 @@ def _fill(conn: Connection, target: sa.Table, textual: set[str], names: list[str
             else:
                 columns[n] = [r[position[n]] for r in raw]
         live = [n for n in keep if n not in out.dropped]
-        conn.execute(target.insert(), [{n: columns[n][j] for n in live} for j in range(len(raw))])
+        conn.execute(target.insert(), [dict(zip(live, values)) for values in zip(*(columns[n] for n in live))])
         rows += len(raw)
     return rows
 
