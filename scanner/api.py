@@ -307,15 +307,22 @@ def anonymize_dataframe(frame: Frame, *, rules: Rules | str | Path | None = None
 def anonymize(sources: Sequence[str] | str, outdir: str | Path, *, rules: Rules | str | Path | None = None,
               key: Key | bytes | None = None, policy: Policy | str | Path | None = None, target: str | None = None,
               read: ReadOptions | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
-              progress: Callable[[str], None] | None = None, spark_master: str | None = None) -> AnonymizationResult:
+              progress: Callable[[str], None] | None = None, spark_master: str | None = None,
+              if_exists: str = "fail") -> AnonymizationResult:
     """Write desensitized copies of the sources into ``outdir`` (mirroring paths and formats).
 
     Writes ``outdir/anonymization.json`` (signed when a key is given) and
     returns it as an ``AnonymizationResult`` whose ``to_json()`` is that file.
     Rules and policy given as paths are recorded in it. ``spark_master``
     runs the column transforms on Spark (Parquet/CSV/JSON(L)); ``progress``
-    receives one line per dataset.
+    receives one line per dataset. Tables of database URLs go to ``target``
+    under their schema and table names; ``if_exists`` (fail, replace,
+    truncate) is what a table already there gets.
     """
+    from scanner.writers.sql import IF_EXISTS
+
+    if if_exists not in IF_EXISTS:
+        raise ValueError(f"if_exists must be one of {', '.join(IF_EXISTS)}")
     source_list = [sources] if isinstance(sources, str) else list(sources)
     loaded_rules, loaded_key = _rules(rules), _key(key)
     _require_key(loaded_rules, loaded_key)
@@ -327,13 +334,13 @@ def anonymize(sources: Sequence[str] | str, outdir: str | Path, *, rules: Rules 
 
         done = run_anonymize_spark(source_list, Path(outdir), loaded_rules, loaded_policy, loaded_key, target, log,
                                    rules_path=rules_path, policy_path=policy_path, sample_rows=sample_rows,
-                                   master=spark_master)
+                                   master=spark_master, if_exists=if_exists)
     else:
         from scanner.anonymize.run import run_anonymize
 
         done = run_anonymize(source_list, Path(outdir), loaded_rules, loaded_policy, loaded_key, target, log,
                              rules_path=rules_path, policy_path=policy_path, sample_rows=sample_rows,
-                             read_options=read)
+                             read_options=read, if_exists=if_exists)
     return AnonymizationResult.from_json(done.record, path=str(done.path))
 
 

@@ -289,7 +289,7 @@ def _json_columns(ds: Dataset) -> dict[str, bool]:
 def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: Policy | None, key: Key | None,
                         target: str | None, log: Log, rules_path: Path | None = None,
                         policy_path: Path | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
-                        master: str = DEFAULT_MASTER) -> local_run.RunResult:
+                        master: str = DEFAULT_MASTER, if_exists: str = "fail") -> local_run.RunResult:
     """``run_anonymize`` with the column work on Spark; same outputs and the same anonymization.json."""
     started = now_iso()
     outdir.mkdir(parents=True, exist_ok=True)
@@ -313,7 +313,7 @@ def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: 
             return anonymize_job(ds, rules, policy, ctx, sample_rows)
         return spark_job(scanner, ds, spec, rules, policy, ctx, sample_rows)
 
-    outcome: Outcome = mirror(datasets, outdir, target, job_for, log)
+    outcome: Outcome = mirror(datasets, outdir, target, job_for, log, if_exists=if_exists)
     record = local_run.record_header("anonymize", sources, started, key,
                                      rules=str(rules_path) if rules_path else None,
                                      policy=str(policy_path) if policy_path else None,

@@ -359,7 +359,7 @@ def test_pg_anonymized_into_a_target_database(pg, tmp_path):
         assert result.exit_code == 0, result.output
         engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT k, c1, c2, c5 FROM customers ORDER BY k").all()
+            rows = conn.exec_driver_sql("SELECT k, c1, c2, c5 FROM crm.customers ORDER BY k").all()  # issue 18: schema kept
         engine.dispose()
         assert len(rows) == len(pg["rows"])
         originals = {r["c1"] for r in pg["rows"]} | {r["c2"] for r in pg["rows"]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from scanner.anonymize.columns import ColumnTransformer, cell_patterns
 from scanner.anonymize.kanon import KAnonymity
+from scanner.anonymize.operators.base import AnonymizationOperator
 from scanner.anonymize.operators.context import MissingKey, OpContext
 from scanner.anonymize.rules import ChosenRule, Rule, Rules
 from scanner.anonymize.shapes import holds_entity_cells
@@ -76,6 +77,9 @@ class DatasetJob:
     transform: Transform
     record: Callable[[], dict[str, Any]]
     changes: bool = True  # False: no column is touched, the file may be copied byte for byte
+    # Operator of each column it changes or drops (a ``--target`` copy declares and comments them).
+    ops: dict[str, AnonymizationOperator[Any]] = field(default_factory=dict)
+    plans: list[ColumnPlan] = field(default_factory=list)  # what foreign keys into this dataset inherit
 
 
 @dataclass
@@ -86,13 +90,36 @@ class Outcome:
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
-def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ctx: OpContext) -> list[ColumnPlan]:
-    """Rules for the columns the detectors flagged, and for columns a rules override names."""
+@dataclass(frozen=True)
+class LinkedRule:
+    """The plan a column inherits from the column its foreign key references: same value in, same value out."""
+
+    entity: str | None
+    level: int
+    chosen: ChosenRule
+
+
+def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ctx: OpContext,
+                 linked: Mapping[str, LinkedRule] | None = None) -> list[ColumnPlan]:
+    """Rules for the columns the detectors flagged, columns a rules override names, and ``linked`` ones.
+
+    A column whose foreign key references a planned column (``scanner.anonymize.links``) takes that
+    column's entity and rule unless the rules name it, so keys still join after a hash or pseudonym.
+    """
     patterns = cell_patterns()
     plans = []
+    linked = linked or {}
     for col in columns:
         name, entity = col.name, col.primary_entity
         override = rules.column_override(ds.id, name)
+        link = linked.get(name) if override is None else None
+        if link is not None:
+            plan = ColumnPlan(name, link.entity, link.level, False, link.chosen)
+            if not link.chosen.rule.operator.drops_column and not link.chosen.rule.operator.identity:
+                plan.transformer = ColumnTransformer(link.entity, link.chosen.rule, False, ctx,
+                                                     _fixed_rule(link.chosen.rule), patterns.get(link.entity or ""))
+            plans.append(plan)
+            continue
         if entity is None and override is None:
             continue
         chosen = override or rules.for_entity(entity)
@@ -108,6 +135,11 @@ def plan_columns(ds: Dataset, columns: Sequence[ColumnFinding], rules: Rules, ct
                                                  patterns.get(entity or ""))
         plans.append(plan)
     return plans
+
+
+def _fixed_rule(rule: Rule) -> Callable[[str], Rule]:
+    """A span rule that is always ``rule`` (a linked column is a key, never free text)."""
+    return lambda _entity: rule
 
 
 def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
@@ -146,13 +178,13 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
 
 
 def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpContext,
-                  sample_rows: int) -> DatasetJob:
-    """Scan the dataset, plan its columns and build its transformation."""
+                  sample_rows: int, linked: Mapping[str, LinkedRule] | None = None) -> DatasetJob:
+    """Scan the dataset, plan its columns (``linked``: rules inherited through foreign keys), build its transformation."""
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
     fatal = [e for e in scanned.errors if e not in ds.problems]  # skipped bad rows are reported after writing
     if fatal:
         raise SourceError(fatal[0])
-    plans = plan_columns(ds, scanned.columns, rules, ctx)
+    plans = plan_columns(ds, scanned.columns, rules, ctx, linked)
     entry = policy.entry_for(ds.id) if policy else None
     kanon = KAnonymity(entry.quasi_identifiers, entry.k_threshold) if entry and entry.quasi_identifiers else None
     rows = {"n": 0}
@@ -167,8 +199,8 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
         out["k_anonymity"] = kanon.result() if kanon else None
         return out
 
-    changes = any(not p.chosen.rule.operator.identity for p in plans)
-    return DatasetJob(transform, record, changes)
+    ops = {p.name: p.chosen.rule.operator for p in plans if not p.chosen.rule.operator.identity}
+    return DatasetJob(transform, record, bool(ops), ops, plans)
 
 
 # ------------------------------------------------------------- mirroring ----
@@ -201,8 +233,12 @@ def source_engine(url: str) -> Engine:
 
 
 def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
-           job_for: Callable[[Dataset], DatasetJob], log: Log, verb: str = "anonymizing") -> Outcome:
-    """Write a transformed mirror of every dataset; a failing file is aborted and recorded."""
+           job_for: Callable[[Dataset], DatasetJob], log: Log, verb: str = "anonymizing",
+           if_exists: str = "fail") -> Outcome:
+    """Write a transformed mirror of every dataset; a failing file is aborted and recorded.
+
+    ``if_exists`` (fail, replace, truncate) is what a ``--target`` table already there gets.
+    """
     outcome = Outcome()
     groups: dict[tuple[str, str], list[Dataset]] = {}
     for ds in datasets:
@@ -217,7 +253,7 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
     target_writer: SqlTargetWriter | None = None
     if target and any(is_url(d.source) for d in datasets):
         try:
-            target_writer = SqlTargetWriter(os.path.expandvars(target))
+            target_writer = SqlTargetWriter(os.path.expandvars(target), if_exists)
         except (sa.exc.SQLAlchemyError, ImportError) as exc:
             _fail(outcome, [d for d in datasets if is_url(d.source)], f"cannot open --target ({type(exc).__name__})")
             groups = {k: v for k, v in groups.items() if k[0] == "file"}
@@ -230,7 +266,12 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
                     continue
                 _mirror_file(members, Path(where), outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
             else:
-                _mirror_table(members[0], target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+                for ds in members:  # one target table per run: a second source table landing there is an error
+                    if target_writer is not None and sources_of.setdefault(
+                            repr(target_writer.destination(ds)), ds.where) != ds.where:
+                        _fail(outcome, [ds], "target table collides with the same table of another source")
+                        continue
+                    _mirror_table(ds, target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
     finally:
         if target_writer is not None:
             target_writer.dispose()
@@ -309,8 +350,10 @@ def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
     engine = sql.factory() if sql is not None and getattr(sql, "factory", None) else source_engine(ds.source)
     try:
         job = job_for(ds)
-        writer.run_dataset(ds, engine, job.transform)
-        outcome.datasets.append(_dataset_record(ds, ds.meta.get("table", ds.id), "(target)", job.record()))
+        writer.run_dataset(ds, engine, job.transform, job.ops)
+        schema, name = writer.destination(ds, engine)
+        out_id = f"{schema}.{name}" if schema else name
+        outcome.datasets.append(_dataset_record(ds, out_id, "(target)", job.record()))
     except (SourceError, WriterError, sa.exc.SQLAlchemyError) as exc:
         _fail(outcome, [ds], _one_line(exc))
     except MissingKey:

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scanner import __version__
-from scanner.anonymize.engine import DatasetJob, Log, Outcome, anonymize_job, mirror
+from scanner.anonymize.engine import DatasetJob, LinkedRule, Log, Outcome, anonymize_job, mirror
 from scanner.anonymize.keys import Key
+from scanner.anonymize.links import LinkedJobs
 from scanner.anonymize.operators.base import RevealError, ReversibleOperator
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.operators.registry import operators
@@ -91,18 +92,24 @@ def source_datasets(sources: list[str], options: ReadOptions | None = None,
 def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy | None, key: Key | None,
                   target: str | None, log: Log, rules_path: Path | None = None,
                   policy_path: Path | None = None, sample_rows: int = DEFAULT_SAMPLE_ROWS,
-                  read_options: ReadOptions | None = None) -> RunResult:
-    """Anonymize every dataset of the sources into OUTDIR (or ``--target``) and write the record."""
+                  read_options: ReadOptions | None = None, if_exists: str = "fail") -> RunResult:
+    """Anonymize every dataset of the sources into OUTDIR (or ``--target``) and write the record.
+
+    ``if_exists`` says what a ``--target`` table already there gets: fail (an error naming it),
+    replace (dropped and recreated) or truncate (kept, its rows replaced).
+    """
     started = now_iso()
     outdir.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(outdir)
     datasets, errors = source_datasets(sources, read_options, log)
     ctx = OpContext(key)
 
-    def job_for(ds: Dataset) -> DatasetJob:
-        return anonymize_job(ds, rules, policy, ctx, sample_rows)
+    def make_job(ds: Dataset, linked: dict[str, LinkedRule]) -> DatasetJob:
+        return anonymize_job(ds, rules, policy, ctx, sample_rows, linked)
 
-    outcome: Outcome = mirror(datasets, outdir, target, job_for, log)
+    # Referenced tables are planned first: their keys' rules pass on through foreign keys, so joins survive.
+    job_for = LinkedJobs(datasets, make_job)
+    outcome: Outcome = mirror(datasets, outdir, target, job_for, log, if_exists=if_exists)
     record = record_header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
                            policy=str(policy_path) if policy_path else None,
                            target=mask_source(target) if target else None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,6 +46,16 @@ ON_BAD_ROWS_HELP = ("A row a file reader cannot read (ragged CSV record, invalid
                     "the file.")
 MAX_CELL_HELP = "Longest cell or line read, in bytes; a longer one is a bad row."
 FOLLOW_HELP = "Follow symlinks (to files and folders) while crawling; without it they are skipped with a note."
+IF_EXISTS_HELP = ("A --target table that already exists: fail (an error naming it, the other tables go on), "
+                  "replace (drop and recreate it), or truncate (keep it, replace its rows).")
+
+
+class IfExists(str, Enum):
+    """What ``--target`` does with a table already there."""
+
+    FAIL = "fail"
+    REPLACE = "replace"  # upper case: ``str.replace`` is taken
+    TRUNCATE = "truncate"
 
 
 def _log(message: str) -> None:
@@ -113,11 +124,12 @@ def anonymize(
     = DEFAULT_MAX_CELL_BYTES,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
     entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
+    if_exists: Annotated[IfExists, typer.Option("--if-exists", help=IF_EXISTS_HELP)] = IfExists.FAIL,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
     with custom_entities(entities):  # before the rules: a rules file may name a custom entity
         _anonymize(sources, outdir, policy, rules, target, key_file, engine, spark_master,
-                   ReadOptionsArgs(on_bad_rows.value, max_cell_bytes, follow_symlinks))
+                   ReadOptionsArgs(on_bad_rows.value, max_cell_bytes, follow_symlinks), if_exists.value)
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,8 @@ class ReadOptionsArgs:
 
 
 def _anonymize(sources: list[str], outdir: Path, policy: Path | None, rules: Path | None, target: str | None,
-               key_file: Path | None, engine: Engine, spark_master: str, read: ReadOptionsArgs) -> None:
+               key_file: Path | None, engine: Engine, spark_master: str, read: ReadOptionsArgs,
+               if_exists: str = "fail") -> None:
     """The anonymize command once its custom entities are registered."""
     from scanner import api
     from scanner.anonymize.operators import MissingKey
@@ -153,7 +166,8 @@ def _anonymize(sources: list[str], outdir: Path, policy: Path | None, rules: Pat
         result = api.anonymize(sources, outdir, rules=rules, key=key, policy=policy, target=target,
                                read=ReadOptions(on_bad_rows=read.on_bad_rows, max_cell_bytes=read.max_cell_bytes,
                                                 follow_symlinks=read.follow_symlinks),
-                               progress=_log, spark_master=spark_master if engine is Engine.spark else None)
+                               progress=_log, spark_master=spark_master if engine is Engine.spark else None,
+                               if_exists=if_exists)
     except MissingKey as exc:
         raise usage_error(str(exc)) from None
     _print_summary(result)

@@ -6,28 +6,37 @@ copy's sensitive columns are rewritten row by row by rowid, dropped columns
 removed, and the copy is VACUUMed with ``secure_delete`` on, so no original
 value survives in free pages before it is renamed into place.
 
-Database URL with ``--target``: each table is created in the target with the
-same name and column types (a transformed column becomes TEXT when its type
-cannot hold the new values) and filled inside one transaction, so an
+Database URL with ``--target``: each table is created in the target under
+its schema and name with its column types, NOT NULL, primary key, indexes and
+comments (``SqlTargetWriter``; what differs per backend is in the dialect
+files' "target DDL" block) and filled inside one transaction, so an
 interrupted run leaves no half table on databases with transactional DDL.
 Untouched columns keep their original typed values in both cases.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import to_text
+from scanner.connectors.sql import dialect_for
+from scanner.connectors.sql.base import TableShape
 from scanner.errors import describe_error
 from scanner.writers.base import FileWriter, Transform, WriterError
+
+if TYPE_CHECKING:
+    from scanner.anonymize.operators.base import AnonymizationOperator
 
 
 def _text_batch(rows: list[tuple], names: list[str]) -> pa.RecordBatch:
@@ -107,69 +116,194 @@ class SqliteFileWriter(FileWriter):
         super().abort()
 
 
+IF_EXISTS = ("fail", "replace", "truncate")  # what ``--target`` does with a table already there
+MASKED_NOTE = "masked by piiwarden: {op}"  # appended to a transformed column's comment in the copy
+
+
+@dataclass(frozen=True)
+class ColumnOut:
+    """How one copied column is declared and which value it receives."""
+
+    column: sa.Column
+    textual: bool  # the target gets the value's text form (transformed, or a type it cannot hold)
+
+
 class SqlTargetWriter:
-    """Tables of a database URL written to a target database, same names, one transaction each."""
+    """Tables of a database URL copied into a target database under their schema and table names.
 
-    def __init__(self, target_url: str) -> None:
-        self.engine: Engine = sa.create_engine(make_url(target_url), poolclass=NullPool)
+    The copy keeps column types (mapped to the target backend's when it is
+    another one), NOT NULL, the primary key, indexes and column comments; a
+    transformed column becomes text and its comment says which operator made
+    it. A key over a column whose operator can give two rows one value (a
+    mask) is kept as a plain index, so the copy never refuses its own rows.
+    Each table is written in one transaction (DDL included where the backend
+    and driver have transactional DDL: PostgreSQL, DuckDB), so an interrupted
+    run leaves no half table there.
+    """
 
-    def run_dataset(self, ds: Dataset, source_engine: Engine, transform: Transform) -> int:
-        """Create the table in the target and fill it, all in one transaction; refuses an existing table."""
+    def __init__(self, target_url: str, if_exists: str = "fail") -> None:
+        if if_exists not in IF_EXISTS:
+            raise ValueError(f"if_exists must be one of {', '.join(IF_EXISTS)}")
+        self.url = make_url(target_url)
+        self.engine: Engine = sa.create_engine(self.url, poolclass=NullPool)
+        self.backend = dialect_for(self.engine.dialect.name)
+        self.if_exists = if_exists
+
+    def run_dataset(self, ds: Dataset, source_engine: Engine, transform: Transform,
+                    ops: Mapping[str, AnonymizationOperator[Any]] | None = None) -> int:
+        """Create (or reuse, or replace) the table in the target and fill it, all in one transaction."""
+        ops = ops or {}
+        source_backend = dialect_for(source_engine.dialect.name)
+        source_url = _source_url(ds, source_engine)
         schema = ds.meta.get("schema") or None
         table = ds.meta["table"]
-        src = _source_table(ds, table, schema, source_engine)
-        if sa.inspect(self.engine).has_table(table):
-            raise WriterError(f"target already has a table named {table}")
-        names = [c.name for c in src.columns]
-        rows = 0
+        target_schema, target_name = self.destination(ds, source_engine)
+        if self.backend.place(self.url, target_schema, target_name) == \
+                source_backend.place(source_url, schema, table):
+            raise WriterError("the target table is the source table itself; choose another --target")
+        shape = source_backend.table_shape(source_engine, schema, table)
+        names = list(ds.sql.columns) if getattr(ds, "sql", None) is not None and ds.sql.columns \
+            else [c["name"] for c in shape.columns]
+        same_backend = source_backend is self.backend and source_engine.dialect.name == self.engine.dialect.name
+        select: Any = sa.select(*[sa.column(n) for n in names]).select_from(
+            sa.table(table, *[sa.column(n) for n in names], schema=schema))
         with source_engine.connect() as sconn, self.engine.begin() as tconn:
-            result = sconn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(sa.select(src))
-            target: sa.Table | None = None
-            for part in result.partitions():
-                raw = [tuple(r) for r in part]
-                out = transform(_text_batch(raw, names))
-                if target is None:
-                    target = self._create(src, out.changed, out.dropped, tconn)
-                keep = [n for n in names if n not in out.dropped]
-                changed = {n: out.changed[n].to_pylist() for n in keep if n in out.changed}
-                position = {n: i for i, n in enumerate(names)}  # names.index() per value is quadratic
-                records = []
-                for j, r in enumerate(raw):
-                    records.append({n: (changed[n][j] if n in changed else r[position[n]]) for n in keep})
-                tconn.execute(target.insert(), records)
-                rows += len(raw)
-            if target is None:
-                self._create(src, {}, set(), tconn)
-        return rows
+            target, textual = self._prepare(tconn, shape, ops, same_backend, (target_schema, target_name),
+                                            _mapped_schema(ds, source_engine))
+            result = sconn.execution_options(**source_backend.stream_options()).execute(select)
+            return _fill(tconn, target, textual, names, result, transform)
 
-    def _create(self, src: sa.Table, changed: dict, dropped: set[str], conn) -> sa.Table:  # noqa: ANN001
-        columns = []
-        for c in src.columns:
-            if c.name in dropped:
-                continue
-            kind = c.type if c.name not in changed or isinstance(c.type, sa.String) else sa.Text()
-            if c.name in changed and isinstance(c.type, sa.String) and getattr(c.type, "length", None):
-                kind = sa.Text()  # tokens and hashes are longer than the original values
-            columns.append(sa.Column(c.name, kind, nullable=True))
-        table = sa.Table(src.name, sa.MetaData(), *columns)
+    def destination(self, ds: Dataset, source_engine: Engine | None = None) -> tuple[str | None, str]:
+        """(schema, table) of a source table's copy: its home schema maps to the target's home."""
+        return self.backend.target_names(_mapped_schema(ds, source_engine), ds.meta["table"])
+
+    def _prepare(self, conn: Connection, shape: TableShape, ops: Mapping[str, AnonymizationOperator[Any]],
+                 same_backend: bool, where: tuple[str | None, str], mapped: str | None) -> tuple[sa.Table, set[str]]:
+        """The target table to insert into, per ``if_exists``; and the columns that receive text.
+
+        ``where`` is the target (schema, table); ``mapped`` the source's schema as the target sees it
+        (None for the home one), which index names keep where the backend folds schemas away.
+        """
+        schema, name = where
+        label = f"{schema}.{name}" if schema else name
+        outs = self._columns(conn, shape, ops, same_backend)
+        textual = {n for n, c in outs.items() if c.textual}
+        if schema is not None:
+            self.backend.create_target_schema(conn, schema)
+        table = sa.Table(name, sa.MetaData(), *[c.column for c in outs.values()], schema=schema)
+        if sa.inspect(conn).has_table(name, schema=schema):
+            if self.if_exists == "fail":
+                raise WriterError(f"target table {label} already exists; pass --if-exists replace or truncate "
+                                  "to overwrite it")
+            if self.if_exists == "truncate":
+                # The table's own column names, from an empty result (reflection is not portable: duckdb_engine).
+                present = set(conn.execute(sa.select(sa.text("*")).select_from(
+                    sa.table(name, schema=schema)).limit(0)).keys())
+                missing = [n for n in outs if n not in present]
+                if missing:
+                    raise WriterError(f"target table {label} has no column {missing[0]}; "
+                                      "--if-exists replace recreates it")
+                self.backend.clear_table(conn, table)
+                return table, textual
+            table.drop(conn)
+        keep = set(outs)
+        for index_name, columns, unique in shape.indexes:
+            if all(c in keep for c in columns):
+                sa.Index(self.backend.target_index_name(mapped, index_name), *[table.c[c] for c in columns],
+                         unique=unique and _distinct_kept(columns, ops))
+        if shape.primary_key and not table.primary_key.columns and all(c in keep for c in shape.primary_key):
+            # A key a mask may repeat: still the table's way in, as a plain index (the name holds the schema).
+            sa.Index(f"{name}_pkey", *[table.c[c] for c in shape.primary_key])
         table.create(conn)
-        return table
+        return table, textual
+
+    def _columns(self, conn: Connection, shape: TableShape, ops: Mapping[str, AnonymizationOperator[Any]],
+                 same_backend: bool) -> dict[str, ColumnOut]:
+        """The copy's columns in source order, dropped ones left out."""
+        keyed = set(shape.primary_key) | {c for _n, cols, _u in shape.indexes for c in cols}
+        pk = shape.primary_key if all(c in [d["name"] for d in shape.columns] for c in shape.primary_key) \
+            and not any(c in ops and ops[c].drops_column for c in shape.primary_key) \
+            and _distinct_kept(shape.primary_key, ops) else []
+        outs: dict[str, ColumnOut] = {}
+        for col in shape.columns:
+            name = col["name"]
+            op = ops.get(name)
+            if op is not None and op.drops_column:
+                continue
+            kind, textual = self._type(conn, col["type"], op is not None, same_backend, name in keyed)
+            comment = col.get("comment")
+            if op is not None:
+                note = MASKED_NOTE.format(op=op.name)
+                comment = f"{comment} ({note})" if comment else note
+            outs[name] = ColumnOut(sa.Column(name, kind, nullable=bool(col.get("nullable", True)) and name not in pk,
+                                             primary_key=name in pk, autoincrement=False, comment=comment), textual)
+        return outs
+
+    def _type(self, conn: Connection, source: Any, changed: bool, same_backend: bool, keyed: bool) -> tuple[Any, bool]:
+        """A target type for a source column type; True when the column receives text values."""
+        textual = changed or isinstance(source, sa.types.NullType)
+        kind: Any = sa.Text()
+        if not textual:
+            try:
+                kind = source if same_backend else source.as_generic()
+            except NotImplementedError:
+                textual = True
+        kind = self.backend.target_type(kind if not textual else sa.Text(), keyed)
+        try:
+            kind.compile(dialect=conn.dialect)
+        except Exception:  # noqa: BLE001 - any type the target cannot spell is copied as text
+            return self.backend.target_type(sa.Text(), keyed), True
+        return kind, textual
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _source_table(ds: Dataset, table: str, schema: str | None, engine: Engine) -> sa.Table:
-    """The source table as the connector listed it (names as the database knows them, with types).
+def _distinct_kept(columns: list[str], ops: Mapping[str, AnonymizationOperator[Any]]) -> bool:
+    """Whether distinct key values stay distinct: untouched, or a keyed operator (HMAC, cipher, keyed surrogate)."""
+    return all(c not in ops or ops[c].keyed for c in columns)
 
-    Reflecting it again would undo the connector's fixes: MySQL reflection
-    hands back a backtick in a column name doubled (``card``no``).
-    """
-    sql = getattr(ds, "sql", None)
-    if sql is not None and sql.columns:
-        return sa.Table(table, sa.MetaData(), *[sa.Column(n, sql.types.get(n, sa.String())) for n in sql.columns],
-                        schema=schema)
-    return sa.Table(table, sa.MetaData(), autoload_with=engine, schema=schema)
+
+def _fill(conn: Connection, target: sa.Table, textual: set[str], names: list[str], result: sa.CursorResult[Any],
+          transform: Transform) -> int:
+    """Stream the source rows through the transform into the target table."""
+    rows = 0
+    keep = [n for n in names if n in target.c]
+    position = {n: i for i, n in enumerate(names)}  # names.index() per value is quadratic
+    for part in result.partitions():
+        raw = [tuple(r) for r in part]
+        text = _text_batch(raw, names)
+        out = transform(text)
+        columns: dict[str, list[Any]] = {}
+        for n in keep:
+            if n in out.changed:
+                columns[n] = out.changed[n].to_pylist()
+            elif n in textual:
+                columns[n] = text.column(n).to_pylist()
+            else:
+                columns[n] = [r[position[n]] for r in raw]
+        live = [n for n in keep if n not in out.dropped]
+        conn.execute(target.insert(), [dict(zip(live, values)) for values in zip(*(columns[n] for n in live))])
+        rows += len(raw)
+    return rows
+
+
+def _mapped_schema(ds: Dataset, source_engine: Engine | None) -> str | None:
+    """The source table's schema, None when it is the source's home one (it then goes to the target's home)."""
+    schema = ds.meta.get("schema") or None
+    url = _source_url(ds, source_engine)
+    name = source_engine.dialect.name if source_engine is not None else url.get_backend_name()
+    return None if schema == dialect_for(name).home_schema(url) else schema
+
+
+def _source_url(ds: Dataset, engine: Engine | None) -> URL:
+    """The URL the user gave for the source (its engine may wrap a read-only file handle with no path)."""
+    try:
+        return make_url(os.path.expandvars(ds.source))
+    except (sa.exc.ArgumentError, ValueError):
+        if engine is None:
+            raise WriterError("the source is not a database URL") from None
+        return engine.url
 
 
 def _duck_literal(text: str) -> str:

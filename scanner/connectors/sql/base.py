@@ -276,6 +276,51 @@ class Dialect:
     def finish_removal(self, engine: Engine, table: SqlTable) -> None:
         """After the commit: make the deleted values unrecoverable from the database's files (servers: nothing)."""
 
+    # --- target DDL (faithful copies) ---
+    # ``anonymize --target`` asks the TARGET's dialect where a copied table goes and how to create it,
+    # and the SOURCE's dialect which schema is its home (a table there lands in the target's home).
+
+    def home_schema(self, url: URL) -> str | None:
+        """The schema unqualified names mean on this backend (None: whatever the connection defaults to)."""
+        return None
+
+    def target_names(self, schema: str | None, table: str) -> tuple[str | None, str]:
+        """Where a copied table goes: (schema, None for the target's home; table name)."""
+        return schema, table
+
+    def target_index_name(self, schema: str | None, name: str) -> str:
+        """An index name in the target (index names are per schema on most backends)."""
+        return name
+
+    def create_target_schema(self, conn: Connection, schema: str) -> None:
+        """Create a schema of the copy unless it exists."""
+        conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+
+    def target_type(self, kind: Any, keyed: bool) -> Any:
+        """A type this backend can create for a copied column (``keyed``: in a primary key or an index)."""
+        return kind
+
+    def clear_table(self, conn: Connection, table: sa.Table) -> None:
+        """Empty a target table inside the copy's transaction (``--if-exists truncate``)."""
+        conn.execute(table.delete())
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        """What identifies a table on its server, to refuse a target that is the source itself."""
+        return (url.get_backend_name(), url.host, url.port, url.database, schema or self.home_schema(url), table)
+
+    def table_shape(self, engine: Engine, schema: str | None, table: str) -> TableShape:
+        """A source table's columns, primary key and indexes from SQLAlchemy's inspector."""
+        inspector = sa.inspect(engine)
+        fix = self.reflected_name
+        columns = [{**c, "name": fix(c["name"])} for c in inspector.get_columns(table, schema=schema)]
+        pk = [fix(c) for c in (inspector.get_pk_constraint(table, schema=schema).get("constrained_columns") or [])]
+        indexes = []
+        for ix in inspector.get_indexes(table, schema=schema):
+            cols = ix.get("column_names") or []
+            if cols and all(c is not None for c in cols) and ix.get("name"):  # expression indexes are left out
+                indexes.append((str(ix["name"]), [fix(c) for c in cols if c is not None], bool(ix.get("unique"))))
+        return TableShape(columns, pk, indexes)
+
 
 # ------------------------------------------------------------ registry ----
 # SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of
@@ -355,3 +400,12 @@ def existing_file(url: URL) -> Path | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """A table's columns, primary key and indexes, as ``anonymize --target`` recreates them."""
+
+    columns: list[dict[str, Any]]  # {"name", "type" (SQLAlchemy type), "nullable", "comment"}
+    primary_key: list[str]
+    indexes: list[tuple[str, list[str], bool]]  # (name, columns, unique); expression indexes left out

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
 from scanner.connectors.base import SourceError
-from scanner.connectors.sql.base import Dialect, EngineFactory, SqlTable, TableInfo, existing_file
+from scanner.connectors.sql.base import Dialect, EngineFactory, SqlTable, TableInfo, TableShape, existing_file
 
 _TYPES = {"DATE": sa.Date(), "TIMESTAMP": sa.DateTime(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(),
           "INTEGER": sa.Integer(), "BIGINT": sa.BigInteger(), "SMALLINT": sa.SmallInteger()}
@@ -94,6 +95,50 @@ class DuckDbDialect(Dialect):
             raise
         con.close()
         os.replace(tmp, path)
+
+    # --- target DDL (faithful copies) ---
+
+    def home_schema(self, url: URL) -> str | None:
+        return "main"
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        path = existing_file(url)
+        return ("duckdb", str(path.resolve()) if path else None, schema or "main", table)
+
+    def table_shape(self, engine: Engine, schema: str | None, table: str) -> TableShape:
+        """From DuckDB's catalog functions: duckdb_engine's inspector cannot reflect a table of another schema."""
+        where = {"s": schema or "main", "t": table}
+        scope = "database_name = current_database() AND schema_name = :s AND table_name = :t"
+        with engine.connect() as conn:
+            columns = [{"name": n, "type": _target_type(t), "nullable": bool(null), "comment": comment}
+                       for n, t, null, comment in conn.execute(sa.text(
+                           f"SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() WHERE {scope} "
+                           "ORDER BY column_index"), where)]
+            pk = conn.execute(sa.text(f"SELECT constraint_column_names FROM duckdb_constraints() WHERE {scope} "
+                                      "AND constraint_type = 'PRIMARY KEY'"), where).scalar()
+            found = conn.execute(sa.text(f"SELECT index_name, expressions, is_unique FROM duckdb_indexes() "
+                                         f"WHERE {scope}"), where).all()
+        names = {c["name"] for c in columns}
+        indexes = []
+        for name, expressions, unique in found:
+            cols = [e.strip().strip('"') for e in str(expressions).strip("[]").split(", ")]
+            if all(c in names for c in cols):  # expression indexes (and names it cannot spell back) are left out
+                indexes.append((name, cols, bool(unique)))
+        return TableShape(columns, list(pk or []), indexes)
+
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_GENERIC = {"VARCHAR": sa.String(), "BOOLEAN": sa.Boolean(), "DOUBLE": sa.Double(), "FLOAT": sa.Float(),
+            "REAL": sa.Float(), "TINYINT": sa.SmallInteger(), "HUGEINT": sa.Numeric(38, 0), "TIME": sa.Time(),
+            "BLOB": sa.LargeBinary(), "UUID": sa.Uuid(), "TIMESTAMP WITH TIME ZONE": sa.DateTime(timezone=True)}
+
+
+def _target_type(data_type: str) -> Any:
+    """A SQLAlchemy type for a DuckDB type name; NullType (copied as text) for lists, structs, maps, ..."""
+    match = _DECIMAL.fullmatch(data_type)
+    if match:
+        return sa.Numeric(int(match.group(1)), int(match.group(2)))
+    return _GENERIC.get(data_type) or _TYPES.get(data_type) or sa.types.NullType()
 
 
 DIALECT = DuckDbDialect()

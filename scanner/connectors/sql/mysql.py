@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 
 from scanner.connectors.sql.base import SMALL_TABLE_ROWS, Dialect, SqlTable, statement_timeout
 
@@ -172,6 +172,29 @@ class MySqlDialect(Dialect):
         held = _select_grants(conn, f"'{principal[0]}'@'{principal[1] or ''}'")
         return [f"{s}.{t}" for s, t in tables
                 if {("global", None, None), ("schema", s, None), ("table", s, t)} & held]
+
+    # --- target DDL (faithful copies) ---
+    # A schema is a database here: ``crm.customers`` of a PostgreSQL source becomes database ``crm``.
+
+    def home_schema(self, url: URL) -> str | None:
+        return url.database or None
+
+    # Characters of a copied text column that is part of a key (utf8mb4: 1020 bytes, under InnoDB's 3072).
+    key_chars: ClassVar[int] = 255
+
+    def target_type(self, kind: Any, keyed: bool) -> Any:
+        """MySQL needs a length on VARCHAR, and TEXT cannot be a key without one: VARCHAR(key_chars) for keys."""
+        if not isinstance(kind, sa.String):
+            return kind
+        if keyed and (isinstance(kind, sa.Text) or not kind.length):
+            return sa.String(self.key_chars)
+        if not isinstance(kind, sa.Text) and not kind.length:
+            return sa.Text()
+        return kind
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        """Databases of one server are its schemas: the URL's database is only the home one."""
+        return (url.get_backend_name(), url.host, url.port or 3306, schema or self.home_schema(url), table)
 
 
 def is_mariadb(conn: Connection) -> bool:

@@ -6,7 +6,7 @@ import random
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
 from scanner.connectors.sql.base import Dialect, SqlTable, statement_timeout
 
@@ -198,6 +198,15 @@ class PostgresDialect(Dialect):
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout()) * 1000}")
         conn.exec_driver_sql(f"LOCK TABLE {conn.dialect.identifier_preparer.format_table(table.clause)} "
                              "IN SHARE ROW EXCLUSIVE MODE")
+
+    # --- target DDL (faithful copies) ---
+
+    def home_schema(self, url: URL) -> str | None:
+        return "public"
+
+    def clear_table(self, conn: Connection, table: sa.Table) -> None:
+        """TRUNCATE: transactional in PostgreSQL, and it gives the pages back at once."""
+        conn.execute(sa.text(f"TRUNCATE TABLE {conn.dialect.identifier_preparer.format_table(table)}"))
 
 
 def _has_rows(conn: Connection, table: SqlTable) -> bool:

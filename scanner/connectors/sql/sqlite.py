@@ -67,6 +67,26 @@ class SqliteDialect(Dialect):
             conn.exec_driver_sql("VACUUM")
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    # --- target DDL (faithful copies) ---
+    # One schema per file: a table of another schema keeps it as a prefix of its name ("crm.customers"),
+    # so two schemas' tables of one name stay apart.
+
+    def home_schema(self, url: URL) -> str | None:
+        return "main"
+
+    def target_names(self, schema: str | None, table: str) -> tuple[str | None, str]:
+        return None, f"{schema}.{table}" if schema else table
+
+    def target_index_name(self, schema: str | None, name: str) -> str:
+        return f"{schema}.{name}" if schema else name
+
+    def create_target_schema(self, conn: Connection, schema: str) -> None:
+        """Nothing to create: ``target_names`` folds the schema into the table name."""
+
+    def place(self, url: URL, schema: str | None, table: str) -> tuple[Any, ...]:
+        path = existing_file(url)
+        return ("sqlite", str(path.resolve()) if path else None, table)
+
 
 def check_file(path: Path) -> None:
     """Refuse a missing file (SQLite would create one) and a file that is not a SQLite database."""

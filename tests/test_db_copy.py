@@ -1,0 +1,584 @@
+"""``anonymize --target``: faithful anonymized copies on the real servers (issue 18, item 1).
+
+The source is a PostgreSQL database (or a MariaDB one) with two schemas that
+both hold a ``customers`` table and an ``orders`` table whose foreign key is
+a resident ID. The copies must keep schema and table names, column types,
+NOT NULL, primary keys, indexes and comments, join on the anonymized key,
+and hold none of the original values. Every database, schema and MariaDB
+database made here starts with ``dbcopy`` and is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from detectors.validators import resident_id_check_char
+from scanner.cli import app
+from tests.conftest import in_ci
+
+runner = CliRunner()
+KEY = "d" * 64
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
+MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
+MY_URL = "mysql+pymysql://root@127.0.0.1:3306/{}?charset=utf8mb4"
+N_CUSTOMERS, N_ORDERS = 150, 300
+
+
+def _admin(url: str, label: str) -> sa.Engine:
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        if in_ci():
+            pytest.fail(f"{label} not reachable ({type(exc.orig).__name__})")
+        pytest.skip(f"{label} not reachable ({type(exc.orig).__name__})")
+    return engine
+
+
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+
+def _people(seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Customers (distinct resident IDs and mobiles) and orders that reference them by resident ID."""
+    rng = random.Random(seed)
+    customers, ids, mobiles = [], set(), set()
+    while len(customers) < N_CUSTOMERS:
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randint(0, 20000))
+        body = rng.choice(["110105", "440304", "310115"]) + born.strftime("%Y%m%d") + f"{rng.randint(0, 999):03d}"
+        rid = body + resident_id_check_char(body)
+        mobile = rng.choice(["138", "186", "159"]) + f"{rng.randint(0, 10**8 - 1):08d}"
+        if rid in ids or mobile in mobiles:
+            continue
+        ids.add(rid)
+        mobiles.add(mobile)
+        customers.append({"id": len(customers) + 1, "rid": rid, "mobile": mobile,
+                          "name": rng.choice("王李张刘陈杨黄赵吴周") + rng.choice("伟芳娜敏静丽强磊军洋") + "明",
+                          "tier": rng.choice(["普通", "白银", "黄金"]),
+                          "joined": dt.date(2020, 1, 1) + dt.timedelta(days=rng.randint(0, 1500))})
+    orders = [{"id": i + 1, "rid": rng.choice(customers)["rid"], "amount": f"{rng.randint(100, 99999) / 100:.2f}"}
+              for i in range(N_ORDERS)]
+    return customers, orders
+
+
+PG_DDL = [
+    "CREATE TABLE {s}.customers (id integer PRIMARY KEY, id_card varchar(18) NOT NULL UNIQUE, "
+    "mobile varchar(11), name text, tier varchar(8) NOT NULL, joined date)",
+    "CREATE UNIQUE INDEX customers_mobile_ux ON {s}.customers (mobile)",
+    "CREATE INDEX customers_tier_joined_ix ON {s}.customers (tier, joined)",
+    "COMMENT ON COLUMN {s}.customers.id_card IS '身份证号'",
+    "COMMENT ON COLUMN {s}.customers.mobile IS '联系手机'",
+    "COMMENT ON COLUMN {s}.customers.tier IS '会员等级'",
+    "CREATE TABLE {s}.orders (id bigint PRIMARY KEY, id_card varchar(18) NOT NULL "
+    "REFERENCES {s}.customers (id_card), amount numeric(10,2) NOT NULL)",
+    "CREATE INDEX orders_card_ix ON {s}.orders (id_card)",
+]
+
+
+def _fill_pg(conn: sa.Connection, schema: str, customers: list[dict], orders: list[dict]) -> None:
+    conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    for statement in PG_DDL:
+        conn.exec_driver_sql(statement.format(s=f'"{schema}"'))
+    conn.execute(sa.text(f'INSERT INTO "{schema}".customers VALUES (:id, :rid, :mobile, :name, :tier, :joined)'),
+                 customers)
+    conn.execute(sa.text(f'INSERT INTO "{schema}".orders VALUES (:id, :rid, :amount)'), orders)
+
+
+@pytest.fixture
+def pg_source() -> Iterator[dict[str, Any]]:
+    """A PostgreSQL database with schemas ``dbcopy_<hex>_crm`` and ``..._sales`` holding the same tables."""
+    admin = _admin(PG_ADMIN, "PostgreSQL")
+    tag = f"dbcopy_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{tag}_src"')
+    crm, sales = _people(1), _people(2)
+    source = _engine(PG_URL.format(f"{tag}_src"))
+    with source.begin() as conn:
+        _fill_pg(conn, f"{tag}_crm", *crm)
+        _fill_pg(conn, f"{tag}_sales", *sales)
+    source.dispose()
+    originals = {v for rows in (crm[0], sales[0]) for r in rows for v in (r["rid"], r["mobile"], r["name"])}
+    yield {"url": PG_URL.format(f"{tag}_src"), "tag": tag, "originals": originals,
+           "schemas": (f"{tag}_crm", f"{tag}_sales"), "admin": admin}
+    with admin.connect() as conn:
+        for db in (f"{tag}_src", f"{tag}_dst"):
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _rules(tmp_path: Path, resident_id_op: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(f"version: 1\nentities:\n  CN_RESIDENT_ID: {{op: {resident_id_op}}}\n", encoding="utf-8")
+    return path
+
+
+def _anonymize(source: str, target: str, tmp_path: Path, *extra: str, op: str = "hash"):
+    return runner.invoke(app, ["anonymize", source, "-o", str(tmp_path / f"out{uuid.uuid4().hex[:6]}"),
+                               "--target", target, "--rules", str(_rules(tmp_path, op)), *extra],
+                         env={"PIIWARDEN_KEY": KEY})
+
+
+def _pg_columns(url: str, schemas: tuple[str, ...]) -> dict[tuple[str, str, str], tuple]:
+    """information_schema.columns of the schemas: (schema, table, column) -> type, length, precision, nullable."""
+    engine = _engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT table_schema, table_name, column_name, data_type, character_maximum_length, numeric_precision, "
+            "numeric_scale, is_nullable, col_description(format('%I.%I', table_schema, table_name)::regclass, "
+            "ordinal_position) FROM information_schema.columns WHERE table_schema = ANY(:s)"),
+            {"s": list(schemas)}).all()
+    engine.dispose()
+    return {(r[0], r[1], r[2]): tuple(r[3:]) for r in rows}
+
+
+def _pg_keys(url: str, schemas: tuple[str, ...]) -> dict[tuple[str, str], Any]:
+    """Primary keys and indexes (name, columns, unique) of every table of the schemas."""
+    engine = _engine(url)
+    inspector = sa.inspect(engine)
+    out = {}
+    for schema in schemas:
+        for table in inspector.get_table_names(schema=schema):
+            pk = inspector.get_pk_constraint(table, schema=schema)["constrained_columns"]
+            indexes = {(ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                       for ix in inspector.get_indexes(table, schema=schema)}
+            out[(schema, table)] = (pk, indexes)
+    engine.dispose()
+    return out
+
+
+def _text_values(url: str) -> set[str]:
+    """Every text value of every user table of a database (any backend)."""
+    engine = _engine(url)
+    inspector = sa.inspect(engine)
+    values: set[str] = set()
+    schemas: list[str | None] = [None] if engine.dialect.name == "mysql" else [  # MySQL: the URL's database
+        s for s in inspector.get_schema_names() if s not in ("information_schema", "pg_catalog", "pg_toast")]
+    with engine.connect() as conn:
+        for schema in schemas:
+            for table in inspector.get_table_names(schema=schema):
+                ref = conn.dialect.identifier_preparer.format_table(sa.table(table, schema=schema))
+                rows = conn.exec_driver_sql(f"SELECT * FROM {ref}").all()
+                values |= {v for row in rows for v in row if isinstance(v, str)}
+    engine.dispose()
+    return values
+
+
+def test_pg_copy_keeps_schemas_types_keys_and_comments(pg_source, tmp_path):
+    tag, (crm, sales) = pg_source["tag"], pg_source["schemas"]
+    with pg_source["admin"].connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{tag}_dst"')
+    target = PG_URL.format(f"{tag}_dst")
+    result = _anonymize(pg_source["url"], target, tmp_path)
+    assert result.exit_code == 0, result.output
+
+    src_cols, dst_cols = _pg_columns(pg_source["url"], (crm, sales)), _pg_columns(target, (crm, sales))
+    assert set(dst_cols) == set(src_cols)  # both schemas, both tables, every column: nothing in public
+    masked = {"id_card": "hash", "mobile": "mask", "name": "mask"}
+    for (schema, table, column), (kind, length, precision, scale, nullable, comment) in src_cols.items():
+        got = dst_cols[(schema, table, column)]
+        assert got[4] == nullable, (table, column)  # NOT NULL kept, on masked columns too
+        if column in masked:
+            assert got[0] == "text"
+            assert got[5] == (f"{comment} (masked by piiwarden: {masked[column]})" if comment
+                              else f"masked by piiwarden: {masked[column]}")
+        else:
+            assert got == (kind, length, precision, scale, nullable, comment), (table, column)
+    src_keys, dst_keys = _pg_keys(pg_source["url"], (crm, sales)), _pg_keys(target, (crm, sales))
+    for where, (pk, indexes) in src_keys.items():
+        dst_pk, dst_indexes = dst_keys[where]
+        assert dst_pk == pk
+        # a masked mobile can repeat: its unique index is kept as a plain one; the hashed ID stays unique
+        expected = {(n, c, u and c != ("mobile",)) for n, c, u in indexes}
+        assert {(n, c, u) for n, c, u in dst_indexes if n.startswith("customers_") or n.startswith("orders_")} \
+            == {e for e in expected if e[0].startswith(("customers_", "orders_"))}
+        assert {(c, u) for _n, c, u in dst_indexes} == {(c, u) for _n, c, u in expected}
+
+    engine = _engine(target)
+    with engine.connect() as conn:
+        for schema in (crm, sales):
+            joined = conn.exec_driver_sql(
+                f'SELECT count(*) FROM "{schema}".orders o JOIN "{schema}".customers c ON c.id_card = o.id_card'
+            ).scalar()
+            assert joined == N_ORDERS  # the hashed foreign key still finds its customer
+        assert not sa.inspect(conn).has_table("customers", schema="public")
+    engine.dispose()
+    assert not pg_source["originals"] & _text_values(target)
+
+
+def test_pg_if_exists_fail_replace_truncate(pg_source, tmp_path):
+    tag, (crm, _sales) = pg_source["tag"], pg_source["schemas"]
+    with pg_source["admin"].connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{tag}_dst"')
+    target = PG_URL.format(f"{tag}_dst")
+    assert _anonymize(pg_source["url"], target, tmp_path).exit_code == 0
+    engine = _engine(target)
+
+    def state() -> tuple[int, int]:
+        with engine.connect() as conn:
+            oid = conn.exec_driver_sql(f"SELECT '\"{crm}\".customers'::regclass::oid").scalar()
+            rows = conn.exec_driver_sql(f'SELECT count(*) FROM "{crm}".customers').scalar()
+        return oid, rows
+
+    first_oid, _ = state()
+    again = _anonymize(pg_source["url"], target, tmp_path)
+    assert again.exit_code == 3
+    lines = [line for line in again.output.splitlines() if "already exists" in line]
+    assert len(lines) == 4 and any(f"target table {crm}.customers already exists" in line for line in lines)
+    assert state()[0] == first_oid  # nothing was touched
+
+    with engine.begin() as conn:  # a row the next run must not keep
+        conn.exec_driver_sql(f"INSERT INTO \"{crm}\".customers VALUES (-1, 'x', NULL, NULL, 'x', NULL)")
+    assert state()[1] == N_CUSTOMERS + 1
+    replaced = _anonymize(pg_source["url"], target, tmp_path, "--if-exists", "replace")
+    assert replaced.exit_code == 0, replaced.output
+    oid, rows = state()
+    assert oid != first_oid and rows == N_CUSTOMERS
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO \"{crm}\".customers VALUES (-1, 'x', NULL, NULL, 'x', NULL)")
+    truncated = _anonymize(pg_source["url"], target, tmp_path, "--if-exists", "truncate")
+    assert truncated.exit_code == 0, truncated.output
+    assert state() == (oid, N_CUSTOMERS)  # same table, rows replaced
+    with engine.connect() as conn:
+        joined = conn.exec_driver_sql(
+            f'SELECT count(*) FROM "{crm}".orders o JOIN "{crm}".customers c ON c.id_card = o.id_card').scalar()
+    engine.dispose()
+    assert joined == N_ORDERS
+
+
+def test_pg_to_sqlite_and_duckdb_files(pg_source, tmp_path):
+    crm, sales = pg_source["schemas"]
+    sqlite_file, duck_file = tmp_path / "copy.db", tmp_path / "copy.duckdb"
+    for target, op in ((f"sqlite:///{sqlite_file}", "pseudonym"), (f"duckdb:///{duck_file}", "hash")):
+        result = _anonymize(pg_source["url"], target, tmp_path, op=op)
+        assert result.exit_code == 0, result.output
+        again = _anonymize(pg_source["url"], target, tmp_path, "--if-exists",
+                           "truncate" if target.startswith("sqlite") else "replace", op=op)
+        assert again.exit_code == 0, again.output
+        assert not pg_source["originals"] & _text_values(target)
+
+    engine = _engine(f"sqlite:///{sqlite_file}")
+    inspector = sa.inspect(engine)
+    # one schema per file: the schema is kept as a prefix of the name, so the two customers tables stay apart
+    assert set(inspector.get_table_names()) == {f"{s}.{t}" for s in (crm, sales) for t in ("customers", "orders")}
+    columns = {c["name"]: c for c in inspector.get_columns(f"{crm}.customers")}
+    assert isinstance(columns["id"]["type"], sa.Integer) and isinstance(columns["joined"]["type"], sa.Date)
+    assert columns["tier"]["type"].length == 8 and not columns["tier"]["nullable"]
+    assert inspector.get_pk_constraint(f"{crm}.orders")["constrained_columns"] == ["id"]
+    assert isinstance({c["name"]: c for c in inspector.get_columns(f"{crm}.orders")}["amount"]["type"], sa.Numeric)
+    with engine.connect() as conn:
+        joined = conn.exec_driver_sql(f'SELECT count(*) FROM "{crm}.orders" o JOIN "{crm}.customers" c '
+                                      "ON c.id_card = o.id_card").scalar()
+        card = conn.exec_driver_sql(f'SELECT id_card FROM "{crm}.customers" LIMIT 1').scalar()
+    engine.dispose()
+    assert joined == N_ORDERS and len(card) == 18  # pseudonyms: well-formed IDs, same ID -> same surrogate
+
+    import duckdb
+
+    con = duckdb.connect(str(duck_file), read_only=True)
+    try:
+        tables = {(r[0], r[1]) for r in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        assert tables == {(s, t) for s in (crm, sales) for t in ("customers", "orders")}
+        joined = con.execute(f'SELECT count(*) FROM "{sales}".orders o JOIN "{sales}".customers c '
+                             "ON c.id_card = o.id_card").fetchone()
+        types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
+                                 "AND table_name = 'orders'", [sales]).fetchall())
+        comment = con.execute("SELECT comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = "
+                              "'customers' AND column_name = 'id_card'", [sales]).fetchone()
+    finally:
+        con.close()
+    assert joined == (N_ORDERS,)
+    assert types == {"id": "BIGINT", "id_card": "VARCHAR", "amount": "DECIMAL(10,2)"}
+    assert comment == ("身份证号 (masked by piiwarden: hash)",)
+
+
+# --------------------------------------------------------------------------- MariaDB
+
+
+@pytest.fixture
+def maria() -> Iterator[dict[str, Any]]:
+    """A MariaDB source database with the same tables, and the names of the databases the test may create."""
+    admin = _admin(MY_ADMIN, "MariaDB")
+    tag = f"dbcopy_{uuid.uuid4().hex[:8]}"
+    customers, orders = _people(3)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{tag}_src` CHARACTER SET utf8mb4")
+        conn.exec_driver_sql(f"CREATE DATABASE `{tag}_dst` CHARACTER SET utf8mb4")
+    source = _engine(MY_URL.format(f"{tag}_src"))
+    with source.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE customers (id int NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL COMMENT '身份证号', "
+            "mobile varchar(11) COMMENT '联系手机', name varchar(20), tier varchar(8) NOT NULL COMMENT '会员等级', "
+            "joined date, UNIQUE KEY customers_card_ux (id_card), KEY customers_tier_ix (tier, joined))")
+        conn.exec_driver_sql("CREATE TABLE orders (id bigint NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL, "
+                             "amount decimal(10,2) NOT NULL, KEY orders_card_ix (id_card))")
+        conn.execute(sa.text("INSERT INTO customers VALUES (:id, :rid, :mobile, :name, :tier, :joined)"), customers)
+        conn.execute(sa.text("INSERT INTO orders VALUES (:id, :rid, :amount)"), orders)
+    source.dispose()
+    originals = {v for r in customers for v in (r["rid"], r["mobile"], r["name"])}
+    yield {"tag": tag, "admin": admin, "originals": originals, "url": MY_URL.format(f"{tag}_src")}
+    with admin.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT schema_name FROM information_schema.schemata "
+                                    "WHERE schema_name LIKE %s", (f"{tag}%",)).all()
+        for (name,) in rows:
+            conn.exec_driver_sql(f"DROP DATABASE `{name}`")
+    admin.dispose()
+
+
+def _my_columns(admin: sa.Engine, database: str) -> dict[tuple[str, str], tuple]:
+    with admin.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT table_name, column_name, column_type, is_nullable, column_key, column_comment "
+            "FROM information_schema.columns WHERE table_schema = %s", (database,)).all()
+    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+
+def _my_indexes(admin: sa.Engine, database: str) -> set[tuple]:
+    with admin.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT table_name, index_name, non_unique, group_concat(column_name ORDER BY seq_in_index) "
+            "FROM information_schema.statistics WHERE table_schema = %s GROUP BY table_name, index_name, non_unique",
+            (database,)).all()
+    return {tuple(r) for r in rows}
+
+
+def test_mariadb_copy_keeps_types_keys_comments_and_joins(maria, tmp_path):
+    tag, admin = maria["tag"], maria["admin"]
+    target = MY_URL.format(f"{tag}_dst")
+    result = _anonymize(maria["url"], target, tmp_path)
+    assert result.exit_code == 0, result.output
+    src, dst = _my_columns(admin, f"{tag}_src"), _my_columns(admin, f"{tag}_dst")
+    assert set(dst) == set(src)  # the source's home database lands in the target's
+    masked = {"id_card": "hash", "mobile": "mask", "name": "mask"}
+    for (table, column), (kind, nullable, key, comment) in src.items():
+        got = dst[(table, column)]
+        assert got[1:3] == (nullable, key), (table, column)
+        if column in masked:
+            assert got[0] in ("text", "varchar(255)")  # keys need a length in MySQL
+            assert got[3] == (f"{comment} (masked by piiwarden: {masked[column]})" if comment
+                              else f"masked by piiwarden: {masked[column]}")
+        else:
+            assert got == (kind, nullable, key, comment), (table, column)
+    assert _my_indexes(admin, f"{tag}_dst") == _my_indexes(admin, f"{tag}_src")
+    with admin.connect() as conn:
+        joined = conn.exec_driver_sql(f"SELECT count(*) FROM `{tag}_dst`.orders o JOIN `{tag}_dst`.customers c "
+                                      "ON c.id_card = o.id_card").scalar()
+    assert joined == N_ORDERS
+    leaked = maria["originals"] & _text_values(target)
+    assert not leaked, sorted(leaked)[:5]
+    replaced = _anonymize(maria["url"], target, tmp_path, "--if-exists", "replace")
+    assert replaced.exit_code == 0, replaced.output
+    with admin.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM `{tag}_dst`.customers").scalar() == N_CUSTOMERS
+
+
+def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
+    crm, sales = pg_source["schemas"]
+    admin = maria["admin"]
+    target = MY_URL.format(f"{maria['tag']}_dst")
+    result = _anonymize(pg_source["url"], target, tmp_path)
+    assert result.exit_code == 0, result.output
+    with admin.connect() as conn:
+        for schema in (crm, sales):
+            joined = conn.exec_driver_sql(f"SELECT count(*) FROM `{schema}`.orders o JOIN `{schema}`.customers c "
+                                          "ON c.id_card = o.id_card").scalar()
+            assert joined == N_ORDERS
+    try:
+        columns = _my_columns(admin, crm)
+        assert columns[("customers", "id")][:3] == ("int(11)", "NO", "PRI")
+        assert columns[("customers", "id_card")][:3] == ("varchar(255)", "NO", "UNI")  # hashed, still unique
+        assert columns[("customers", "tier")] == ("varchar(8)", "NO", "MUL", "会员等级")
+        assert columns[("orders", "amount")][:2] == ("decimal(10,2)", "NO")
+        assert columns[("customers", "joined")][0] == "date"
+        assert not pg_source["originals"] & _text_values(MY_URL.format(crm))
+    finally:
+        with admin.connect() as conn:
+            for schema in (crm, sales):
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{schema}`")
+
+
+def test_target_that_is_the_source_is_refused_even_with_replace(tmp_path):
+    import sqlite3
+
+    customers, _orders = _people(4)
+    path = tmp_path / "crm.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE customers (id integer PRIMARY KEY, id_card text NOT NULL, mobile text)")
+    db.executemany("INSERT INTO customers VALUES (?, ?, ?)", [(r["id"], r["rid"], r["mobile"]) for r in customers])
+    db.commit()
+    db.close()
+    url = f"sqlite:///{path}"
+    result = _anonymize(url, url, tmp_path, "--if-exists", "replace")
+    assert result.exit_code == 3
+    assert "the target table is the source table itself" in result.output
+    db = sqlite3.connect(path)
+    assert {r[0] for r in db.execute("SELECT id_card FROM customers")} == {r["rid"] for r in customers}
+    db.close()
+
+
+def test_foreign_key_inherits_the_rule_of_the_key_it_references(pg_source, tmp_path):
+    """A rules override names the customers' key only: the orders' foreign key follows it, so the join holds."""
+    import json
+    import sqlite3
+
+    crm, _sales = pg_source["schemas"]
+    rules = tmp_path / "override.yaml"
+    rules.write_text('version: 1\ncolumns:\n  "*.customers:id_card": {op: hash}\n', encoding="utf-8")
+    out, copy = tmp_path / "out", tmp_path / "copy.db"
+    result = runner.invoke(app, ["anonymize", pg_source["url"], "-o", str(out), "--target", f"sqlite:///{copy}",
+                                 "--rules", str(rules)], env={"PIIWARDEN_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    db = sqlite3.connect(copy)
+    joined = db.execute(f'SELECT count(*) FROM "{crm}.orders" o JOIN "{crm}.customers" c '
+                        "ON c.id_card = o.id_card").fetchone()[0]
+    db.close()
+    assert joined == N_ORDERS  # without the link the orders' IDs get the default mask and join nothing
+    record = json.loads((out / "anonymization.json").read_text(encoding="utf-8"))
+    orders = next(d for d in record["datasets"] if d["id"] == f"{crm}.orders")
+    card = next(c for c in orders["columns"] if c["name"] == "id_card")
+    assert card["rule_source"] == f"foreign key to {crm}.customers.id_card" and card["entity"] == "CN_RESIDENT_ID"
+
+
+def test_masked_key_is_kept_as_a_plain_index_so_every_row_is_copied(tmp_path):
+    """A mask repeats values (``138******78``): a primary key or unique index over it cannot hold in the copy."""
+    import sqlite3
+
+    customers, _orders = _people(5)
+    path, copy = tmp_path / "crm.db", tmp_path / "copy.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE phones (mobile text PRIMARY KEY, id_card text NOT NULL, note text)")
+    db.execute("CREATE UNIQUE INDEX phones_card_ux ON phones (id_card)")
+    db.executemany("INSERT INTO phones VALUES (?, ?, 'x')", [(r["mobile"], r["rid"]) for r in customers])
+    db.commit()
+    db.close()
+    result = runner.invoke(app, ["anonymize", f"sqlite:///{path}", "-o", str(tmp_path / "out"),
+                                 "--target", f"sqlite:///{copy}"])  # default rules: masks
+    assert result.exit_code == 0, result.output
+    engine = _engine(f"sqlite:///{copy}")
+    inspector = sa.inspect(engine)
+    assert inspector.get_pk_constraint("phones")["constrained_columns"] == []
+    indexes = {ix["name"]: (ix["column_names"], bool(ix["unique"])) for ix in inspector.get_indexes("phones")}
+    assert indexes == {"phones_pkey": (["mobile"], False), "phones_card_ux": (["id_card"], False)}
+    with engine.connect() as conn:
+        mobiles = [r[0] for r in conn.exec_driver_sql("SELECT mobile FROM phones")]
+    engine.dispose()
+    assert len(mobiles) == N_CUSTOMERS and len(set(mobiles)) < N_CUSTOMERS  # masks collide, every row is there
+
+
+_NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
+    lambda s: s.strip() == s and not s.lower().startswith("sqlite_"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=_NAMES, columns=st.lists(_NAMES, min_size=1, max_size=4, unique_by=str.lower), rows=st.integers(0, 3))
+def test_any_table_and_column_names_copy_with_keys_and_values(tmp_path, table, columns, rows):
+    """Names with quotes, dots, spaces, brackets or CJK reach the target as they are, with key and index."""
+    import sqlite3
+
+    from scanner.connectors.sqldb import open_database_url
+    from scanner.writers.base import BatchOut
+    from scanner.writers.sql import SqlTargetWriter
+
+    folder = tmp_path / uuid.uuid4().hex[:8]
+    folder.mkdir()
+    source, copy = folder / "src.db", folder / "dst.db"
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    db = sqlite3.connect(source)
+    db.execute(f"CREATE TABLE {q(table)} ({', '.join(q(c) + ' text' for c in columns)}, PRIMARY KEY ({q(columns[0])}))")
+    db.execute(f"CREATE INDEX {q('ix ' + table)} ON {q(table)} ({q(columns[-1])})")
+    db.executemany(f"INSERT INTO {q(table)} VALUES ({', '.join('?' for _ in columns)})",
+                   [[f"{i}-{j}" for j in range(len(columns))] for i in range(rows)])
+    db.commit()
+    db.close()
+    url = f"sqlite:///{source}"
+    (ds,) = open_database_url(url, url)
+    writer = SqlTargetWriter(f"sqlite:///{copy}")
+    try:
+        assert writer.run_dataset(ds, ds.sql.factory(), BatchOut) == rows
+    finally:
+        writer.dispose()
+    inspector = sa.inspect(_engine(f"sqlite:///{copy}"))
+    assert inspector.get_table_names() == [table]
+    assert [c["name"] for c in inspector.get_columns(table)] == columns
+    assert inspector.get_pk_constraint(table)["constrained_columns"] == [columns[0]]
+    assert [ix["column_names"] for ix in inspector.get_indexes(table)] == [[columns[-1]]]
+    db = sqlite3.connect(copy)
+    assert sorted(db.execute(f"SELECT * FROM {q(table)}").fetchall()) == \
+        sorted(tuple(f"{i}-{j}" for j in range(len(columns))) for i in range(rows))
+    db.close()
+
+
+def test_duckdb_source_copies_with_its_keys_indexes_and_comments(tmp_path):
+    """DuckDB's own catalog describes the source (duckdb_engine's inspector cannot reflect another schema)."""
+    import duckdb
+
+    customers, _orders = _people(6)
+    source = tmp_path / "src.duckdb"
+    con = duckdb.connect(str(source))
+    con.execute("CREATE SCHEMA crm")
+    con.execute("CREATE TABLE crm.customers (id INTEGER PRIMARY KEY, mobile VARCHAR NOT NULL, amt DECIMAL(10,2))")
+    con.execute("COMMENT ON COLUMN crm.customers.mobile IS '手机'")
+    con.execute("CREATE INDEX cm_ix ON crm.customers (mobile, amt)")
+    con.executemany("INSERT INTO crm.customers VALUES (?, ?, ?)",
+                    [(r["id"], r["mobile"], r["id"] / 4) for r in customers])
+    con.close()
+    url = f"duckdb:///{source}"
+    for target in (f"sqlite:///{tmp_path / 'dst.db'}", f"duckdb:///{tmp_path / 'dst.duckdb'}"):
+        result = runner.invoke(app, ["anonymize", url, "-o", str(tmp_path / "out"), "--target", target])
+        assert result.exit_code == 0, result.output
+    inspector = sa.inspect(_engine(f"sqlite:///{tmp_path / 'dst.db'}"))
+    assert inspector.get_pk_constraint("crm.customers")["constrained_columns"] == ["id"]
+    assert [(ix["column_names"], ix["unique"]) for ix in inspector.get_indexes("crm.customers")] == \
+        [(["mobile", "amt"], False)]
+    amount = {c["name"]: c for c in inspector.get_columns("crm.customers")}["amt"]["type"]
+    assert isinstance(amount, sa.Numeric) and (amount.precision, amount.scale) == (10, 2)
+    con = duckdb.connect(str(tmp_path / "dst.duckdb"), read_only=True)
+    try:
+        columns = con.execute("SELECT column_name, data_type, is_nullable, comment FROM duckdb_columns() "
+                              "WHERE schema_name = 'crm' ORDER BY column_index").fetchall()
+        indexes = con.execute("SELECT index_name, expressions FROM duckdb_indexes()").fetchall()
+        mobiles = {r[0] for r in con.execute("SELECT mobile FROM crm.customers").fetchall()}
+    finally:
+        con.close()
+    assert columns == [("id", "INTEGER", False, None), ("mobile", "VARCHAR", False, "手机 (masked by piiwarden: mask)"),
+                       ("amt", "DECIMAL(10,2)", True, None)]
+    assert indexes == [("cm_ix", "[mobile, amt]")]
+    assert len(mobiles) > 1 and not mobiles & {r["mobile"] for r in customers}
+
+
+def test_two_sources_with_one_table_name_do_not_overwrite_each_other(tmp_path):
+    import sqlite3
+
+    urls = []
+    for n in (1, 2):
+        path = tmp_path / f"shop{n}.db"
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE customers (id integer PRIMARY KEY, tier text)")
+        db.executemany("INSERT INTO customers VALUES (?, ?)", [(i, f"shop{n}") for i in range(5)])
+        db.commit()
+        db.close()
+        urls.append(f"sqlite:///{path}")
+    copy = tmp_path / "copy.db"
+    result = runner.invoke(app, ["anonymize", *urls, "-o", str(tmp_path / "out"), "--target", f"sqlite:///{copy}",
+                                 "--if-exists", "replace"])
+    assert result.exit_code == 3
+    assert [line for line in result.output.splitlines() if "collides" in line][0].startswith(f"error: customers ({urls[1]}")
+    db = sqlite3.connect(copy)
+    assert db.execute("SELECT DISTINCT tier FROM customers").fetchall() == [("shop1",)]
+    db.close()
