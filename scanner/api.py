@@ -57,12 +57,14 @@ if TYPE_CHECKING:
     from scanner.anonymize.keys import Key
     from scanner.anonymize.rules import Rules
     from scanner.anonymize.verify import VerifyResult
+    from scanner.lifecycle.identifiers import SubjectIndex
     from scanner.lifecycle.inventory import Inventory
+    from scanner.lifecycle.subject_find import FindResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
     "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
-    "inventory", "scan", "scan_dataframe", "verify",
+    "inventory", "scan", "scan_dataframe", "subject_find", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -105,7 +107,7 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
          include: Sequence[str] = (), exclude: Sequence[str] = (), views: bool = False,
          as_of: dt.date | None = None, history: History | None = None, incremental: bool = False,
          engine: SparkScanner | None = None, progress: Progress | None = None,
-         parameters: ScanParameters | None = None) -> ScanResult:
+         parameters: ScanParameters | None = None, index: SubjectIndex | None = None) -> ScanResult:
     """Scan files, folders, globs or database URLs for personal data and judge them against a policy.
 
     ``policy`` is a loaded ``Policy`` or a YAML path (``PolicyError`` if
@@ -134,6 +136,8 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     before = history.datasets(previous.id) if history is not None and previous is not None else None
     plan = incremental_plan(datasets, before, opts, incremental)
     results = _profile(datasets, plan, options, engine, errors, say)
+    if index is not None:
+        _index_subjects(index, datasets, results, errors, say)
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.
     results, count_errors = attach_policy_checks(loaded, list(zip(datasets, results)), as_of)
@@ -155,6 +159,26 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
         result = replace(result, history=history_section(history, scope, result))
         history.record(result, scope, plan.fingerprints, opts)
     return result
+
+
+def _index_subjects(index: SubjectIndex, datasets: list[Dataset], results: list[DatasetResult],
+                    errors: list[SourceError], say: Progress) -> None:
+    """Keyed hashes of every identifier column into the subject index (``scan --index``): one more pass,
+    over those columns only, and only when asked for, so a scan without --index pays nothing."""
+    from scanner.connectors.base import SourceError as ReadError
+    from scanner.lifecycle.kinds import identifier_entities
+    from scanner.lifecycle.subject_find import index_dataset
+
+    entities = identifier_entities()
+    for ds, result in zip(datasets, results):
+        if result.errors and not result.columns:
+            continue  # unreadable: already in errors
+        try:
+            index_dataset(index, ds, result.columns, entities)
+        except ReadError as exc:
+            item = SourceError(ds.where, f"subject index: {exc}")
+            errors.append(item)
+            say(ScanEvent("error", source=item.source, message=item.error))
 
 
 def _policy(policy: Policy | str | Path | None) -> tuple[Policy | None, Path | None]:
@@ -408,3 +432,35 @@ def audit_export(output: str | Path, *, kind: str | None = None, since: dt.date 
     records = read_records(audit, kind=kind, since=since)
     export_records(records, Path(output))
     return records
+
+
+# ---- data-subject requests (issue 19 item 3) ---------------------------------------------------------------------
+
+Identifiers = Sequence[tuple[str, str]]  # (kind, value) as given: ("mobile", "+86 138-1234-5678")
+
+
+def subject_find(sources: Sequence[str] | str, identifiers: Identifiers, *, index: str | Path | None = None,
+                 key: Key | bytes | None = None, read: ReadOptions | None = None,
+                 progress: Callable[[str], None] | None = None) -> FindResult:
+    """Every dataset, column and row count holding one person (PIPL Arts. 44-47), never a value.
+
+    Without ``index`` the sources are read: scan detection picks each
+    dataset's identifier columns, and only those are streamed and compared
+    (normalized like the ``hash`` operator). With ``index`` (a directory
+    ``scan --index`` wrote; needs its ``key``) it is a keyed-hash lookup over
+    the datasets of the sources. ``IdentifierProblem`` / ``IndexProblem``
+    (one line, never a value) for a request or an index that cannot be used.
+    """
+    from scanner.lifecycle.subject_find import SubjectRequest, find, find_in_index, open_index
+
+    request = SubjectRequest.build(identifiers)
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    datasets, failed = resolve_sources(source_list, options=read or DEFAULT_READ_OPTIONS)
+    failures = [(mask_source(s), e) for s, e in failed]
+    if index is None:
+        return find(datasets, request, failed=failures, say=progress)
+    loaded = _key(key)
+    if loaded is None:
+        raise ValueError("a subject index lookup needs the key the index was built with")
+    with open_index(Path(index), loaded) as opened:
+        return find_in_index(opened, request, datasets, failures)
