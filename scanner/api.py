@@ -59,12 +59,13 @@ if TYPE_CHECKING:
     from scanner.anonymize.verify import VerifyResult
     from scanner.lifecycle.identifiers import SubjectIndex
     from scanner.lifecycle.inventory import Inventory
+    from scanner.lifecycle.subject_export import ExportResult
     from scanner.lifecycle.subject_find import FindResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
     "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
-    "inventory", "scan", "scan_dataframe", "subject_find", "verify",
+    "inventory", "scan", "scan_dataframe", "subject_export", "subject_find", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -464,3 +465,31 @@ def subject_find(sources: Sequence[str] | str, identifiers: Identifiers, *, inde
         raise ValueError("a subject index lookup needs the key the index was built with")
     with open_index(Path(index), loaded) as opened:
         return find_in_index(opened, request, datasets, failures)
+
+
+def _subject_search(sources: Sequence[str] | str, identifiers: Identifiers, read: ReadOptions | None,
+                    progress: Callable[[str], None] | None) -> tuple[Any, list[Any], list[tuple[str, str]]]:
+    """(request, located datasets, (where, error) failures) for export and erase."""
+    from scanner.lifecycle.subject_find import SubjectRequest, search
+
+    request = SubjectRequest.build(identifiers)
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    datasets, failed = resolve_sources(source_list, options=read or DEFAULT_READ_OPTIONS)
+    located, _searched, errors = search(datasets, request, say=progress)
+    return request, located, [(mask_source(s), e) for s, e in failed] + errors
+
+
+def subject_export(sources: Sequence[str] | str, identifiers: Identifiers, outdir: str | Path, *,
+                   key: Key | bytes | None = None, read: ReadOptions | None = None,
+                   progress: Callable[[str], None] | None = None) -> ExportResult:
+    """Write one person's rows (all columns) and a value-free manifest into ``outdir`` (PIPL Art. 45).
+
+    With ``key`` the rows and the manifest are sealed in one AES-256-GCM
+    bundle (``scanner.lifecycle.subject_export.open_bundle`` opens it);
+    without, they are one CSV per dataset. The rows are exactly those
+    ``subject_find`` counts.
+    """
+    from scanner.lifecycle.subject_export import export
+
+    request, located, errors = _subject_search(sources, identifiers, read, progress)
+    return export(located, Path(outdir), request, _key(key), errors)

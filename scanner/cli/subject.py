@@ -78,11 +78,12 @@ def _check_sources(sources: list[str]) -> None:
 
 
 def _audit(command: str, sources: list[str], audit_log: Path | None, counts: dict[str, int], exit_code: int,
-           **extra: Any) -> None:
+           outputs: list[str] | None = None, **extra: Any) -> None:
+    """One audit entry per request (kind ``subject``): counts and labels, never an identifier value."""
     from scanner.audit import record_command
 
-    record_command(command, log_path=audit_log, sources=sources, outputs=[], counts=counts, exit_code=exit_code,
-                   **extra)
+    record_command(command, log_path=audit_log, sources=sources, outputs=outputs or [], counts=counts,
+                   exit_code=exit_code, **extra)
 
 
 def _render_find(result: FindResult) -> None:
@@ -137,4 +138,30 @@ def find(sources: Sources, ids: IdOpt = None, mobiles: MobileOpt = None, emails:
 def register(root: typer.Typer) -> None:
     """Add ``subject find|export|erase`` to the root command."""
     app.command("find")(find)
+    app.command("export")(export)
     root.add_typer(app, name="subject")
+
+
+def export(sources: Sources,
+           outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Directory for the copy and manifest.json.")],
+           ids: IdOpt = None, mobiles: MobileOpt = None, emails: EmailOpt = None, cards: CardOpt = None,
+           key_file: KeyOpt = None, audit_log: AuditOpt = None) -> None:
+    """Copy the person's rows (all columns) into a directory, or an encrypted bundle with --key-file (PIPL Art. 45)."""
+    from scanner import api
+
+    identifiers = _identifiers(ids, mobiles, emails, cards)
+    _request(identifiers)
+    _check_sources(sources)
+    key = load_key(key_file) if key_file is not None else None
+    result = api.subject_export(sources, identifiers, outdir, key=key)
+    _report_errors(result.errors)
+    for item in result.datasets:
+        out.print(f"{item.dataset}: {item.rows} row(s), {len(item.columns)} column(s) -> {item.file}", markup=False)
+    sealed = f"encrypted bundle {outdir / 'subject-export.pwbundle'}" if result.encrypted else f"plain files in {outdir}"
+    out.print(f"{result.rows} row(s) from {len(result.datasets)} dataset(s): {sealed}; manifest {outdir / 'manifest.json'}",
+              markup=False)
+    code = EXIT_SOURCE_ERRORS if result.errors else EXIT_OK
+    _audit("subject export", sources, audit_log, {"datasets": len(result.datasets), "rows": result.rows,
+                                                  "errors": len(result.errors)},
+           code, outputs=[str(outdir)], identifiers=list(result.identifiers), key_fingerprint=result.key_fingerprint)
+    raise typer.Exit(code)
