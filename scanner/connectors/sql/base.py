@@ -238,6 +238,34 @@ class Dialect:
         """Roles or accounts other than the owner that can SELECT the table (none known here)."""
         return []
 
+    # --- row removal ---
+    # What ``scanner/lifecycle/removal.py`` needs to delete rows safely: a writable connection (every
+    # other session is read-only), what names a row when a table has no primary key, locking inside the
+    # removal's transaction, and what must happen after the commit so no deleted value survives on disk.
+
+    def removal_engine(self, table: SqlTable) -> Engine:
+        """A writable, pool-less engine for the table's database (the scan's engines are read-only)."""
+        from sqlalchemy.pool import NullPool
+
+        reader = table.factory()
+        url = reader.url
+        reader.dispose()
+        return sa.create_engine(url, poolclass=NullPool)
+
+    def removal_row_id(self) -> tuple[sa.ColumnElement[Any], str] | None:
+        """The backend's own row identifier (expression, name) for tables without a primary key; None here."""
+        return None
+
+    def begin_removal(self, conn: Connection, table: SqlTable) -> None:
+        """Session settings and locks at the start of the removal's transaction (none the base can name)."""
+
+    def lock_rows(self, statement: sa.Select) -> sa.Select:
+        """The removal's count and row reads, locking what they read where the backend can."""
+        return statement
+
+    def finish_removal(self, engine: Engine, table: SqlTable) -> None:
+        """After the commit: make the deleted values unrecoverable from the database's files (servers: nothing)."""
+
 
 # ------------------------------------------------------------ registry ----
 # SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of

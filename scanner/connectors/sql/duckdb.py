@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any, ClassVar
 
@@ -54,6 +55,45 @@ class DuckDbDialect(Dialect):
         ref = prep.quote(table.name) if table.schema is None \
             else f"{prep.quote_schema(table.schema)}.{prep.quote(table.name)}"
         return [sa.text(f"SELECT {cols} FROM {ref} USING SAMPLE {int(k)} ROWS")]
+
+    # --- row removal ---
+
+    def removal_engine(self, table: SqlTable) -> Engine:
+        """The same file without ``read_only``."""
+        from sqlalchemy.pool import NullPool
+
+        reader = table.factory()
+        url = reader.url
+        reader.dispose()
+        return sa.create_engine(url, poolclass=NullPool)
+
+    def removal_row_id(self) -> tuple[sa.ColumnElement[Any], str] | None:
+        return sa.literal_column("rowid"), "rowid"
+
+    def finish_removal(self, engine: Engine, table: SqlTable) -> None:
+        """Rebuild the file (``COPY FROM DATABASE`` into a fresh one, renamed over it): DuckDB frees blocks
+        without zeroing them, so deleted values would otherwise stay readable in the file."""
+        import duckdb
+
+        path = existing_file(engine.url)
+        engine.dispose()
+        if path is None:
+            return
+        tmp = path.with_name(f".{path.name}.piiwarden-tmp-rebuild")
+        tmp.unlink(missing_ok=True)
+        con = duckdb.connect(str(path))
+        try:
+            name = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+            quoted_tmp = str(tmp).replace("'", "''")
+            con.execute(f"ATTACH '{quoted_tmp}' AS piiwarden_rebuilt")
+            con.execute(f'COPY FROM DATABASE "{str(name).replace(chr(34), chr(34) * 2)}" TO piiwarden_rebuilt')
+            con.execute("DETACH piiwarden_rebuilt")
+        except BaseException:
+            con.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        con.close()
+        os.replace(tmp, path)
 
 
 DIALECT = DuckDbDialect()

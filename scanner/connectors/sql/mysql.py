@@ -62,6 +62,21 @@ class MySqlDialect(Dialect):
         )
         return sorted({str(r[0]).replace("'", "") for r in rows})
 
+    # --- row removal ---
+    # No row id: a table without a primary key cannot be erased row by row (purge's predicate still works).
+
+    def begin_removal(self, conn: Connection, table: SqlTable) -> None:
+        """The statement timeout of the backend (LOCK TABLES would commit the transaction: rows are locked instead)."""
+        seconds = int(statement_timeout())
+        if is_mariadb(conn):
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {seconds}")
+        else:
+            conn.exec_driver_sql(f"SET SESSION MAX_EXECUTION_TIME = {seconds * 1000}")
+
+    def lock_rows(self, statement: sa.Select) -> sa.Select:
+        """``FOR UPDATE``: the rows counted and archived stay those deleted."""
+        return statement.with_for_update()
+
 
 def is_mariadb(conn: Connection) -> bool:
     """MariaDB behind a ``mysql://`` URL is only told apart by the server's version string."""

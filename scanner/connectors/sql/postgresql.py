@@ -63,6 +63,18 @@ class PostgresDialect(Dialect):
         )
         return sorted(r[0] for r in rows)
 
+    # --- row removal ---
+
+    def removal_row_id(self) -> tuple[sa.ColumnElement[Any], str] | None:
+        """``ctid`` (as text: drivers bind strings, not ``tid``): stable while the row is not updated."""
+        return sa.cast(sa.literal_column("ctid"), sa.Text), "ctid"
+
+    def begin_removal(self, conn: Connection, table: SqlTable) -> None:
+        """Statement timeout, and a lock that lets readers on but keeps writers out until the commit."""
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout()) * 1000}")
+        conn.exec_driver_sql(f"LOCK TABLE {conn.dialect.identifier_preparer.format_table(table.clause)} "
+                             "IN SHARE ROW EXCLUSIVE MODE")
+
 
 def _has_rows(conn: Connection, table: SqlTable) -> bool:
     """Whether a table PostgreSQL has never analyzed holds anything."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from scanner.connectors.base import SourceError
-from scanner.connectors.sql.base import Dialect, EngineFactory, existing_file
+from scanner.connectors.sql.base import Dialect, EngineFactory, SqlTable, existing_file
 
 _MAGIC = b"SQLite format 3\x00"
 
@@ -32,6 +32,40 @@ class SqliteDialect(Dialect):
 
     def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
         return [None]
+
+    # --- row removal ---
+
+    def removal_engine(self, table: SqlTable) -> Engine:
+        """The same file opened read-write (never created), in autocommit so ``begin_removal`` picks the lock."""
+        reader = table.factory()
+        try:
+            with reader.connect() as conn:
+                path = next((r[2] for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), "")
+        finally:
+            reader.dispose()
+        if not path:
+            raise SourceError("an in-memory database has no rows to remove")
+        uri = Path(path).resolve().as_uri() + "?mode=rw"
+        return sa.create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False),
+            poolclass=NullPool,
+        )
+
+    def removal_row_id(self) -> tuple[sa.ColumnElement[Any], str] | None:
+        return sa.literal_column("rowid"), "rowid"
+
+    def begin_removal(self, conn: Connection, table: SqlTable) -> None:
+        """Zero deleted content in place, and take the write lock before counting (no writer can slip in)."""
+        conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def finish_removal(self, engine: Engine, table: SqlTable) -> None:
+        """VACUUM rebuilds the file; the WAL, if any, is checkpointed and truncated."""
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def check_file(path: Path) -> None:

@@ -1,0 +1,147 @@
+"""The row-removal layer (scanner/lifecycle/removal.py) on files and SQLite/DuckDB: what goes, what stays byte for byte."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+
+from scanner.anonymize.keys import parse_key
+from scanner.connectors.base import Dataset
+from scanner.lifecycle.identifiers import SubjectHasher
+from scanner.lifecycle.removal import (
+    Archive,
+    CountChanged,
+    RemovalOptions,
+    RemovalProblem,
+    SqlSelection,
+    read_archive,
+    remove_file_rows,
+    remove_table_rows,
+    row_key,
+)
+from scanner.sources import resolve_sources
+
+KEY = parse_key(b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "test")
+PLANTED = "13912345670"  # a mobile only the removed rows hold
+
+
+def _dataset(source: str | Path, ds_id: str | None = None) -> Dataset:
+    datasets, failed = resolve_sources([str(source)])
+    assert not failed, failed
+    return next(d for d in datasets if ds_id is None or d.id == ds_id)
+
+
+def _old(batch: pa.RecordBatch) -> pa.Array:
+    """Rows whose 'year' column is before 2020 (a stand-in for the retention predicate)."""
+    return pc.less(batch.column("year"), "2020")
+
+
+def _csv(tmp_path: Path) -> tuple[Path, list[bytes]]:
+    lines = [b"\xef\xbb\xbfname,mobile,year\r\n", b'"Wang, A","13812345678",2019\r\n', b"\r\n",
+             b'"Li ""B""",13912345670,2018\r\n', b'Zhang,"138\r\n12345679",2024\r\n', b"Zhao,13812345680,2025"]
+    path = tmp_path / "people.csv"
+    path.write_bytes(b"".join(lines))
+    return path, lines
+
+
+def test_csv_keeps_every_other_record_byte_for_byte(tmp_path):
+    path, lines = _csv(tmp_path)
+    options = RemovalOptions(identifiers={"mobile": "CN_MOBILE_PHONE"}, hasher=SubjectHasher(KEY),
+                             archive=Archive(tmp_path / "archive", KEY))
+    result = remove_file_rows(_dataset(path), _old, 2, options)
+    assert path.read_bytes() == lines[0] + lines[2] + lines[4] + lines[5]  # BOM, CRLF, quoting, blank line kept
+    assert result.rows == 2 and result.method == "archive+delete"
+    assert len(result.subject_hashes) == 2 and result.key_fingerprint == KEY.fingerprint
+    assert SubjectHasher(KEY).hex_digests("CN_MOBILE_PHONE", pa.array([PLANTED]))[0] in result.subject_hashes
+    header, rows = read_archive(result.archive, KEY)
+    assert header["rows"] == 2 and sorted(rows.column("year").to_pylist()) == ["2018", "2019"]
+    assert PLANTED.encode() not in result.archive.read_bytes()  # sealed, not plain
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_count_changed_leaves_the_file_and_writes_no_archive(tmp_path):
+    path, lines = _csv(tmp_path)
+    with pytest.raises(CountChanged):
+        remove_file_rows(_dataset(path), _old, 3, RemovalOptions(archive=Archive(tmp_path / "archive", KEY)))
+    assert path.read_bytes() == b"".join(lines)
+    assert not list((tmp_path / "archive").glob("*")) if (tmp_path / "archive").exists() else True
+
+
+def test_archive_refuses_another_key(tmp_path):
+    path, _lines = _csv(tmp_path)
+    result = remove_file_rows(_dataset(path), _old, 2, RemovalOptions(archive=Archive(tmp_path / "a", KEY)))
+    other = parse_key(b"another key of at least sixteen bytes", "other")
+    with pytest.raises(RemovalProblem):
+        read_archive(result.archive, other)
+
+
+def test_jsonl_and_parquet(tmp_path):
+    jsonl = tmp_path / "p.jsonl"
+    raw = ['{"name": "A", "year": "2019"}\n', "\n", '{"year": "2024",  "name": "B"}\n', '{"name":"C","year":"2010"}\n']
+    jsonl.write_text("".join(raw), encoding="utf-8")
+    assert remove_file_rows(_dataset(jsonl), _old, 2).rows == 2
+    assert jsonl.read_text(encoding="utf-8") == raw[1] + raw[2]
+
+    table = pa.table({"name": ["A", "B", "C", "D"], "year": ["2019", "2024", "2010", "2025"],
+                      "n": pa.array([1, 2, 3, 4], pa.int16())}).replace_schema_metadata({b"owner": b"crm"})
+    parquet = tmp_path / "p.parquet"
+    pq.write_table(table, parquet, compression="zstd", row_group_size=2)
+    assert remove_file_rows(_dataset(parquet), _old, 2).rows == 2
+    after = pq.read_table(parquet)
+    assert after.to_pylist() == [table.to_pylist()[1], table.to_pylist()[3]]
+    assert after.schema == table.schema and after.schema.metadata == table.schema.metadata
+    assert pq.ParquetFile(parquet).metadata.row_group(0).column(0).compression.lower() == "zstd"
+
+
+def test_unsupported_format_is_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('[{"year": "2019"}]', encoding="utf-8")
+    with pytest.raises(RemovalProblem, match="json"):
+        remove_file_rows(_dataset(path), _old, 1)
+    assert path.read_text(encoding="utf-8") == '[{"year": "2019"}]'
+
+
+def test_sqlite_removed_values_do_not_survive_in_the_file(tmp_path):
+    path = tmp_path / "crm.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE people (mobile TEXT, year TEXT)")  # no primary key: rowid names rows
+    db.executemany("INSERT INTO people VALUES (?, ?)",
+                   [(PLANTED, "2019"), ("13812345678", "2024")] + [(f"1370000{i:04d}", "2025") for i in range(300)])
+    db.commit()
+    db.close()
+    dataset = _dataset(f"sqlite:///{path}")
+    expression, name = row_key(dataset.sql)
+    assert name == "rowid"
+    options = RemovalOptions(identifiers={"mobile": "CN_MOBILE_PHONE"}, hasher=SubjectHasher(KEY))
+    with pytest.raises(CountChanged):
+        remove_table_rows(dataset, SqlSelection.values_in(expression, [1, 2]), 1, options)
+    assert PLANTED.encode() in path.read_bytes()
+    result = remove_table_rows(dataset, SqlSelection.where(sa.column("year") < "2020"), 1, options)
+    assert result.rows == 1 and len(result.subject_hashes) == 1
+    assert PLANTED.encode() not in path.read_bytes()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 301
+    db.close()
+
+
+def test_duckdb_file_is_rebuilt(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE people (mobile VARCHAR, year VARCHAR)")
+    con.execute("INSERT INTO people VALUES (?, '2019')", [PLANTED])
+    con.execute("INSERT INTO people SELECT '1370000' || lpad(i::VARCHAR, 4, '0'), '2025' FROM range(3000) t(i)")
+    con.close()
+    dataset = _dataset(f"duckdb:///{path}", "main.people")
+    result = remove_table_rows(dataset, SqlSelection.where(sa.column("year") < "2020"), 1)
+    assert result.rows == 1
+    assert PLANTED.encode() not in path.read_bytes()
+    con = duckdb.connect(str(path), read_only=True)
+    assert con.execute("SELECT count(*) FROM people").fetchone()[0] == 3000
+    con.close()
