@@ -59,13 +59,14 @@ if TYPE_CHECKING:
     from scanner.anonymize.verify import VerifyResult
     from scanner.lifecycle.identifiers import SubjectIndex
     from scanner.lifecycle.inventory import Inventory
+    from scanner.lifecycle.subject_erase import EraseResult
     from scanner.lifecycle.subject_export import ExportResult
     from scanner.lifecycle.subject_find import FindResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
     "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
-    "inventory", "scan", "scan_dataframe", "subject_export", "subject_find", "verify",
+    "inventory", "scan", "scan_dataframe", "subject_erase", "subject_export", "subject_find", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -493,3 +494,29 @@ def subject_export(sources: Sequence[str] | str, identifiers: Identifiers, outdi
 
     request, located, errors = _subject_search(sources, identifiers, read, progress)
     return export(located, Path(outdir), request, _key(key), errors)
+
+
+def subject_erase(sources: Sequence[str] | str, identifiers: Identifiers, *, mode: str = "delete",
+                  apply: bool = False, key: Key | bytes | None = None, operator: str | None = None,
+                  log: AuditLog | str | Path | None = None, read: ReadOptions | None = None,
+                  progress: Callable[[str], None] | None = None) -> EraseResult:
+    """Delete (``mode="delete"``) or anonymize in place (``"anonymize"``) one person's rows (PIPL Art. 47).
+
+    A dry run unless ``apply``: the result says per dataset what would be
+    done and nothing is changed. Applied, every dataset changed gets a
+    destruction record in the audit log (``log``, else the default one) with
+    the request id, the operator (OS user and ``operator``) and the keyed
+    hashes (``key``, required to apply) of the identifiers the rows held.
+    Deletion goes through ``scanner.lifecycle.removal``; a dataset that
+    cannot be changed is left as it was and listed in ``errors``.
+    """
+    from scanner.config import default_audit_path
+    from scanner.lifecycle.subject_erase import Eraser, erase
+
+    loaded = _key(key)
+    if apply and loaded is None:
+        raise ValueError("erasing needs the key: destruction records keep keyed hashes of the identifiers")
+    request, located, errors = _subject_search(sources, identifiers, read, progress)
+    audit = log if isinstance(log, AuditLog) else AuditLog(Path(log) if log is not None else default_audit_path())
+    eraser = Eraser(request, mode, key=loaded, operator=operator)
+    return erase(located, eraser, apply=apply, audit=audit if apply else None, errors=errors)

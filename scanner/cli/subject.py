@@ -13,6 +13,7 @@ Exit codes: 0 done (found or not), 2 usage error (nothing read or written),
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -139,6 +140,7 @@ def register(root: typer.Typer) -> None:
     """Add ``subject find|export|erase`` to the root command."""
     app.command("find")(find)
     app.command("export")(export)
+    app.command("erase")(erase)
     root.add_typer(app, name="subject")
 
 
@@ -164,4 +166,53 @@ def export(sources: Sources,
     _audit("subject export", sources, audit_log, {"datasets": len(result.datasets), "rows": result.rows,
                                                   "errors": len(result.errors)},
            code, outputs=[str(outdir)], identifiers=list(result.identifiers), key_fingerprint=result.key_fingerprint)
+    raise typer.Exit(code)
+
+
+class Mode(str, Enum):
+    delete = "delete"
+    anonymize = "anonymize"
+
+
+def erase(sources: Sources, ids: IdOpt = None, mobiles: MobileOpt = None, emails: EmailOpt = None,
+          cards: CardOpt = None,
+          mode: Annotated[Mode, typer.Option("--mode", help="delete the rows, or anonymize them in place.")]
+          = Mode.delete,
+          apply: Annotated[bool, typer.Option("--apply", help="Change the sources; without it, a dry run.")] = False,
+          operator: Annotated[str | None, typer.Option("--operator", help="Who carries out the request (recorded "
+                                                       "beside the OS user).")] = None,
+          key_file: KeyOpt = None, audit_log: AuditOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete or anonymize the person's rows, with destruction records (dry run unless --apply)."""
+    from scanner import api
+    from scanner.audit import AuditLog
+    from scanner.config import default_audit_path
+
+    identifiers = _identifiers(ids, mobiles, emails, cards)
+    _request(identifiers)
+    _check_sources(sources)
+    key = load_key(key_file)
+    if apply and key is None:
+        raise usage_error("--apply needs a key (--key-file or PIIWARDEN_KEY): destruction records keep keyed "
+                          "hashes of the identifiers")
+    log = AuditLog(audit_log or default_audit_path())
+    result = api.subject_erase(sources, identifiers, mode=mode.value, apply=apply, key=key, operator=operator, log=log)
+    _report_errors(result.errors)
+    if as_json:
+        out.print(json.dumps(result.to_json(), ensure_ascii=False, indent=2), markup=False)
+    else:
+        verb = {"delete": "deleted", "archive+delete": "archived and deleted", "overwrite": "anonymized"}
+        for item in result.datasets:
+            what = verb.get(item.method, item.method) if item.applied else f"would be {verb.get(item.method, item.method)}"
+            columns = f" (columns: {', '.join(item.columns)})" if item.columns else ""
+            out.print(f"{item.dataset}: {item.rows} row(s) {what}{columns}", markup=False)
+        state = "applied" if result.applied else "dry run, nothing changed (use --apply)"
+        out.print(f"request {result.request_id}: {result.rows} row(s) in {len(result.datasets)} dataset(s), "
+                  f"{state}; {len(result.records)} destruction record(s), {len(result.errors)} error(s)", markup=False)
+    code = EXIT_SOURCE_ERRORS if result.errors else EXIT_OK
+    _audit("subject erase", sources, log.path, {"datasets": len(result.datasets), "rows": result.rows,
+                                                "records": len(result.records), "errors": len(result.errors)},
+           code, identifiers=list(result.identifiers), request_id=result.request_id, mode=result.mode,
+           dry_run=not result.applied, key_fingerprint=key.fingerprint if key else None,
+           datasets=[{"dataset": d.dataset, "rows": d.rows, "method": d.method, "applied": d.applied}
+                     for d in result.datasets])
     raise typer.Exit(code)

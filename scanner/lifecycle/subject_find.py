@@ -223,13 +223,17 @@ def identifier_columns(findings: Sequence[ColumnFinding], entities: Iterable[str
             if c.primary_entity in wanted and not c.free_text]
 
 
-def detect_columns(ds: Dataset, request: SubjectRequest, options: ScanOptions | None = None) -> list[IdColumn]:
-    """Scan detection on the dataset's sample, the requested entities' columns; SourceError when unreadable."""
+def detect_columns(ds: Dataset, request: SubjectRequest,
+                   options: ScanOptions | None = None) -> tuple[list[IdColumn], list[ColumnFinding]]:
+    """Scan detection on the dataset's sample: (the requested entities' columns, every column's finding).
+
+    SourceError when the dataset cannot be read.
+    """
     result = scan_dataset(ds, options or ScanOptions())
     fatal = [e for e in result.errors if e not in ds.problems]
     if fatal:
         raise SourceError(fatal[0])
-    return identifier_columns(result.columns, request.entities)
+    return identifier_columns(result.columns, request.entities), list(result.columns)
 
 
 def locate(ds: Dataset, matcher: RowMatcher) -> DatasetHit | None:
@@ -269,6 +273,7 @@ class Located:
     dataset: Dataset
     matcher: RowMatcher
     hit: DatasetHit
+    findings: list[ColumnFinding] = field(default_factory=list)  # scan detection of every column (erase plans)
 
 
 def search(datasets: Sequence[Dataset], request: SubjectRequest, *, options: ScanOptions | None = None,
@@ -280,13 +285,14 @@ def search(datasets: Sequence[Dataset], request: SubjectRequest, *, options: Sca
         if say is not None:
             say(ds.id)
         try:
-            matcher = RowMatcher(request, detect_columns(ds, request, options))
+            columns, findings = detect_columns(ds, request, options)
+            matcher = RowMatcher(request, columns)
             hit = locate(ds, matcher)
         except SourceError as exc:
             errors.append((ds.where, str(exc)))
             continue
         if hit is not None:
-            found.append(Located(ds, matcher, hit))
+            found.append(Located(ds, matcher, hit, findings))
     return found, len(datasets), errors
 
 
