@@ -91,7 +91,7 @@ def build_files(root: Path, seed: int = 19) -> Estate:
     lines = ["姓名,手机号,城市"]
     for i in range(80):
         phone = person_rows.get(i) or ("13812345679" if i == 20 else mobile(rng))
-        lines.append(f"{name(rng)},{phone},{rng.choice(['北京', '上海', '深圳'])}")
+        lines.append(f"{name(rng)},{phone},\"{rng.choice(['北京', '上海', '深圳'])}\"")  # quoted: a rewrite would drop them
     (root / "customers.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     _plant(estate, "customers.csv", {i: {"手机号": True} for i in person_rows})
 
