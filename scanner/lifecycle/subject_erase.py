@@ -177,7 +177,7 @@ class Eraser:
         ds, matcher = item.dataset, item.matcher
         try:
             if ds.sql is not None:
-                key_expr, _name = row_key(ds.sql)
+                key_expr, _name = table_row_key(ds.sql)
                 keys = row_keys(ds, key_expr, matcher)
                 return remove_table_rows(ds, SqlSelection.values_in(key_expr, keys), len(keys),
                                          self._removal_options(item))
@@ -240,6 +240,19 @@ def erase(located: Sequence[Located], eraser: Eraser, *, apply: bool, audit: Aud
 
 
 # --------------------------------------------------------------- helpers ----
+
+
+def table_row_key(table: Any) -> tuple[sa.ColumnElement[Any], str]:
+    """``removal.row_key``, or the backend's row id when the driver cannot read the primary key at all
+    (duckdb_engine's reflection fails on DuckDB's catalog): a row id names the row just as well, and the
+    count re-checked inside the transaction guards it."""
+    try:
+        return row_key(table)
+    except RemovalProblem:
+        fallback = table.backend.removal_row_id()
+        if fallback is None:
+            raise
+        return fallback
 
 
 def row_keys(ds: Dataset, key_expr: sa.ColumnElement[Any], matcher: RowMatcher) -> list[Any]:
@@ -462,7 +475,7 @@ def overwrite_table(item: Located, inner: Transform, hasher: SubjectHasher | Non
     ds, matcher = item.dataset, item.matcher
     table = ds.sql
     backend = table.backend
-    key_expr, _name = row_key(table)
+    key_expr, _name = table_row_key(table)
     keys = row_keys(ds, key_expr, matcher)
     expected = len(keys)
     selection = SqlSelection.values_in(key_expr, keys)
