@@ -399,9 +399,7 @@ def _rewrite_csv(ds: Dataset, path: Path, staged: Path, transform: Transform, ma
             for record, is_row in _csv_records(src):
                 if is_row and row in replaced:
                     ending = record[len(record.rstrip(b"\r\n")):]
-                    buffer = io.StringIO()
-                    csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow(replaced[row])
-                    out_fh.write(buffer.getvalue().encode(encoding) + ending)
+                    out_fh.write(_csv_line(replaced[row], delimiter).encode(encoding) + ending)
                 else:
                     out_fh.write(record)
                 row += is_row
@@ -412,6 +410,18 @@ def _rewrite_csv(ds: Dataset, path: Path, staged: Path, transform: Transform, ma
         os.replace(tmp, staged)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _csv_line(values: list[str], delimiter: str) -> str:
+    """One record without its line end, quoted where needed.
+
+    The writer quotes a value holding a line break only when the break is
+    in its ``lineterminator``: written with ``\r\n`` and cut off, so an
+    embedded newline is quoted whatever the file's own line end.
+    """
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()[:-2]
 
 
 def _csv_records(src: Any) -> Iterator[tuple[bytes, bool]]:
