@@ -120,10 +120,15 @@ class SubjectRequest:
 
 @dataclass(frozen=True)
 class IdColumn:
-    """A column holding identifiers of one of the requested entities."""
+    """A column holding identifiers of one of the requested entities.
+
+    ``free_text``: the identifiers are spans inside longer texts (a remarks
+    column, a document's ``text``), found by the entity's recognizer.
+    """
 
     name: str
     entity: str
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,12 @@ class RowMatcher:
 
         if column.name not in batch.schema.names:
             return np.zeros(batch.num_rows, dtype=bool), pa.array([], pa.string())
+        if column.free_text:
+            rows, forms = span_forms(column.entity, batch.column(column.name))
+            hit = pc.fill_null(pc.is_in(forms, value_set=self._sets[column.entity]), False)
+            mask = np.zeros(batch.num_rows, dtype=bool)
+            mask[rows[hit.to_numpy(zero_copy_only=False).astype(bool)]] = True
+            return mask, pc.unique(forms.filter(hit))
         normalized = normalize_identifiers(column.entity, batch.column(column.name))
         hit = pc.fill_null(pc.is_in(normalized, value_set=self._sets[column.entity]), False)
         mask = hit.to_numpy(zero_copy_only=False).astype(bool, copy=False)
@@ -217,10 +228,68 @@ class RowMatcher:
 
 
 def identifier_columns(findings: Sequence[ColumnFinding], entities: Iterable[str]) -> list[IdColumn]:
-    """The columns scan detection classified as one of ``entities`` (structured columns, not free text)."""
+    """The columns scan detection classified as one of ``entities``, and free-text columns holding them.
+
+    A free-text column (remarks, a document's text) is searched once per
+    requested entity detection saw in it.
+    """
     wanted = frozenset(entities)
-    return [IdColumn(c.name, c.primary_entity) for c in findings
-            if c.primary_entity in wanted and not c.free_text]
+    out: list[IdColumn] = []
+    for c in findings:
+        if c.free_text:
+            out.extend(IdColumn(c.name, e, True) for e in sorted({ev.entity for ev in c.entities} & wanted))
+        elif c.primary_entity in wanted:
+            out.append(IdColumn(c.name, c.primary_entity))
+    return out
+
+
+def _span_recognizers(entity: str) -> tuple[Any, ...]:
+    """The entity's recognizer (fresh: a custom entity may have been registered since the last batch)."""
+    from detectors.entities.registry import recognizer_classes
+
+    return tuple(cls() for cls in recognizer_classes() if cls.ENTITY == entity)
+
+
+def span_forms(entity: str, values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Every span of ``entity`` in a column of texts, normalized: (row of each span, its canonical form).
+
+    Each distinct text is analyzed once, and only texts the recognizer's
+    prefilter admits (``detectors.freetext.find_spans``); the spans are
+    normalized together, like cells of an identifier column.
+    """
+    from detectors.freetext import find_spans
+    from scanner.lifecycle.identifiers import normalize_identifiers
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    recognizers = list(_span_recognizers(entity))
+    if not recognizers or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    encoded = pc.dictionary_encode(values)
+    texts = encoded.dictionary.to_pylist()
+    found = find_spans(recognizers, encoded.dictionary, texts)
+    owner: list[int] = []
+    pieces: list[str] = []
+    for i, (text, spans) in enumerate(zip(texts, found)):
+        for kind, start, end, _score in spans:
+            if kind == entity:
+                owner.append(i)
+                pieces.append(text[start:end])
+    if not pieces:
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    forms = normalize_identifiers(entity, pa.array(pieces, pa.string()))
+    # Rows whose text holds a span (candidates only), each repeated once per span of its text.
+    text_of_row = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    owners = np.asarray(owner, dtype=np.int64)
+    rows = np.flatnonzero(np.isin(text_of_row, owners))
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64), pa.array([], pa.string())
+    order = np.argsort(owners, kind="stable")
+    first = np.searchsorted(owners[order], text_of_row[rows], side="left")
+    last = np.searchsorted(owners[order], text_of_row[rows], side="right")
+    span_rows = np.repeat(rows, last - first)
+    picks = order[np.concatenate([np.arange(a, b) for a, b in zip(first.tolist(), last.tolist())])]
+    return span_rows, forms.take(pa.array(picks, pa.int64()))
 
 
 def detect_columns(ds: Dataset, request: SubjectRequest,
@@ -344,8 +413,14 @@ def index_dataset(index: SubjectIndex, ds: Dataset, findings: Sequence[ColumnFin
         names = list(dict.fromkeys(c.name for c in columns))
         for batch in ds.column_batches(names):
             for column in columns:
-                if column.name in batch.schema.names:
-                    added += writer.add(column.name, column.entity, batch.column(column.name))
+                if column.name not in batch.schema.names:
+                    continue
+                values = batch.column(column.name)
+                if column.free_text:  # one value per (row, identifier) it holds, so counts are rows
+                    rows, forms = span_forms(column.entity, values)
+                    pairs = sorted({(r, f) for r, f in zip(rows.tolist(), forms.to_pylist()) if f})
+                    values = pa.array([f for _r, f in pairs], pa.string())
+                added += writer.add(column.name, column.entity, values)
     return added
 
 

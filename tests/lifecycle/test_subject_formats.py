@@ -126,3 +126,32 @@ def test_mariadb_table_find_and_anonymize(tmp_path, maria):
         if r["id"] in (2, 44):
             assert r["mobile"] != "138-1234-5678" and r["note"] == f"n{r['id']}"
     assert _find(maria, tmp_path) == {}
+
+
+def test_free_text_column_find_index_and_anonymize(tmp_path):
+    """A remarks column mentioning the person: found by span, indexed alike, rewritten span by span."""
+    from tests.lifecycle.subject_estate import name
+
+    rng = random.Random(4)
+    root = tmp_path / "data"
+    root.mkdir()
+    lines = ["工单号,备注"]
+    for i in range(60):
+        phone = "138-1234-5678" if i in (6, 44) else mobile(rng)
+        lines.append(f"T{i:04d},客户{name(rng)}来电 {phone} 要求退订")
+    (root / "tickets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = (root / "tickets.csv").read_bytes().splitlines(keepends=True)
+
+    assert _find(str(root), tmp_path) == {"tickets.csv": 2}
+    scanned = runner.invoke(app, ["scan", str(root), "-o", str(tmp_path / "out"), "--index", "--no-history"],
+                            env=_env(tmp_path))
+    assert scanned.exit_code == 0, scanned.output
+    looked = runner.invoke(app, ["subject", "find", str(root), "--mobile", "13812345678", "--index",
+                                 str(tmp_path / "out" / "index"), "--json"], env=_env(tmp_path))
+    assert {d["dataset"]: d["rows"] for d in json.loads(looked.stdout)["datasets"]} == {"tickets.csv": 2}
+
+    _erase(str(root), tmp_path, "anonymize")
+    after = (root / "tickets.csv").read_bytes().splitlines(keepends=True)
+    assert [i for i, (a, b) in enumerate(zip(before, after)) if a != b] == [7, 45]  # header + rows 6 and 44
+    assert all(b"\xe8\xa6\x81\xe6\xb1\x82\xe9\x80\x80\xe8\xae\xa2" in after[i] for i in (7, 45))  # the text around stays
+    assert _find(str(root), tmp_path) == {}
