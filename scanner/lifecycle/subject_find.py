@@ -443,6 +443,7 @@ def building_index(directory: Path, key: Key) -> Iterator[SubjectIndex]:
     work = Path(tempfile.mkdtemp(prefix=".index-build-", dir=directory))
     try:
         with SubjectIndex.open(work, key) as index:
+            index.bulk()
             yield index
         os.replace(work / INDEX_FILENAME, directory / INDEX_FILENAME)
     finally:
