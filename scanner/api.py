@@ -131,6 +131,8 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     scope, opts = scope_of(masked), options_key(options.full, options.sample_rows, read)
     if incremental and history is None:
         raise ValueError("an incremental scan needs the history to compare with")
+    if index is not None and engine is not None:
+        raise ValueError("the subject index is built by the local engine, not on Spark")
 
     datasets, errors, skipped = _resolve(source_list, read, views, engine, say)
     datasets = select_datasets(datasets, list(include), list(exclude))

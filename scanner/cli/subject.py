@@ -87,6 +87,16 @@ def _audit(command: str, sources: list[str], audit_log: Path | None, counts: dic
                    exit_code=exit_code, **extra)
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse to change anything when the destruction records could not be written afterwards."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise usage_error(f"cannot write the audit log {path} ({type(exc).__name__}): nothing erased") from None
+
+
 def _render_find(result: FindResult) -> None:
     for hit in result.datasets:
         rows = f"{hit.rows} row(s)" if hit.rows_exact else f"at least {hit.rows} row(s)"
@@ -195,6 +205,8 @@ def erase(sources: Sources, ids: IdOpt = None, mobiles: MobileOpt = None, emails
         raise usage_error("--apply needs a key (--key-file or PIIWARDEN_KEY): destruction records keep keyed "
                           "hashes of the identifiers")
     log = AuditLog(audit_log or default_audit_path())
+    if apply:
+        _check_writable(log.path)
     result = api.subject_erase(sources, identifiers, mode=mode.value, apply=apply, key=key, operator=operator, log=log)
     _report_errors(result.errors)
     if as_json:

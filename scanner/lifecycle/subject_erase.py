@@ -350,6 +350,8 @@ def overwrite_file(item: Located, inner: Transform, hasher: SubjectHasher | None
         raise CountChanged(f"{rows} rows match now, {item.hit.rows} were found: file left as it was")
     transform = erase_transform(inner, matcher)
     staged = path.with_name(f".{path.stem}.piiwarden-erase{path.suffix}")  # readers and writers go by the suffix
+    remove_stale_temps(staged)  # what a killed erase left: never a valid file
+    staged.unlink(missing_ok=True)
     try:
         if ds.format in ("csv", "tsv"):
             _rewrite_csv(ds, path, staged, transform, matcher)

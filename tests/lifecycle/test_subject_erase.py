@@ -185,3 +185,14 @@ def test_changed_rows_roll_back_a_table_overwrite(tmp_path, monkeypatch):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM members").scalar_one() == 60
     engine.dispose()
+
+
+def test_erase_refused_when_the_audit_log_cannot_be_written(tmp_path):
+    estate = build_files(tmp_path / "estate")
+    digests = _file_digests(estate.root)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["subject", "erase", str(estate.root), *REQUEST, "--apply"],
+                           env={"PIIWARDEN_AUDIT_LOG": str(blocker / "audit.log"), "PIIWARDEN_KEY": KEY_HEX})
+    assert result.exit_code == 2 and "audit log" in result.output
+    assert _file_digests(estate.root) == digests
