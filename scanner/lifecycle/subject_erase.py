@@ -52,6 +52,7 @@ from scanner.connectors.common import DEFAULT_READ_OPTIONS, to_text
 from scanner.errors import ValueFreeError, describe_error
 from scanner.lifecycle.destruction import DestructionRecord, new_record
 from scanner.lifecycle.identifiers import SubjectHasher
+from scanner.lifecycle.kinds import identifier_entities
 from scanner.lifecycle.removal import (
     CountChanged,
     Removal,
@@ -63,7 +64,7 @@ from scanner.lifecycle.removal import (
     remove_table_rows,
     row_key,
 )
-from scanner.lifecycle.subject_find import Located, RowMatcher, SubjectRequest
+from scanner.lifecycle.subject_find import IdColumn, Located, RowMatcher, SubjectRequest, identifier_columns
 from scanner.writers.base import BatchOut, Transform, WriterError, temp_path
 
 MODES = ("delete", "anonymize")
@@ -171,7 +172,7 @@ class Eraser:
     # ---------------------------------------------------------------- delete ----
 
     def _removal_options(self, item: Located) -> RemovalOptions:
-        return RemovalOptions(identifiers={c.name: c.entity for c in item.matcher.columns}, hasher=self.hasher)
+        return RemovalOptions(identifiers={c.name: c.entity for c in held_identifiers(item)}, hasher=self.hasher)
 
     def _delete(self, item: Located) -> Removal:
         ds, matcher = item.dataset, item.matcher
@@ -311,12 +312,18 @@ def erase_transform(inner: Transform, matcher: RowMatcher) -> Transform:
     return transform
 
 
-def _identifier_hashes(hasher: SubjectHasher | None, matcher: RowMatcher, rows: pa.RecordBatch | pa.Table) -> set[str]:
+def held_identifiers(item: Located) -> list[IdColumn]:
+    """Every identifier column of the dataset (not only the kinds asked for): a record then answers
+    "was this e-mail erased?" for a request made by mobile number, from the same rows."""
+    return [c for c in identifier_columns(item.findings, identifier_entities()) if not c.free_text]
+
+
+def _identifier_hashes(hasher: SubjectHasher | None, item: Located, rows: pa.RecordBatch | pa.Table) -> set[str]:
     """Keyed hashes of the identifiers the person's rows hold (before they are overwritten)."""
     if hasher is None:
         return set()
     found: set[str] = set()
-    for column in matcher.columns:
+    for column in held_identifiers(item):
         if column.name in rows.schema.names:
             found.update(hasher.hex_digests(column.entity, rows.column(column.name)))
     return found
@@ -342,7 +349,7 @@ def overwrite_file(item: Located, inner: Transform, hasher: SubjectHasher | None
         total += batch.num_rows
         if mask.any():
             rows += int(mask.sum())
-            hashes |= _identifier_hashes(hasher, matcher, batch.filter(pa.array(mask)))
+            hashes |= _identifier_hashes(hasher, item, batch.filter(pa.array(mask)))
     if ds.problems:
         raise EraseProblem(f"the file has unreadable rows ({ds.problems[0]}): rows cannot be matched to records, "
                            "nothing changed")
@@ -503,7 +510,7 @@ def overwrite_table(item: Located, inner: Transform, hasher: SubjectHasher | Non
             batch = _text_batch(fetched, list(table.columns), offset=1)
             if len(fetched) != expected or int(matcher.mask(batch).sum()) != expected:
                 raise CountChanged(f"{len(fetched)} rows match now, {expected} were found: rolled back, nothing changed")
-            hashes = _identifier_hashes(hasher, matcher, batch)
+            hashes = _identifier_hashes(hasher, item, batch)
             out = erase_transform(inner, matcher)(batch)
             updated = _update_rows(conn, table, key_expr, [r[0] for r in fetched], out)
             if updated != expected:

@@ -196,3 +196,16 @@ def test_erase_refused_when_the_audit_log_cannot_be_written(tmp_path):
                            env={"PIIWARDEN_AUDIT_LOG": str(blocker / "audit.log"), "PIIWARDEN_KEY": KEY_HEX})
     assert result.exit_code == 2 and "audit log" in result.output
     assert _file_digests(estate.root) == digests
+
+
+def test_records_hash_every_identifier_the_rows_held(tmp_path):
+    """Asked by mobile only: the record of a row that also held the e-mail answers "was this e-mail erased?"."""
+    estate = build_files(tmp_path / "estate")
+    env = {"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log"), "PIIWARDEN_KEY": KEY_HEX}
+    result = runner.invoke(app, ["subject", "erase", str(estate.root), "--mobile", "138 1234 5678", "--apply"], env=env)
+    assert result.exit_code == 3, result.output  # the workbook: no row removal for XLSX
+    hasher = SubjectHasher(parse_key(KEY_HEX.encode(), "test"))
+    email = set(SubjectRequest.build([("email", "zhang.san@example.com")]).digests(hasher))
+    by_dataset = {r.dataset: set(r.subject_hashes) for r in _records(tmp_path / "audit.log")}
+    assert email <= by_dataset["crm.db#members"]  # row 50 held both
+    assert not email & by_dataset["customers.csv"]  # no e-mail there
