@@ -135,6 +135,10 @@ def find(sources: Sources, ids: IdOpt = None, mobiles: MobileOpt = None, emails:
     except IndexProblem as exc:
         raise usage_error(str(exc)) from None
     _report_errors(result.errors)
+    if result.unindexed:
+        err.print(f"piiwarden: note: {len(result.unindexed)} dataset(s) of the sources are not in the index "
+                  f"(rebuild it with scan --index): {', '.join(result.unindexed[:10])}"
+                  + (" ..." if len(result.unindexed) > 10 else ""), markup=False)
     if as_json:
         out.print(json.dumps(result.to_json(), ensure_ascii=False, indent=2), markup=False)
     else:

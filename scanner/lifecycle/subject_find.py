@@ -175,6 +175,7 @@ class FindResult:
     searched: int
     errors: tuple[tuple[str, str], ...] = ()  # (where, one line)
     via_index: bool = False
+    unindexed: tuple[str, ...] = ()  # datasets of the sources the index never read (a lookup cannot see them)
 
     @property
     def rows(self) -> int:
@@ -182,6 +183,7 @@ class FindResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"identifiers": list(self.identifiers), "via_index": self.via_index, "searched": self.searched,
+                "unindexed": list(self.unindexed),
                 "datasets": [d.to_json() for d in self.datasets],
                 "errors": [{"source": s, "error": e} for s, e in self.errors]}
 
@@ -395,7 +397,9 @@ def find_in_index(index: SubjectIndex, request: SubjectRequest, datasets: Sequen
         exact = len(columns) == 1 and len(columns[0].identifiers) == 1
         hits.append(DatasetHit(dataset, masked_source(ds.source), ds.format, max(c.rows for c in columns), columns,
                                rows_exact=exact))
-    return FindResult(request.labels, tuple(hits), len(datasets), tuple(failed), via_index=True)
+    known = index.indexed()
+    unindexed = tuple(sorted(ds_id for ds_id in by_id if ds_id not in known))
+    return FindResult(request.labels, tuple(hits), len(datasets), tuple(failed), via_index=True, unindexed=unindexed)
 
 
 def index_dataset(index: SubjectIndex, ds: Dataset, findings: Sequence[ColumnFinding],

@@ -146,3 +146,18 @@ def test_find_cli_refuses_without_identifier_or_key(tmp_path):
     scan_no_key = runner.invoke(app, ["scan", str(estate.root), "-o", str(tmp_path / "o"), "--index", "--no-history"],
                                 env={**env, "PIIWARDEN_KEY": ""})
     assert scan_no_key.exit_code == 2 and not (tmp_path / "o" / "findings.json").exists()
+
+
+def test_index_lookup_names_the_datasets_it_never_read(tmp_path):
+    estate = build_files(tmp_path / "estate")
+    env = _env(tmp_path)
+    scanned = runner.invoke(app, ["scan", str(estate.root), "-o", str(tmp_path / "out"), "--index", "--no-history"],
+                            env=env)
+    assert scanned.exit_code == 0, scanned.output
+    lookup = ["subject", "find", str(estate.root), *REQUEST, "--index", str(tmp_path / "out" / "index"), "--json"]
+    first = json.loads(runner.invoke(app, lookup, env=env).stdout)
+    assert first["unindexed"] == [] and len(first["datasets"]) == 4
+    (estate.root / "later.csv").write_text("手机号\n13812345678\n13912345678\n", encoding="utf-8")
+    later = runner.invoke(app, lookup, env=env)
+    assert json.loads(later.stdout)["unindexed"] == ["later.csv"]
+    assert "not in the index" in later.output and "later.csv" in later.output
