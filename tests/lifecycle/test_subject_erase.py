@@ -209,3 +209,27 @@ def test_records_hash_every_identifier_the_rows_held(tmp_path):
     by_dataset = {r.dataset: set(r.subject_hashes) for r in _records(tmp_path / "audit.log")}
     assert email <= by_dataset["crm.db#members"]  # row 50 held both
     assert not email & by_dataset["customers.csv"]  # no e-mail there
+
+
+@pytest.mark.parametrize("name", ["customers.csv", "orders.parquet", "staff.xlsx"])
+def test_interrupted_overwrite_leaves_the_file_whole(tmp_path, monkeypatch, name):
+    """Interrupted at the rename (the last step): the original is byte for byte as it was, no staged file stays."""
+    from scanner.lifecycle import subject_erase
+
+    estate = build_files(tmp_path / "estate")
+    digests = _file_digests(estate.root)
+    real_replace = subject_erase.os.replace
+
+    def interrupted(src, dst):
+        if Path(dst).name == name:
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(subject_erase.os, "replace", interrupted)
+    from scanner import api
+
+    with pytest.raises(KeyboardInterrupt):
+        api.subject_erase([str(estate.root)], person_identifiers(), mode="anonymize", apply=True,
+                          key=KEY_HEX.encode(), log=tmp_path / "audit.log")
+    assert _file_digests(estate.root)[name] == digests[name]
+    assert not [p.name for p in estate.root.iterdir() if p.name.startswith(".")]
