@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from scanner.anonymize.verify import VerifyResult
     from scanner.lifecycle.identifiers import SubjectIndex
     from scanner.lifecycle.inventory import Inventory
+    from scanner.lifecycle.purge import PurgePlan, PurgeResult
     from scanner.lifecycle.subject_erase import EraseResult
     from scanner.lifecycle.subject_export import ExportResult
     from scanner.lifecycle.subject_find import FindResult
@@ -522,3 +523,43 @@ def subject_erase(sources: Sequence[str] | str, identifiers: Identifiers, *, mod
     audit = log if isinstance(log, AuditLog) else AuditLog(Path(log) if log is not None else default_audit_path())
     eraser = Eraser(request, mode, key=loaded, operator=operator)
     return erase(located, eraser, apply=apply, audit=audit if apply else None, errors=errors)
+
+
+# ---- lifecycle: retention purge with destruction records (issue 19 item 1) -------------------------------------
+
+def purge(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_of: dt.date | None = None,
+          apply: bool = False, archive: str | Path | None = None, key: Key | bytes | None = None,
+          operator: str | None = None, audit: AuditLog | None = None, read: ReadOptions | None = None) -> PurgeResult:
+    """Delete the rows the ``retention`` rule counts (dry run unless ``apply``), one destruction record each.
+
+    The sources are scanned with the policy; per dataset, exactly the
+    retention violation's rows go (a table in one transaction, rolled back
+    when the count changed; a file rewritten and verified before it replaces
+    the original). ``key`` (needed to apply) keys the subject hashes of the
+    destruction records appended to ``audit`` and seals the ``archive``
+    (``scanner/lifecycle/purge.py``, ``removal.py``).
+    """
+    from scanner.lifecycle.purge import run_purge
+
+    return run_purge(purge_plan(sources, policy=policy, as_of=as_of, read=read), apply=apply, key=_key(key), archive=Path(archive) if archive is not None else None,
+                     operator=operator, audit=audit)
+
+
+def purge_plan(sources: Sequence[str] | str, *, policy: Policy | str | Path, as_of: dt.date | None = None,
+               read: ReadOptions | None = None) -> PurgePlan:
+    """What ``purge`` would delete: the sources scanned with the policy, per dataset the rows past retention.
+
+    ``scanner.lifecycle.purge.run_purge(plan, apply=True, ...)`` carries it
+    out; rows that changed in between make that dataset roll back.
+    """
+    from scanner.lifecycle.purge import plan_purge
+
+    loaded, _path = _policy(policy)
+    if loaded is None:
+        raise ValueError("purge needs a policy")
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    result = scan(source_list, policy=loaded, as_of=as_of or dt.date.today(), read=read)
+    return plan_purge(result, source_list, policy=loaded, read=read)
+
+
+__all__ += ["purge", "purge_plan"]

@@ -15,7 +15,7 @@ is done in one place, with the same guarantees for every caller:
   the transaction is rolled back and ``CountChanged`` raised: nothing goes.
   A process killed mid-way leaves an uncommitted transaction, which the
   server rolls back.
-- **Files** (CSV, TSV, JSON Lines, Parquet): the caller gives a function
+- **Files** (CSV, TSV, JSON Lines, JSON arrays, Parquet): the caller gives a function
   that marks the rows to remove in an Arrow batch (vectorized). The kept
   rows are written beside the original under a hidden temporary name, the
   new file is verified (re-read with the same connector: row count, and the
@@ -23,7 +23,9 @@ is done in one place, with the same guarantees for every caller:
   (``os.replace``, atomic): a kill at any point leaves the old file or the
   new one, never half of either. CSV/TSV and JSON Lines are filtered as raw
   records, so every kept row stays byte for byte what it was (encoding,
-  quoting, line endings); Parquet keeps schema, metadata and compression.
+  quoting, line endings); a JSON array is re-dumped in its own style (the
+  kept elements keep their values, nesting and key order); Parquet keeps
+  schema, metadata and compression. XLSX is refused for now.
 - **Archive** (``--archive DIR``): before anything is deleted, the removed
   rows are written to DIR as Parquet sealed with AES-256-GCM under the
   ``archive`` sub-key of the anonymize key (``read_archive`` opens it).
@@ -43,8 +45,8 @@ import contextlib
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,20 +62,21 @@ from scanner.anonymize.keys import Key
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions, to_text
 from scanner.connectors.sql import SqlTable
-from scanner.errors import ValueFreeError, describe_error
+from scanner.errors import ValueFreeError
 from scanner.lifecycle.identifiers import SubjectHasher
 from scanner.safepath import inside, safe_name
 from scanner.writers.base import TEMP_MARK, temp_path
 
 # Values bound per statement: SQLite before 3.32 allows 999 parameters, the others far more.
 CHUNK = 500
+READ_BYTES = 8 << 20  # a line-format file is filtered in blocks of this size (a longer record spans blocks)
 ARCHIVE_PURPOSE = "archive"
 ARCHIVE_MAGIC = b"PWARCH1\n"
 ARCHIVE_SUFFIX = ".pwarchive"
 METHOD_DELETE = "delete"
 METHOD_ARCHIVE_DELETE = "archive+delete"
-# Formats whose rows this layer can remove (XLSX and whole-document JSON are not rewritten row-wise yet).
-FILE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+# Formats whose rows this layer can remove (XLSX is not rewritten row-wise yet: formulas and ranges would shift).
+FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 
 RowMarker = Callable[[pa.RecordBatch], pa.Array]  # a batch -> boolean array, true for the rows to remove
 
@@ -202,6 +205,7 @@ class Removal:
     subject_hashes: tuple[str, ...] = ()
     key_fingerprint: str | None = None
     archive: Path | None = None
+    problem: str | None = None  # the rows are gone, but something after the deletion failed (one line)
 
 
 def _finish(dataset: str, removed: pa.Table | None, rows: int, options: RemovalOptions,
@@ -243,37 +247,55 @@ def remove_table_rows(dataset: Dataset, selection: SqlSelection, expected: int,
     table: SqlTable | None = dataset.sql
     if table is None:
         raise RemovalProblem("not a database table")
+    try:
+        engine = table.backend.removal_engine(table)
+    except (sa.exc.SQLAlchemyError, OSError, SourceError) as exc:
+        raise RemovalProblem(f"cannot open for writing: {table.error_line(exc)}") from None
+    try:
+        removed, archived = _delete_in_transaction(engine, dataset, selection, expected, options)
+        problem = _finish_removal(engine, table, expected)
+    finally:
+        engine.dispose()
+    return replace(_finish(dataset.id, removed, expected, options, archived), problem=problem)
+
+
+def _delete_in_transaction(engine: sa.Engine, dataset: Dataset, selection: SqlSelection, expected: int,
+                           options: RemovalOptions) -> tuple[pa.Table | None, Path | None]:
+    """Count, read (archive, hashes) and delete in one transaction; CountChanged or RemovalProblem roll it back."""
+    table: SqlTable = dataset.sql
     backend = table.backend
     archived: Path | None = None
     removed: pa.Table | None = None
     try:
-        engine = backend.removal_engine(table)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
-        raise RemovalProblem(f"cannot open for writing: {table.error_line(exc)}") from None
+        with engine.begin() as conn:
+            backend.begin_removal(conn, table)
+            counted = sum(_count(conn, table, c) for c in selection.chunks)
+            if counted != expected:
+                raise CountChanged(f"{counted} rows match now, {expected} were counted: rolled back, nothing deleted")
+            if _needs_rows(options):
+                removed = _selected_rows(conn, table, selection, options)
+                if options.archive is not None:
+                    archived = options.archive.write(dataset.id, removed)
+            deleted = sum(_rowcount(conn.execute(sa.delete(table.clause).where(c))) for c in selection.chunks)
+            if deleted != expected:
+                raise CountChanged(f"{deleted} rows deleted, {expected} were counted: rolled back, nothing deleted")
+    except BaseException as exc:
+        if archived is not None:  # the rows were not deleted: their archive would be a false record
+            archived.unlink(missing_ok=True)
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            raise RemovalProblem(f"rolled back, nothing deleted: {table.error_line(exc)}") from None
+        raise
+    return removed, archived
+
+
+def _finish_removal(engine: sa.Engine, table: SqlTable, rows: int) -> str | None:
+    """After the commit (the rows are gone, whatever happens here): compact the file; the problem, if any."""
     try:
-        try:
-            with engine.begin() as conn:
-                backend.begin_removal(conn, table)
-                counted = sum(_count(conn, table, c) for c in selection.chunks)
-                if counted != expected:
-                    raise CountChanged(f"{counted} rows match now, {expected} were counted: rolled back, nothing deleted")
-                if _needs_rows(options):
-                    removed = _selected_rows(conn, table, selection, options)
-                    if options.archive is not None:
-                        archived = options.archive.write(dataset.id, removed)
-                deleted = sum(_rowcount(conn.execute(sa.delete(table.clause).where(c))) for c in selection.chunks)
-                if deleted != expected:
-                    raise CountChanged(f"{deleted} rows deleted, {expected} were counted: rolled back, nothing deleted")
-        except BaseException:
-            if archived is not None:  # the rows were not deleted: their archive would be a false record
-                archived.unlink(missing_ok=True)
-            raise
-        backend.finish_removal(engine, table)
-    except sa.exc.SQLAlchemyError as exc:
-        raise RemovalProblem(f"rolled back, nothing deleted: {table.error_line(exc)}") from None
-    finally:
-        engine.dispose()
-    return _finish(dataset.id, removed, expected, options, archived)
+        table.backend.finish_removal(engine, table)
+    except Exception as exc:  # noqa: BLE001 - a failed VACUUM/rebuild is reported, the deletion stands
+        return (f"{rows} rows deleted, but the file could not be compacted ({table.error_line(exc)}): "
+                "deleted values may remain in free pages until the next VACUUM")
+    return None
 
 
 def _count(conn: sa.Connection, table: SqlTable, chunk: sa.ColumnElement[bool]) -> int:
@@ -385,54 +407,132 @@ def _write_kept(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, tota
     if dataset.format == "parquet":
         _write_parquet(path, tmp, marks, total)
         return
+    if dataset.format == "json":
+        _write_json(dataset, path, tmp, marks, total)
+        return
     quoted = dataset.format in ("csv", "tsv")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with open(path, "rb") as src, os.fdopen(fd, "wb") as out:
+        splitter = RecordSplitter(quoted)
         rows = 0
-        for record, is_row in _records(src, quoted, header=quoted):
-            if is_row:
-                if rows >= total:
-                    raise RemovalProblem("the file has more records than rows read: nothing removed")
-                if not marks[rows]:
-                    out.write(record)
-                rows += 1
-            else:
-                out.write(record)
+        for block in iter(lambda: src.read(READ_BYTES), b""):
+            rows = _copy_kept(splitter.feed(block), marks, rows, out)
+        rows = _copy_kept(splitter.finish(), marks, rows, out)
         if rows != total:
             raise RemovalProblem(f"the file has {rows} records but {total} rows were read: nothing removed")
         out.flush()
         os.fsync(out.fileno())
 
 
-def _records(src: Any, quoted: bool, header: bool) -> Iterator[tuple[bytes, bool]]:
-    """Raw records of a line format and whether each is a data row (not a header or blank line).
+@dataclass(frozen=True)
+class Records:
+    """Whole records of a block of a line-format file: their byte spans and which are data rows."""
 
-    A CSV record runs over several lines while a quoted value is open (an
-    odd number of quote bytes so far); ``"`` and line breaks are single
-    bytes in every encoding the readers accept (UTF-8, GBK, GB18030).
-    Blank lines are not rows (both readers skip them) and are copied.
+    data: bytes
+    starts: np.ndarray
+    ends: np.ndarray
+    is_row: np.ndarray
+
+
+class RecordSplitter:
+    """Splits a CSV/TSV or JSON Lines file into records, block by block, with numpy (no Python per line).
+
+    A line break ends a CSV record only where the quotes so far are
+    balanced (a quoted value may hold line breaks; ``""`` is two quotes);
+    ``"`` and line feeds are single bytes in every encoding the readers
+    accept (UTF-8, GBK, GB18030), so bytes can be split without decoding.
+    Blank lines are not rows (both readers skip them), nor is a CSV's header
+    (its first non-blank record); both are copied as they are.
     """
-    pending: list[bytes] = []
-    quotes = 0
-    seen_header = not header
-    for line in src:
-        if quoted:
-            pending.append(line)
-            quotes += line.count(b'"')
-            if quotes % 2:
-                continue
-            record, pending, quotes = b"".join(pending), [], 0
-        else:
-            record = line
-        if not record.strip(b"\r\n" if quoted else b" \t\r\n"):
-            yield record, False
-        elif not seen_header:
-            seen_header = True
-            yield record, False
-        else:
-            yield record, True
-    if pending:
-        yield b"".join(pending), seen_header
+
+    def __init__(self, quoted: bool) -> None:
+        self.quoted = quoted
+        self.pending = b""
+        self.header_seen = not quoted
+
+    def feed(self, block: bytes) -> Records:
+        """The complete records of what was read so far; an unfinished one waits for the next block."""
+        return self._split(self.pending + block, final=False)
+
+    def finish(self) -> Records:
+        """The last record, when the file does not end with a line break."""
+        return self._split(self.pending, final=True)
+
+    def _split(self, buf: bytes, final: bool) -> Records:
+        arr = np.frombuffer(buf, dtype=np.uint8)
+        newlines = np.flatnonzero(arr == 10)
+        if self.quoted and len(newlines):
+            line_starts = np.concatenate(([0], newlines[:-1] + 1))
+            quotes = np.add.reduceat(arr[: newlines[-1] + 1] == 34, line_starts, dtype=np.int64)
+            newlines = newlines[np.cumsum(quotes) % 2 == 0]
+        ends = newlines + 1
+        if final and len(buf) and (not len(ends) or ends[-1] < len(buf)):
+            ends = np.append(ends, len(buf))
+        done = int(ends[-1]) if len(ends) else 0
+        self.pending = buf[done:]
+        starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+        blank = self._blank(arr, starts, ends)
+        is_row = ~blank
+        if not self.header_seen and is_row.any():
+            is_row[int(np.argmax(is_row))] = False
+            self.header_seen = True
+        return Records(buf[:done], starts, ends, is_row)
+
+    def _blank(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Records with no content: empty lines for CSV, whitespace-only lines for JSON Lines."""
+        if not len(ends):
+            return np.zeros(0, dtype=bool)
+        if self.quoted:
+            last = arr[ends - 1]
+            content = ends - starts - (last == 10) - ((last == 10) & (ends - starts >= 2) & (arr[np.maximum(ends - 2, 0)] == 13))
+            return content == 0
+        visible = ~np.isin(arr[: ends[-1]], np.frombuffer(b" \t\r\n", dtype=np.uint8))
+        return np.add.reduceat(visible, starts, dtype=np.int64) == 0
+
+
+def _copy_kept(records: Records, marks: np.ndarray, row: int, out: Any) -> int:
+    """Write the records not marked (blank lines and the header always), as runs of whole spans; the next row."""
+    rows = int(records.is_row.sum())
+    if row + rows > len(marks):
+        raise RemovalProblem("the file has more records than rows read: nothing removed")
+    keep = np.ones(len(records.ends), dtype=bool)
+    keep[records.is_row] = ~marks[row: row + rows]
+    edges = np.diff(np.concatenate(([False], keep, [False])).astype(np.int8))
+    view = memoryview(records.data)
+    for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
+        out.write(view[int(records.starts[first]): int(records.ends[last])])
+    return row + rows
+
+
+def _write_json(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, total: int) -> None:
+    """A JSON array without the removed elements, dumped in the document's own style (the anonymize writer's).
+
+    Kept elements keep their values, nesting and key order; a document
+    that is one object (one row) or repeats keys in an object (the reader
+    keeps both values, a re-dump could not) is refused.
+    """
+    from scanner.connectors.jsonfile import DUPLICATE_KEYS
+    from scanner.writers.files import json_dump_style
+
+    if dataset.meta.get(DUPLICATE_KEYS):
+        raise RemovalProblem("the JSON document repeats keys inside an object: it cannot be rewritten, nothing removed")
+    encoding = dataset.meta.get("encoding", "utf-8")
+    text = path.read_text(encoding=encoding)
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise RemovalProblem("the JSON document does not read back: nothing removed") from None
+    if not isinstance(data, list):
+        raise RemovalProblem("the JSON document is one object, not an array of rows: nothing removed")
+    if len(data) != total:
+        raise RemovalProblem(f"the document has {len(data)} elements but {total} rows were read: nothing removed")
+    kept = [element for element, gone in zip(data, marks) if not gone]
+    body = json.dumps(kept, **json_dump_style(text)) + ("\n" if text.endswith("\n") else "")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding=encoding, newline="") as out:
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _write_parquet(path: Path, tmp: Path, marks: np.ndarray, total: int) -> None:
@@ -477,8 +577,12 @@ def _verify(dataset: Dataset, tmp: Path, marker: RowMarker, expected_rows: int, 
 
 
 def _same_mode(path: Path, tmp: Path) -> None:
+    """The rewritten file keeps the original's permissions and, where allowed, its owner and group."""
+    info = path.stat()
     with contextlib.suppress(OSError):
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.chown(tmp, info.st_uid, info.st_gid)
+    with contextlib.suppress(OSError):
+        os.chmod(tmp, info.st_mode & 0o7777)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -490,7 +594,3 @@ def _fsync_dir(directory: Path) -> None:
         finally:
             os.close(fd)
 
-
-def describe(exc: BaseException) -> str:
-    """A removal failure as one value-free line."""
-    return str(exc) if isinstance(exc, ValueFreeError) else describe_error(exc)

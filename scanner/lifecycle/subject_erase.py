@@ -90,11 +90,12 @@ class ErasedDataset:
     columns: tuple[str, ...] = ()
     applied: bool = False
     subjects: int = 0  # distinct identifier hashes recorded
+    problem: str | None = None  # done, but something after the change failed (e.g. compacting the file)
 
     def to_json(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "source": self.source, "format": self.format, "rows": self.rows,
                 "method": self.method, "columns": list(self.columns), "applied": self.applied,
-                "subjects": self.subjects}
+                "subjects": self.subjects, "problem": self.problem}
 
 
 @dataclass(frozen=True)
@@ -158,15 +159,15 @@ class Eraser:
         columns: tuple[str, ...] = ()
         if self.mode == "delete":
             done = self._delete(item)
-            hashes, method, rows = done.subject_hashes, done.method, done.rows
+            hashes, method, rows, problem = done.subject_hashes, done.method, done.rows, done.problem
         else:
-            rows, columns, hashes = self._overwrite(item)
+            rows, columns, hashes, problem = self._overwrite(item)
             method = METHOD_OVERWRITE
         record = new_record(method=method, dataset=item.hit.dataset, rows=rows, operator_name=self.operator,
                             subject_hashes=list(hashes), request_id=self.request_id, source=item.hit.source,
                             key_fingerprint=self.key.fingerprint if self.key is not None and hashes else None)
         line = ErasedDataset(item.hit.dataset, item.hit.source, item.hit.format, rows, method, columns, True,
-                             len(record.subject_hashes))
+                             len(record.subject_hashes), problem)
         return line, record
 
     # ---------------------------------------------------------------- delete ----
@@ -189,21 +190,22 @@ class Eraser:
 
     # ------------------------------------------------------------- anonymize ----
 
-    def _overwrite(self, item: Located) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
-        """(rows overwritten, columns changed, identifier hashes) for one dataset."""
+    def _overwrite(self, item: Located) -> tuple[int, tuple[str, ...], tuple[str, ...], str | None]:
+        """(rows overwritten, columns changed, identifier hashes, problem after the commit) for one dataset."""
         plans = self._plans(item)
         if not plans:
             raise EraseProblem("no column of these rows has an anonymize rule: nothing to overwrite")
         inner = make_transform(plans, None)
         columns = tuple(p.name for p in plans)
+        problem = None
         try:
             if item.dataset.sql is not None:
-                rows, hashes = overwrite_table(item, inner, self.hasher)
+                rows, hashes, problem = overwrite_table(item, inner, self.hasher)
             else:
                 rows, hashes = overwrite_file(item, inner, self.hasher)
         except (RemovalProblem, SourceError, WriterError, sa.exc.SQLAlchemyError, OSError) as exc:
             raise EraseProblem(_one_line(exc)) from None
-        return rows, columns, hashes
+        return rows, columns, hashes, problem
 
 
 def _one_line(exc: BaseException) -> str:
@@ -231,6 +233,8 @@ def erase(located: Sequence[Located], eraser: Eraser, *, apply: bool, audit: Aud
             continue
         lines.append(line)
         records.append(record)
+        if line.problem:
+            failures.append((item.dataset.where, line.problem))
         if audit is not None:
             try:
                 audit.record_destruction(record)
@@ -484,12 +488,15 @@ def _verify(ds: Dataset, staged: Path, matcher: RowMatcher, total: int) -> None:
 # ---------------------------------------------------------------- tables ----
 
 
-def overwrite_table(item: Located, inner: Transform, hasher: SubjectHasher | None) -> tuple[int, tuple[str, ...]]:
+def overwrite_table(item: Located, inner: Transform,
+                    hasher: SubjectHasher | None) -> tuple[int, tuple[str, ...], str | None]:
     """Update the person's rows of a table in one transaction; (rows overwritten, identifier hashes).
 
     The rows are selected by key and counted again under the removal
     layer's locks; a count that differs from the one found, or an update
-    that touches another number of rows, rolls everything back.
+    that touches another number of rows, rolls everything back. The third
+    value is a problem after the commit (compacting the file failed): the
+    rows are overwritten all the same.
     """
     ds, matcher = item.dataset, item.matcher
     table = ds.sql
@@ -515,10 +522,15 @@ def overwrite_table(item: Located, inner: Transform, hasher: SubjectHasher | Non
             updated = _update_rows(conn, table, key_expr, [r[0] for r in fetched], out)
             if updated != expected:
                 raise CountChanged(f"{updated} rows updated, {expected} were found: rolled back, nothing changed")
-        backend.finish_removal(engine, table)
+        problem = None
+        try:
+            backend.finish_removal(engine, table)
+        except Exception as exc:  # noqa: BLE001 - committed: a failed VACUUM/rebuild is reported, not undone
+            problem = (f"{expected} rows overwritten, but the file could not be compacted ({table.error_line(exc)}): "
+                       "old values may remain in free pages until the next VACUUM")
     finally:
         engine.dispose()
-    return expected, tuple(sorted(hashes))
+    return expected, tuple(sorted(hashes)), problem
 
 
 def _update_rows(conn: sa.Connection, table: Any, key_expr: sa.ColumnElement[Any], keys: list[Any],

@@ -80,6 +80,23 @@ def run_check_in_database(dataset: Dataset, check: Check) -> str | None:
     return None
 
 
+def hit_keys(table: SqlTable, check: Check) -> tuple[sa.ColumnElement[Any], list[Any], int]:
+    """The check's GROUP BY key expression, the keys it judges as hits, and how many rows they hold.
+
+    ``purge`` deletes ``WHERE <key> IN (<hit keys>)`` (bound parameters):
+    the very grouping, parsing and judging the count used, so the rows
+    deleted are the rows counted, to the row.
+    """
+    key = _key_expression(table, check)
+    statement = sa.select(key.label("k"), sa.func.count().label("n")).select_from(table.clause).group_by(key)
+    with table.session() as conn:
+        rows = conn.execute(statement).all()
+    values = [r[0] for r in rows]
+    hits, _unusable = judge(check, parse(check, _arrow_keys(values)).dates)
+    chosen = _np(hits)
+    return key, [v for v, hit in zip(values, chosen) if hit], int(sum(int(r[1]) for r, hit in zip(rows, chosen) if hit))
+
+
 def _present(keys: pa.Array) -> pa.Array:
     valid = pc.is_valid(keys)
     if pa.types.is_string(keys.type):

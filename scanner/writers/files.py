@@ -346,3 +346,8 @@ class CopyWriter(FileWriter):
         assert self.source is not None
         shutil.copyfile(self.source, self.tmp)
         return rows
+
+
+def json_dump_style(text: str) -> dict[str, Any]:
+    """``json.dumps`` keyword arguments that reproduce a document's indentation and escaping (row removal uses it)."""
+    return _dump_style(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pyarrow as pa
@@ -11,9 +12,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.anonymize.keys import parse_key
 from scanner.connectors.base import Dataset
+from scanner.lifecycle import removal
 from scanner.lifecycle.identifiers import SubjectHasher
 from scanner.lifecycle.removal import (
     Archive,
@@ -53,10 +57,12 @@ def _csv(tmp_path: Path) -> tuple[Path, list[bytes]]:
 
 def test_csv_keeps_every_other_record_byte_for_byte(tmp_path):
     path, lines = _csv(tmp_path)
+    path.chmod(0o640)
     options = RemovalOptions(identifiers={"mobile": "CN_MOBILE_PHONE"}, hasher=SubjectHasher(KEY),
                              archive=Archive(tmp_path / "archive", KEY))
     result = remove_file_rows(_dataset(path), _old, 2, options)
     assert path.read_bytes() == lines[0] + lines[2] + lines[4] + lines[5]  # BOM, CRLF, quoting, blank line kept
+    assert path.stat().st_mode & 0o777 == 0o640
     assert result.rows == 2 and result.method == "archive+delete"
     assert len(result.subject_hashes) == 2 and result.key_fingerprint == KEY.fingerprint
     assert SubjectHasher(KEY).hex_digests("CN_MOBILE_PHONE", pa.array([PLANTED]))[0] in result.subject_hashes
@@ -100,12 +106,34 @@ def test_jsonl_and_parquet(tmp_path):
     assert pq.ParquetFile(parquet).metadata.row_group(0).column(0).compression.lower() == "zstd"
 
 
-def test_unsupported_format_is_refused(tmp_path):
+def test_json_array_keeps_its_style_and_the_kept_elements(tmp_path):
     path = tmp_path / "p.json"
-    path.write_text('[{"year": "2019"}]', encoding="utf-8")
-    with pytest.raises(RemovalProblem, match="json"):
-        remove_file_rows(_dataset(path), _old, 1)
-    assert path.read_text(encoding="utf-8") == '[{"year": "2019"}]'
+    path.write_text('[\n    {"name": "王", "year": "2019", "tags": {"a": [1, 2.5]}},\n'
+                    '    {"year": "2024", "name": "李", "tags": {"a": []}}\n]\n', encoding="utf-8")
+    assert remove_file_rows(_dataset(path), _old, 1).rows == 1
+    assert path.read_text(encoding="utf-8") == \
+        '[\n    {\n        "year": "2024",\n        "name": "李",\n        "tags": {\n            "a": []\n        }\n    }\n]\n'
+
+
+def test_unsupported_shapes_are_refused(tmp_path):
+    single = tmp_path / "one.json"
+    single.write_text('{"year": "2019"}', encoding="utf-8")
+    with pytest.raises(RemovalProblem, match="one object"):
+        remove_file_rows(_dataset(single), _old, 1)
+    assert single.read_text(encoding="utf-8") == '{"year": "2019"}'
+    repeated = tmp_path / "dup.json"
+    repeated.write_text('[{"year": "2019", "year": "2024"}, {"year": "2010"}]', encoding="utf-8")
+    with pytest.raises(RemovalProblem, match="repeats keys"):
+        remove_file_rows(_dataset(repeated), lambda b: pc.less(b.column("year"), "2015"), 1)
+    assert "2019" in repeated.read_text(encoding="utf-8")
+
+
+def test_gb18030_csv_with_quoted_line_breaks(tmp_path):
+    path = tmp_path / "gbk.csv"
+    text = '姓名,地址,year\r\n王伟,"北京市\r\n朝阳区",2019\r\n李娜,"上海市 ""浦东""",2024\r\n'
+    path.write_bytes(text.encode("gb18030"))
+    assert remove_file_rows(_dataset(path), _old, 1).rows == 1
+    assert path.read_bytes() == '姓名,地址,year\r\n李娜,"上海市 ""浦东""",2024\r\n'.encode("gb18030")
 
 
 def test_sqlite_removed_values_do_not_survive_in_the_file(tmp_path):
@@ -145,3 +173,73 @@ def test_duckdb_file_is_rebuilt(tmp_path):
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT count(*) FROM people").fetchone()[0] == 3000
     con.close()
+
+
+_CELL = st.text(alphabet=st.sampled_from(list('ab,"\n\r 王x1')), max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.tuples(_CELL, st.booleans()), min_size=1, max_size=12),
+       newline=st.sampled_from(["\n", "\r\n"]), blank_after=st.sets(st.integers(0, 11)),
+       block=st.sampled_from([5, 64, removal.READ_BYTES]))
+def test_csv_records_survive_byte_for_byte_whatever_their_quoting(tmp_path_factory, cells, newline, blank_after,
+                                                                   block):
+    """Any quoted value (commas, quotes, line breaks inside): the kept records are the original bytes, in order.
+
+    Blank lines are no rows (the reader skips them) and stay where they were.
+    """
+    path = tmp_path_factory.mktemp("csv") / "x.csv"
+    header = f"v,year{newline}".encode()
+    chunks: list[tuple[bytes, bool]] = []  # (bytes, removed)
+    for i, (value, drop) in enumerate(cells):
+        quoted = '"' + value.replace('"', '""') + '"'
+        chunks.append((f"{quoted},{'2010' if drop else '2024'}{newline}".encode(), drop))
+        if i in blank_after:
+            chunks.append((newline.encode(), False))
+    path.write_bytes(header + b"".join(c for c, _ in chunks))
+    dropped = sum(1 for _, d in chunks if d)
+    with mock.patch.object(removal, "READ_BYTES", block):  # records split across blocks too
+        result = remove_file_rows(_dataset(path), lambda b: pc.less(b.column("year"), "2020"), dropped)
+    assert result.rows == dropped
+    if dropped:
+        assert path.read_bytes() == header + b"".join(c for c, d in chunks if not d)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(st.sampled_from(["", " ", "\t", "\r"]), st.booleans(), st.booleans()),
+                      min_size=1, max_size=10),
+       block=st.sampled_from([3, 50, removal.READ_BYTES]))
+def test_jsonl_lines_kept_byte_for_byte(tmp_path_factory, lines, block):
+    """JSON Lines: whitespace-only lines are no rows and stay; every kept line is its original bytes."""
+    path = tmp_path_factory.mktemp("jsonl") / "x.jsonl"
+    chunks: list[tuple[bytes, bool]] = []
+    for pad, drop, blank_too in lines:
+        chunks.append((f'{pad}{{"year": "{2010 if drop else 2024}", "n": "王"}}{pad}\n'.encode(), drop))
+        if blank_too:
+            chunks.append((f"{pad}\n".encode(), False))
+    path.write_bytes(b"".join(c for c, _ in chunks))
+    dropped = sum(1 for _, d in chunks if d)
+    with mock.patch.object(removal, "READ_BYTES", block):
+        assert remove_file_rows(_dataset(path), _old, dropped).rows == dropped
+    if dropped:
+        assert path.read_bytes() == b"".join(c for c, d in chunks if not d)
+
+
+def test_a_failed_vacuum_after_the_commit_is_reported_not_rolled_back(tmp_path, monkeypatch):
+    path = tmp_path / "crm.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE people (mobile TEXT, year TEXT)")
+    db.executemany("INSERT INTO people VALUES (?, ?)", [(PLANTED, "2019"), ("13812345678", "2024")])
+    db.commit()
+    db.close()
+
+    def fail(self, engine, table):
+        raise sqlite3.OperationalError(f"database is locked near {PLANTED}")
+
+    monkeypatch.setattr(type(_dataset(f"sqlite:///{path}").sql.backend), "finish_removal", fail)
+    result = remove_table_rows(_dataset(f"sqlite:///{path}"), SqlSelection.where(sa.column("year") < "2020"), 1)
+    assert result.rows == 1 and result.problem and "could not be compacted" in result.problem
+    assert PLANTED not in result.problem
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 1
+    db.close()

@@ -1,0 +1,269 @@
+"""``piiwarden purge`` on CSV, Parquet and SQLite files: dry run, apply, records, kills, nothing raw."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from scanner.anonymize.keys import parse_key
+from scanner.lifecycle.identifiers import SubjectHasher
+from scanner.lifecycle.removal import read_archive
+from tests.conftest import ROOT
+from tests.lifecycle.purgekit import (
+    AS_OF,
+    CUTOFF,
+    KEY_HEX,
+    assert_nothing_raw,
+    audit_ok,
+    date_text,
+    old,
+    people,
+    policy,
+    purge,
+    retention_count,
+)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    log = tmp_path / "state" / "audit.log"
+    monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(log))
+    monkeypatch.delenv("PIIWARDEN_KEY", raising=False)
+    key = tmp_path / "purge.key"
+    key.write_text(KEY_HEX + "\n", encoding="utf-8")
+    return {"log": log, "key": key, "policy": policy(tmp_path)}
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> list[bytes]:
+    """A UTF-8-with-BOM, CRLF CSV with quoted cells and mixed date shapes; returns its data lines as bytes."""
+    lines = [f'"{r["name"]}",{r["mobile"]},{r["id_no"]},{date_text(r["last_login"], i)}\r\n'.encode()
+             for i, r in enumerate(rows)]
+    path.write_bytes("\ufeffname,mobile,id_no,last_login\r\n".encode() + b"".join(lines))
+    return lines
+
+
+def test_csv_dry_run_then_apply(tmp_path, env):
+    rows = people(400)
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = _csv(data / "crm.csv", rows)
+    original = (data / "crm.csv").read_bytes()
+    expected = retention_count(str(data), env["policy"], tmp_path, "crm.csv")
+    assert expected == len(old(rows)) > 50
+
+    dry = purge(str(data), env["policy"])
+    assert dry.exit_code == 0, dry.output
+    assert f"crm.csv: would delete {expected} rows" in dry.output
+    assert (data / "crm.csv").read_bytes() == original  # a dry run changes nothing
+
+    applied = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]), "--operator", "张审计",
+                    "--archive", str(tmp_path / "hold"))
+    assert applied.exit_code == 0, applied.output
+    assert f"crm.csv: deleted {expected} rows" in applied.output
+    kept = [line for line, r in zip(lines, rows) if r["last_login"] >= CUTOFF]
+    assert (data / "crm.csv").read_bytes() == "\ufeffname,mobile,id_no,last_login\r\n".encode() + b"".join(kept)
+    again = purge(str(data), env["policy"])
+    assert again.exit_code == 0 and "would delete (dry run; --apply deletes) 0 rows in 0 datasets" in again.output
+
+    records = audit_ok(env["log"])
+    assert len(records) == 1
+    record = records[0]["destruction"]
+    assert record["rows"] == expected and record["dataset"] == "crm.csv" and record["rule"] == "retention"
+    assert record["as_of"] == AS_OF.isoformat() and record["method"] == "archive+delete"
+    assert record["operator"]["name"] == "张审计" and record["operator"]["os_user"]
+    hasher = SubjectHasher(parse_key(KEY_HEX.encode(), "t"))
+    gone, stayed = old(rows), [r for r in rows if r["last_login"] >= CUTOFF]
+    assert set(record["subject_hashes"]) == set(hasher.hex_digests("CN_MOBILE_PHONE", pa.array([r["mobile"] for r in gone]))) \
+        | set(hasher.hex_digests("CN_RESIDENT_ID", pa.array([r["id_no"] for r in gone])))
+    assert not set(record["subject_hashes"]) & set(hasher.hex_digests("CN_MOBILE_PHONE",
+                                                                      pa.array([r["mobile"] for r in stayed])))
+    archives = list((tmp_path / "hold").iterdir())
+    header, removed = read_archive(archives[0], parse_key(KEY_HEX.encode(), "t"))
+    assert header["rows"] == expected and sorted(removed.column("mobile").to_pylist()) == \
+        sorted(r["mobile"] for r in old(rows))
+    assert_nothing_raw(rows, [dry.output, applied.output, again.output],
+                       [*env["log"].parent.iterdir(), *archives])
+
+
+def test_apply_needs_a_key_and_changes_nothing_without_one(tmp_path, env):
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(50))
+    before = (data / "crm.csv").read_bytes()
+    result = purge(str(data), env["policy"], "--apply")
+    assert result.exit_code == 2 and "needs a key" in result.output
+    assert (data / "crm.csv").read_bytes() == before
+
+
+def test_parquet_rows_past_retention_go_the_rest_stays_identical(tmp_path, env):
+    rows = people(300, seed=3)
+    data = tmp_path / "data"
+    data.mkdir()
+    table = pa.table({"name": [r["name"] for r in rows], "mobile": [r["mobile"] for r in rows],
+                      "id_no": [r["id_no"] for r in rows], "last_login": pa.array([r["last_login"] for r in rows]),
+                      "k": pa.array([r["k"] for r in rows], pa.int32())})
+    pq.write_table(table, data / "crm.parquet", compression="gzip", row_group_size=64)
+    expected = retention_count(str(data), env["policy"], tmp_path, "crm.parquet")
+    assert expected == len(old(rows))
+    applied = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert applied.exit_code == 0, applied.output
+    after = pq.read_table(data / "crm.parquet")
+    assert after.schema == table.schema
+    assert after.to_pylist() == [r for r, src in zip(table.to_pylist(), rows) if src["last_login"] >= CUTOFF]
+    assert audit_ok(env["log"])[0]["destruction"]["rows"] == expected
+    assert_nothing_raw(rows, [applied.output], list(env["log"].parent.iterdir()))
+
+
+def test_sqlite_file_purged_and_removed_values_gone_from_the_bytes(tmp_path, env):
+    rows = people(300, seed=5)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = sqlite3.connect(data / "crm.db")
+    db.execute("CREATE TABLE customers (k INTEGER PRIMARY KEY, name TEXT, mobile TEXT, id_no TEXT, last_login TEXT)")
+    db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                   [(r["k"], r["name"], r["mobile"], r["id_no"], r["last_login"].isoformat()) for r in rows])
+    db.commit()
+    before = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
+    db.close()
+    expected = retention_count(str(data), env["policy"], tmp_path, "crm.db#customers")
+    assert expected == len(old(rows))
+    applied = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert applied.exit_code == 0, applied.output
+    db = sqlite3.connect(data / "crm.db")
+    after = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
+    db.close()
+    assert after == [b for b in before if b[4] >= CUTOFF.isoformat()]
+    raw = (data / "crm.db").read_bytes()
+    assert not any(r["mobile"].encode() in raw for r in old(rows))
+    assert all(r["mobile"].encode() in raw for r in rows if r["last_login"] >= CUTOFF)
+    assert audit_ok(env["log"])[0]["destruction"]["rows"] == expected
+
+
+# A wrapper that runs the real CLI but dies by SIGKILL at one point of the removal: the test decides where.
+_KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from scanner.lifecycle import removal
+    where = sys.argv.pop(1)
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if where == "mid-write":  # small blocks, killed after the third has been written to the temporary
+        removal.READ_BYTES = 1024
+        real, calls = removal._copy_kept, []
+        def copy_kept(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > 3:
+                die()
+            return real(*args, **kwargs)
+        removal._copy_kept = copy_kept
+    elif where == "before-replace":
+        removal._verify = die
+    from scanner.cli import main
+    main()
+""")
+
+
+@pytest.mark.parametrize("where", ["mid-write", "before-replace"])
+def test_killed_purge_leaves_the_file_whole_and_records_nothing(tmp_path, env, where):
+    rows = people(200, seed=11)
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", rows)
+    original = (data / "crm.csv").read_bytes()
+    script = tmp_path / "killer.py"
+    script.write_text(_KILLER, encoding="utf-8")
+    envvars = {**os.environ, "PYTHONPATH": str(ROOT), "PIIWARDEN_AUDIT_LOG": str(env["log"])}
+    proc = subprocess.run([sys.executable, str(script), where, "purge", str(data), "--policy", str(env["policy"]),
+                           "--as-of", AS_OF.isoformat(), "--apply", "--key-file", str(env["key"])],
+                          env=envvars, capture_output=True, timeout=300, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert (data / "crm.csv").read_bytes() == original  # the old file, whole
+    log = env["log"].read_text(encoding="utf-8") if env["log"].exists() else ""
+    assert '"destruction"' not in log  # nothing was destroyed, nothing recorded
+    # The next run clears the leftover temporary and purges normally.
+    done = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in data.iterdir()) == ["crm.csv"]
+    assert audit_ok(env["log"])[0]["destruction"]["rows"] == len(old(rows))
+    assert_nothing_raw(rows, [proc.stdout.decode(), proc.stderr.decode(), done.output], [env["log"]])
+
+
+def test_apply_refused_when_the_destruction_record_cannot_be_written(tmp_path, env, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(60))
+    before = (data / "crm.csv").read_bytes()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(blocker / "audit.log"))
+    result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert result.exit_code == 2 and "audit log" in result.output
+    assert (data / "crm.csv").read_bytes() == before
+
+
+def test_typed_password_and_unsupported_format(tmp_path, env):
+    typed = purge("postgresql+psycopg://u:hunter2@127.0.0.1/db", env["policy"])
+    assert typed.exit_code == 2 and "hunter2" not in typed.output
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = people(40)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "customers"
+    sheet.append(["mobile", "id_no", "last_login"])
+    for r in rows:
+        sheet.append([r["mobile"], r["id_no"], r["last_login"].isoformat()])
+    book.save(data / "crm.xlsx")
+    before = (data / "crm.xlsx").read_bytes()
+    result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert result.exit_code == 3 and "crm.xlsx" in result.output and "cannot be removed from xlsx" in result.output
+    assert (data / "crm.xlsx").read_bytes() == before
+    assert_nothing_raw(rows, [result.output], list(env["log"].parent.iterdir()))
+
+
+def test_duckdb_file_purged_and_rebuilt(tmp_path, env):
+    import duckdb
+
+    rows = people(200, seed=9)
+    data = tmp_path / "data"
+    data.mkdir()
+    con = duckdb.connect(str(data / "wh.duckdb"))
+    con.execute("CREATE TABLE customers (k INTEGER, name VARCHAR, mobile VARCHAR, id_no VARCHAR, last_login DATE)")
+    con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                    [(r["k"], r["name"], r["mobile"], r["id_no"], r["last_login"]) for r in rows])
+    con.close()
+    dataset = "wh.duckdb#customers"
+    expected = retention_count(str(data), env["policy"], tmp_path, dataset)
+    assert expected == len(old(rows))
+    applied = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert applied.exit_code == 0, applied.output
+    con = duckdb.connect(str(data / "wh.duckdb"), read_only=True)
+    left = con.execute("SELECT k FROM customers ORDER BY k").fetchall()
+    con.close()
+    assert [k for (k,) in left] == [r["k"] for r in rows if r["last_login"] >= CUTOFF]
+    raw = (data / "wh.duckdb").read_bytes()
+    assert not any(r["mobile"].encode() in raw for r in old(rows))
+    assert any(r["mobile"].encode() in raw for r in rows if r["last_login"] >= CUTOFF)  # values are stored plain
+    assert audit_ok(env["log"])[0]["destruction"]["dataset"] == dataset
+
+
+def test_dry_run_with_an_unwritable_audit_log_is_an_error_line(tmp_path, env, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(60))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(blocker / "audit.log"))
+    result = purge(str(data), env["policy"])
+    assert result.exit_code == 3 and "cannot write the purge entry" in result.output
+    assert "Traceback" not in result.output
