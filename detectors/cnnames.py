@@ -306,7 +306,9 @@ def word_freq(word: str) -> int:
 def _freq_table() -> dict[str, int]:
     import jieba
 
-    jieba.dt.check_initialized()
+    from detectors import jiebadict
+
+    jiebadict.initialize()
     return jieba.dt.FREQ
 
 

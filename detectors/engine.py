@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -34,36 +33,14 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from detectors.entities import registry as entity_registry
+from detectors.nlpmodels import LANGUAGES, installed_model, ner_languages
 
-LANGUAGES = ("zh", "en")
-# Models used when installed as packages (never downloaded), best first.
-PREFERRED_MODELS = {
-    "en": ("en_core_web_lg", "en_core_web_md", "en_core_web_sm", "en_core_web_trf"),
-    "zh": ("zh_core_web_lg", "zh_core_web_md", "zh_core_web_sm", "zh_core_web_trf"),
-}
 # spaCy NER labels -> piiwarden entities (names; places are scored low, see NER_PLACE_SCORE).
 _PERSON = entity_registry.role_entity(lambda spec: spec.person_name)
 _PLACE = entity_registry.role_entity(lambda spec: spec.postal_address)
 NER_LABELS = {"PERSON": _PERSON, "PER": _PERSON, "FAC": _PLACE, "LOC": _PLACE, "GPE": _PLACE}
 
 log = logging.getLogger(__name__)
-
-
-def installed_model(language: str) -> str | None:
-    """The spaCy model to use for a language: an explicit path/package, else the best installed one."""
-    explicit = os.environ.get(f"PIIWARDEN_SPACY_MODEL_{language.upper()}")
-    if explicit and (Path(explicit).is_dir() or spacy.util.is_package(explicit)):
-        return explicit
-    return _installed_package(language)
-
-
-@functools.cache
-def _installed_package(language: str) -> str | None:
-    """The best model package installed for a language (looked up once: the scan asks per batch of text)."""
-    for name in PREFERRED_MODELS.get(language, ()):
-        if spacy.util.is_package(name):
-            return name
-    return None
 
 
 # Blank pipelines per language. spaCy's blank "zh" cuts every Han character into a token
@@ -190,11 +167,6 @@ def build_nlp_engine(languages: tuple[str, ...] = LANGUAGES) -> OfflineSpacyNlpE
     engine = OfflineSpacyNlpEngine(models=models, ner_model_configuration=config)
     engine.load()
     return engine
-
-
-def ner_languages(languages: tuple[str, ...] = LANGUAGES) -> list[str]:
-    """Languages for which a real NER model is installed."""
-    return [lang for lang in languages if installed_model(lang)]
 
 
 @functools.lru_cache(maxsize=1)

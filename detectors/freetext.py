@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.batchspans import Joined, Matches, find_all, needed_chars
-from detectors.engine import get_batch_analyzer, ner_languages
 from detectors.entities import registry
+from detectors.nlpmodels import ner_languages
 from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import PiiRecognizer
 from detectors.validators import cn_surnames
@@ -247,6 +247,9 @@ def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spa
     for i in np.flatnonzero(any_wanted).tolist():
         entities = tuple(sorted(e for e, mask in wanted.items() if mask[i]))
         groups.setdefault((language_of(texts[i]), entities), []).append(i)
+    # spaCy and the analyzer engine are loaded only for texts that need them
+    from detectors.engine import get_batch_analyzer
+
     analyzer = get_batch_analyzer()
     for (lang, entities), index in groups.items():
         batch = [texts[i] for i in index]

@@ -26,17 +26,19 @@ rate at which a random value that matches ``CELL_REGEX`` passes the validator
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from detectors.batchspans import Joined, Matches, drop_contained, find_all
 from detectors.patternfacts import Alternative, pattern_needs, value_gate
+
+if TYPE_CHECKING:
+    from presidio_analyzer.nlp_engine import NlpArtifacts
 
 # Characters before a span searched for a context word (NEEDS_HINT entities in free text).
 CONTEXT_WINDOW = 24

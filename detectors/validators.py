@@ -334,7 +334,10 @@ def jieba_tags() -> dict[str, str]:
     import jieba
     import jieba.posseg
 
+    from detectors import jiebadict
+
     jieba.setLogLevel(logging.WARNING)
+    jiebadict.initialize()  # jieba's cache in one read, not its per-entry file reads
     return jieba.posseg.dt.word_tag_tab if jieba.posseg.dt.word_tag_tab else {}
 
 

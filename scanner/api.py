@@ -27,7 +27,7 @@ from scanner import __version__
 from scanner.audit import AuditLog
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
-from scanner.connectors.sqldb import mask_source
+from scanner.connectors.urls import mask_source
 from scanner.defaults import DEFAULT_SAMPLE_ROWS
 from scanner.findings import finish_scan, now_iso
 from scanner.history import History, history_section, scope_of
@@ -46,7 +46,6 @@ from scanner.model import (
 from scanner.parallel import Outcome, scan_many
 from scanner.pipeline import ScanOptions, scan_dataset
 from scanner.policy.counts import attach_policy_checks
-from scanner.policy.database import attach_grants
 from scanner.policy.model import Policy, load_policy
 from scanner.policy.rules import evaluate
 from scanner.sources import resolve_sources, select_datasets
@@ -146,7 +145,7 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.
     results, count_errors = attach_policy_checks(loaded, list(zip(datasets, results)), as_of)
-    results, grant_errors = attach_grants(list(zip(datasets, results)))
+    results, grant_errors = _grants(datasets, results)
     for item in count_errors + grant_errors:
         errors.append(item)
         say(ScanEvent("error", source=item.source, message=item.error))
@@ -215,6 +214,15 @@ def _resolve(sources: list[str], read: ReadOptions, views: bool, engine: SparkSc
     for item in errors:
         say(ScanEvent("error", source=item.source, message=item.error))
     return datasets, errors, skipped
+
+
+def _grants(datasets: list[Dataset], results: list[DatasetResult]) -> tuple[list[DatasetResult], list[SourceError]]:
+    """Who can read each database table; a scan of files only never loads SQLAlchemy for it."""
+    if all(d.sql is None for d in datasets):
+        return results, []
+    from scanner.policy.database import attach_grants
+
+    return attach_grants(list(zip(datasets, results)))
 
 
 def _profile(datasets: list[Dataset], plan: Plan, options: ScanOptions, engine: SparkScanner | None,

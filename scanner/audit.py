@@ -97,7 +97,7 @@ def _recorded(location: str) -> str:
     """
     if "://" not in location:
         return str(Path(location).resolve())
-    from scanner.connectors.sqldb import mask_source
+    from scanner.connectors.urls import mask_source
 
     return mask_source(location)
 

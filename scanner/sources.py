@@ -21,7 +21,7 @@ from pathlib import Path
 from scanner import formats
 from scanner.connectors.base import Dataset, SourceError, describe_error
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
-from scanner.connectors.sqldb import mask_source, open_database_url
+from scanner.connectors.urls import mask_source
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ def resolve_sources(sources: list[str], views: bool = False, options: ReadOption
     errors: Errors = []
     for source in sources:
         if is_url(source):
+            from scanner.connectors.sqldb import open_database_url  # SQLAlchemy: only for database sources
+
             try:
                 datasets.extend(open_database_url(source, source, views=views))
             except SourceError as exc:

@@ -44,7 +44,7 @@ from scanner.anonymize.keys import Key
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule, Rules
 from scanner.connectors.base import Dataset, SourceError
-from scanner.connectors.sqldb import mask_source
+from scanner.connectors.urls import mask_source
 from scanner.findings import now_iso
 from scanner.formats import SPARK_LINES
 from scanner.pipeline import ScanOptions

@@ -18,8 +18,9 @@ from scanner.connectors.common import ReadOptions, detect_encoding, unique_names
 from scanner.connectors.csvfile import open_csv
 from scanner.connectors.jsonfile import open_json, open_jsonl
 from scanner.connectors.parquetfile import open_parquet
-from scanner.connectors.sqldb import mask_url, open_database_file, open_database_url
+from scanner.connectors.sqldb import open_database_file, open_database_url
 from scanner.connectors.textfile import open_text
+from scanner.connectors.urls import mask_url
 from scanner.connectors.xlsxfile import open_xlsx
 from scanner.sources import missing_sources, resolve_sources
 

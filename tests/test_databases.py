@@ -21,7 +21,8 @@ from detectors.validators import resident_id_check_char
 from scanner.cli import app
 from scanner.connectors.base import SourceError
 from scanner.connectors.sql import sample_statements
-from scanner.connectors.sqldb import has_literal_password, open_database_url
+from scanner.connectors.sqldb import open_database_url
+from scanner.connectors.urls import has_literal_password
 from scanner.pipeline import ScanOptions, scan_dataset
 from tests.conftest import in_ci
 

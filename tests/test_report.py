@@ -146,3 +146,22 @@ def test_chart_helpers_size_cjk_labels_and_escape():
     assert clip("warehouse/a-very-long-dataset-name.parquet", 80).endswith("…")
     svg = str(bar_chart([Bar("<L4>", 3, "#000"), Bar("L3", 0, "#111")], "t"))
     assert "&lt;L4&gt;" in svg and "<L4>" not in svg
+
+
+def test_report_renders_without_a_writable_template_cache(planted, tmp_path, monkeypatch):
+    """The compiled-template cache is an optimisation only: no usable folder means compiling each time."""
+    import tempfile
+
+    from reports import html
+
+    out, _raw = planted
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    expected = html.render_html(findings, "en")
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("x", encoding="utf-8")  # the cache folder cannot be created under a file
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(blocked))
+    html._environment.cache_clear()
+    try:
+        assert html.render_html(findings, "en") == expected
+    finally:
+        html._environment.cache_clear()

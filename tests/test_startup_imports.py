@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-HEAVY = ("jieba", "jieba.posseg", "pandas", "sqlalchemy", "presidio_analyzer", "spacy", "cpca")
+HEAVY = ("jieba", "jieba.posseg", "pandas", "sqlalchemy", "presidio_analyzer", "spacy", "cpca",
+         "presidio_analyzer.analyzer_engine", "presidio_analyzer.predefined_recognizers")
 
 _PROBE = """
 import json, sys
@@ -48,6 +49,22 @@ def _loaded_by(args: list[str], home: Path) -> list[str]:
 
 def test_help_loads_no_detection_and_no_data_library(tmp_path):
     assert _loaded_by(["--help"], tmp_path) == []
+
+
+def test_structured_scan_loads_no_nlp_no_country_recognizers_and_no_sqlalchemy(tmp_path):
+    """A scan of files with no free text runs Presidio recognizers, not its engine, spaCy or SQLAlchemy."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "people.csv").write_text("姓名,手机号,身份证号\n王伟,13812345678,11010519491231002X\n"
+                                     "刘芳,13912345678,440304199003071232\n", encoding="utf-8")
+    loaded = _loaded_by(["scan", str(data), "-o", str(tmp_path / "out"), "--no-history", "-q"], tmp_path)
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    entities = {c["name"]: c.get("primary_entity") for d in findings["datasets"] for c in d["columns"]}
+    assert entities == {"姓名": "PERSON_NAME", "手机号": "CN_MOBILE_PHONE", "身份证号": "CN_RESIDENT_ID"}
+    assert "presidio_analyzer" in loaded
+    for module in ("spacy", "presidio_analyzer.analyzer_engine", "presidio_analyzer.predefined_recognizers",
+                   "sqlalchemy", "jieba"):
+        assert module not in loaded, module
 
 
 def test_structured_scan_does_not_load_jieba(tmp_path):

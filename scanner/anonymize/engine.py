@@ -331,7 +331,7 @@ def _dataset_record(ds: Dataset, out_id: str, output: str, detail: dict[str, Any
 
 
 def _masked(url: str) -> str:
-    from scanner.connectors.sqldb import mask_source
+    from scanner.connectors.urls import mask_source
 
     return mask_source(url)
 

@@ -32,7 +32,7 @@ from scanner.anonymize.operators.registry import operators
 from scanner.anonymize.rules import Rules
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import ReadOptions
-from scanner.connectors.sqldb import mask_source
+from scanner.connectors.urls import mask_source
 from scanner.errors import ValueFreeError, error_message
 from scanner.findings import now_iso, write_atomic
 from scanner.policy.model import Policy

@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from presidio_analyzer import RecognizerResult
 
-from detectors.engine import get_analyzer
 from detectors.entities.registry import recognizer_classes
 from detectors.freetext import find_spans, language_of
 from scanner.anonymize.operators.anonymizer import anonymizer_engine, operator_config
@@ -47,6 +46,8 @@ class SpanStats:
 
 def _prefilter() -> str | None:
     """One RE2 alternation of every registered recognizer's TEXT_PREFILTER, or None."""
+    from detectors.engine import get_analyzer  # spaCy: only when texts are rewritten, not on import
+
     patterns = []
     for recognizer in get_analyzer().registry.recognizers:
         pattern = getattr(recognizer, "TEXT_PREFILTER", None)
@@ -71,6 +72,8 @@ class TextRewriter:
     def __init__(self, rule_for: Callable[[str], Rule], ctx: OpContext) -> None:
         self.rule_for = rule_for
         self.ctx = ctx
+        from detectors.engine import get_analyzer  # spaCy: only when texts are rewritten, not on import
+
         self.analyzer = get_analyzer()
         self.recognizers = [cls() for cls in recognizer_classes()]
         self.engine = anonymizer_engine()

@@ -203,7 +203,7 @@ def check_credentials(sources: list[str], what: str = "", *, typed: bool = True)
     """Usage error for a database URL holding a typed password (or a ${VAR} that is not set)."""
     if not any("://" in source for source in sources):
         return  # no URL: the database connector (and SQLAlchemy) need not load
-    from scanner.connectors.sqldb import credential_problem
+    from scanner.connectors.urls import credential_problem
 
     for source in sources:
         if problem := credential_problem(source, what, typed=typed):

@@ -29,7 +29,6 @@ from scanner.connectors.base import Dataset, SourceError
 from scanner.model import DatasetResult
 from scanner.model import SourceError as ErrorEntry
 from scanner.policy.checks import AGE_ENTITIES, Check, judge, parse, years_before
-from scanner.policy.database import run_check_in_database, supports_sql
 from scanner.policy.model import Policy
 from scanner.policy.rules.minor_data import MinorData
 from scanner.policy.rules.retention import Retention
@@ -149,6 +148,9 @@ def run_checks(dataset: Dataset, checks: list[Check]) -> str | None:
     """
     active = [c for c in checks if c.status == "ok"]
     if dataset.sql is not None:
+        # SQLAlchemy: database sources only
+        from scanner.policy.database import run_check_in_database, supports_sql
+
         for check in [c for c in active if supports_sql(c)]:
             error = run_check_in_database(dataset, check)
             if error is not None:

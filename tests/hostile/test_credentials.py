@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from scanner.connectors.base import Dataset, describe_error
 from scanner.connectors.sql import SqlTable, error_line
-from scanner.connectors.sqldb import literal_credentials, mask_source, mask_url
+from scanner.connectors.urls import literal_credentials, mask_source, mask_url
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.policy.checks import Check
 from scanner.policy.database import attach_grants, run_check_in_database
