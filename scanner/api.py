@@ -56,14 +56,18 @@ if TYPE_CHECKING:
     from scanner.anonymize.keys import Key
     from scanner.anonymize.rules import Rules
     from scanner.anonymize.verify import VerifyResult
+    from scanner.lifecycle.identifiers import SubjectIndex
     from scanner.lifecycle.inventory import Inventory
     from scanner.lifecycle.purge import PurgePlan, PurgeResult
+    from scanner.lifecycle.subject_erase import EraseResult
+    from scanner.lifecycle.subject_export import ExportResult
+    from scanner.lifecycle.subject_find import FindResult
     from scanner.maskviews.run import MaskViewsResult
     from scanner.spark_engine import SparkScanner
 
 __all__ = [
     "ScanEvent", "ScanOptions", "anonymize", "anonymize_dataframe", "audit_export", "audit_scan", "decrypt",
-    "inventory", "mask_views", "scan", "scan_dataframe", "verify",
+    "inventory", "mask_views", "scan", "scan_dataframe", "subject_erase", "subject_export", "subject_find", "verify",
 ]
 
 Frame = TypeVar("Frame")  # a pandas DataFrame or an Arrow table: what comes in goes out
@@ -106,7 +110,7 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
          include: Sequence[str] = (), exclude: Sequence[str] = (), views: bool = False,
          as_of: dt.date | None = None, history: History | None = None, incremental: bool = False,
          engine: SparkScanner | None = None, progress: Progress | None = None,
-         parameters: ScanParameters | None = None) -> ScanResult:
+         parameters: ScanParameters | None = None, index: SubjectIndex | None = None) -> ScanResult:
     """Scan files, folders, globs or database URLs for personal data and judge them against a policy.
 
     ``policy`` is a loaded ``Policy`` or a YAML path (``PolicyError`` if
@@ -128,6 +132,8 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     scope, opts = scope_of(masked), options_key(options.full, options.sample_rows, read)
     if incremental and history is None:
         raise ValueError("an incremental scan needs the history to compare with")
+    if index is not None and engine is not None:
+        raise ValueError("the subject index is built by the local engine, not on Spark")
 
     datasets, errors, skipped = _resolve(source_list, read, views, engine, say)
     datasets = select_datasets(datasets, list(include), list(exclude))
@@ -135,6 +141,8 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     before = history.datasets(previous.id) if history is not None and previous is not None else None
     plan = incremental_plan(datasets, before, opts, incremental)
     results = _profile(datasets, plan, options, engine, errors, say)
+    if index is not None:
+        _index_subjects(index, datasets, results, errors, say)
 
     # Exact counts for retention/minor_data: a full pass over only the columns they need.
     results, count_errors = attach_policy_checks(loaded, list(zip(datasets, results)), as_of)
@@ -156,6 +164,26 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
         result = replace(result, history=history_section(history, scope, result))
         history.record(result, scope, plan.fingerprints, opts)
     return result
+
+
+def _index_subjects(index: SubjectIndex, datasets: list[Dataset], results: list[DatasetResult],
+                    errors: list[SourceError], say: Progress) -> None:
+    """Keyed hashes of every identifier column into the subject index (``scan --index``): one more pass,
+    over those columns only, and only when asked for, so a scan without --index pays nothing."""
+    from scanner.connectors.base import SourceError as ReadError
+    from scanner.lifecycle.kinds import identifier_entities
+    from scanner.lifecycle.subject_find import index_dataset
+
+    entities = identifier_entities()
+    for ds, result in zip(datasets, results):
+        if result.errors and not result.columns:
+            continue  # unreadable: already in errors
+        try:
+            index_dataset(index, ds, result.columns, entities)
+        except ReadError as exc:
+            item = SourceError(ds.where, f"subject index: {exc}")
+            errors.append(item)
+            say(ScanEvent("error", source=item.source, message=item.error))
 
 
 def _policy(policy: Policy | str | Path | None) -> tuple[Policy | None, Path | None]:
@@ -450,6 +478,92 @@ def mask_views(url: str, policy: Policy | str | Path, *, apply: bool = False, sc
         raise ValueError("mask-views needs a policy with roles")
     return build(url, loaded, apply=apply, schema_prefix=schema_prefix, options=options, progress=progress,
                  key=_key(key))
+
+# ---- data-subject requests (issue 19 item 3) ---------------------------------------------------------------------
+
+Identifiers = Sequence[tuple[str, str]]  # (kind, value) as given: ("mobile", "+86 138-1234-5678")
+
+
+def subject_find(sources: Sequence[str] | str, identifiers: Identifiers, *, index: str | Path | None = None,
+                 key: Key | bytes | None = None, read: ReadOptions | None = None,
+                 progress: Callable[[str], None] | None = None) -> FindResult:
+    """Every dataset, column and row count holding one person (PIPL Arts. 44-47), never a value.
+
+    Without ``index`` the sources are read: scan detection picks each
+    dataset's identifier columns, and only those are streamed and compared
+    (normalized like the ``hash`` operator). With ``index`` (a directory
+    ``scan --index`` wrote; needs its ``key``) it is a keyed-hash lookup over
+    the datasets of the sources. ``IdentifierProblem`` / ``IndexProblem``
+    (one line, never a value) for a request or an index that cannot be used.
+    """
+    from scanner.lifecycle.subject_find import SubjectRequest, find, find_in_index, open_index
+
+    request = SubjectRequest.build(identifiers)
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    datasets, failed = resolve_sources(source_list, options=read or DEFAULT_READ_OPTIONS)
+    failures = [(mask_source(s), e) for s, e in failed]
+    if index is None:
+        return find(datasets, request, failed=failures, say=progress)
+    loaded = _key(key)
+    if loaded is None:
+        raise ValueError("a subject index lookup needs the key the index was built with")
+    with open_index(Path(index), loaded) as opened:
+        return find_in_index(opened, request, datasets, failures)
+
+
+def _subject_search(sources: Sequence[str] | str, identifiers: Identifiers, read: ReadOptions | None,
+                    progress: Callable[[str], None] | None) -> tuple[Any, list[Any], list[tuple[str, str]]]:
+    """(request, located datasets, (where, error) failures) for export and erase."""
+    from scanner.lifecycle.subject_find import SubjectRequest, search
+
+    request = SubjectRequest.build(identifiers)
+    source_list = [sources] if isinstance(sources, str) else list(sources)
+    datasets, failed = resolve_sources(source_list, options=read or DEFAULT_READ_OPTIONS)
+    located, _searched, errors = search(datasets, request, say=progress)
+    return request, located, [(mask_source(s), e) for s, e in failed] + errors
+
+
+def subject_export(sources: Sequence[str] | str, identifiers: Identifiers, outdir: str | Path, *,
+                   key: Key | bytes | None = None, read: ReadOptions | None = None,
+                   progress: Callable[[str], None] | None = None) -> ExportResult:
+    """Write one person's rows (all columns) and a value-free manifest into ``outdir`` (PIPL Art. 45).
+
+    With ``key`` the rows and the manifest are sealed in one AES-256-GCM
+    bundle (``scanner.lifecycle.subject_export.open_bundle`` opens it);
+    without, they are one CSV per dataset. The rows are exactly those
+    ``subject_find`` counts.
+    """
+    from scanner.lifecycle.subject_export import export
+
+    request, located, errors = _subject_search(sources, identifiers, read, progress)
+    return export(located, Path(outdir), request, _key(key), errors)
+
+
+def subject_erase(sources: Sequence[str] | str, identifiers: Identifiers, *, mode: str = "delete",
+                  apply: bool = False, key: Key | bytes | None = None, operator: str | None = None,
+                  log: AuditLog | str | Path | None = None, read: ReadOptions | None = None,
+                  progress: Callable[[str], None] | None = None) -> EraseResult:
+    """Delete (``mode="delete"``) or anonymize in place (``"anonymize"``) one person's rows (PIPL Art. 47).
+
+    A dry run unless ``apply``: the result says per dataset what would be
+    done and nothing is changed. Applied, every dataset changed gets a
+    destruction record in the audit log (``log``, else the default one) with
+    the request id, the operator (OS user and ``operator``) and the keyed
+    hashes (``key``, required to apply) of the identifiers the rows held.
+    Deletion goes through ``scanner.lifecycle.removal``; a dataset that
+    cannot be changed is left as it was and listed in ``errors``.
+    """
+    from scanner.config import default_audit_path
+    from scanner.lifecycle.subject_erase import Eraser, erase
+
+    loaded = _key(key)
+    if apply and loaded is None:
+        raise ValueError("erasing needs the key: destruction records keep keyed hashes of the identifiers")
+    request, located, errors = _subject_search(sources, identifiers, read, progress)
+    audit = log if isinstance(log, AuditLog) else AuditLog(Path(log) if log is not None else default_audit_path())
+    eraser = Eraser(request, mode, key=loaded, operator=operator)
+    return erase(located, eraser, apply=apply, audit=audit if apply else None, errors=errors)
+
 
 # ---- lifecycle: retention purge with destruction records (issue 19 item 1) -------------------------------------
 

@@ -34,7 +34,7 @@ try:  # Typer >= 0.20 vendors its own Click: its exceptions are not click's
 except ImportError:  # pragma: no cover - older Typer on plain Click
     import click.exceptions as _cx  # type: ignore[no-redef]
 
-from scanner.cli import anonymize, history, inventory, maskviews, purge, report, scan
+from scanner.cli import anonymize, history, inventory, maskviews, purge, report, scan, subject
 from scanner.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE, err
 
 # What signal.signal returns: the previous handler (a function, SIG_DFL / SIG_IGN), or None off the main thread.
@@ -126,6 +126,7 @@ app.command("inventory")(inventory.inventory)
 anonymize.register(app)
 history.register(app)
 app.command("mask-views")(maskviews.mask_views)
+subject.register(app)
 app.command("purge")(purge.purge)
 
 

@@ -45,9 +45,11 @@ from scanner.cli.common import (
 from scanner.defaults import DEFAULT_MASTER, DEFAULT_MAX_CELL_BYTES, DEFAULT_SAMPLE_ROWS, Engine
 
 if TYPE_CHECKING:
+    from scanner.anonymize.keys import Key
     from scanner.api import ScanEvent
     from scanner.config import Settings
     from scanner.history import History
+    from scanner.lifecycle.identifiers import SubjectIndex
     from scanner.model import SourceError, Violation
     from scanner.policy.model import Policy
     from scanner.progress import Reporter
@@ -103,6 +105,10 @@ def scan(
     max_cell_bytes: Annotated[int | None, typer.Option("--max-cell-bytes", min=1, help=MAX_CELL_HELP)] = None,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
     entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
+    index: Annotated[bool, typer.Option("--index", help="Also build OUTDIR/index: keyed hashes (HMAC with the key) "
+                                        "of every identifier column's values, for `subject find --index`.")] = False,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="Key for --index [default: PIIWARDEN_KEY].")]
+    = None,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     from scanner.config import ScanFlags, merge_settings
@@ -132,18 +138,44 @@ def scan(
     as_of_date = _parse_as_of(st.as_of)
     missing_sources(st.sources)
     loaded = load_policy(st.policy)
+    index_key = _index_key(index, key_file, engine)
     reporter = Reporter(choose_mode(log_format.value, quiet), err.real)
     if reporter.mode == "json":
         install_json_logging()
     try:
         with custom_entities(st.entities), _history_session(st) as history:
             spark = _spark(spark_master, reporter) if engine is Engine.spark else None
-            code = _run_scan(st, loaded, as_of_date, history, reporter, spark)
+            with _subject_index(st.outdir, index_key) as subject_index:
+                code = _run_scan(st, loaded, as_of_date, history, reporter, spark, subject_index)
     except (LockTimeout, HistoryError) as exc:
         raise usage_error(str(exc)) from None
     finally:
         reporter.close()
     raise typer.Exit(code)
+
+
+def _index_key(index: bool, key_file: Path | None, engine: Engine) -> Key | None:
+    """The key ``--index`` hashes with; a usage error without one (an unkeyed index would hold guessable hashes)."""
+    if not index:
+        return None
+    if engine is Engine.spark:
+        raise usage_error("--index is built by the local engine; drop --engine spark or --index")
+    key = common.load_key(key_file)
+    if key is None:
+        raise usage_error("--index needs a key (--key-file or PIIWARDEN_KEY): the index holds keyed hashes only")
+    return key
+
+
+@contextlib.contextmanager
+def _subject_index(outdir: Path, key: Key | None) -> Iterator[SubjectIndex | None]:
+    """OUTDIR/index, rebuilt by this scan and swapped in when it finishes (None without --index)."""
+    if key is None:
+        yield None
+        return
+    from scanner.lifecycle.subject_find import building_index
+
+    with building_index(outdir / "index", key) as index:
+        yield index
 
 
 def _spark(master: str, reporter: Reporter) -> SparkScanner:
@@ -165,7 +197,7 @@ def _history_session(st: Settings) -> Iterator[History | None]:
 
 
 def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history: History | None,
-              reporter: Reporter, spark: SparkScanner | None = None) -> int:
+              reporter: Reporter, spark: SparkScanner | None = None, index: SubjectIndex | None = None) -> int:
     """Scan through the library, write findings.json and report.html, audit and print; returns the exit code."""
     from reports.html import write_html
     from scanner import api
@@ -184,7 +216,7 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
     result = api.scan(st.sources, policy=loaded, options=options, read=read_options(st), include=st.include,
                       exclude=st.exclude, views=st.views, as_of=as_of_date, history=history,
                       incremental=st.incremental, engine=spark, progress=_to_reporter(reporter),
-                      parameters=parameters)
+                      parameters=parameters, index=index)
     findings_path, report_path = st.outdir / "findings.json", st.outdir / "report.html"
     write_findings(findings_path, result)
     write_html(report_path, result.to_json(), st.lang)
@@ -206,6 +238,8 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
     )
     out.print(f"findings: {findings_path}", markup=False)
     out.print(f"report:   {report_path}", markup=False)
+    if index is not None:
+        out.print(f"index:    {st.outdir / 'index'}", markup=False)
     return code
 
 

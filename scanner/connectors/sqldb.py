@@ -12,6 +12,7 @@ the rules run aggregates and grant checks in the database.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import zlib
@@ -114,6 +115,12 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
     def sample(k: int) -> Iterator[pa.RecordBatch]:
         return _sample(sql, k, rows, secrets, seed=zlib.crc32(ds_id.encode("utf-8")))
 
+    def columns(wanted: list[str]) -> Iterator[pa.RecordBatch]:
+        """Only the named columns (a subject search reads the identifier columns of a wide table)."""
+        known = [n for n in wanted if n in names]
+        return _stream(dataclasses.replace(sql, columns=known), [sa.select(*[sa.column(n) for n in known]).select_from(sql.clause)],
+                       secrets)
+
     return Dataset(
         id=ds_id,
         source=source,
@@ -124,6 +131,7 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
         location=location,
         sample=sample,
         sql=sql,
+        open_columns=columns,
     )
 
 

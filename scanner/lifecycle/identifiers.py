@@ -230,6 +230,7 @@ CREATE TABLE IF NOT EXISTS postings (
     digest BLOB NOT NULL, entity TEXT NOT NULL, dataset TEXT NOT NULL, col TEXT NOT NULL,
     rows INTEGER NOT NULL, PRIMARY KEY (digest, dataset, col, entity)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS postings_dataset ON postings (dataset);
+CREATE TABLE IF NOT EXISTS indexed (dataset TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -277,6 +278,17 @@ class SubjectIndex:
             raise IndexProblem(f"{self.path} was built with key {meta.get('key_fingerprint')}, not "
                                f"{self.hasher.fingerprint}: rebuild it with this key or pass the other key")
 
+    def bulk(self) -> None:
+        """Settings for an index built from scratch and swapped in only when complete (``scan --index``).
+
+        Nothing needs to survive a crash mid-build (the half-built file is
+        thrown away), so the journal stays in memory, writes are not synced
+        one by one, and a large page cache keeps the random-digest B-tree
+        inserts off the disk: the index pass is dominated by those inserts.
+        """
+        for pragma in ("PRAGMA synchronous = OFF", "PRAGMA journal_mode = MEMORY", "PRAGMA cache_size = -262144"):
+            self._db.execute(pragma)
+
     def close(self) -> None:
         self._db.close()
 
@@ -305,6 +317,7 @@ class SubjectIndex:
         """
         with self._transaction() as db:
             db.execute("DELETE FROM postings WHERE dataset = ?", (dataset,))
+            db.execute("INSERT OR IGNORE INTO indexed VALUES (?)", (dataset,))  # read, even if it held no identifier
             yield DatasetWriter(db, self.hasher, dataset)
 
     def merge(self, other: Path) -> list[str]:
@@ -324,6 +337,7 @@ class SubjectIndex:
                 taken = [r[0] for r in db.execute("SELECT DISTINCT dataset FROM other.postings ORDER BY dataset")]
                 db.execute("DELETE FROM postings WHERE dataset IN (SELECT dataset FROM other.postings)")
                 db.execute("INSERT INTO postings SELECT digest, entity, dataset, col, rows FROM other.postings")
+                db.execute("INSERT OR IGNORE INTO indexed SELECT dataset FROM other.indexed")
         finally:
             self._db.execute("DETACH DATABASE other")
         return taken
@@ -352,6 +366,11 @@ class SubjectIndex:
             "GROUP BY a.entity, a.dataset, b.dataset HAVING COUNT(DISTINCT a.digest) >= ? "
             "ORDER BY a.entity, a.dataset, b.dataset", (minimum,)).fetchall()
         return [Overlap(entity, first, second, int(shared)) for entity, first, second, shared in rows]
+
+    def indexed(self) -> set[str]:
+        """Every dataset this index has read, including those without any identifier (so a lookup can say
+        which datasets of the sources it knows nothing about)."""
+        return {r[0] for r in self._db.execute("SELECT dataset FROM indexed")}
 
     def datasets(self) -> list[str]:
         """The datasets indexed."""
