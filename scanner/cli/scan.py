@@ -14,6 +14,7 @@ load detection.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -103,6 +104,10 @@ def scan(
     max_cell_bytes: Annotated[int | None, typer.Option("--max-cell-bytes", min=1, help=MAX_CELL_HELP)] = None,
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
     entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
+    ocr: Annotated[bool, typer.Option("--ocr", help="Documents: read images and image-only PDF pages with "
+                                      "Tesseract (chi_sim+eng); without it they are listed as not read.")] = False,
+    max_pdf_pages: Annotated[int, typer.Option("--max-pdf-pages", min=1, help="Documents: a PDF with more pages "
+                                               "is refused (one error line).")] = 2_000,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     from scanner.config import ScanFlags, merge_settings
@@ -132,13 +137,18 @@ def scan(
     as_of_date = _parse_as_of(st.as_of)
     missing_sources(st.sources)
     loaded = load_policy(st.policy)
+    if ocr:
+        from scanner.documents import tesseract_available
+
+        if not tesseract_available():
+            raise usage_error("--ocr needs Tesseract and its Chinese model (apt: tesseract-ocr tesseract-ocr-chi-sim)")
     reporter = Reporter(choose_mode(log_format.value, quiet), err.real)
     if reporter.mode == "json":
         install_json_logging()
     try:
         with custom_entities(st.entities), _history_session(st) as history:
             spark = _spark(spark_master, reporter) if engine is Engine.spark else None
-            code = _run_scan(st, loaded, as_of_date, history, reporter, spark)
+            code = _run_scan(st, loaded, as_of_date, history, reporter, spark, (ocr, max_pdf_pages))
     except (LockTimeout, HistoryError) as exc:
         raise usage_error(str(exc)) from None
     finally:
@@ -165,7 +175,8 @@ def _history_session(st: Settings) -> Iterator[History | None]:
 
 
 def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history: History | None,
-              reporter: Reporter, spark: SparkScanner | None = None) -> int:
+              reporter: Reporter, spark: SparkScanner | None = None,
+              documents: tuple[bool, int] = (False, 2_000)) -> int:
     """Scan through the library, write findings.json and report.html, audit and print; returns the exit code."""
     from reports.html import write_html
     from scanner import api
@@ -181,7 +192,8 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         policy=str(st.policy) if st.policy else None, sample_rows=None if st.full else st.sample_rows,
         fail_on=st.fail_on, lang=st.lang, workers=st.workers, incremental=st.incremental,
         on_bad_rows=st.on_bad_rows, max_cell_bytes=st.max_cell_bytes, follow_symlinks=st.follow_symlinks)
-    result = api.scan(st.sources, policy=loaded, options=options, read=read_options(st), include=st.include,
+    read = dataclasses.replace(read_options(st), ocr=documents[0], max_pdf_pages=documents[1])
+    result = api.scan(st.sources, policy=loaded, options=options, read=read, include=st.include,
                       exclude=st.exclude, views=st.views, as_of=as_of_date, history=history,
                       incremental=st.incremental, engine=spark, progress=_to_reporter(reporter),
                       parameters=parameters)
