@@ -8,10 +8,11 @@ of their own (first row as header), an image not read (OCR off) is a dataset wit
 lists it under ``not_read``, and a nested member that is encrypted or corrupt is a dataset whose
 only content is its one error line (its siblings are still read).
 
-Discovery walks the file once without OCR (reading is cheap next to detection) to learn the ids;
-the walk is kept in a bounded per-process cache, so the datasets' batches, read in the forked
-``--workers`` processes, reuse it. With ``--ocr`` the batches walk again with OCR in the worker,
-so the slow part runs in parallel, and images that discovery saw as not read become text datasets.
+Discovery walks the file once (reading is cheap next to detection) to learn the ids; the walk is
+kept in a bounded per-process cache, so the datasets' batches, read in the forked ``--workers``
+processes, and the policy's exact counts reuse it. With ``--ocr`` that walk includes OCR, so each
+image is read once (Tesseract runs its own threads); a file whose walk is too big for the cache
+is walked again where its batches are read.
 """
 
 from __future__ import annotations
@@ -285,10 +286,7 @@ def _strongest(spans: list[tuple[str, int, int, float]]) -> list[tuple[str, int,
 def open_document(path: Path, ds_id: str, source: str,
                   options: ReadOptions = DEFAULT_READ_OPTIONS) -> list[Dataset]:
     """The datasets of one document file (``SourceError``: the whole file is refused, one line)."""
-    discovery = ReadOptions(on_bad_rows=options.on_bad_rows, max_cell_bytes=options.max_cell_bytes,
-                            follow_symlinks=options.follow_symlinks, ocr=False,
-                            max_pdf_pages=options.max_pdf_pages)
-    walked = cached_walk(path, ds_id, discovery)
+    walked = cached_walk(path, ds_id, options)
     return [_dataset(path, ds_id, source, group, options) for group in walked.groups.values()]
 
 
