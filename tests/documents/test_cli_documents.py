@@ -231,3 +231,13 @@ def test_zip_with_only_nested_members_writes_them_under_the_same_names(tmp_path:
     with zipfile.ZipFile(out / "box.zip") as archive:
         assert archive.namelist() == ["a/说明.txt", "b/c.docx"]
         assert PHONE not in archive.read("a/说明.txt").decode("utf-8")
+
+
+def test_ocr_and_page_limit_are_part_of_the_incremental_key() -> None:
+    """A scan with --ocr read images a scan without it did not: their results must not be reused."""
+    from scanner.connectors.common import ReadOptions
+    from scanner.incremental import options_key
+
+    plain = options_key(False, 100, ReadOptions())
+    assert options_key(False, 100, ReadOptions(ocr=True)) != plain
+    assert options_key(False, 100, ReadOptions(max_pdf_pages=10)) != plain
