@@ -213,7 +213,9 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         f"{len(result.datasets)} datasets, {result.sensitive_columns} sensitive columns, "
         f"{len(result.violations)} violations, {len(result.errors)} errors"
         + (f" ({inc.reused} reused unchanged)" if st.incremental and inc else "")
-        + (f", {len(skipped)} skipped (not regular files or symlinks)" if skipped else ""),
+        + (f", {len(skipped)} skipped (not regular files or symlinks)" if skipped else "")
+        + (f", {unread} images or pages not read (see the report; --ocr reads them)"
+           if (unread := sum(len(d.not_read or ()) for d in result.datasets)) else ""),
         markup=False,
     )
     out.print(f"findings: {findings_path}", markup=False)

@@ -125,6 +125,7 @@ def test_images_without_ocr_are_listed_not_read_and_the_report_says_so(scanned) 
     assert by_id["scans/id.pdf"]["not_read"] == [
         {"path": "scans/id.pdf", "kind": "image_page", "index": 1, "reason": "OCR off"}]
     assert by_id["scans/id.png"]["rows"] == 0
+    assert "2 images or pages not read (see the report; --ocr reads them)" in _run.stdout
     report = (share.parent / "out" / "report.html").read_text(encoding="utf-8")
     assert 'id="documents"' in report and 'id="not-read-list"' in report
     assert "page 1: scanned page without text, not read (OCR off)" in report
