@@ -242,3 +242,11 @@ def test_ocr_and_page_limit_are_part_of_the_incremental_key() -> None:
     plain = options_key(False, 100, ReadOptions())
     assert options_key(False, 100, ReadOptions(ocr=True)) != plain
     assert options_key(False, 100, ReadOptions(max_pdf_pages=10)) != plain
+
+
+def test_ocr_without_tesseract_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(tiny_png())
+    out = tmp_path / "out"
+    run = invoke(["scan", str(tmp_path / "a.png"), "-o", str(out), "--no-history", "--ocr"], env={"PATH": ""})
+    assert run.code == 2 and "--ocr needs Tesseract" in run.stderr and len(run.error_lines()) == 1
+    assert not out.exists()
