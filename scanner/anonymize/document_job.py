@@ -10,12 +10,12 @@ the same transform to each text of the file; ``verify`` re-reads the output with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scanner.anonymize.engine import DatasetJob
 from scanner.anonymize.operators.context import OpContext
 from scanner.anonymize.rules import Rule, Rules
 from scanner.anonymize.text import TextRewriter
@@ -34,8 +34,13 @@ def _has_text(column: pa.Array) -> bool:
     return bool(pc.any(pc.greater(lengths, 0)).as_py())
 
 
-def document_job(ds: Dataset, rules: Rules, ctx: OpContext, sample_rows: int) -> DatasetJob:
-    """The dataset's scan (a failed read fails the file) and a transform rewriting every text column."""
+Record = Callable[[], dict[str, Any]]
+
+
+def document_job(ds: Dataset, rules: Rules, ctx: OpContext,
+                 sample_rows: int) -> tuple[Callable[[pa.RecordBatch], BatchOut], Record]:
+    """The dataset's scan (a failed read fails the file), a transform rewriting every text column and the
+    record of what it changed (``scanner.anonymize.engine`` makes them a ``DatasetJob``)."""
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
     if scanned.errors:
         raise SourceError(scanned.errors[0])
@@ -91,4 +96,4 @@ def document_job(ds: Dataset, rules: Rules, ctx: OpContext, sample_rows: int) ->
             out["note"] = XLS_NOTE
         return out
 
-    return DatasetJob(transform, record, changes=True)
+    return transform, record

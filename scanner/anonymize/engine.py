@@ -151,7 +151,7 @@ def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpConte
     if ds.document is not None:  # documents: every text span by span (scanner/anonymize/document_job.py)
         from scanner.anonymize.document_job import document_job
 
-        return document_job(ds, rules, ctx, sample_rows)
+        return DatasetJob(*document_job(ds, rules, ctx, sample_rows), changes=True)
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
     fatal = [e for e in scanned.errors if e not in ds.problems]  # skipped bad rows are reported after writing
     if fatal:
