@@ -177,6 +177,13 @@ def _run_styles(data: bytes) -> list[tuple[bool | None, bool | None, str | None]
     return [(r.bold, r.italic, str(r.font.color.rgb) if r.font.color.rgb else None) for r in paragraph.runs]
 
 
+def _slide_runs(data: bytes) -> list[tuple[tuple[bool | None, bool | None], str]]:
+    from pptx import Presentation
+
+    title = Presentation(io.BytesIO(data)).slides[0].shapes.title.text_frame.paragraphs[0]
+    return [((r.font.bold, r.font.italic), r.text) for r in title.runs]
+
+
 def test_anonymized_documents_hold_no_value_keep_styles_and_verify(scanned, tmp_path: Path) -> None:
     share, _findings, _run = scanned
     out = tmp_path / "anon"
@@ -196,6 +203,10 @@ def test_anonymized_documents_hold_no_value_keep_styles_and_verify(scanned, tmp_
     original = (share / "contracts/2024/张三-借款合同.docx").read_bytes()
     rewritten = (out / "contracts/2024/张三-借款合同.docx").read_bytes()
     assert _run_styles(rewritten) == _run_styles(original)
+    deck_before = _slide_runs((share / "contracts/deck.pptx").read_bytes())
+    deck_after = _slide_runs((out / "contracts/deck.pptx").read_bytes())
+    assert [style for style, _text in deck_after] == [style for style, _text in deck_before]
+    assert [text for _style, text in deck_after] != [text for _style, text in deck_before]  # the name was masked
     with zipfile.ZipFile(io.BytesIO((out / "mail/2025-03.zip").read_bytes())) as archive:
         assert archive.namelist() == ["inbox/123.eml"]
     record = json.loads((out / "anonymization.json").read_text(encoding="utf-8"))
