@@ -38,3 +38,18 @@ def test_scan_with_ocr_finds_id_number_and_name(tmp_path: Path) -> None:
         assert ds["locations"]["CN_RESIDENT_ID"] == [{"kind": kind, "index": 1, "count": 1}]
         assert "not_read" not in ds
     assert ID_NUMBER not in json.dumps(findings, ensure_ascii=False) and ID_NUMBER not in run.console
+
+
+def test_anonymize_with_ocr_redacts_the_scanned_card(tmp_path: Path) -> None:
+    from scanner.documents import Ocr, Part, ReadOptions, read_document
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "card.png").write_bytes(id_card_png(NAME, ID_NUMBER))
+    out = tmp_path / "out"
+    run = invoke(["anonymize", str(src), "-o", str(out), "--ocr"])
+    assert_no_traceback(run)
+    assert run.code == 0, run.console[-2000:]
+    parts = read_document("card.png", (out / "card.png").read_bytes(), ReadOptions(ocr=Ocr()))
+    text = "".join(p.text for p in parts if isinstance(p, Part))
+    assert "公民身份" in text and ID_NUMBER not in text and ID_NUMBER[:6] + ID_NUMBER[-4:] not in text
