@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from detectors.taxonomy import ENTITIES, SEVERITY_ORDER
 from reports.charts import Bar, HeatCell, Series, bar_chart, heat_map, stacked_bars, trend_chart
+from reports.documents import documents_view
 from reports.safe_text import finalize
 from scanner.policy.rules import CountingRule, get, rule_titles
 
@@ -331,6 +332,7 @@ def render_html(findings: dict[str, Any], lang: str = "zh") -> str:
         n_violations=lambda n: t["violation_one"] if n == 1 else t["violations_found"].format(n=n),
         reference=lambda r: _reference(lang, r),
         history=_history_view(findings, t),
+        documents=documents_view(findings, lang, lambda e: _entity_label(lang, e)),
     )
 
 

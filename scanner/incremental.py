@@ -60,6 +60,10 @@ def options_key(full: bool, sample_rows: int, read: ReadOptions = DEFAULT_READ_O
         key += f"|bad-rows:{read.on_bad_rows}"
     if read.max_cell_bytes != DEFAULT_READ_OPTIONS.max_cell_bytes:
         key += f"|max-cell:{read.max_cell_bytes}"
+    if read.ocr:  # documents: OCR turns images that were "not read" into text
+        key += "|ocr"
+    if read.max_pdf_pages != DEFAULT_READ_OPTIONS.max_pdf_pages:
+        key += f"|pdf-pages:{read.max_pdf_pages}"
     if added := entities_key():
         key += f"|entities:{added}"
     return key

@@ -199,6 +199,10 @@ class DatasetResult:
     grants: list[Grant] | None = None
     # distinct people in the identifier columns of the rows read (scanner/lifecycle/subjects.py); None: none
     subjects_estimate: int | None = None
+    # documents: entity -> [{"kind": "page", "index": 3, "count": 2}] (counts, never values), and the
+    # images / image-only pages / members that were not read (the auditor's blind spots)
+    locations: dict[str, list[dict[str, Any]]] | None = None
+    not_read: list[dict[str, Any]] | None = None
 
     @property
     def id(self) -> str:
@@ -237,6 +241,10 @@ class DatasetResult:
             out["grants"] = [g.to_json() for g in self.grants]
         if self.subjects_estimate is not None:
             out["subjects_estimate"] = self.subjects_estimate
+        if self.locations is not None:
+            out["locations"] = self.locations
+        if self.not_read is not None:
+            out["not_read"] = self.not_read
         return out
 
     @classmethod
@@ -250,6 +258,7 @@ class DatasetResult:
             policy_checks=None if checks is None else [PolicyCheck.from_json(c) for c in checks],
             grants=None if grants is None else [Grant.from_json(g) for g in grants],
             subjects_estimate=data.get("subjects_estimate"),
+            locations=data.get("locations"), not_read=data.get("not_read"),
         )
 
 

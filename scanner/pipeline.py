@@ -249,9 +249,20 @@ def scan_dataset(dataset: Dataset, options: ScanOptions, map_units: UnitMapper =
     except SourceError as exc:
         return DatasetResult(info=dataset_info(dataset), rows=dataset.rows, errors=[str(exc)])
     rows = seen if dataset.rows is None and not dataset.sample else dataset.rows
+    extras = _document_extras(dataset, columns)
     # rows a reader skipped are errors too (the rest was scanned)
     return DatasetResult(info=dataset_info(dataset), rows=rows, rows_scanned=scanned, columns=columns,
-                         errors=list(dataset.problems), subjects_estimate=subjects)
+                         errors=list(dataset.problems), subjects_estimate=subjects, **extras)
+
+
+def _document_extras(dataset: Dataset, columns: list[ColumnFinding]) -> dict[str, Any]:
+    """A document's entity locations and unread content (``Dataset.document``); {} for other datasets."""
+    if dataset.document is None:
+        return {}
+    try:
+        return dict(dataset.document.extras(columns))
+    except SourceError:  # the batches were read a moment ago; a file changed since loses only its extras
+        return {}
 
 
 def _scan_full(dataset: Dataset, map_units: UnitMapper) -> tuple[int, int, list[ColumnFinding], int | None]:

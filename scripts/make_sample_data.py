@@ -805,6 +805,20 @@ datasets:
 """
 
 
+def write_share_folder(rng: random.Random, out: Path) -> dict:
+    """share/: contracts (.docx, .pdf, zh and en), a scanned ID card, a zip of a mail with a workbook
+    attached (scripts/make_sample_share.py; issue 17). Left out of policy.yaml on purpose: a share
+    nobody declared is an ``undeclared_dataset`` finding of the demo."""
+    from make_sample_share import Party, write_share
+
+    people = [Person(rng, dt.date(1970, 1, 1), dt.date(1995, 12, 31), check_x=False) for _ in range(6)]
+    parties = [Party(p.name, p.resident_id, p.mobile, address(rng, p.region), p.email) for p in people[:2]]
+    card = people[0]
+    births = [(f"{card.birth.year}年{card.birth.month}月{card.birth.day}日", "男" if card.male else "女")]
+    customers = [[p.name, p.resident_id, p.mobile] for p in people[2:]]
+    return write_share(out, parties, births, customers, lambda wb, path: _deterministic_xlsx(wb, path))
+
+
 def write_policy(out: Path) -> None:
     """policy.yaml: declares every dataset but logs/app.log."""
     (out / "policy.yaml").write_text(POLICY_YAML, encoding="utf-8")
@@ -821,6 +835,7 @@ def generate(out: Path) -> dict:
         "hr/employees.xlsx": write_hr_xlsx(random.Random(SEED + 4), out),
         "warehouse/crm.db": write_sqlite(random.Random(SEED + 5), out),
         "logs/app.log": write_log(random.Random(SEED + 6), out),
+        "share/": write_share_folder(random.Random(SEED + 7), out),
     }
     write_policy(out)
     return summary

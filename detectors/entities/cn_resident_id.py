@@ -36,7 +36,7 @@ class CnResidentIdRecognizer(PiiRecognizer):
     ]
     CELL_REGEX = r"^(?:\d{17}[\dXx]|\d{15})$"
     TEXT_PREFILTER = r"\d{15}"
-    CONTEXT = ["身份证", "证件", "身份证号", "idcard", "id", "identity", "sfz", "sfzh"]
+    CONTEXT = ["身份证", "证件", "身份证号", "身份号", "idcard", "id", "identity", "sfz", "sfzh"]  # 身份号: 公民身份号码, the card's own label
     CHANCE = 0.01
     STRENGTH = 1.0
 

@@ -180,6 +180,10 @@ def make_transform(plans: list[ColumnPlan], kanon: KAnonymity | None,
 def anonymize_job(ds: Dataset, rules: Rules, policy: Policy | None, ctx: OpContext,
                   sample_rows: int, linked: Mapping[str, LinkedRule] | None = None) -> DatasetJob:
     """Scan the dataset, plan its columns (``linked``: rules inherited through foreign keys), build its transformation."""
+    if ds.document is not None:  # documents: every text span by span (scanner/anonymize/document_job.py)
+        from scanner.anonymize.document_job import document_job
+
+        return DatasetJob(*document_job(ds, rules, ctx, sample_rows), changes=True)
     scanned = scan_dataset(ds, ScanOptions(sample_rows=sample_rows))
     fatal = [e for e in scanned.errors if e not in ds.problems]  # skipped bad rows are reported after writing
     if fatal:

@@ -45,6 +45,8 @@ ON_BAD_ROWS_HELP = ("A row a file reader cannot read (ragged CSV record, invalid
                     "a cell over --max-cell-bytes): leave it out of the copy and report it (exit 3), or fail "
                     "the file.")
 MAX_CELL_HELP = "Longest cell or line read, in bytes; a longer one is a bad row."
+OCR_ANONYMIZE_HELP = ("Documents: redact images and scanned pages by black boxes over the words OCR finds "
+                      "(Tesseract); without it images are refused, never copied.")
 FOLLOW_HELP = "Follow symlinks (to files and folders) while crawling; without it they are skipped with a note."
 IF_EXISTS_HELP = ("A --target table that already exists: fail (an error naming it, the other tables go on), "
                   "replace (drop and recreate it), or truncate (keep it, replace its rows).")
@@ -125,11 +127,12 @@ def anonymize(
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks", help=FOLLOW_HELP)] = False,
     entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
     if_exists: Annotated[IfExists, typer.Option("--if-exists", help=IF_EXISTS_HELP)] = IfExists.FAIL,
+    ocr: Annotated[bool, typer.Option("--ocr", help=OCR_ANONYMIZE_HELP)] = False,
 ) -> None:
     """Write desensitized copies of the sources into OUTDIR, mirroring paths and formats."""
     with custom_entities(entities):  # before the rules: a rules file may name a custom entity
         _anonymize(sources, outdir, policy, rules, target, key_file, engine, spark_master,
-                   ReadOptionsArgs(on_bad_rows.value, max_cell_bytes, follow_symlinks), if_exists.value)
+                   ReadOptionsArgs(on_bad_rows.value, max_cell_bytes, follow_symlinks, ocr), if_exists.value)
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class ReadOptionsArgs:
     on_bad_rows: str
     max_cell_bytes: int
     follow_symlinks: bool
+    ocr: bool = False
 
 
 def _anonymize(sources: list[str], outdir: Path, policy: Path | None, rules: Path | None, target: str | None,
@@ -160,12 +164,17 @@ def _anonymize(sources: list[str], outdir: Path, policy: Path | None, rules: Pat
     if target is not None:
         _check_target(target)
     _check_outdir(sources, outdir)
+    if read.ocr:
+        from scanner.documents import tesseract_available
+
+        if not tesseract_available():
+            raise usage_error("--ocr needs Tesseract and its Chinese model (apt: tesseract-ocr tesseract-ocr-chi-sim)")
     if engine is Engine.spark and (problem := common.spark_problem()):
         raise usage_error(f"--engine spark: {problem}")
     try:
         result = api.anonymize(sources, outdir, rules=rules, key=key, policy=policy, target=target,
                                read=ReadOptions(on_bad_rows=read.on_bad_rows, max_cell_bytes=read.max_cell_bytes,
-                                                follow_symlinks=read.follow_symlinks),
+                                                follow_symlinks=read.follow_symlinks, ocr=read.ocr),
                                progress=_log, spark_master=spark_master if engine is Engine.spark else None,
                                if_exists=if_exists)
     except MissingKey as exc:

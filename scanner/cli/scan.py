@@ -14,6 +14,7 @@ load detection.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -109,6 +110,10 @@ def scan(
                                         "of every identifier column's values, for `subject find --index`.")] = False,
     key_file: Annotated[Path | None, typer.Option("--key-file", help="Key for --index [default: PIIWARDEN_KEY].")]
     = None,
+    ocr: Annotated[bool, typer.Option("--ocr", help="Documents: read images and image-only PDF pages with "
+                                      "Tesseract (chi_sim+eng); without it they are listed as not read.")] = False,
+    max_pdf_pages: Annotated[int, typer.Option("--max-pdf-pages", min=1, help="Documents: a PDF with more pages "
+                                               "is refused (one error line).")] = 2_000,
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     from scanner.config import ScanFlags, merge_settings
@@ -139,6 +144,11 @@ def scan(
     missing_sources(st.sources)
     loaded = load_policy(st.policy)
     index_key = _index_key(index, key_file, engine)
+    if ocr:
+        from scanner.documents import tesseract_available
+
+        if not tesseract_available():
+            raise usage_error("--ocr needs Tesseract and its Chinese model (apt: tesseract-ocr tesseract-ocr-chi-sim)")
     reporter = Reporter(choose_mode(log_format.value, quiet), err.real)
     if reporter.mode == "json":
         install_json_logging()
@@ -146,7 +156,8 @@ def scan(
         with custom_entities(st.entities), _history_session(st) as history:
             spark = _spark(spark_master, reporter) if engine is Engine.spark else None
             with _subject_index(st.outdir, index_key) as subject_index:
-                code = _run_scan(st, loaded, as_of_date, history, reporter, spark, subject_index)
+                code = _run_scan(st, loaded, as_of_date, history, reporter, spark, subject_index,
+                                 (ocr, max_pdf_pages))
     except (LockTimeout, HistoryError) as exc:
         raise usage_error(str(exc)) from None
     finally:
@@ -197,7 +208,8 @@ def _history_session(st: Settings) -> Iterator[History | None]:
 
 
 def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history: History | None,
-              reporter: Reporter, spark: SparkScanner | None = None, index: SubjectIndex | None = None) -> int:
+              reporter: Reporter, spark: SparkScanner | None = None, index: SubjectIndex | None = None,
+              documents: tuple[bool, int] = (False, 2_000)) -> int:
     """Scan through the library, write findings.json and report.html, audit and print; returns the exit code."""
     from reports.html import write_html
     from scanner import api
@@ -213,7 +225,8 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         policy=str(st.policy) if st.policy else None, sample_rows=None if st.full else st.sample_rows,
         fail_on=st.fail_on, lang=st.lang, workers=st.workers, incremental=st.incremental,
         on_bad_rows=st.on_bad_rows, max_cell_bytes=st.max_cell_bytes, follow_symlinks=st.follow_symlinks)
-    result = api.scan(st.sources, policy=loaded, options=options, read=read_options(st), include=st.include,
+    read = dataclasses.replace(read_options(st), ocr=documents[0], max_pdf_pages=documents[1])
+    result = api.scan(st.sources, policy=loaded, options=options, read=read, include=st.include,
                       exclude=st.exclude, views=st.views, as_of=as_of_date, history=history,
                       incremental=st.incremental, engine=spark, progress=_to_reporter(reporter),
                       parameters=parameters, index=index)
@@ -233,7 +246,9 @@ def _run_scan(st: Settings, loaded: Policy | None, as_of_date: dt.date, history:
         f"{len(result.datasets)} datasets, {result.sensitive_columns} sensitive columns, "
         f"{len(result.violations)} violations, {len(result.errors)} errors"
         + (f" ({inc.reused} reused unchanged)" if st.incremental and inc else "")
-        + (f", {len(skipped)} skipped (not regular files or symlinks)" if skipped else ""),
+        + (f", {len(skipped)} skipped (not regular files or symlinks)" if skipped else "")
+        + (f", {unread} images or pages not read (see the report; --ocr reads them)"
+           if (unread := sum(len(d.not_read or ()) for d in result.datasets)) else ""),
         markup=False,
     )
     out.print(f"findings: {findings_path}", markup=False)

@@ -58,6 +58,9 @@ class Dataset:
     # Non-fatal problems of the last full pass (e.g. "3 bad rows skipped (lines 17, 204, 9001)"):
     # the rows that could be read were, and the scan reports these as the dataset's errors.
     problems: list[str] = field(default_factory=list)
+    # Documents (scanner/connectors/documentfile.py): ``extras(columns)`` gives the result's entity
+    # ``locations`` and ``not_read`` content once detection is done. None for every other dataset.
+    document: Any = None
 
     @property
     def where(self) -> str:

@@ -310,6 +310,8 @@ class ReadOptions:
     on_bad_rows: str = "skip"
     max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
     follow_symlinks: bool = False
+    ocr: bool = False  # documents: images and image-only PDF pages through Tesseract (--ocr)
+    max_pdf_pages: int = 2_000  # documents: a PDF with more pages is refused (one error line)
 
 
 DEFAULT_READ_OPTIONS = ReadOptions()

@@ -84,11 +84,28 @@ def rewrite_core_properties(props: Any, rewrite: Rewrite) -> None:
             setattr(props, name, rewrite(value))
 
 
+THUMBNAIL_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"
+
+
+def _is_thumbnail(partname: str) -> bool:
+    """The package's preview picture: a rendering of the first page, whose text is read anyway."""
+    return partname.lstrip("/").startswith("docProps/thumbnail")
+
+
 def _image_parts(package: Any) -> Iterator[tuple[str, Any]]:
-    """(name inside the package, part) for every embedded picture (``word/media/image1.png``)."""
+    """(name inside the package, part) for every embedded picture (``word/media/image1.png``),
+    the preview thumbnail left out (``drop_thumbnail``)."""
     for part in package.iter_parts():
-        if str(part.content_type).startswith("image/"):
+        if str(part.content_type).startswith("image/") and not _is_thumbnail(str(part.partname)):
             yield str(part.partname).lstrip("/"), part
+
+
+def drop_thumbnail(package: Any) -> None:
+    """Remove the preview picture from a package being anonymized: it shows the original first
+    page, values included, and cannot be rewritten (Office renders a new one when it saves)."""
+    rels = getattr(package, "_rels", None) or package.rels
+    for rid in [rid for rid, rel in rels.items() if rel.reltype == THUMBNAIL_REL]:
+        rels.pop(rid)
 
 
 def image_members(package: Any, path: DocPath, ctx: ReadContext) -> Iterator[Member]:
@@ -103,6 +120,7 @@ def image_members(package: Any, path: DocPath, ctx: ReadContext) -> Iterator[Mem
 def rewrite_images(package: Any, path: DocPath, ctx: RewriteContext) -> None:
     """With OCR, embedded pictures are redacted like image files; without, they are kept and
     listed in ``ctx.copied`` so the caller reports them (the scan counted them as not read)."""
+    drop_thumbnail(package)
     for name, part in _image_parts(package):
         member_path = path.enter(name)
         if ctx.ocr is None:

@@ -7,7 +7,7 @@ import tarfile
 import zipfile
 from email.message import EmailMessage
 
-ID_NUMBER = "110101199003077578"  # synthetic, valid check digit
+ID_NUMBER = "110101199003077571"  # synthetic, valid check digit (is_valid_resident_id)
 PHONE = "13812345678"
 NAME = "张三"
 EMAIL = "zhangsan@example.com"

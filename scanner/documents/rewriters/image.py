@@ -31,11 +31,12 @@ def _cjk(ch: str) -> bool:
 
 
 def _line_text(words: list[Word]) -> tuple[str, list[tuple[int, int]]]:
-    """The line as text (CJK words joined without spaces) and each word's character range."""
+    """The line as text and each word's character range: a space only between two non-CJK words, as
+    Chinese is written (Tesseract's TSV splits ``1990年3月7日`` into seven words)."""
     text = ""
     ranges: list[tuple[int, int]] = []
     for word in words:
-        if text and not (_cjk(text[-1]) and _cjk(word.text[0])):
+        if text and not (_cjk(text[-1]) or _cjk(word.text[0])):  # "1990年3月7日", not "1990 年 3 月"
             text += " "
         ranges.append((len(text), len(text) + len(word.text)))
         text += word.text
@@ -59,23 +60,40 @@ def _widened(words: list[Word], index: int) -> tuple[int, int, int, int]:
     return (min(lo, left) - PAD, top - PAD, max(hi, left + width) + PAD, top + height + PAD)
 
 
+def _changed(text: str, new: str) -> list[tuple[int, int]]:
+    """Character ranges of ``text`` that ``new`` replaces (an insertion marks the character at it)."""
+    return [(i1, max(i2, i1 + 1)) for tag, i1, i2, _, _ in
+            SequenceMatcher(None, text, new, autojunk=False).get_opcodes() if tag != "equal"]  # fmt: skip
+
+
 def boxes_to_burn(words: list[Word], rewrite: Rewrite) -> list[tuple[int, int, int, int]]:
-    """Boxes (left, top, right, bottom) of the words whose text ``rewrite`` changes."""
+    """Boxes (left, top, right, bottom) of the words whose text ``rewrite`` changes.
+
+    Each line is rewritten on its own and the whole page once more (lines joined by newlines, as
+    the check after redaction reads it): a value recognised only with the words around it (a date
+    of birth under 出生, a name under 姓名 on the line above) is boxed too.
+    """
     lines: dict[tuple[int, int, int], list[Word]] = defaultdict(list)
     for word in words:
         lines[word.line].append(word)
-    boxes: list[tuple[int, int, int, int]] = []
-    for line_words in lines.values():
+    chosen: set[tuple[int, int]] = set()  # (line number, word index)
+    page = ""
+    located: list[tuple[int, int, int, int]] = []  # (start, end, line number, word index) in the page
+    for number, line_words in enumerate(lines.values()):
         text, ranges = _line_text(line_words)
         new = rewrite(text)
-        if new == text:
-            continue
-        changed = [(i1, max(i2, i1 + 1)) for tag, i1, i2, _, _ in
-                   SequenceMatcher(None, text, new, autojunk=False).get_opcodes() if tag != "equal"]  # fmt: skip
-        for index, (start, end) in enumerate(ranges):
-            if any(start < hi and lo < end for lo, hi in changed):
-                boxes.append(_widened(line_words, index))
-    return boxes
+        if new != text:
+            changed = _changed(text, new)
+            chosen.update((number, i) for i, (a, b) in enumerate(ranges) if any(a < hi and lo < b for lo, hi in changed))
+        base = len(page) + (1 if page else 0)
+        page = f"{page}\n{text}" if page else text
+        located.extend((base + a, base + b, number, i) for i, (a, b) in enumerate(ranges))
+    new_page = rewrite(page)
+    if new_page != page:
+        changed = _changed(page, new_page)
+        chosen.update((n, i) for a, b, n, i in located if any(a < hi and lo < b for lo, hi in changed))
+    line_list = list(lines.values())
+    return [_widened(line_list[n], i) for n, i in sorted(chosen)]
 
 
 def redact(image: bytes, fmt: str, ocr: Ocr, rewrite: Rewrite) -> bytes:
