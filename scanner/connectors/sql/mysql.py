@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from scanner.connectors.sql.base import SMALL_TABLE_ROWS, Dialect, SqlTable, statement_timeout
+from scanner.connectors.sql.base import SMALL_TABLE_ROWS, Dialect, SqlTable, lock_timeout, statement_timeout
 
 
 class MySqlDialect(Dialect):
@@ -18,10 +18,13 @@ class MySqlDialect(Dialect):
     def prepare_session(self, conn: Connection) -> None:
         seconds = int(statement_timeout())
         conn.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+        lock = int(lock_timeout())
         if is_mariadb(conn):
-            conn.exec_driver_sql(f"SET SESSION max_statement_time = {seconds}")
+            conn.exec_driver_sql(f"SET SESSION max_statement_time = {seconds}, lock_wait_timeout = {lock}, "
+                                 f"innodb_lock_wait_timeout = {lock}")
         else:
-            conn.exec_driver_sql(f"SET SESSION MAX_EXECUTION_TIME = {seconds * 1000}")
+            conn.exec_driver_sql(f"SET SESSION MAX_EXECUTION_TIME = {seconds * 1000}, lock_wait_timeout = {lock}, "
+                                 f"innodb_lock_wait_timeout = {lock}")
 
     def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
         """The URL's database (a server holds many applications' schemas); all of them without one."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from scanner.connectors.sql.base import Dialect, SqlTable, statement_timeout
+from scanner.connectors.sql.base import Dialect, SqlTable, lock_timeout, statement_timeout
 
 
 class PostgresDialect(Dialect):
@@ -17,8 +17,10 @@ class PostgresDialect(Dialect):
     names: ClassVar[tuple[str, ...]] = ("postgresql",)
 
     def prepare_session(self, conn: Connection) -> None:
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout()) * 1000}")
+        """Read-only, statement and lock timeouts for this transaction only, in one round trip (a crawl pays it per table)."""
+        conn.execute(sa.text("SELECT set_config('transaction_read_only', 'on', true), "
+                             "set_config('statement_timeout', :st, true), set_config('lock_timeout', :lt, true)"),
+                     {"st": str(int(statement_timeout()) * 1000), "lt": str(int(lock_timeout()) * 1000)})
 
     def statistics_rows(self, conn: Connection, table: SqlTable) -> int | None:
         """``pg_class.reltuples``, unless the table was never analyzed (0 or -1 then lies)."""
