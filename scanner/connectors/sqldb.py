@@ -275,7 +275,9 @@ def _full(sql: SqlTable, secrets: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
                 return
             whole: Any = sa.select(*[sa.column(n) for n in sql.columns]).select_from(sql.clause)
             yield from _rows(conn, sql, [whole], schema)
-    except SQLAlchemyError as exc:
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the driver's and Arrow's errors alike become one line
         raise SourceError(_sql_message(exc, secrets)) from None
 
 
