@@ -260,3 +260,58 @@ def test_bad_mariadb_tables_cost_one_line_each_and_the_rest_is_scanned(maria_bad
         release.cancel()
         holder.exec_driver_sql("UNLOCK TABLES")
         holder.close()
+
+
+def _described(info) -> list[tuple[str, str, bool, str | None]]:  # noqa: ANN001 - a TableInfo
+    return [(c["name"], repr(c["type"]), bool(c.get("nullable", True)), c.get("comment") or None) for c in info.columns]
+
+
+def test_batched_mariadb_catalog_describes_tables_as_reflection_does():
+    from scanner.connectors.sql import dialect_for
+
+    admin = _admin(MY_ADMIN, "MariaDB")
+    name = f"dbscale_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE `odd``name` (id INT UNSIGNED PRIMARY KEY COMMENT '编号', `card``no` VARCHAR(19) NOT NULL, "
+                "amount DECIMAL(10,2), ratio DOUBLE, flags BIT(8), kind ENUM('a','b''c'), born DATE, seen DATETIME(3), "
+                "doc JSON, note TEXT COMMENT 'it''s free text')")
+            for i in range(12):
+                conn.exec_driver_sql(f"CREATE TABLE t{i:02d} (id BIGINT PRIMARY KEY, mobile VARCHAR(20) COMMENT '手机号')")
+        backend = dialect_for("mysql")
+        inspector = sa.inspect(engine)
+        names = inspector.get_table_names(schema=name)
+        batched = {i.name: i for i in backend.schema_catalog(inspector, engine, name, names, False)}
+        single = {t: backend.table_info(sa.inspect(engine), name, t) for t in names}
+        assert set(batched) == set(single) == {"odd`name", *[f"t{i:02d}" for i in range(12)]}
+        for table in names:
+            assert _described(batched[table]) == _described(single[table]), table
+            assert batched[table].integer_key == single[table].integer_key
+        assert batched["t03"].integer_key == "id" and batched["odd`name"].integer_key == "id"
+        statements = _statements(url.split("?", 1)[0], lambda: open_database_url(url, url))
+        assert statements < 20  # was a SHOW CREATE TABLE (and more) per table
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE `{name}`")
+        admin.dispose()
+
+
+def test_batched_postgresql_catalog_describes_tables_as_reflection_does(pg_bad):
+    from scanner.connectors.sql import dialect_for
+
+    url, engine = pg_bad
+    backend = dialect_for("postgresql")
+    inspector = sa.inspect(engine)
+    names = inspector.get_table_names(schema="public") + inspector.get_view_names(schema="public")
+    batched = {i.name: i for i in backend.schema_catalog(inspector, engine, "public", names, True)}
+    for table in names:
+        single = backend.table_info(sa.inspect(engine), "public", table)
+        assert _described(batched[table]) == _described(single), table
+        assert batched[table].integer_key == single.integer_key
+    assert "boom" in batched and batched["good"].integer_key == "id"

@@ -69,6 +69,24 @@ class PostgresDialect(Dialect):
 
     # --- catalog and streaming (scale) ---
 
+    def estimate_all(self, conn: Connection, tables: list[SqlTable]) -> list[int | None]:
+        """Every table's ``reltuples`` in one query; only tables statistics cannot vouch for are counted alone."""
+        schemas = sorted({t.schema or "public" for t in tables})
+        stats = {
+            (schema, name): int(n)
+            for schema, name, n in conn.execute(
+                sa.text("SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(:s)"),
+                {"s": schemas},
+            )
+            if n is not None
+        }
+        known = {id(t): stats.get((t.schema or "public", t.name)) for t in tables}
+        # never analyzed (-1) or an empty-looking table (0, perhaps never analyzed): the per-table rule decides
+        rest = [t for t in tables if (known[id(t)] or 0) <= 0]
+        counted = dict(zip(map(id, rest), super().estimate_all(conn, rest)))
+        return [counted[id(t)] if id(t) in counted else known[id(t)] for t in tables]
+
     def stream_table(self, conn: Connection, table: SqlTable) -> Iterator[pa.RecordBatch] | None:
         """The table through ``COPY ... TO STDOUT (FORMAT csv)``, parsed by Arrow's CSV reader.
 
