@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import to_text
 from scanner.connectors.sql import SqlTable, dialect_for, error_line
-from scanner.connectors.sql.base import Dialect, EngineFactory, TableInfo, release
+from scanner.connectors.sql.base import Dialect, EngineFactory, TableInfo, reads_whole, release
 
 _ENV_REF = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
 _ENV_ANY = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -258,9 +258,16 @@ def _sample(sql: SqlTable, k: int, rows: int | None, secrets: tuple[str, ...], s
     schema = pa.schema([(n, pa.string()) for n in sql.columns])
     try:
         with sql.session() as conn:
+            # a small table is read whole: by the bulk path where there is one (a crawl's many small tables)
+            fast = sql.backend.stream_table(conn, sql) if reads_whole(rows, k) else None
+            if fast is not None:
+                yield from _non_empty(fast, schema)
+                return
             statements = sql.backend.sample_statements(conn, sql, k, rows, random.Random(seed))
             yield from _rows(conn, sql, statements, schema)
-    except SQLAlchemyError as exc:
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the driver's and Arrow's errors alike become one line
         raise SourceError(_sql_message(exc, secrets)) from None
 
 

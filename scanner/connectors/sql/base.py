@@ -64,6 +64,11 @@ def lock_timeout() -> int:
         return DEFAULT_LOCK_TIMEOUT
 
 
+def reads_whole(rows: int | None, k: int) -> bool:
+    """Whether a sample of k rows of a table of ``rows`` rows is the whole table (cheaper than sampling)."""
+    return rows is not None and rows <= max(k, SMALL_TABLE_ROWS)
+
+
 def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     """The driver's own first line (no SQL, no parameters), value-free and with every secret blanked.
 
@@ -235,7 +240,7 @@ class Dialect:
                           rng: random.Random) -> list[Any]:
         """Statements whose results together are a sample of about k rows spread over the table."""
         whole = sa.select(*table_columns(table)).select_from(table.clause)
-        if rows is not None and rows <= max(k, SMALL_TABLE_ROWS):
+        if reads_whole(rows, k):
             return [whole]
         return self.server_sample(conn, table, k, rows, rng)
 
