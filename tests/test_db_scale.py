@@ -317,3 +317,20 @@ def test_batched_postgresql_catalog_describes_tables_as_reflection_does(pg_bad):
         assert _described(batched[table]) == _described(single), table
         assert batched[table].integer_key == single.integer_key
     assert "boom" in batched and batched["good"].integer_key == "id"
+
+
+def test_a_reused_connection_is_read_only_with_timeouts_in_every_session(pg_many: str, monkeypatch: pytest.MonkeyPatch):
+    from scanner.connectors.sql import shared_engines
+
+    monkeypatch.setenv("PIIWARDEN_LOCK_TIMEOUT", "7")
+    with shared_engines():
+        ds = open_database_url(pg_many, pg_many)[0]
+        backends = set()
+        for _ in range(2):  # the second session runs on the pooled connection the first gave back
+            with ds.sql.session() as conn:
+                backends.add(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+                assert conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+                assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "7s"
+                with pytest.raises(sa.exc.InternalError, match="read-only"):
+                    conn.exec_driver_sql("CREATE TABLE written (a int)")
+        assert len(backends) == 1
