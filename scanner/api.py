@@ -27,6 +27,7 @@ from scanner import __version__
 from scanner.audit import AuditLog
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
+from scanner.connectors.sql import shared_engines
 from scanner.connectors.urls import mask_source
 from scanner.defaults import DEFAULT_SAMPLE_ROWS
 from scanner.findings import finish_scan, now_iso
@@ -135,35 +136,37 @@ def scan(sources: Sequence[str] | str, *, policy: Policy | str | Path | None = N
     if index is not None and engine is not None:
         raise ValueError("the subject index is built by the local engine, not on Spark")
 
-    datasets, errors, skipped = _resolve(source_list, read, views, engine, say)
-    datasets = select_datasets(datasets, list(include), list(exclude))
-    previous = history.latest(scope) if history is not None else None
-    before = history.datasets(previous.id) if history is not None and previous is not None else None
-    plan = incremental_plan(datasets, before, opts, incremental)
-    results = _profile(datasets, plan, options, engine, errors, say)
-    if index is not None:
-        _index_subjects(index, datasets, results, errors, say)
+    # one engine and connection per database URL and process for the whole scan (parallel workers: their own)
+    with shared_engines():
+        datasets, errors, skipped = _resolve(source_list, read, views, engine, say)
+        datasets = select_datasets(datasets, list(include), list(exclude))
+        previous = history.latest(scope) if history is not None else None
+        before = history.datasets(previous.id) if history is not None and previous is not None else None
+        plan = incremental_plan(datasets, before, opts, incremental)
+        results = _profile(datasets, plan, options, engine, errors, say)
+        if index is not None:
+            _index_subjects(index, datasets, results, errors, say)
 
-    # Exact counts for retention/minor_data: a full pass over only the columns they need.
-    results, count_errors = attach_policy_checks(loaded, list(zip(datasets, results)), as_of)
-    results, grant_errors = _grants(datasets, results, list(loaded.roles) if loaded else [])
-    for item in count_errors + grant_errors:
-        errors.append(item)
-        say(ScanEvent("error", source=item.source, message=item.error))
-    violations = evaluate(loaded, results)
-    reused = tuple(d.id for d in results if d.reused_from)
-    result = finish_scan(
-        started_at=started, as_of=as_of, sources=masked, mode="full" if options.full else "sample",
-        datasets=results, violations=violations, errors=errors,
-        parameters=parameters or _parameters(policy_path, options, read, incremental),
-        skipped=[Skipped(p, why) for p, why in skipped],
-        incremental=IncrementalSummary(enabled=incremental, reused_datasets=reused,
-                                       rescanned=len(results) - len(reused)),
-    )
-    if history is not None:
-        result = replace(result, history=history_section(history, scope, result))
-        history.record(result, scope, plan.fingerprints, opts)
-    return result
+        # Exact counts for retention/minor_data: a full pass over only the columns they need.
+        results, count_errors = attach_policy_checks(loaded, list(zip(datasets, results)), as_of)
+        results, grant_errors = _grants(datasets, results, list(loaded.roles) if loaded else [])
+        for item in count_errors + grant_errors:
+            errors.append(item)
+            say(ScanEvent("error", source=item.source, message=item.error))
+        violations = evaluate(loaded, results)
+        reused = tuple(d.id for d in results if d.reused_from)
+        result = finish_scan(
+            started_at=started, as_of=as_of, sources=masked, mode="full" if options.full else "sample",
+            datasets=results, violations=violations, errors=errors,
+            parameters=parameters or _parameters(policy_path, options, read, incremental),
+            skipped=[Skipped(p, why) for p, why in skipped],
+            incremental=IncrementalSummary(enabled=incremental, reused_datasets=reused,
+                                           rescanned=len(results) - len(reused)),
+        )
+        if history is not None:
+            result = replace(result, history=history_section(history, scope, result))
+            history.record(result, scope, plan.fingerprints, opts)
+        return result
 
 
 def _index_subjects(index: SubjectIndex, datasets: list[Dataset], results: list[DatasetResult],

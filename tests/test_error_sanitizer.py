@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from scanner.cli import app
 from scanner.connectors.base import SourceError
+from scanner.connectors.sql import dialect_for, known_dialects
 from scanner.errors import ValueFreeError, describe_error, error_message, value_free
 from scanner.smallfile import SmallFileError
 from tests.conftest import in_ci
@@ -115,8 +116,11 @@ def _text(d: Path, mp: pytest.MonkeyPatch) -> list[str]:
 def _fail_sql_reads(mp: pytest.MonkeyPatch) -> None:
     """The driver fails while rows stream, quoting the value and the statement's parameters."""
     orig = Exception(f"(1366) {PLANTED}")
-    mp.setattr(sa.engine.Result, "partitions",
-               _raiser(sa.exc.DataError(f"SELECT v FROM t WHERE v = '{ID}'", {"p": PASSWORD}, orig)))
+    planted = sa.exc.DataError(f"SELECT v FROM t WHERE v = '{ID}'", {"p": PASSWORD}, orig)
+    mp.setattr(sa.engine.Result, "partitions", _raiser(planted))
+    # the bulk path (PostgreSQL's COPY) streams without a Result: it fails the same way
+    for name in known_dialects():
+        mp.setattr(type(dialect_for(name)), "stream_table", _raiser(planted))
 
 
 def _sqlite(d: Path, mp: pytest.MonkeyPatch) -> list[str]:

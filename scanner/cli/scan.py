@@ -81,8 +81,8 @@ def scan(
                                                     f"[default: {DEFAULT_SAMPLE_ROWS}].")] = None,
     full: Annotated[bool, typer.Option("--full", help="Scan every row instead of a sample.")] = False,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="Processes: datasets in parallel; in a --full scan of fewer datasets than workers, "
-        "each dataset's 65,536-row units in parallel.")] = None,
+        "--workers", min=1, help="Processes: datasets in parallel (database tables: one connection per process); "
+        "in a --full scan of fewer datasets than workers, each dataset's 65,536-row units in parallel.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="local, or spark for big Parquet/CSV/JSON(L) "
                                            "(hdfs://, s3a:// paths too).")] = Engine.local,
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")]

@@ -22,13 +22,13 @@ from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.common import to_text
 from scanner.connectors.sql import SqlTable, dialect_for, error_line
-from scanner.connectors.sql.base import EngineFactory, TableInfo
+from scanner.connectors.sql.base import Dialect, EngineFactory, TableInfo, reads_whole, release
 from scanner.connectors.urls import mask_source, mask_url, url_secrets
 
 
@@ -64,16 +64,24 @@ def open_database_url(url: str, source: str, views: bool = False) -> list[Datase
 
 def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
               secrets: tuple[str, ...] = (), views: bool = False) -> list[Dataset]:
-    """One dataset per table (and view); a table whose columns cannot be listed fails on its own."""
+    """One dataset per table (and view); a table whose columns cannot be listed fails on its own.
+
+    The catalog is read in batches (``Dialect.catalog``) and every table's
+    row estimate over one session (``Dialect.estimate_all``): a thousand
+    tables cost a few queries, not a thousand connections.
+    """
     engine = factory()
     try:
         dialect = engine.dialect.name
-        catalog = dialect_for(dialect).catalog(engine, views)
+        backend = dialect_for(dialect)
+        catalog = backend.catalog(engine, views)
+        tables = [_sql_table(factory, dialect, info, secrets) for info in catalog]
+        rows = _estimates(backend, [t for t in tables if t is not None])
         datasets = []
-        for info in catalog:
+        for info, sql in zip(catalog, tables):
             schema, table = info.schema, info.name
             name = table if schema is None or (prefix and schema == "main") else f"{schema}.{table}"
-            ds = _table_dataset(factory, dialect, info, prefix + name, source, location, secrets)
+            ds = _table_dataset(sql, info, rows, prefix + name, source, location, secrets)
             ds.meta.update({"dialect": dialect, "schema": schema or "", "table": table})
             datasets.append(ds)
         return datasets
@@ -82,7 +90,27 @@ def _discover(factory: EngineFactory, prefix: str, source: str, location: str,
     except Exception as exc:  # noqa: BLE001 - a driver's own error (bad option, refused login) is one line too
         raise SourceError(_sql_message(exc, secrets)) from None
     finally:
-        engine.dispose()
+        release(engine)
+
+
+def _sql_table(factory: EngineFactory, dialect: str, info: TableInfo, secrets: tuple[str, ...]) -> SqlTable | None:
+    """The table as the readers and rules see it; None for a table whose columns could not be listed."""
+    if info.columns and "error" in info.columns[0]:
+        return None
+    return SqlTable(factory=factory, dialect=dialect, schema=info.schema, name=info.name,
+                    columns=[c["name"] for c in info.columns], types={c["name"]: c["type"] for c in info.columns},
+                    integer_key=info.integer_key, secrets=secrets)
+
+
+def _estimates(backend: Dialect, tables: list[SqlTable]) -> dict[int, int | None]:
+    """Row estimates by ``id(SqlTable)``; none at all if the session cannot start (reading will say why)."""
+    if not tables:
+        return {}
+    try:
+        with tables[0].session() as conn:
+            return dict(zip(map(id, tables), backend.estimate_all(conn, tables)))
+    except (SQLAlchemyError, SourceError):
+        return {}
 
 
 def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
@@ -93,33 +121,24 @@ def _failing(error: SourceError) -> Callable[[], Iterator[pa.RecordBatch]]:
     return fail
 
 
-def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id: str, source: str,
-                   location: str, secrets: tuple[str, ...]) -> Dataset:
-    if info.columns and "error" in info.columns[0]:
+def _table_dataset(sql: SqlTable | None, info: TableInfo, estimates: dict[int, int | None], ds_id: str,
+                   source: str, location: str, secrets: tuple[str, ...]) -> Dataset:
+    if sql is None:
         fail = _failing(SourceError(_sql_message(info.columns[0]["error"], secrets)))
         return Dataset(id=ds_id, source=source, format="table", open_batches=fail, location=location)
-    names = [c["name"] for c in info.columns]
-    sql = SqlTable(factory=factory, dialect=dialect, schema=info.schema, name=info.name, columns=names,
-                   types={c["name"]: c["type"] for c in info.columns}, integer_key=info.integer_key,
-                   secrets=secrets)
-    rows: int | None
-    try:
-        with sql.session() as conn:
-            rows = sql.backend.estimate_rows(conn, sql)
-    except (SQLAlchemyError, SourceError):
-        rows = None  # reading the table will report the problem
+    table = sql
+    rows = estimates.get(id(table))
 
     def batches() -> Iterator[pa.RecordBatch]:
-        return _stream(sql, [sa.select(*[sa.column(n) for n in names]).select_from(sql.clause)], secrets)
+        return _full(table, secrets)
 
     def sample(k: int) -> Iterator[pa.RecordBatch]:
-        return _sample(sql, k, rows, secrets, seed=zlib.crc32(ds_id.encode("utf-8")))
+        return _sample(table, k, rows, secrets, seed=zlib.crc32(ds_id.encode("utf-8")))
 
     def columns(wanted: list[str]) -> Iterator[pa.RecordBatch]:
         """Only the named columns (a subject search reads the identifier columns of a wide table)."""
-        known = [n for n in wanted if n in names]
-        return _stream(dataclasses.replace(sql, columns=known), [sa.select(*[sa.column(n) for n in known]).select_from(sql.clause)],
-                       secrets)
+        known = [n for n in wanted if n in table.columns]
+        return _full(dataclasses.replace(table, columns=known), secrets)
 
     return Dataset(
         id=ds_id,
@@ -136,30 +155,59 @@ def _table_dataset(factory: EngineFactory, dialect: str, info: TableInfo, ds_id:
 
 
 def _sample(sql: SqlTable, k: int, rows: int | None, secrets: tuple[str, ...], seed: int) -> Iterator[pa.RecordBatch]:
-    """The server-side sample (``Dialect.sample_statements``), streamed like a full read."""
-    try:
-        with sql.session() as conn:
-            statements = sql.backend.sample_statements(conn, sql, k, rows, random.Random(seed))
-    except SQLAlchemyError as exc:
-        raise SourceError(_sql_message(exc, secrets)) from None
-    return _stream(sql, statements, secrets)
-
-
-def _stream(sql: SqlTable, statements: list, secrets: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
-    """Run statements in one read-only session with a server-side cursor; every value as text."""
+    """The server-side sample (``Dialect.sample_statements``), planned and streamed in one session."""
     schema = pa.schema([(n, pa.string()) for n in sql.columns])
     try:
         with sql.session() as conn:
-            produced = False
-            for statement in statements:
-                result = conn.execution_options(**sql.backend.stream_options()).execute(statement)
-                for part in result.partitions():
-                    produced = True
-                    yield _to_batch(part, schema)
-            if not produced:
-                yield pa.RecordBatch.from_pylist([], schema=schema)
-    except SQLAlchemyError as exc:
+            # a small table is read whole: by the bulk path where there is one (a crawl's many small tables)
+            fast = sql.backend.stream_table(conn, sql) if reads_whole(rows, k) else None
+            if fast is not None:
+                yield from _non_empty(fast, schema)
+                return
+            statements = sql.backend.sample_statements(conn, sql, k, rows, random.Random(seed))
+            yield from _rows(conn, sql, statements, schema)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the driver's and Arrow's errors alike become one line
         raise SourceError(_sql_message(exc, secrets)) from None
+
+
+def _full(sql: SqlTable, secrets: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+    """Every row, by the backend's fastest stream (``Dialect.stream_table``: COPY on PostgreSQL)."""
+    schema = pa.schema([(n, pa.string()) for n in sql.columns])
+    try:
+        with sql.session() as conn:
+            fast = sql.backend.stream_table(conn, sql)
+            if fast is not None:
+                yield from _non_empty(fast, schema)
+                return
+            whole: Any = sa.select(*[sa.column(n) for n in sql.columns]).select_from(sql.clause)
+            yield from _rows(conn, sql, [whole], schema)
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the driver's and Arrow's errors alike become one line
+        raise SourceError(_sql_message(exc, secrets)) from None
+
+
+def _non_empty(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The batches, or one empty batch with the columns when there are none (an empty table still has columns)."""
+    produced = False
+    for batch in batches:
+        produced = True
+        yield batch
+    if not produced:
+        yield pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def _rows(conn: Connection, sql: SqlTable, statements: list[Any], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """Statements' rows through a server-side cursor, every value as text."""
+    def produce() -> Iterator[pa.RecordBatch]:
+        for statement in statements:
+            result = conn.execution_options(**sql.backend.stream_options()).execute(statement)
+            for part in result.partitions():
+                yield _to_batch(part, schema)
+
+    return _non_empty(produce(), schema)
 
 
 def _to_batch(rows: Sequence[sa.Row[Any]], schema: pa.Schema) -> pa.RecordBatch:

@@ -22,13 +22,16 @@ from scanner.connectors.sql.base import (
     dialect_for,
     error_line,
     known_dialects,
+    lock_timeout,
     register,
+    shared_engines,
     statement_timeout,
 )
 
 __all__ = [
     "DEFAULT_STATEMENT_TIMEOUT", "KEY_RANGE_CHUNKS", "SMALL_TABLE_ROWS", "Dialect", "SqlTable", "TableInfo", "dialect_for",
-    "error_line", "known_dialects", "register", "sample_statements", "statement_timeout",
+    "error_line", "known_dialects", "lock_timeout", "register", "sample_statements", "shared_engines",
+    "statement_timeout",
 ]
 
 

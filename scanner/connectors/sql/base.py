@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import os
 import pkgutil
 import random
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
@@ -34,6 +36,9 @@ from scanner.connectors.base import BATCH_ROWS, SourceError, describe_error
 
 # Seconds one statement may run (PIIWARDEN_STATEMENT_TIMEOUT overrides).
 DEFAULT_STATEMENT_TIMEOUT = 300
+# Seconds a statement may wait for a lock another session holds (PIIWARDEN_LOCK_TIMEOUT overrides):
+# a table locked by a migration is reported as one error line, not waited on for the statement timeout.
+DEFAULT_LOCK_TIMEOUT = 10
 # Tables up to this many rows are read whole in sample mode (cheaper than sampling).
 SMALL_TABLE_ROWS = 50_000
 KEY_RANGE_CHUNKS = 20
@@ -49,6 +54,19 @@ def statement_timeout() -> int:
         return max(1, int(os.environ.get("PIIWARDEN_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)))
     except ValueError:
         return DEFAULT_STATEMENT_TIMEOUT
+
+
+def lock_timeout() -> int:
+    """Seconds a statement waits for another session's lock before the table is given up (one error line)."""
+    try:
+        return max(1, int(os.environ.get("PIIWARDEN_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)))
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT
+
+
+def reads_whole(rows: int | None, k: int) -> bool:
+    """Whether a sample of k rows of a table of ``rows`` rows is the whole table (cheaper than sampling)."""
+    return rows is not None and rows <= max(k, SMALL_TABLE_ROWS)
 
 
 def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
@@ -97,14 +115,19 @@ class SqlTable:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Connection]:
-        """A read-only session with a statement timeout, closed on exit."""
+        """A read-only transaction with a statement timeout, ended on exit.
+
+        Inside ``shared_engines()`` the connection goes back to this
+        process's pool (the next table's transaction reuses it: no connect
+        and no dialect start-up per table); outside, it is closed.
+        """
         engine = self.factory()
         try:
             with engine.connect() as conn:
                 self.backend.prepare_session(conn)
                 yield conn
         finally:
-            engine.dispose()
+            release(engine)
 
     def error_line(self, exc: BaseException) -> str:
         """A database error about this table, value-free and with the URL's secrets blanked."""
@@ -124,16 +147,25 @@ class Dialect:
     # ------------------------------------------------------ connecting ----
 
     def url_factory(self, url: URL) -> EngineFactory:
-        """How to connect to a database URL; a backend that would create a missing file refuses here."""
-        return lambda: self.create_engine(url)
+        """How to connect to a database URL; a backend that would create a missing file refuses here.
 
-    def create_engine(self, url: URL) -> Engine:
-        """A pool-less engine; the driver missing is a one-line SourceError."""
+        A server's engine is shared by every table of the URL inside
+        ``shared_engines()`` (one per process); a file's is not (the file stays closed between tables).
+        """
+        if self.file_backed:
+            return lambda: self.create_engine(url)
+        return lambda: shared_engine(url, lambda: self.create_engine(url, pooled=True),
+                                     lambda: self.create_engine(url))
+
+    def create_engine(self, url: URL, pooled: bool = False) -> Engine:
+        """A pool-less engine (or one keeping a connection, ``pooled``); the driver missing is a one-line SourceError."""
         from sqlalchemy.exc import NoSuchModuleError
-        from sqlalchemy.pool import NullPool
+        from sqlalchemy.pool import NullPool, QueuePool
 
+        pool: dict[str, Any] = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": SHARED_OVERFLOW} \
+            if pooled else {"poolclass": NullPool}
         try:
-            return sa.create_engine(url, poolclass=NullPool, **self.engine_options())
+            return sa.create_engine(url, **pool, **self.engine_options())
         except (NoSuchModuleError, ImportError) as exc:
             raise SourceError(f"database driver not available: {_first_line(exc)}") from None
 
@@ -158,15 +190,7 @@ class Dialect:
             names = list(inspector.get_table_names(schema=schema))
             if views:
                 names += [v for v in inspector.get_view_names(schema=schema) if v not in names]
-            for table in names:
-                try:
-                    columns: list[dict[str, Any]] = [{**c, "name": self.reflected_name(c["name"])}
-                                                     for c in inspector.get_columns(table, schema=schema)]
-                except sa.exc.SQLAlchemyError as exc:
-                    out.append(TableInfo(schema, table, columns=[{"error": exc}]))
-                    continue
-                types = {c["name"]: c["type"] for c in columns}
-                out.append(TableInfo(schema, table, columns, self.integer_key(inspector, table, schema, types)))
+            out += self.schema_catalog(inspector, engine, schema, names, views)
         return out
 
     def schemas(self, inspector: sa.Inspector, engine: Engine) -> list[str | None]:
@@ -216,7 +240,7 @@ class Dialect:
                           rng: random.Random) -> list[Any]:
         """Statements whose results together are a sample of about k rows spread over the table."""
         whole = sa.select(*table_columns(table)).select_from(table.clause)
-        if rows is not None and rows <= max(k, SMALL_TABLE_ROWS):
+        if reads_whole(rows, k):
             return [whole]
         return self.server_sample(conn, table, k, rows, rng)
 
@@ -321,6 +345,71 @@ class Dialect:
                 indexes.append((str(ix["name"]), [fix(c) for c in cols if c is not None], bool(ix.get("unique"))))
         return TableShape(columns, pk, indexes)
 
+    # --- catalog and streaming (scale) ---
+
+    def schema_catalog(self, inspector: sa.Inspector, engine: Engine, schema: str | None, names: list[str],
+                       views: bool) -> list[TableInfo]:
+        """The listed tables of one schema, columns and keys reflected in one batch (``get_multi_*``).
+
+        SQLAlchemy reflects a whole schema in one catalog query per kind of
+        fact where the dialect can (PostgreSQL); a table the batch does not
+        describe (dropped since it was listed) or a batch that fails falls
+        back to reflecting that table alone, whose error is then its own.
+        """
+        kind = sa.engine.reflection.ObjectKind.TABLE | sa.engine.reflection.ObjectKind.VIEW \
+            if views else sa.engine.reflection.ObjectKind.TABLE
+        columns: dict[str, list[Any]] = {}
+        keys: dict[str, Any] = {}
+        try:
+            columns = {key[1]: list(cols) for key, cols in inspector.get_multi_columns(schema=schema, kind=kind).items()}
+            keys = {key[1]: pk for key, pk in inspector.get_multi_pk_constraint(schema=schema, kind=kind).items()}
+        except sa.exc.SQLAlchemyError:
+            columns, keys = {}, {}
+        out = []
+        for table in names:
+            if table not in columns:
+                out.append(self.table_info(inspector, schema, table))
+                continue
+            described = [{**c, "name": self.reflected_name(c["name"])} for c in columns[table]]
+            types = {c["name"]: c["type"] for c in described}
+            pk = [self.reflected_name(c) for c in (keys.get(table) or {}).get("constrained_columns") or []]
+            key = pk[0] if len(pk) == 1 and isinstance(types.get(pk[0]), sa.types.Integer) else None
+            out.append(TableInfo(schema, table, described, key))
+        return out
+
+    def table_info(self, inspector: sa.Inspector, schema: str | None, table: str) -> TableInfo:
+        """One table reflected on its own; a table that cannot be described carries its error."""
+        try:
+            columns: list[dict[str, Any]] = [{**c, "name": self.reflected_name(c["name"])}
+                                             for c in inspector.get_columns(table, schema=schema)]
+        except sa.exc.SQLAlchemyError as exc:
+            return TableInfo(schema, table, columns=[{"error": exc}])
+        types = {c["name"]: c["type"] for c in columns}
+        return TableInfo(schema, table, columns, self.integer_key(inspector, table, schema, types))
+
+    def estimate_all(self, conn: Connection, tables: list[SqlTable]) -> list[int | None]:
+        """Every table's row count (``estimate_rows``) over one session.
+
+        A failed statement aborts a PostgreSQL transaction, so after a
+        failure the session is started again for the next table.
+        """
+        out: list[int | None] = []
+        for table in tables:
+            try:
+                estimate = self.statistics_rows(conn, table)
+                if estimate is None:
+                    estimate = int(conn.execute(sa.select(sa.func.count()).select_from(table.clause)).scalar_one())
+            except sa.exc.SQLAlchemyError:
+                estimate = None
+                conn.rollback()
+                self.prepare_session(conn)
+            out.append(estimate)
+        return out
+
+    def stream_table(self, conn: Connection, table: SqlTable) -> Iterator[Any] | None:
+        """The whole table as Arrow batches of text by the backend's bulk path, or None to use a server-side cursor."""
+        return None
+
 
 # ------------------------------------------------------------ registry ----
 # SQLAlchemy dialect name -> the Dialect that knows that backend. Built-in dialects are the modules of
@@ -409,3 +498,127 @@ class TableShape:
     columns: list[dict[str, Any]]  # {"name", "type" (SQLAlchemy type), "nullable", "comment"}
     primary_key: list[str]
     indexes: list[tuple[str, list[str], bool]]  # (name, columns, unique); expression indexes left out
+
+# ------------------------------------------------------ shared engines ----
+# Connecting costs more than reading a small table (a TCP/TLS handshake, authentication, and SQLAlchemy's
+# dialect start-up queries on every new engine): a crawl of a thousand tables must not pay it per table.
+# Inside ``shared_engines()`` (a scan) each process keeps one engine per URL with one pooled connection;
+# every table's session is its own read-only transaction on it. Engines are never shared across fork:
+# a forked worker drops the inherited ones without closing their sockets (the parent still uses them)
+# and opens its own; they are closed when the scope ends or the worker exits.
+
+# Connections a process may open beyond its pooled one (a session opened while another streams).
+SHARED_OVERFLOW = 4
+_SHARED: dict[tuple[int, str], Engine] = {}
+_SCOPE = {"depth": 0, "pid": os.getpid()}
+
+
+def shared_engine(url: URL, pooled: EngineFactory, plain: EngineFactory) -> Engine:
+    """This process's engine for ``url`` inside ``shared_engines()``; a fresh pool-less one outside."""
+    if _SCOPE["depth"] <= 0:
+        return plain()
+    key = (os.getpid(), url.render_as_string(hide_password=False))
+    engine = _SHARED.get(key)
+    if engine is None:
+        engine = _SHARED[key] = pooled()
+        if os.getpid() != _SCOPE["pid"]:
+            _close_at_worker_exit()
+    return engine
+
+
+def release(engine: Engine) -> None:
+    """Done with an engine from a factory: a shared one keeps its connection, any other is closed."""
+    if engine not in _SHARED.values():
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def shared_engines() -> Iterator[None]:
+    """Reuse one engine (and its connection) per database URL and process until the block ends."""
+    _SCOPE["depth"] += 1
+    try:
+        yield
+    finally:
+        _SCOPE["depth"] -= 1
+        if _SCOPE["depth"] <= 0:
+            _dispose_shared()
+
+
+def _dispose_shared() -> None:
+    """Close this process's shared engines (and forget any inherited ones without touching their sockets)."""
+    pid = os.getpid()
+    for key in list(_SHARED):
+        engine = _SHARED.pop(key)
+        engine.dispose(close=key[0] == pid)
+
+
+def _forget_inherited() -> None:
+    """In a forked child: the parent's engines are the parent's (SQLAlchemy's ``dispose(close=False)`` recipe)."""
+    for key in list(_SHARED):
+        _SHARED.pop(key).dispose(close=False)
+
+
+_FINALIZER = {"registered": 0}
+
+
+def _close_at_worker_exit() -> None:
+    """Close a worker's own connections when the worker process ends (pool workers leave by ``os._exit``)."""
+    pid = os.getpid()
+    if _FINALIZER["registered"] == pid:
+        return
+    _FINALIZER["registered"] = pid
+    import multiprocessing.util
+
+    multiprocessing.util.Finalize(None, _dispose_shared, exitpriority=10)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited)
+
+
+# ------------------------------------------------------- bulk export ----
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (a COPY stream), for Arrow's CSV reader."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = chunk
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def csv_batches(chunks: Iterator[bytes], columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of text from a headerless CSV export (NULL unquoted and empty, '' quoted).
+
+    Vectorized: Arrow splits and converts whole blocks, where a cursor makes
+    a Python object per value.
+    """
+    import itertools
+
+    import pyarrow.csv as pacsv
+
+    first = next((c for c in chunks if c), None)
+    if first is None:
+        return  # no rows: Arrow refuses an empty file
+    reader = pacsv.open_csv(
+        io.BufferedReader(_ChunkReader(itertools.chain([first], chunks)), buffer_size=1 << 20),
+        read_options=pacsv.ReadOptions(column_names=columns, use_threads=False, block_size=1 << 22),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in columns}, null_values=[""],
+                                             strings_can_be_null=True, quoted_strings_can_be_null=False),
+    )
+    yield from reader
