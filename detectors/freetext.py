@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from detectors.batchspans import Joined, Matches, find_all, needed_chars
 from detectors.engine import get_batch_analyzer, ner_languages
+from detectors.ennames import TEXT_PREFILTER as EN_NAME_PREFILTER
 from detectors.entities import registry
 from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import PiiRecognizer
@@ -222,7 +223,7 @@ def name_candidates(texts: pa.Array) -> np.ndarray:
 @functools.cache
 def _name_pattern() -> str:
     compound, single = cn_surnames()
-    return (r"[A-Z][a-z]+ [A-Z][a-z]+|[" + "".join(sorted(single)) + r"]\p{Han}|(?:"
+    return (EN_NAME_PREFILTER + r"|[" + "".join(sorted(single)) + r"]\p{Han}|(?:"
             + "|".join(sorted(compound)) + r")\p{Han}")
 
 
