@@ -14,6 +14,7 @@ from presidio_analyzer import RecognizerResult
 from detectors import ennames
 from detectors import validators as v
 from detectors import vectorized as vz
+from detectors.batchspans import Joined, Matches
 from detectors.entities.spec import STRONG, WEAK, EntitySpec, HeaderWords
 from detectors.recognizers import PiiRecognizer, TextRecognizer
 
@@ -56,6 +57,13 @@ class PersonNameRecognizer(PiiRecognizer):
                                  recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
                 for start, end in ennames.english_name_spans(text)]
+
+    def analyze_batch(self, texts: list[str], within: Joined | None = None) -> tuple[Matches, Matches]:
+        """The pattern's raw matches over all texts (the trials) and, per text, the spans ``analyze`` returns."""
+        raw, _found = super().analyze_batch(texts, within)
+        rows = [(i, s, e) for i, text in enumerate(texts) for s, e in ennames.english_name_spans(text)]
+        found = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        return raw, Matches(found[:, 0], found[:, 1], found[:, 2])
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
         """Chinese names vectorized; English names (ASCII values) by the per-value path."""

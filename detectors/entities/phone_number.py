@@ -28,7 +28,7 @@ class PhoneNumberRecognizer(PiiRecognizer):
                      r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?(?![\d\-]|\.\d)", 0.4),
         # National format with the trunk 0 (09-7625400, 090-1234-5678): valid in some country, not a mainland
         # landline, and not a group inside a longer spaced number (7 468 013 928 649).
-        ("national_phone", r"(?<![\d+\-.]|\d[ \-])" + v.NATIONAL_PHONE_RE2 + r"(?![\d\-]|\.\d| \d)", 0.3),
+        ("national_phone", r"(?<![\d+\-.])(?<!\d[ \-])" + v.NATIONAL_PHONE_RE2 + r"(?![\d\-]|\.\d| \d)", 0.3),
     ]
     CELL_REGEX = (
         r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}|[ .\-]\d){2,5}$"
