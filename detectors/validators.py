@@ -465,7 +465,7 @@ EN_OTHER_SUFFIX = (
     r"Wall|Ways|Wells?|Wharf|Yard)"
 )
 _EN_NUMBER_WORDS = r"\d{1,6}[A-Za-z]?\s+(?:[A-Z][A-Za-z0-9.'\-]*\s+){1,4}"
-_EN_DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\.?)?"
+_EN_DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
 _EN_UNIT = r",?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9\-]+"
 _EN_CITY_LINE = (r",?\s+(?:[A-Z][A-Za-z.'\-]*\s?){1,4}(?:,\s*|\s+)"
                  r"(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})")
@@ -554,6 +554,7 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DAY_FIRST_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")  # 02.12.1979: European, day first
 
 
 def parse_date(value: str) -> _dt.date | None:
@@ -566,10 +567,12 @@ def parse_date(value: str) -> _dt.date | None:
                 return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 return None
-    m = _US_DATE.match(v)
+    m = _US_DATE.match(v) or _DAY_FIRST_DATE.match(v)
     if m:
+        first, second, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        month, day = (first, second) if first <= 12 and "/" in v else (second, first)  # 17/06/1976: day first
         try:
-            return _dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+            return _dt.date(year, month, day)
         except ValueError:
             return None
     return None
