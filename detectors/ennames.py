@@ -6,8 +6,10 @@ plain capitalized word for the other part. In text, a title
 (``Mr. Mayers``) or a self-introduction (``my name is Dan``) also marks the
 capitalized word after it as a name, and runs of capitalized words are read
 window by window, so ``Yesterday John Smith called`` still yields
-``John Smith``. Cells and spans use the same check, so a value found as a
-whole cell is found as a span when embedded (tests/test_detection_fixes.py).
+``John Smith``. Cells and spans use the same check, so a title-case value
+found as a whole cell is found as a span when embedded
+(tests/test_detection_fixes.py); an all-capitals cell (``JOHN SMITH``) is
+read as a name in a column only, since prose capitalizes whole phrases.
 """
 
 from __future__ import annotations
