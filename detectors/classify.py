@@ -289,7 +289,7 @@ class ColumnProfile:
         weights = _kept(weights, matched)
         ev = self.evidence[recognizer.ENTITY]
         ev.candidates += _total(weights, len(candidates))
-        ok = np.asarray(recognizer.validate_array(candidates), dtype=bool)
+        ok = np.asarray(recognizer.validate_cells(candidates, hinted), dtype=bool)
         valid = candidates.filter(pa.array(ok))
         if len(valid) == 0:
             return seen
@@ -491,7 +491,7 @@ def cell_verdict(profile: ColumnProfile, ev: EntityEvidence) -> tuple[bool, floa
     recognizer = _recognizer(profile, ev.entity)
     chance = recognizer.CHANCE
     hint = profile.hints.get(ev.entity, 0.0)
-    if recognizer.NEEDS_HINT and not hint:
+    if recognizer.NEEDS_HINT and not hint and not recognizer.values_speak(ev.distinct):
         return False, 0.0
     hit = ev.validated / n
     pass_rate = ev.validated / ev.candidates
@@ -516,7 +516,7 @@ def _settled_verdict(profile: ColumnProfile, ev: EntityEvidence) -> bool | None:
         return False
     recognizer = _recognizer(profile, ev.entity)
     hint = profile.hints.get(ev.entity, 0.0)
-    if recognizer.NEEDS_HINT and not hint:
+    if recognizer.NEEDS_HINT and not hint and not recognizer.values_speak(ev.distinct):
         return False
     hit, pass_rate = ev.validated / profile.values, ev.validated / ev.candidates
     min_hit = MIN_HIT_WITH_HINT if hint else MIN_HIT_NO_HINT
@@ -640,7 +640,7 @@ def _text_entities(profile: ColumnProfile,
 
     The primary, its confidence and samples matter only for a column no cell entity claims.
     """
-    text_found = [ev for ev in profile.text.values() if text_verdict(profile, ev)]
+    text_found = [ev for ev in _text_evidence(profile) if text_verdict(profile, ev)]
     if not text_found or not profile.values:
         return None, None, []
     text_found.sort(key=lambda ev: (-_text_hit_ratio(profile, ev), -level_of(ev.entity)))
@@ -653,6 +653,27 @@ def _text_entities(profile: ColumnProfile,
     top = text_found[0]
     samples = [mask_value(ev.entity, s) for ev in text_found for s in ev.samples][:MAX_SAMPLES]
     return top.entity, round(min(0.99, top.score_sum / top.values), 2), samples
+
+
+def _text_evidence(profile: ColumnProfile) -> list[TextEvidence]:
+    """Each entity's free-text evidence, with its whole-cell hits when those are prose (PROSE_CELLS).
+
+    A message such as ``寄到吉林省西宁市黄浦田街U座 795156`` validates whole
+    as an address, so it is a cell, not a text; when too few cells validate
+    for the column to be an address column, those values are still
+    addresses written in the column's prose and count as such.
+    """
+    out = []
+    for entity, ev in profile.text.items():
+        cell = profile.evidence.get(entity)
+        if cell is not None and cell.validated and _recognizer(profile, entity).PROSE_CELLS \
+                and not cell_verdict(profile, cell)[0]:
+            strength = _recognizer(profile, entity).STRENGTH
+            ev = TextEvidence(entity, ev.values + cell.validated, ev.prefilter + cell.candidates,
+                              ev.score_sum + strength * cell.validated, ev.with_context, ev.distinct | cell.distinct,
+                              (ev.samples + [s for s in cell.samples if s not in ev.samples])[:MAX_SAMPLES])
+        out.append(ev)
+    return out
 
 
 def _text_hit_ratio(profile: ColumnProfile, ev: TextEvidence) -> float:

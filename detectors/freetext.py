@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.batchspans import Joined, Matches, find_all, needed_chars
+from detectors.ennames import TEXT_PREFILTER as EN_NAME_PREFILTER
 from detectors.entities import registry
 from detectors.nlpmodels import ner_languages
 from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
@@ -222,7 +223,7 @@ def name_candidates(texts: pa.Array) -> np.ndarray:
 @functools.cache
 def _name_pattern() -> str:
     compound, single = cn_surnames()
-    return (r"[A-Z][a-z]+ [A-Z][a-z]+|[" + "".join(sorted(single)) + r"]\p{Han}|(?:"
+    return (EN_NAME_PREFILTER + r"|[" + "".join(sorted(single)) + r"]\p{Han}|(?:"
             + "|".join(sorted(compound)) + r")\p{Han}")
 
 

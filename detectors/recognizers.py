@@ -68,6 +68,9 @@ class PiiRecognizer(PatternRecognizer):
     # Distinct leading digits a column of this entity shows (real mobiles spread over
     # many 1xx prefixes; sequential order numbers do not). 0 = no such check.
     MIN_PREFIXES: ClassVar[int] = 0
+    # Whether a value that validates whole may be a sentence holding the entity (寄到吉林省…街U座): when
+    # too few cells validate for a column verdict, they still count as free-text findings.
+    PROSE_CELLS: ClassVar[bool] = False
     patterns: list[Pattern]  # set by Presidio's PatternRecognizer.__init__ (unannotated there)
 
     def __init__(self, supported_language: str = "en") -> None:
@@ -103,6 +106,25 @@ class PiiRecognizer(PatternRecognizer):
         ok = self.validate_values(distinct.to_pylist())
         valid = distinct.filter(pa.array(ok, type=pa.bool_()))
         return np.asarray(pc.fill_null(pc.is_in(values, value_set=valid), False))
+
+    def validate_cells(self, values: pa.Array, hinted: bool) -> np.ndarray:
+        """Validity of whole cells matched by ``cell_regex(hinted)``.
+
+        The same as validate_array unless an entity's unhinted cell pattern
+        admits values its validator is too lenient for without a header (a
+        password-shaped cell needs more than "not a hash").
+        """
+        return self.validate_array(values)
+
+    def values_speak(self, distinct: set[str]) -> bool:
+        """Whether a column's validated values show the entity without a header (NEEDS_HINT entities).
+
+        Any single date or E-number could be something else, but a column's
+        spread of them can say what it is (birth dates span lifetimes; order
+        dates a few years). ``distinct`` holds the first validated distinct
+        values (DISTINCT_KEPT). The default: the values never speak alone.
+        """
+        return False
 
     def prefix_array(self, values: pa.Array) -> pa.Array:
         """prefix() of every value, vectorized (MIN_PREFIXES spread)."""

@@ -177,14 +177,22 @@ def _landline_digits_ok(d: str) -> bool:
     return False
 
 
+# The area code as written before a separator: a three-digit one is 010 or 02x (090-1234-5678 is a
+# Japanese mobile, not Tacheng's 0901 area code regrouped).
+_AREA_GROUP = re.compile(r"^[(（]?0[)）]?(\d{1,3})[)）]?[ \-]")
+
+
 def is_valid_cn_landline(value: str) -> bool:
-    """0 + area code + 7/8 digits (010/02x take 8), optional extension.
+    """0 + area code + 7/8 digits (010/02x take 8), optional extension; an area code written apart must exist.
 
     400/800 service numbers have no trunk 0 and so never validate: they are
     business numbers, not personal data.
     """
     v = value.strip()
     if not _LANDLINE_SHAPE.match(v):
+        return False
+    group = _AREA_GROUP.match(v)
+    if group and len(group.group(1)) == 2 and not group.group(1).startswith(("10", "2")):
         return False
     candidates = [v]
     m = _LANDLINE_EXT.search(v)
@@ -383,20 +391,49 @@ def name_shaped_words() -> frozenset[str]:
     return frozenset(_read_list("cn_name_shaped_words.txt"))
 
 
-_EN_NAME = re.compile(r"^([A-Z][A-Za-z'\-]+)(?: [A-Z]\.?)?(?: ([A-Z][A-Za-z'\-]+)){1,2}$")
-_EN_NAME_REVERSED = re.compile(r"^([A-Z][A-Za-z'\-]+), ([A-Z][A-Za-z'\-]+)$")
+# English names (issue 16): the census lists hold common names only, so mimesis's ``Temeka Klein`` and
+# Presidio's ``Dan Tailor`` have one known part and one rare one. A name is two or three capitalized
+# words where the first is a known first name or the last a known last name, the other part a plain
+# capitalized word: not one of the everyday words that start place, organisation and sentence phrases
+# (``New York``, ``Long Beach``, ``Dear Smith``). detectors/ennames.py finds the same names in text.
+# Capitalized everyday words (function words, greetings, directions, place, street and organisation
+# words, titles, days) are never one half of a half-known name; known names are never blocked by them.
+@functools.lru_cache(maxsize=1)
+def not_name_words() -> frozenset[str]:
+    """Capitalized everyday words (detectors/data/en_not_name_words.txt), title-cased."""
+    return frozenset(_read_list("en_not_name_words.txt"))
+
+_EN_WORD = r"[A-Z][A-Za-z'\-]+"
+_EN_NAME = re.compile(rf"^({_EN_WORD})(?: [A-Z]\.?)?(?: ({_EN_WORD}))?(?: ({_EN_WORD}))$")
+_EN_NAME_REVERSED = re.compile(rf"^({_EN_WORD}), ({_EN_WORD})$")
+
+
+def plain_name_word(word: str) -> bool:
+    """A capitalized word that may be the rare half of a name (not an everyday word, not an acronym)."""
+    return word.title() not in not_name_words() and len(word) >= 2 and any(c.islower() for c in word)
+
+
+def is_name_pair(first: str, last: str) -> bool:
+    """First and last name words: one of them known from the census lists, the other a plain capitalized word."""
+    first_names, last_names = en_names()
+    first, last = first.title(), last.title()
+    if first in first_names and last in last_names:
+        return True
+    if first in first_names:
+        return plain_name_word(last)
+    return last in last_names and plain_name_word(first)
 
 
 def is_english_name(value: str) -> bool:
-    """'First [M.] Last' or 'Last, First' with a known first name and a known last name."""
-    v = value.strip()
-    first_names, last_names = en_names()
-    m = _EN_NAME.match(v)
+    """'First [M.] [Middle] Last' or 'Last, First' with a known first or last name, the other part plain."""
+    s = value.strip()
+    m = _EN_NAME.match(s)
     if m:
-        words = v.replace(".", "").split()
-        return words[0].title() in first_names and words[-1].title() in last_names
-    m = _EN_NAME_REVERSED.match(v)
-    return m is not None and m.group(2).title() in first_names and m.group(1).title() in last_names
+        middle = m.group(2)
+        return (middle is None or plain_name_word(middle) or middle.title() in en_names()[0]) and is_name_pair(
+            m.group(1), m.group(3))
+    m = _EN_NAME_REVERSED.match(s)
+    return m is not None and is_name_pair(m.group(2), m.group(1))
 
 
 def is_person_name(value: str) -> bool:
@@ -411,13 +448,41 @@ CN_ADMIN_RE2 = r"(?:省|自治区|市|区|县|旗|州|盟|镇|乡|街道)"
 CN_DETAIL_RE2 = (
     r"(?:[0-9]+|[一二三四五六七八九十百]+)\s*(?:号|栋|幢|单元|室|楼|层|弄|巷|组)|(?:路|街|道|巷|弄|胡同|村|小区|花园|大厦|广场|社区)"
 )
-EN_STREET_RE2 = (
-    r"^[0-9]{1,6}[A-Za-z]?\s+(?:[A-Za-z0-9.'\-]+\s+){1,5}"
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|"
-    r"Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\.?)?"
-    r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9\-]+)?"
-    r"(?:,\s*[A-Za-z .'\-]+)?(?:,?\s*[A-Z]{2}\s+[0-9]{5}(?:-[0-9]{4})?)?$"
+# English postal addresses (RE2-compatible, unanchored: the cell check anchors it, the span pattern
+# searches it). A street line (number, 1-4 capitalized words, a street suffix, a unit), then a city
+# with a US state and ZIP or a UK postcode; a PO box; a US military address (PSC/Unit/CMR ... Box,
+# ship names; APO/FPO/DPO). The common suffixes (Street, Road ...) make an address alone; the many
+# others Faker and the USPS use (Plains, Union, Stravenue ...) only with a unit or a city line.
+EN_CORE_SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|"
+                  r"Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)")
+EN_OTHER_SUFFIX = (
+    r"(?:Alley|Arcade|Bridge|Brooks?|Burgs?|Bypass|Camp|Canyon|Cape|Causeway|Center|Centre|Cliffs?|Close|Club|"
+    r"Common|Corners?|Course|Courts|Coves?|Creek|Crescent|Crest|Crossing|Curve|Dale|Dam|Divide|Drives|Estates?|"
+    r"Expressway|Extensions?|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Freeway|Gardens?|Gate|"
+    r"Gateway|Glens?|Greens?|Groves?|Harbors?|Haven|Heights|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Keys?|"
+    r"Knolls?|Lakes?|Land|Landing|Lights?|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|"
+    r"Motorway|Mount|Mountains?|Neck|Orchard|Oval|Overpass|Parks?|Parkways|Pass|Passage|Path|Pike|Pines?|Plains?|"
+    r"Plaza|Points?|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|Rise|River|Roads|Route|Row|Rue|Run|"
+    r"Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares|Station|Stravenue|Stream|Streets|Summit|Throughway|Trace|"
+    r"Track|Trafficway|Tunnel|Turnpike|Underpass|Unions?|Valleys?|Via|Viaduct|Views?|Villages?|Ville|Vista|Walks?|"
+    r"Wall|Ways|Wells?|Wharf|Yard)"
 )
+_EN_NUMBER_WORDS = r"\d{1,6}[A-Za-z]?\s+(?:[A-Z][A-Za-z0-9.'\-]*\s+){1,4}"
+_EN_DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
+_EN_UNIT = r",?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9\-]+"
+_EN_CITY_LINE = (r",?\s+(?:[A-Z][A-Za-z.'\-]*\s?){1,4}(?:,\s*|\s+)"
+                 r"(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})")
+_EN_MILITARY = (r"(?:(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{3,5}|(?:USNS|USNV|USS|USCGC)\s+[A-Z][A-Za-z]+)"
+                r",?\s+(?:APO|FPO|DPO)\s+(?:AA|AE|AP)\s+\d{5}")
+EN_ADDRESS_RE2 = (
+    r"(?:" + _EN_NUMBER_WORDS + EN_CORE_SUFFIX + r"\b\.?" + _EN_DIRECTION + r"(?:" + _EN_UNIT + r")?(?:"
+    + _EN_CITY_LINE + r"|,\s*[A-Z][A-Za-z .'\-]+)?"
+    r"|" + _EN_NUMBER_WORDS + EN_OTHER_SUFFIX + r"\b" + _EN_DIRECTION + r"(?:(?:" + _EN_UNIT + r")?" + _EN_CITY_LINE
+    + r"|" + _EN_UNIT + r")"
+    r"|(?:P\.?\s?O\.?\s?Box|Post Office Box)\s+\d{1,6}(?:" + _EN_CITY_LINE + r")?"
+    r"|" + _EN_MILITARY + r")"
+)
+EN_STREET_RE2 = r"^" + EN_ADDRESS_RE2 + r"$"
 _CN_ADMIN = re.compile(CN_ADMIN_RE2)
 _CN_DETAIL = re.compile(CN_DETAIL_RE2)
 _EN_STREET = re.compile(EN_STREET_RE2)
@@ -492,6 +557,7 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_DAY_FIRST_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")  # 02.12.1979: European, day first
 
 
 def parse_date(value: str) -> _dt.date | None:
@@ -504,10 +570,12 @@ def parse_date(value: str) -> _dt.date | None:
                 return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 return None
-    m = _US_DATE.match(v)
+    m = _US_DATE.match(v) or _DAY_FIRST_DATE.match(v)
     if m:
+        first, second, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        month, day = (first, second) if first <= 12 and "/" in v else (second, first)  # 17/06/1976: day first
         try:
-            return _dt.date(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+            return _dt.date(year, month, day)
         except ValueError:
             return None
     return None
@@ -533,6 +601,8 @@ def is_valid_intl_phone(value: str) -> bool:
     v = value.strip()
     if v.startswith("001") and len(digits_only(v)) >= 13:  # 001-286-638-4543: the international prefix dialled from Asia
         v = "+1" + v[3:]
+    if _NATIONAL.match(v):
+        return _valid_national_phone(v)
     try:
         number = phonenumbers.parse(v, None if v.startswith("+") else "US")
     except phonenumbers.NumberParseException:
@@ -540,6 +610,35 @@ def is_valid_intl_phone(value: str) -> bool:
     if number.country_code == 86 or is_business_number(number):
         return False
     return phonenumbers.is_possible_number(number) and len(digits_only(v)) >= 7
+
+
+# A number in national format (trunk 0, separators): 09-7625400, 090-1234-5678, 020 7946 0958.
+NATIONAL_PHONE_RE2 = r"0[1-9]\d{0,3}[ \-]\d{3,8}(?:[ \-]\d{3,4})?"
+_NATIONAL = re.compile(r"^(?:\(0\)\d{1,3}[ .\-]?\d|" + NATIONAL_PHONE_RE2 + r")[\d .\-]*$")
+# Countries whose numbers are written with a trunk 0 and that a Chinese or English data set meets.
+# Italy is left out: its plan admits almost any 6-11 digits after a 0 (order and part numbers).
+NATIONAL_REGIONS = ("GB", "IL", "JP", "KR", "DE", "FR", "ES", "NL", "AU", "NZ", "IN", "TW", "BR", "ZA", "IE", "TH",
+                    "MY", "VN", "PH", "ID", "TR")
+
+
+def _valid_national_phone(value: str) -> bool:
+    """A valid number of one of NATIONAL_REGIONS, and not a mainland landline (the mainland's own shape wins).
+
+    Without a country code the country is unknown, so the number must be
+    valid (not merely possible) and a personal line in one of them.
+    """
+    import phonenumbers
+
+    if is_valid_cn_landline(value):
+        return False
+    for region in NATIONAL_REGIONS:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            return False
+        if phonenumbers.is_valid_number(number) and not is_business_number(number):
+            return True
+    return False
 
 
 def is_business_number(number) -> bool:
@@ -578,6 +677,21 @@ KNOWN_TOKEN = re.compile(
 def is_known_token(value: str) -> bool:
     """A secret in a well-known vendor format (AWS, GitHub, Slack, OpenAI, Stripe, Google, JWT, PEM key)."""
     return bool(KNOWN_TOKEN.match(value.strip()))
+
+
+# A generated password (Faker, password managers): letters, digits and symbols, of which at least one
+# symbol from PASSWORD_SPECIALS, which random tokens (hex, base64, base64url), UUIDs, versions, prices,
+# e-mails and URLs never hold. RE2-compatible (the credential cell pattern).
+PASSWORD_SPECIALS = r"!#$%^&*()"
+PASSWORD_CHARS = r"[A-Za-z0-9!@#$%^&*()_+=\-]"
+_PASSWORD = re.compile(r"^" + PASSWORD_CHARS + r"{8,64}$")
+
+
+def is_generated_password(value: str) -> bool:
+    """8-64 characters mixing lower case, upper case, digits and a symbol (``y&5H7PYCkj``), nothing else."""
+    return (bool(_PASSWORD.match(value)) and any(c in PASSWORD_SPECIALS for c in value)
+            and any(c.islower() for c in value) and any(c.isupper() for c in value)
+            and any(c.isdigit() for c in value))
 
 
 def is_clear_credential(value: str) -> bool:

@@ -31,18 +31,18 @@ def test_installed_ner_model_finds_names_in_free_text(tmp_path, monkeypatch):
     """With a spaCy model (here a tiny one built in the test) Presidio's NER adds names no rule knows."""
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": "PERSON", "pattern": "Zorblax Quintana"}])
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Zorblax Quintarro"}])
     nlp.to_disk(tmp_path / "tiny_en")
-    text = "Ticket opened by Zorblax Quintana yesterday"
+    text = "Ticket opened by Zorblax Quintarro yesterday"
     engine.get_analyzer.cache_clear()
     try:
         without = {r.entity_type for r in engine.get_analyzer().analyze(text, language="en")}
-        assert "PERSON_NAME" not in without  # not in the census lists: rules alone miss it
+        assert "PERSON_NAME" not in without  # neither half in the census lists: rules alone miss it
         monkeypatch.setenv("PIIWARDEN_SPACY_MODEL_EN", str(tmp_path / "tiny_en"))
         engine.get_analyzer.cache_clear()
         assert engine.ner_languages() == ["en"]
         results = engine.get_analyzer().analyze(text, language="en")
-        assert ("PERSON_NAME", "Zorblax Quintana") in {(r.entity_type, text[r.start : r.end]) for r in results}
+        assert ("PERSON_NAME", "Zorblax Quintarro") in {(r.entity_type, text[r.start : r.end]) for r in results}
     finally:
         monkeypatch.delenv("PIIWARDEN_SPACY_MODEL_EN", raising=False)
         engine.get_analyzer.cache_clear()

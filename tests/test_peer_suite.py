@@ -14,13 +14,13 @@ import pytest
 from bench.peer_cases.cases import all_cases, parse
 from bench.peer_suite import PRESIDIO_ALL, SCRUBADUB_ALL, render, run
 
-# Measured 2026-12-03 on the starting commit (bench/README.md, "Peer-suite agreement").
-BAR_PRESENCE = 0.909
-BAR_EXACT = 0.896
-BAR_PRESIDIO_PRESENCE = 0.939
-BAR_PRESIDIO_EXACT = 0.939
-BAR_SCRUBADUB_PRESENCE = 0.857
-BAR_SCRUBADUB_EXACT = 0.795
+# Measured 2026-12-03 after issue 16 items 1-3 (bench/README.md, "Peer-suite agreement").
+BAR_PRESENCE = 0.970
+BAR_EXACT = 0.967
+BAR_PRESIDIO_PRESENCE = 0.987
+BAR_PRESIDIO_EXACT = 0.987
+BAR_SCRUBADUB_PRESENCE = 0.918
+BAR_SCRUBADUB_EXACT = 0.918
 TARGET = "issue 16 target: presence >= 0.97, exact spans >= 0.90"
 
 

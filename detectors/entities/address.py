@@ -32,21 +32,20 @@ class AddressRecognizer(PiiRecognizer):
             r"(?:[0-9A-Za-z\-]+(?:号楼|号|栋|幢|单元|室|层|楼)?)*",
             0.3,
         ),
-        (
-            "en_address",
-            r"(?<![A-Za-z0-9])\d{1,6}\s+(?:[A-Z][A-Za-z0-9.'\-]*\s+){1,4}"
-            r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace)\.?"
-            r"(?:,\s*[A-Z][A-Za-z .'\-]+)?(?:,?\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?",
-            0.3,
-        ),
+        # Street lines, PO boxes and military addresses (validators.EN_ADDRESS_RE2, the cells' own grammar).
+        ("en_address", r"(?<![A-Za-z0-9])" + v.EN_ADDRESS_RE2, 0.3),
     ]
-    CELL_REGEX = r"(?:省|自治区|市|区|县|旗|镇|乡|街道).*(?:号|栋|幢|单元|室|路|街|道|巷|弄|村|小区|大厦)|^\d{1,6}[A-Za-z]?\s+\S.*\s(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl)\b"
-    TEXT_PREFILTER = r"(?:省|市|区|县).*(?:号|路|街|村)|\d+\s+[A-Z][a-z]+\s+(?:Street|St|Avenue|Ave|Road|Rd|Blvd|Lane|Ln|Drive|Dr)"
+    CELL_REGEX = (r"(?:省|自治区|市|区|县|旗|镇|乡|街道).*(?:号|栋|幢|单元|室|路|街|道|巷|弄|村|小区|大厦)|"
+                  + v.EN_STREET_RE2)
+    TEXT_PREFILTER = (r"(?:省|市|区|县).*(?:号|路|街|村)|\d+\s+(?:[A-Z][A-Za-z0-9.'\-]*\s+){1,4}(?:"
+                      + v.EN_CORE_SUFFIX + "|" + v.EN_OTHER_SUFFIX + r")|P\.?\s?O\.?\s?Box|Post Office Box"
+                      r"|(?:APO|FPO|DPO)\s+A[AEP]\s+\d")
     CONTEXT = ["地址", "住址", "收货", "寄到", "address", "addr", "住在"]
     CHANCE = 0.2
     STRENGTH = 0.7
     MIN_DISTINCT = 0.3
     CELL_IS_TOKEN = False
+    PROSE_CELLS = True
 
     @staticmethod
     def validate_value(value: str) -> bool:

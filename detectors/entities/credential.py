@@ -7,6 +7,9 @@ generic code reads it through ``detectors.entities.registry``.
 
 from __future__ import annotations
 
+import numpy as np
+import pyarrow as pa
+
 from detectors import validators as v
 from detectors.entities.spec import MASK_SECRET, STRONG, WEAK, EntitySpec, HeaderWords
 from detectors.recognizers import PiiRecognizer
@@ -32,6 +35,7 @@ class CredentialRecognizer(PiiRecognizer):
         r"^(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|xox[abprs]-[A-Za-z0-9-]{10,}|"
         r"sk_live_[A-Za-z0-9]{20,}|AIza[0-9A-Za-z_\-]{35}|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})$"
         r"|^-----BEGIN [A-Z ]*PRIVATE KEY-----"
+        r"|^" + v.PASSWORD_CHARS + r"*[" + v.PASSWORD_SPECIALS + r"]" + v.PASSWORD_CHARS + r"*$"
     )
     HINTED_CELL_REGEX = r"^\S{4,512}$"
     TEXT_PREFILTER = r"AKIA|gh[pousr]_|github_pat_|xox[abprs]-|sk_live_|AIza|eyJ|(?i)(?:password|passwd|pwd|密码)\s*[=:：]"
@@ -43,6 +47,17 @@ class CredentialRecognizer(PiiRecognizer):
     def validate_value(value: str) -> bool:
         """A vendor token, or a value that is neither hashed nor masked."""
         return v.is_clear_credential(value)
+
+    def validate_cells(self, values: pa.Array, hinted: bool) -> np.ndarray:
+        """Under a password header anything in clear; without one, vendor tokens and generated passwords only.
+
+        A generated password mixes all four character kinds and a symbol
+        (``_IZ32@Cx6S``); random tokens, UUIDs, hashes, base64 and versions
+        have no such symbol, so they are never even candidates.
+        """
+        if hinted:
+            return self.validate_array(values)
+        return np.asarray([v.is_known_token(x) or v.is_generated_password(x) for x in values.to_pylist()], dtype=bool)
 
 
 SPEC = EntitySpec(

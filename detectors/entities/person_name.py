@@ -11,8 +11,10 @@ import numpy as np
 import pyarrow as pa
 from presidio_analyzer import RecognizerResult
 
+from detectors import ennames
 from detectors import validators as v
 from detectors import vectorized as vz
+from detectors.batchspans import Joined, Matches
 from detectors.entities.spec import STRONG, WEAK, EntitySpec, HeaderWords
 from detectors.recognizers import PiiRecognizer, TextRecognizer
 
@@ -28,17 +30,40 @@ class PersonNameRecognizer(PiiRecognizer):
     ]
     CELL_REGEX = r"^[\p{Han}·]{2,16}$|^[A-Z][A-Za-z'\-]+(?: [A-Z]\.?)?(?: [A-Z][A-Za-z'\-]+){1,2}$|^[A-Z][A-Za-z'\-]+, [A-Z][A-Za-z'\-]+$"
     # English "First Last", or any Han text (jieba decides which words are names)
-    TEXT_PREFILTER = r"[A-Z][a-z]+ [A-Z][a-z]+|\p{Han}{2}"
+    TEXT_PREFILTER = ennames.TEXT_PREFILTER + r"|\p{Han}{2}"
     CONTEXT = ["姓名", "先生", "女士", "name", "mr", "mrs", "ms", "dear", "联系人"]
     CHANCE = 0.3
     STRENGTH = 0.6
     MIN_DISTINCT = 0.3
+    name: str  # set by Presidio's EntityRecognizer.__init__
     CELL_IS_TOKEN = False
 
     @staticmethod
     def validate_value(value: str) -> bool:
         """A Chinese or English person name."""
         return v.is_person_name(value)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
+        """English names in text: capitalized runs read window by window, titles, self-introductions.
+
+        The span pattern (PATTERNS) still says where a name could be (the
+        chance test's trials); the spans are detectors/ennames.py's, which
+        uses the cells' own check, so ``Yesterday John Smith called`` gives
+        ``John Smith`` and ``Mr. Mayers`` gives ``Mayers``.
+        """
+        if self.ENTITY not in entities:
+            return []
+        return [RecognizerResult(self.ENTITY, start, end, self.STRENGTH,
+                                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+                for start, end in ennames.english_name_spans(text)]
+
+    def analyze_batch(self, texts: list[str], within: Joined | None = None) -> tuple[Matches, Matches]:
+        """The pattern's raw matches over all texts (the trials) and, per text, the spans ``analyze`` returns."""
+        raw, _found = super().analyze_batch(texts, within)
+        rows = [(i, s, e) for i, text in enumerate(texts) for s, e in ennames.english_name_spans(text)]
+        found = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        return raw, Matches(found[:, 0], found[:, 1], found[:, 2])
 
     def validate_array(self, values: pa.Array) -> np.ndarray:
         """Chinese names vectorized; English names (ASCII values) by the per-value path."""

@@ -26,14 +26,18 @@ class PhoneNumberRecognizer(PiiRecognizer):
         ("us_phone", r"(?<![\d+\-.])(?:(?:1|001)[ .\-]?)?(?:\(\d{3}\) ?\d{3}[.\-]\d{4}|\d{3}-\d{3}-\d{4}"
                      r"|\d{3}\.\d{3}\.\d{4}|\d{3} \d{3} \d{4})"
                      r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?(?![\d\-]|\.\d)", 0.4),
+        # National format with the trunk 0 (09-7625400, 090-1234-5678): valid in some country, not a mainland
+        # landline, and not a group inside a longer spaced number (7 468 013 928 649).
+        ("national_phone", r"(?<![\d+\-.])(?<!\d[ \-])" + v.NATIONAL_PHONE_RE2 + r"(?![\d\-]|\.\d| \d)", 0.3),
     ]
     CELL_REGEX = (
         r"^\+\d{1,3}[ .\-]?\(?\d{1,4}\)?(?:[ .\-]?\d{2,4}|[ .\-]\d){2,5}$"
         r"|^(?:(?:\+?1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}|\d{3}[.\-]\d{3}[.\-]\d{4}|\d{3} \d{3} \d{4})"
         r"(?: ?(?:[Xx]|[Ee][Xx][Tt]\.?) ?\d{1,6})?$"
+        r"|^" + v.NATIONAL_PHONE_RE2 + r"$"
     )
     HINTED_CELL_REGEX = CELL_REGEX + r"|^\d{10}$"
-    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}[-. ]\d{3}[-. ]\d{4}"
+    TEXT_PREFILTER = r"\+\d|\(\d{3}\)|\d{3}[-. ]\d{3}[-. ]\d{4}|0[1-9]\d{0,3}[ \-]\d{3}"
     CONTEXT = ["phone", "tel", "call", "电话", "mobile", "cell"]
     CHANCE = 0.3
     STRENGTH = 0.75
