@@ -266,6 +266,8 @@ NEGATIVE = {  # column name: (values, entities it must not be)
     "c9": (QQ, {"IM_ACCOUNT"}), "user_code": (WX, {"IM_ACCOUNT"}),
     "price": (_col(lambda: f"{RNG.uniform(1, 5000):.2f}"), {"FINANCIAL_STATUS"}),
     "amount": (SALARY, {"FINANCIAL_STATUS"}),
+    "销售收入": (SALARY, {"FINANCIAL_STATUS"}), "资产编号": (_col(lambda: "2024" + rand_digits(4)), {"FINANCIAL_STATUS"}),
+    "deposit": (SALARY, {"FINANCIAL_STATUS"}),
     "f_07": (ETHNIC, {"ETHNICITY"}), "category": (RELIGIONS, {"RELIGION"}), "f_08": (DIAGNOSES, {"HEALTH"}),
     "c10": (MO, {"MO_ID_CARD"}),
     "amex": (_col(lambda: luhn_complete(RNG.choice(["34", "37"]) + rand_digits(12))), {"IMEI"}),

@@ -59,12 +59,14 @@ SPEC = EntitySpec(
     sensitive=True,
     headers=HeaderWords(
         zh=(("月薪", STRONG), ("年薪", STRONG), ("薪资", STRONG), ("薪水", STRONG), ("工资", STRONG),
-            ("年收入", STRONG), ("月收入", STRONG), ("个人收入", STRONG), ("家庭收入", STRONG), ("收入", WEAK),
-            ("存款", STRONG), ("余额", STRONG), ("资产", STRONG), ("负债", STRONG), ("征信", STRONG),
+            ("年收入", STRONG), ("月收入", STRONG), ("个人收入", STRONG), ("家庭收入", STRONG), ("存款", STRONG),
+            ("余额", STRONG), ("个人资产", STRONG), ("家庭资产", STRONG), ("总资产", STRONG), ("负债", WEAK),
+            ("征信", STRONG),
             ("信用分", STRONG), ("信用评分", STRONG), ("信用等级", STRONG), ("信用记录", STRONG)),
+        # Not "amount", "price", "revenue", "deposit" (an order's 定金) or "assets" (a company's): whose money
+        # it is decides, and those name an order's or a business's.
         en=(("salary", STRONG), ("income", STRONG), ("wage", STRONG), ("wages", STRONG), ("balance", STRONG),
-            ("deposit", STRONG), ("deposits", STRONG), ("savings", STRONG), ("assets", WEAK),
-            ("networth", STRONG), ("payroll", WEAK)),
+            ("deposits", STRONG), ("savings", STRONG), ("networth", STRONG), ("payroll", WEAK)),
         phrases=((("net", "worth"), STRONG), (("credit", "score"), STRONG), (("credit", "rating"), STRONG),
                  (("credit", "record"), STRONG), (("credit", "history"), STRONG), (("annual", "income"), STRONG),
                  (("monthly", "income"), STRONG), (("account", "balance"), STRONG)),

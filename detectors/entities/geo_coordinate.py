@@ -91,7 +91,7 @@ SPEC = EntitySpec(
     sensitive=True,
     headers=HeaderWords(
         zh=(("经纬度", STRONG), ("纬度", STRONG), ("经度", STRONG), ("坐标", STRONG), ("定位", WEAK)),
-        en=(("lat", STRONG), ("latitude", STRONG), ("lng", STRONG), ("lon", STRONG), ("long", WEAK),
+        en=(("lat", STRONG), ("latitude", STRONG), ("lng", STRONG), ("lon", STRONG),
             ("longitude", STRONG), ("coordinates", STRONG), ("coords", STRONG), ("latlng", STRONG),
             ("latlon", STRONG), ("geo", WEAK), ("gps", STRONG), ("geom", WEAK), ("geometry", WEAK)),
         phrases=((("geo", "location"), STRONG), (("gps", "location"), STRONG)),

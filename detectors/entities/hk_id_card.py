@@ -43,7 +43,7 @@ class HkIdCardRecognizer(PiiRecognizer):
         ("hk_id", r"(?<![0-9A-Za-z])[A-Za-z]{1,2}\d{6}[0-9Aa](?![0-9A-Za-z])", 0.3),
     ]
     CELL_REGEX = r"^[A-Za-z]{1,2}\d{6}\(?[0-9Aa]\)?$"
-    TEXT_PREFILTER = r"[A-Z]\d{6}"
+    TEXT_PREFILTER = r"[A-Za-z]\d{6}"
     CONTEXT = ["香港身份证", "身份证", "hkid", "hong kong", "identity card", "香港"]
     CHANCE = 0.1
     STRENGTH = 0.9

@@ -47,7 +47,7 @@ class TwIdCardRecognizer(PiiRecognizer):
     ENTITY = NAME
     PATTERNS = [("tw_id", r"(?<![0-9A-Za-z])[A-Za-z][1289]\d{8}(?![0-9A-Za-z])", 0.4)]
     CELL_REGEX = r"^[A-Za-z][1289]\d{8}$"
-    TEXT_PREFILTER = r"[A-Z][1289]\d{8}"
+    TEXT_PREFILTER = r"[A-Za-z][1289]\d{8}"
     CONTEXT = ["身分證", "身份证", "台湾", "台灣", "taiwan", "居留证", "居留證", "national id"]
     CHANCE = 0.1
     STRENGTH = 0.9

@@ -46,7 +46,8 @@ class VinRecognizer(PiiRecognizer):
     ENTITY = NAME
     PATTERNS = [("vin", r"(?<![0-9A-Za-z])[0-9A-HJ-NPR-Za-hj-npr-z]{17}(?![0-9A-Za-z])", 0.3)]
     CELL_REGEX = r"^[0-9A-HJ-NPR-Za-hj-npr-z]{17}$"
-    TEXT_PREFILTER = r"[0-9A-HJ-NPR-Za-hj-npr-z]{17}"
+    # Exactly 17 between non-alphanumerics: the 17-digit runs inside every ID and card number do not qualify.
+    TEXT_PREFILTER = r"(?:^|[^0-9A-Za-z])[0-9A-HJ-NPR-Za-hj-npr-z]{17}(?:[^0-9A-Za-z]|$)"
     CONTEXT = ["vin", "车架号", "车辆识别", "chassis", "vehicle"]
     CHANCE = 0.09
     STRENGTH = 0.85
