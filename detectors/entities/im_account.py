@@ -40,7 +40,10 @@ class ImAccountRecognizer(PiiRecognizer):
                    rf"[A-Za-z][-_A-Za-z0-9]{{5,19}}(?![-_A-Za-z0-9])", 0.4),
     ]
     CELL_REGEX = r"^(?:[1-9]\d{4,10}|[A-Za-z][-_A-Za-z0-9]{5,19}|wxid_[a-z0-9]{6,24})$"
-    TEXT_PREFILTER = r"(?i)qq|扣扣|微信|weixin|wechat|vx|wx|v信"
+    # The messenger's name, the linking words, then the account's first character (what the lookbehind
+    # demands): ``@qq.com`` in every e-mail address does not qualify.
+    TEXT_PREFILTER = (r"(?i)(?:qq|扣扣|微信|weixin|wechat|vx|wx|v信)(?:\s*(?:号码|号|账号|帐号|id|account|number|no\.?))?"
+                      r"\s*(?:[:：=]|是|为|is)?\s*[0-9A-Za-z]")
     CONTEXT = ["qq", "扣扣", "微信", "weixin", "wechat", "vx", "wx", "v信"]
     CHANCE = 0.5
     STRENGTH = 0.7
