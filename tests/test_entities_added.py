@@ -437,3 +437,14 @@ def test_anonymize_masks_vocabulary_columns_whole() -> None:
     for column in frame.columns:
         kept = [a for a, b in zip(masked[column], frame[column]) if a == b]
         assert kept == [], column
+
+
+def test_masked_samples_show_little() -> None:
+    """Masks per entity (EntitySpec.mask): a short QQ number keeps only its ends, a MAC its vendor part."""
+    from detectors.masking import mask_value
+
+    assert mask_value("IM_ACCOUNT", "12345") == "1***5"
+    assert mask_value("MAC_ADDRESS", "00:1A:2B:3C:4D:5E") == "00:1A:2B:**:**:**"
+    assert mask_value("IMEI", "490154203237518") == "49015420*******"
+    assert mask_value("HK_ID_CARD", "A123456(3)") == "A******(3)"
+    assert mask_value("RELIGION", "无宗教信仰") == "*****"

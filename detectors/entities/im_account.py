@@ -73,6 +73,6 @@ SPEC = EntitySpec(
                  (("wx", "id"), STRONG)),
         pinyin=(("wxh", STRONG),),
     ),
-    mask=(2, 2),
+    mask=(1, 1),  # a 5-digit QQ number keeps 2 of its digits in sight, not 4
     hash_norm=HASH_LOWER,
 )
