@@ -178,7 +178,7 @@ TABLES: dict[str, list[tuple[str, Gen, str | None]]] = {
     "customers.csv": [
         ("客户编号", order_no, None), ("姓名", cn_name, "PERSON_NAME"), ("c3", resident_id, "CN_RESIDENT_ID"),
         ("sjhm", mobile, "CN_MOBILE_PHONE"), ("col5", bank_card, "BANK_CARD"), ("家庭住址", cn_address, "ADDRESS"),
-        ("会员等级", category, None), ("注册日期", event_date, None), ("qq", qq, None), ("金额", amount, None),
+        ("会员等级", category, None), ("注册日期", event_date, None), ("qq", qq, "IM_ACCOUNT"), ("金额", amount, None),
     ],
     "people.parquet": [
         ("f1", email, "EMAIL_ADDRESS"), ("f2", ipv4, "IP_ADDRESS"), ("full_name", en_name, "PERSON_NAME"),

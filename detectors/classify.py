@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.entities import registry
-from detectors.finding import CellCounts, ColumnEvidence, ColumnFinding
+from detectors.finding import CellCounts, ColumnEvidence, ColumnFinding, holds_pipl_sensitive
 from detectors.finding import EntityEvidence as EntityEvidenceRow
 from detectors.freetext import (
     DISTINCT_ENOUGH,
@@ -272,6 +272,8 @@ class ColumnProfile:
         skip most columns without an RE2 pass.
         """
         hinted = recognizer.ENTITY in self.hints
+        if recognizer.CELLS_NEED_HINT and not hinted:
+            return None
         if not may_match(recognizer.cell_needs(hinted), present):
             return None
         fits = may_fit(recognizer.cell_gate(hinted), facts)
@@ -612,6 +614,7 @@ def decide(profile: ColumnProfile) -> ColumnFinding:
         samples_masked=tuple(samples),
         free_text=bool(primary is not None and not from_cells),
         evidence=_evidence(profile),
+        pipl_sensitive=holds_pipl_sensitive(primary, [row.entity for row in entities]),
     )
 
 
@@ -625,6 +628,7 @@ def _cell_entities(profile: ColumnProfile) -> tuple[list[EntityEvidenceRow], lis
             cell_hits.append((ev.validated / n, level_of(entity), entity, conf))
     if not cell_hits:
         return [], [], None, None
+    cell_hits = _outranked_dropped(profile, cell_hits)
     cell_hits.sort(reverse=True)
     rows = []
     for hit, _level, entity, conf in cell_hits:
@@ -632,6 +636,28 @@ def _cell_entities(profile: ColumnProfile) -> tuple[list[EntityEvidenceRow], lis
         rows.append(_entity_row(entity, hit, ev.validated, conf, profile, ev.candidates))
     primary, confidence = cell_hits[0][2], cell_hits[0][3]
     return rows, [mask_value(primary, s) for s in profile.evidence[primary].samples], primary, confidence
+
+
+# Share of an outranked entity's validated cells the outranking one must explain to drop it.
+OUTRANK_SHARE = 0.8
+
+
+def _outranked_dropped(profile: ColumnProfile,
+                       hits: list[tuple[float, int, str, float]]) -> list[tuple[float, int, str, float]]:
+    """The cell verdicts without those another found entity outranks on the same cells (``OUTRANKS``).
+
+    A column of IMEIs passes Luhn as cards do; the card reading would win on
+    level and mark the column as bank cards. When the more specific entity
+    validates most of what the other validated, the other is not reported.
+    """
+    found = {entity for _hit, _level, entity, _conf in hits}
+    drop = set()
+    for entity in found:
+        for other in _recognizer(profile, entity).OUTRANKS:
+            if other in found and (profile.evidence[entity].validated
+                                   >= OUTRANK_SHARE * profile.evidence[other].validated):
+                drop.add(other)
+    return [hit for hit in hits if hit[2] not in drop]
 
 
 def _text_entities(profile: ColumnProfile,

@@ -8,7 +8,7 @@ gives exactly the column entry of findings.json; ``from_json()`` reads one back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,10 @@ class ColumnFinding:
     samples_masked: tuple[str, ...] = ()
     free_text: bool = False
     evidence: ColumnEvidence = field(default_factory=ColumnEvidence)
+    # PIPL Art. 28 sensitive personal information (ENTITIES.md ``sensitive``): the column holds an entity
+    # that needs separate consent and an impact assessment. Written as ``sensitive`` in findings.json;
+    # not the ``sensitive`` property below, which only says the column holds personal data at all.
+    pipl_sensitive: bool = False
 
     @property
     def sensitive(self) -> bool:
@@ -110,6 +114,7 @@ class ColumnFinding:
             "entities": [e.to_json() for e in self.entities],
             "samples_masked": list(self.samples_masked),
             "free_text": self.free_text,
+            **({"sensitive": True} if self.pipl_sensitive else {}),
             "evidence": self.evidence.to_json(),
         }
 
@@ -121,4 +126,20 @@ class ColumnFinding:
             entities=tuple(EntityEvidence.from_json(e) for e in data.get("entities") or ()),
             samples_masked=tuple(data.get("samples_masked") or ()), free_text=bool(data.get("free_text")),
             evidence=ColumnEvidence.from_json(data.get("evidence") or {}),
+            pipl_sensitive=(bool(data["sensitive"]) if "sensitive" in data
+                            else holds_pipl_sensitive(data.get("primary_entity"),
+                                                      [e.get("entity") for e in data.get("entities") or ()])),
         )
+
+
+def holds_pipl_sensitive(primary: str | None, entities: Iterable[str | None]) -> bool:
+    """Whether a column's primary entity or any entity it lists is PIPL Art. 28 sensitive.
+
+    A free-text column whose main entity is a name but which also holds card
+    numbers holds sensitive information: every listed entity counts, as the
+    PI inventory counts them. Findings written before the flag existed get
+    it from here when read back (their entities are known; the flag is not).
+    """
+    from detectors.entities import registry  # entity modules load on first use only
+
+    return any(registry.is_sensitive(e) for e in (primary, *entities) if e)

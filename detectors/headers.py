@@ -76,7 +76,8 @@ def header_tables(generation: int) -> HeaderTables:
     phrases: dict[tuple[str, ...], Hint | None] = {p: None for p in NOT_ENTITY_PHRASES}
     phrases.update(_gather([(p, s.name, wt) for s in specs for p, wt in s.headers.phrases]))
     return HeaderTables(
-        zh=[(w, (), STRONG) for w in NOT_ENTITY_ZH] + [(w, es, wt) for w, (es, wt) in zh.items()],
+        # A word an entity claims (MAC地址 for MAC addresses) names that entity, as with phrases.
+        zh=[(w, (), STRONG) for w in NOT_ENTITY_ZH if w not in zh] + [(w, es, wt) for w, (es, wt) in zh.items()],
         en_words=_gather([(w, s.name, wt) for s in specs for w, wt in s.headers.en]),
         en_phrases=phrases,
         pinyin=_gather([(w, s.name, wt) for s in specs for w, wt in s.headers.pinyin]),

@@ -58,6 +58,13 @@ class PiiRecognizer(PatternRecognizer):
     # Formats common outside this entity (E12345678, any date): a column needs a
     # header/comment hint, a free-text span a context word nearby.
     NEEDS_HINT: ClassVar[bool] = False
+    # Cells are not even looked at without a header/comment hint: vocabulary entities (民族, 宗教,
+    # 诊断, 月薪) whose values are common words or plain amounts, where counting format matches in
+    # every unrelated column would cost a pass each and say nothing.
+    CELLS_NEED_HINT: ClassVar[bool] = False
+    # Entities whose validator also accepts this entity's values (every IMEI passes a card's Luhn
+    # check): where this entity explains most of their validated cells, the column is not them too.
+    OUTRANKS: ClassVar[tuple[str, ...]] = ()
     # Wider cell pattern used only when the header names the entity (bare 9-digit SSNs).
     HINTED_CELL_REGEX: ClassVar[str | None] = None
     # Share of distinct values among validated ones below which a column is a code list, not people.

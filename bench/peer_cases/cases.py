@@ -148,7 +148,7 @@ _RAW: list[tuple[str, str, tuple[str, ...], str]] = [
     (IP, "IPv4: [[IP_ADDRESS|192.168.1.1]], IPv6: [[IP_ADDRESS|2001:db8::1]]", (), ""),
     (IP, "Primary: [[IP_ADDRESS|10.0.0.1]], Secondary: [[IP_ADDRESS|172.16.0.1]]", (), ""),
     (IP, "IPs: [[IP_ADDRESS|192.168.1.1]], [[IP_ADDRESS|10.0.0.1]], [[IP_ADDRESS|2001:db8::1]]", (), ""),
-    (IP, "MAC address aa:bb:cc:dd:ee:ff", ("IP_ADDRESS",), ""),
+    (IP, "MAC address [[MAC_ADDRESS|aa:bb:cc:dd:ee:ff]]", ("IP_ADDRESS",), "no IP; a MAC_ADDRESS since round 2"),
     (IP, "Time 12:34:56", ("IP_ADDRESS",), ""),
     (IP, "Ratio 1:2:3:4", ("IP_ADDRESS",), ""),
     (IP, "CSS color #ff00aa", ("IP_ADDRESS",), ""),

@@ -3,7 +3,7 @@
 date → year (default) or month; age → band (``30-39``); address → city
 (default), province or district; resident ID → region + birth year
 (``110105-1990``), or the birth year alone; mobile → its 3-digit network
-prefix; IP → its /24 (IPv6: /48). Values of other entities fall back to the
+prefix; IP → its /24 (IPv6: /48); coordinates → two decimals (about 1 km). Values of other entities fall back to the
 default mask, since there is no coarser form of, say, a card number.
 """
 
@@ -76,6 +76,27 @@ def generalize_ip(value: str) -> str | None:
     return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
 
 
+_COORDINATE_NUMBER = re.compile(r"[-+]?\d{1,3}\.\d+")
+
+
+def generalize_coordinate(value: str) -> str | None:
+    """Every decimal degree of a coordinate cut to two decimals (about 1 km): a district, not a doorstep.
+
+    ``39.904211,116.407395`` → ``39.90,116.40``; ``POINT(116.4074 39.9042)``
+    keeps its shape. Truncated rather than rounded, so the area named still
+    contains the point. DMS values lose their seconds.
+    """
+    if _COORDINATE_NUMBER.search(value):
+        return _COORDINATE_NUMBER.sub(lambda m: _truncate(m.group(0), 2), value)
+    dms = re.sub(r"(\d{1,3}\s*°\s*\d{1,2}\s*['′])\s*\d{1,2}(?:\.\d+)?\s*[\"″]", r"\1", value)
+    return dms if dms != value else None
+
+
+def _truncate(number: str, places: int) -> str:
+    whole, _, fraction = number.partition(".")
+    return f"{whole}.{(fraction + '0' * places)[:places]}"
+
+
 def generalize(entity: str | None, value: str, to: str | None, band: int | None) -> str | None:
     """The generalized value, or None when this entity/value has no coarser form."""
     if to == "band":
@@ -91,6 +112,8 @@ def generalize(entity: str | None, value: str, to: str | None, band: int | None)
         return bare[:3] if bare else None
     if kind == "ip":
         return generalize_ip(value)
+    if kind == "coordinate":
+        return generalize_coordinate(value)
     if kind == "date" or to in ("year", "month") or _DATE.match(value):
         return generalize_date(value, to)
     if _AGE.match(value):
