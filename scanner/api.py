@@ -27,7 +27,7 @@ from scanner import __version__
 from scanner.audit import AuditLog
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import DEFAULT_READ_OPTIONS, ReadOptions
-from scanner.connectors.sql import shared_engines
+from scanner.connectors.scope import shared_engines
 from scanner.connectors.urls import mask_source
 from scanner.defaults import DEFAULT_SAMPLE_ROWS
 from scanner.findings import finish_scan, now_iso

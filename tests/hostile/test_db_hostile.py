@@ -138,14 +138,19 @@ def maria_db():
 
 def _hostile_database(url: str, dialect: str) -> None:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    schema = None
-    if dialect == "postgresql":
-        schema = 'crm"; ../模式 x'
+    placed = _placed(dialect)
+    for schema in {s for s, _ in placed if s is not None}:
         with engine.begin() as conn:
             conn.execute(sa.schema.CreateSchema(schema))
-    for i, table in enumerate(HOSTILE_TABLES[dialect]):
-        _fill(engine, schema if i == 0 else None, table, HOSTILE_COLUMNS[dialect])
+    for schema, table in placed:
+        _fill(engine, schema, table, HOSTILE_COLUMNS[dialect])
     engine.dispose()
+
+
+def _placed(dialect: str) -> list[tuple[str | None, str]]:
+    """(schema, table) of each hostile table: on PostgreSQL the first one lives in a hostile schema too."""
+    schema = 'crm"; ../模式 x' if dialect == "postgresql" else None
+    return [(schema if i == 0 else None, table) for i, table in enumerate(HOSTILE_TABLES[dialect])]
 
 
 def _scan_and_check(url: str, dialect: str, tmp_path: Path) -> dict:
@@ -187,12 +192,14 @@ def _anonymize_and_check(url: str, dialect: str, target: str, tmp_path: Path) ->
     engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
     try:
         inspector = sa.inspect(engine)
-        names = inspector.get_table_names()
-        assert set(HOSTILE_TABLES[dialect]) <= set(names), names
+        placed = _placed(dialect)  # the copy keeps each table's schema and name (issue 18)
+        names = {(s, n) for s in {s for s, _ in placed} for n in inspector.get_table_names(schema=s)}
+        assert set(placed) <= names, names
         quote = engine.dialect.identifier_preparer.quote
-        for table in HOSTILE_TABLES[dialect]:
+        for schema, table in placed:
+            qualified = f"{quote(schema)}.{quote(table)}" if schema else quote(table)
             with engine.connect() as conn:  # not reflected: MySQL reflection doubles backticks in names
-                result = conn.exec_driver_sql(f"SELECT * FROM {quote(table)} ORDER BY k")
+                result = conn.exec_driver_sql(f"SELECT * FROM {qualified} ORDER BY k")
                 assert list(result.keys()) == ["k", *HOSTILE_COLUMNS[dialect]]
                 rows = result.all()
             assert len(rows) == ROWS

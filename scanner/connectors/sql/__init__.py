@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from scanner.connectors.scope import shared_engines
 from scanner.connectors.sql.base import (
     DEFAULT_STATEMENT_TIMEOUT,
     KEY_RANGE_CHUNKS,
@@ -24,7 +25,6 @@ from scanner.connectors.sql.base import (
     known_dialects,
     lock_timeout,
     register,
-    shared_engines,
     statement_timeout,
 )
 

@@ -32,6 +32,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
+from scanner.connectors import scope
 from scanner.connectors.base import BATCH_ROWS, SourceError, describe_error
 
 # Seconds one statement may run (PIIWARDEN_STATEMENT_TIMEOUT overrides).
@@ -510,18 +511,17 @@ class TableShape:
 # Connections a process may open beyond its pooled one (a session opened while another streams).
 SHARED_OVERFLOW = 4
 _SHARED: dict[tuple[int, str], Engine] = {}
-_SCOPE = {"depth": 0, "pid": os.getpid()}
 
 
 def shared_engine(url: URL, pooled: EngineFactory, plain: EngineFactory) -> Engine:
     """This process's engine for ``url`` inside ``shared_engines()``; a fresh pool-less one outside."""
-    if _SCOPE["depth"] <= 0:
+    if not scope.active():
         return plain()
     key = (os.getpid(), url.render_as_string(hide_password=False))
     engine = _SHARED.get(key)
     if engine is None:
         engine = _SHARED[key] = pooled()
-        if os.getpid() != _SCOPE["pid"]:
+        if os.getpid() != scope.owner_pid():
             _close_at_worker_exit()
     return engine
 
@@ -530,18 +530,6 @@ def release(engine: Engine) -> None:
     """Done with an engine from a factory: a shared one keeps its connection, any other is closed."""
     if engine not in _SHARED.values():
         engine.dispose()
-
-
-@contextlib.contextmanager
-def shared_engines() -> Iterator[None]:
-    """Reuse one engine (and its connection) per database URL and process until the block ends."""
-    _SCOPE["depth"] += 1
-    try:
-        yield
-    finally:
-        _SCOPE["depth"] -= 1
-        if _SCOPE["depth"] <= 0:
-            _dispose_shared()
 
 
 def _dispose_shared() -> None:
@@ -572,6 +560,7 @@ def _close_at_worker_exit() -> None:
     multiprocessing.util.Finalize(None, _dispose_shared, exitpriority=10)
 
 
+scope.on_close(_dispose_shared)  # the scan's scope (scanner/connectors/scope.py) ends: close ours
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_inherited)
 
