@@ -25,7 +25,11 @@ is done in one place, with the same guarantees for every caller:
   records, so every kept row stays byte for byte what it was (encoding,
   quoting, line endings); a JSON array is re-dumped in its own style (the
   kept elements keep their values, nesting and key order); Parquet keeps
-  schema, metadata and compression. XLSX is refused for now.
+  schema, metadata and compression. An XLSX sheet loses the marked rows
+  and nothing else (styles, other sheets, column widths); a workbook where
+  deleting rows would break references (formulas, merged cells, tables,
+  defined names, conditional formats, data validation: openpyxl does not
+  move them) is refused with nothing changed.
 - **Archive** (``--archive DIR``): before anything is deleted, the removed
   rows are written to DIR as Parquet sealed with AES-256-GCM under the
   ``archive`` sub-key of the anonymize key (``read_archive`` opens it).
@@ -75,8 +79,8 @@ ARCHIVE_MAGIC = b"PWARCH1\n"
 ARCHIVE_SUFFIX = ".pwarchive"
 METHOD_DELETE = "delete"
 METHOD_ARCHIVE_DELETE = "archive+delete"
-# Formats whose rows this layer can remove (XLSX is not rewritten row-wise yet: formulas and ranges would shift).
-FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
+# Formats whose rows this layer can remove.
+FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "xlsx")
 
 RowMarker = Callable[[pa.RecordBatch], pa.Array]  # a batch -> boolean array, true for the rows to remove
 
@@ -358,6 +362,8 @@ def remove_file_rows(dataset: Dataset, marker: RowMarker, expected: int,
     archived = options.archive.write(dataset.id, removed) if options.archive is not None and removed is not None \
         else None
     tmp = temp_path(path)
+    if dataset.format == "xlsx":  # openpyxl opens a workbook only by its suffix: the re-read needs it
+        tmp = tmp.with_name(tmp.name + path.suffix)
     try:
         _write_kept(dataset, path, tmp, marks, total)
         _verify(dataset, tmp, marker, total - count, options.read)
@@ -409,6 +415,9 @@ def _write_kept(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, tota
         return
     if dataset.format == "json":
         _write_json(dataset, path, tmp, marks, total)
+        return
+    if dataset.format == "xlsx":
+        _write_xlsx(dataset, path, tmp, marks, total)
         return
     quoted = dataset.format in ("csv", "tsv")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -552,6 +561,94 @@ def _write_parquet(path: Path, tmp: Path, marks: np.ndarray, total: int) -> None
                 if keep.any():
                     writer.write_table(group.filter(pa.array(keep)).cast(schema))
     os.chmod(tmp, 0o600)
+
+
+def _write_xlsx(dataset: Dataset, path: Path, tmp: Path, marks: np.ndarray, total: int) -> None:
+    """The workbook without the marked rows of the dataset's sheet, every other cell and sheet as it was.
+
+    The connector reads a sheet's rows from the first non-empty row (the
+    header) on, empty rows between data rows included and trailing ones
+    dropped, so data row ``k`` is sheet row ``header + 1 + k``; the re-read
+    in ``_verify`` checks the result either way. openpyxl deletes rows
+    without rewriting what refers to them, so a workbook holding any such
+    reference is refused rather than silently corrupted.
+    """
+    import openpyxl
+
+    lost = _xlsx_parts_openpyxl_drops(path)
+    if lost is not None:
+        raise RemovalProblem(f"rows cannot be removed from this workbook: it holds {lost}, which rewriting it would "
+                             "lose (nothing removed)")
+    book = openpyxl.load_workbook(path, rich_text=True)
+    try:
+        sheet = book[str(dataset.meta.get("sheet"))]
+        problem = _xlsx_reference_problem(book, sheet)
+        if problem is not None:
+            raise RemovalProblem(f"rows cannot be removed from this workbook: {problem} would point at the "
+                                 "wrong rows afterwards (nothing removed)")
+        header = next((row[0].row for row in sheet.iter_rows() if any(c.value not in (None, "") for c in row)), None)
+        last = max((row[0].row for row in sheet.iter_rows() if any(c.value not in (None, "") for c in row)),
+                   default=0)
+        if header is None or last - header != total:
+            raise RemovalProblem(f"the sheet has {max(last - (header or last), 0)} data rows but {total} were read: "
+                                 "nothing removed")
+        for first, count in reversed(_runs(np.flatnonzero(marks) + header + 1)):
+            sheet.delete_rows(first, count)
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            book.save(out)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        book.close()
+
+
+# Parts of a workbook openpyxl does not carry over when it saves a workbook it loaded.
+_XLSX_DROPPED = (("xl/drawings/", "drawings or pictures"), ("xl/charts/", "charts"), ("xl/media/", "pictures"),
+                 ("xl/pivotTables/", "pivot tables"), ("xl/vbaProject.bin", "macros"),
+                 ("xl/externalLinks/", "external links"))
+
+
+def _xlsx_parts_openpyxl_drops(path: Path) -> str | None:
+    """What of the workbook a load-and-save by openpyxl would silently drop, or None."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    for prefix, what in _XLSX_DROPPED:
+        if any(name.startswith(prefix) for name in names):
+            return what
+    return None
+
+
+def _xlsx_reference_problem(book: Any, sheet: Any) -> str | None:
+    """What in the workbook refers to cells by position (and so would shift wrongly), or None."""
+    if book.defined_names:
+        return "a defined name"
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            if any(cell.data_type == "f" for cell in row):
+                return f"a formula (sheet {ws.title!r})"
+    if sheet.merged_cells.ranges:
+        return "a merged cell range"
+    if sheet.tables:
+        return "an Excel table"
+    if len(sheet.conditional_formatting):
+        return "a conditional format"
+    if sheet.data_validations.dataValidation:
+        return "a data validation"
+    return None
+
+
+def _runs(rows: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, count) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows.tolist():
+        if runs and runs[-1][0] + runs[-1][1] == row:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((row, 1))
+    return runs
 
 
 def _verify(dataset: Dataset, tmp: Path, marker: RowMarker, expected_rows: int, read: ReadOptions) -> None:

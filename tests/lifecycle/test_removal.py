@@ -243,3 +243,69 @@ def test_a_failed_vacuum_after_the_commit_is_reported_not_rolled_back(tmp_path, 
     db = sqlite3.connect(path)
     assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 1
     db.close()
+
+
+def _workbook(path: Path, formula: bool = False) -> None:
+    """Two sheets: people (header in row 2 under an empty row, a styled cell, an empty row) and a notes sheet."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    people = book.active
+    people.title = "people"
+    people["C1"].font = Font(italic=True)  # a formatted, empty row 1: the header is the first row with a value
+    people.append(["name", "mobile", "year"])
+    people.append(["Wang", "13812345678", "2019"])
+    people.append(["Li", PLANTED, "2018"])
+    people.append([None, None, None])
+    people.append(["Zhang", "13812345679", "2024"])
+    people.append(["Zhao", "13812345680", "2025"])
+    people["A6"].font = Font(bold=True, color="FF0000")
+    people.column_dimensions["B"].width = 31
+    notes = book.create_sheet("notes")
+    notes.append(["note"])
+    notes.append(["=people!B3" if formula else "keep me"])
+    book.save(path)
+
+
+def test_xlsx_sheet_loses_the_marked_rows_and_nothing_else(tmp_path):
+    import openpyxl
+
+    path = tmp_path / "crm.xlsx"
+    _workbook(path)
+    ds = _dataset(path, "crm.xlsx#people")
+    result = remove_file_rows(ds, _old, 2, RemovalOptions(identifiers={"mobile": "CN_MOBILE_PHONE"},
+                                                          hasher=SubjectHasher(KEY)))
+    assert result.rows == 2
+    book = openpyxl.load_workbook(path)
+    people = [list(r) for r in book["people"].iter_rows(values_only=True)]
+    assert people == [[None, None, None], ["name", "mobile", "year"], [None, None, None],
+                      ["Zhang", "13812345679", "2024"], ["Zhao", "13812345680", "2025"]]
+    assert book["people"]["A4"].font.bold and book["people"]["A4"].font.color.rgb.endswith("FF0000")  # moved up
+    assert book["people"].column_dimensions["B"].width == 31
+    assert [list(r) for r in book["notes"].iter_rows(values_only=True)] == [["note"], ["keep me"]]
+    assert PLANTED not in str(people)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_xlsx_with_a_formula_is_refused_untouched(tmp_path):
+    path = tmp_path / "crm.xlsx"
+    _workbook(path, formula=True)
+    before = path.read_bytes()
+    with pytest.raises(RemovalProblem, match="formula"):
+        remove_file_rows(_dataset(path, "crm.xlsx#people"), _old, 2)
+    assert path.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_xlsx_with_a_picture_is_refused_untouched(tmp_path):
+    import zipfile
+
+    path = tmp_path / "crm.xlsx"
+    _workbook(path)
+    with zipfile.ZipFile(path, "a") as archive:  # what a drawing part looks like to the check
+        archive.writestr("xl/drawings/drawing1.xml", "<xdr:wsDr/>")
+    before = path.read_bytes()
+    with pytest.raises(RemovalProblem, match="pictures|drawings"):
+        remove_file_rows(_dataset(path, "crm.xlsx#people"), _old, 2)
+    assert path.read_bytes() == before

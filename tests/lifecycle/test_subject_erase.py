@@ -85,12 +85,7 @@ def test_erase_changes_exactly_the_persons_rows(tmp_path, pg_accounts, mode):  #
     _clean(done.output, "subject erase")
     after = _snapshot(estate)
     changed = set(estate.expected)
-    if mode == "delete":  # the removal layer does not rewrite workbooks: reported, left as it was
-        assert done.exit_code == 3 and "staff.xlsx" in done.output
-        changed.discard("staff.xlsx#Sheet1")
-        assert after["staff.xlsx#Sheet1"] == before["staff.xlsx#Sheet1"]
-    else:
-        assert done.exit_code == 0, done.output
+    assert done.exit_code == 0, done.output  # every format of the estate, the workbook included
 
     for dataset in changed:
         key = TABLE_KEYS.get(dataset)
@@ -127,7 +122,7 @@ def test_erase_changes_exactly_the_persons_rows(tmp_path, pg_accounts, mode):  #
     env = {"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log"), "PIIWARDEN_KEY": KEY_HEX}
     again = runner.invoke(app, ["subject", "find", *estate.sources, *REQUEST, "--json"], env=env)
     assert again.exit_code == 0
-    assert '"datasets": []' in again.stdout or ("staff.xlsx" in again.stdout and mode == "delete")
+    assert '"datasets": []' in again.stdout, again.stdout
 
     records = _records(tmp_path / "audit.log")
     assert {r.dataset for r in records} == changed
@@ -203,7 +198,7 @@ def test_records_hash_every_identifier_the_rows_held(tmp_path):
     estate = build_files(tmp_path / "estate")
     env = {"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log"), "PIIWARDEN_KEY": KEY_HEX}
     result = runner.invoke(app, ["subject", "erase", str(estate.root), "--mobile", "138 1234 5678", "--apply"], env=env)
-    assert result.exit_code == 3, result.output  # the workbook: no row removal for XLSX
+    assert result.exit_code == 0, result.output
     hasher = SubjectHasher(parse_key(KEY_HEX.encode(), "test"))
     email = set(SubjectRequest.build([("email", "zhang.san@example.com")]).digests(hasher))
     by_dataset = {r.dataset: set(r.subject_hashes) for r in _records(tmp_path / "audit.log")}
