@@ -28,6 +28,7 @@ from detectors.entities import registry
 from detectors.nlpmodels import ner_languages
 from detectors.patternfacts import may_fit, may_match, pattern_needs, value_facts, value_gate
 from detectors.recognizers import PiiRecognizer
+from detectors.textanalysis import analyze_batch
 from detectors.validators import cn_surnames
 
 MAX_SAMPLES = 3
@@ -240,7 +241,7 @@ def _name_allowance(candidates: np.ndarray, weights: np.ndarray, budget: NameBud
 
 
 def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spans, code: dict[str, int]) -> None:
-    """Spans of the NLP entities, from Presidio's batch analyzer, texts grouped by language and entity set."""
+    """Spans of the NLP entities, from Presidio's analysis (detectors/textanalysis.py), texts grouped by language and entity set."""
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     any_wanted = np.zeros(len(texts), dtype=bool)
     for mask in wanted.values():
@@ -248,14 +249,9 @@ def _presidio_spans(texts: list[str], wanted: dict[str, np.ndarray], spans: _Spa
     for i in np.flatnonzero(any_wanted).tolist():
         entities = tuple(sorted(e for e, mask in wanted.items() if mask[i]))
         groups.setdefault((language_of(texts[i]), entities), []).append(i)
-    # spaCy and the analyzer engine are loaded only for texts that need them
-    from detectors.engine import get_batch_analyzer
-
-    analyzer = get_batch_analyzer()
     for (lang, entities), index in groups.items():
         batch = [texts[i] for i in index]
-        for i, results in zip(index, analyzer.analyze_iterator(batch, language=lang, entities=list(entities),
-                                                               batch_size=64)):
+        for i, results in zip(index, analyze_batch(batch, lang, list(entities))):
             for r in results:
                 spans.add(np.array([i]), code[r.entity_type], np.array([r.start]), np.array([r.end]), r.score)
 

@@ -75,3 +75,18 @@ def test_structured_scan_does_not_load_jieba(tmp_path):
     assert (tmp_path / "out" / "findings.json").is_file()
     assert "presidio_analyzer" in loaded  # the probe sees what detection loads: the scan did run it
     assert "jieba" not in loaded and "jieba.posseg" not in loaded
+
+
+def test_free_text_scan_without_an_ner_model_loads_no_spacy(tmp_path):
+    """Prose goes through the recognizers (jieba for names) without Presidio's NLP engine when no model is installed."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text("订单号,备注\nA1001,客户李四要求周五前送达\nA1002,联系人王小明电话13812345678\n",
+                                     encoding="utf-8")
+    loaded = _loaded_by(["scan", str(data), "-o", str(tmp_path / "out"), "--no-history", "-q"], tmp_path)
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    remarks = next(c for d in findings["datasets"] for c in d["columns"] if c["name"] == "备注")
+    assert remarks["free_text"] and "CN_MOBILE_PHONE" in {e["entity"] for e in remarks["entities"]}
+    assert "jieba.posseg" in loaded  # names in the prose were looked for (two rows are too few to report one)
+    for module in ("spacy", "presidio_analyzer.analyzer_engine", "presidio_analyzer.predefined_recognizers"):
+        assert module not in loaded, module
