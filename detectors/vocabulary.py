@@ -88,6 +88,11 @@ class VocabularyRecognizer(PiiRecognizer):
         """Whether a value is one of the vocabulary's entries (after folding)."""
         return fold(value) in cls.words()
 
+    @classmethod
+    def validate_value(cls, value: str) -> bool:
+        """A vocabulary entry (entities whose values are more than a word list override this)."""
+        return cls.in_vocabulary(value)
+
     def validate_array(self, values: pa.Array) -> np.ndarray:
         """Folded values looked up in the vocabulary column-wise; the rest through ``validate_value``.
 

@@ -24,7 +24,7 @@ from scanner.connectors.sql import sample_statements
 from scanner.connectors.sqldb import open_database_url
 from scanner.connectors.urls import has_literal_password
 from scanner.pipeline import ScanOptions, scan_dataset
-from tests.conftest import in_ci
+from tests.dbservers import admin_engine as _admin
 
 runner = CliRunner()
 rng = random.Random(5)
@@ -32,23 +32,8 @@ AS_OF = dt.date(2026, 3, 31)
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
-START_HINT = {
-    "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-    "MariaDB": "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",
-}
 
 
-def _admin(url: str, label: str) -> sa.Engine:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        message = f"{label} not reachable ({type(exc.orig).__name__}); start it with: {START_HINT[label]}"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return engine
 
 
 def _id(born: dt.date) -> str:

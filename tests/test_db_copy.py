@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from detectors.validators import resident_id_check_char
 from scanner.cli import app
-from tests.conftest import in_ci
+from tests.dbservers import admin_engine as _admin
 
 runner = CliRunner()
 KEY = "d" * 64
@@ -36,16 +36,6 @@ MY_URL = "mysql+pymysql://root@127.0.0.1:3306/{}?charset=utf8mb4"
 N_CUSTOMERS, N_ORDERS = 150, 300
 
 
-def _admin(url: str, label: str) -> sa.Engine:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        if in_ci():
-            pytest.fail(f"{label} not reachable ({type(exc.orig).__name__})")
-        pytest.skip(f"{label} not reachable ({type(exc.orig).__name__})")
-    return engine
 
 
 def _engine(url: str) -> sa.Engine:

@@ -32,7 +32,7 @@ from scanner.maskviews.plan import SourceTable, column_treatment, plan_roles, vi
 from scanner.maskviews.sqlmask import mask_expression
 from scanner.policy.model import PolicyError, load_policy
 from scanner.policy.roles import RolePolicy
-from tests.conftest import in_ci
+from tests.dbservers import admin_engine as _admin
 
 runner = CliRunner()
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -40,17 +40,6 @@ MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 EXAMPLES = int(os.environ.get("PIIWARDEN_FUZZ_EXAMPLES", 12))
 
 
-def _admin(url: str, label: str) -> sa.Engine:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        message = f"{label} not reachable ({type(exc.orig).__name__})"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return engine
 
 
 # ------------------------------------------------------------------------------------------- policy roles ----

@@ -27,11 +27,6 @@ class EthnicityRecognizer(VocabularyRecognizer):
     TEXT_PREFILTER = context_prefilter(_CONTEXT)
     CONTEXT = _CONTEXT
 
-    @classmethod
-    def validate_value(cls, value: str) -> bool:
-        """A vocabulary entry."""
-        return cls.in_vocabulary(value)
-
 
 SPEC = EntitySpec(
     name=NAME,

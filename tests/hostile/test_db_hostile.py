@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from detectors.validators import is_valid_bank_card, luhn_check_digit, resident_id_check_char
 from scanner.connectors.sqldb import open_database_url
 from scanner.pipeline import ScanOptions, scan_dataset
-from tests.conftest import in_ci
+from tests.dbservers import admin_engine as _admin
 from tests.hostile.harness import (
     Run,
     assert_error_line,
@@ -40,16 +40,6 @@ KEY = {"PIIWARDEN_KEY": "9" * 64}
 ROWS = 120
 
 
-def _admin(url: str, label: str) -> sa.Engine:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        if in_ci():
-            pytest.fail(f"{label} not reachable ({type(exc.orig).__name__})")
-        pytest.skip(f"{label} not reachable ({type(exc.orig).__name__})")
-    return engine
 
 
 def _cards(n: int) -> list[str]:

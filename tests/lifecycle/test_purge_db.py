@@ -22,7 +22,8 @@ from scanner import api
 from scanner.anonymize.keys import parse_key
 from scanner.audit import AuditLog
 from scanner.lifecycle.purge import run_purge
-from tests.conftest import ROOT, in_ci
+from tests.conftest import ROOT
+from tests.dbservers import admin_engine as _admin
 from tests.lifecycle.purgekit import (
     AS_OF,
     CUTOFF,
@@ -42,17 +43,6 @@ MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
 KEY = parse_key(KEY_HEX.encode(), "test")
 
 
-def _admin(url: str, label: str) -> sa.Engine:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        message = f"{label} not reachable ({type(exc.orig).__name__})"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return engine
 
 
 @pytest.fixture
