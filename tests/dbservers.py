@@ -7,6 +7,10 @@ starts the server.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
@@ -32,3 +36,28 @@ def admin_engine(url: str, label: str) -> sa.Engine:
             pytest.fail(message)
         pytest.skip(message)
     return engine
+
+
+# How each server is reached, its database created and dropped (a test's own databases: names are random).
+_SERVERS = {
+    "PostgreSQL": (PG_ADMIN, "postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+                   'CREATE DATABASE "{name}"', 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'),
+    "MariaDB": (MY_ADMIN, "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
+                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4", "DROP DATABASE IF EXISTS `{name}`"),
+}
+
+
+@contextlib.contextmanager
+def throwaway_database(server: str, prefix: str) -> Iterator[str]:
+    """A new empty database on ``server`` ("PostgreSQL" or "MariaDB"): its URL, dropped when the block ends."""
+    admin_url, url, create, drop = _SERVERS[server]
+    admin = admin_engine(admin_url, server)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(create.format(name=name))
+        yield url.format(name=name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(drop.format(name=name))
+        admin.dispose()

@@ -23,6 +23,7 @@ from scanner.api import scan
 from scanner.connectors.sql.postgresql import PostgresDialect
 from scanner.connectors.sqldb import open_database_url
 from scanner.pipeline import ScanOptions
+from tests.dbservers import throwaway_database
 from tests.test_databases import MY_ADMIN, PG_ADMIN, _admin
 
 MOBILES = [f"139{n:08d}" for n in range(12345678, 12345678 + 60)]
@@ -222,11 +223,12 @@ def test_bad_postgresql_tables_cost_one_line_each_and_the_rest_is_scanned(pg_bad
 
 @pytest.fixture
 def maria_bad() -> Iterator[tuple[str, sa.Engine]]:
-    admin = _admin(MY_ADMIN, "MariaDB")
-    name = f"dbscale_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    with throwaway_database("MariaDB", "dbscale") as url:
+        yield from _bad_tables(url)
+
+
+def _bad_tables(url: str) -> Iterator[tuple[str, sa.Engine]]:
+    """Tables a scan cannot read in the usual way: locked, a view over a dropped table, odd column types."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         for table in ("good", "doomed", "locked", "gone"):
@@ -238,9 +240,6 @@ def maria_bad() -> Iterator[tuple[str, sa.Engine]]:
         conn.exec_driver_sql("DROP TABLE gone")  # the view now fails when read
     yield url, engine
     engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-    admin.dispose()
 
 
 def test_bad_mariadb_tables_cost_one_line_each_and_the_rest_is_scanned(maria_bad, monkeypatch: pytest.MonkeyPatch):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from scanner.connectors.base import SourceError
 from scanner.connectors.sql import dialect_for, known_dialects
 from scanner.errors import ValueFreeError, describe_error, error_message, value_free
 from scanner.smallfile import SmallFileError
-from tests.conftest import in_ci
+from tests.dbservers import throwaway_database
 
 ID = "110105199003071234"
 PHONE = "13812345678"
@@ -36,8 +35,6 @@ EMAIL = "zhang.san@example.com"
 RAW = (ID, PHONE, PASSWORD, EMAIL)
 PLANTED = f"bad value '{ID}' near {PHONE}; password={PASSWORD} mail {EMAIL}"
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
 # ---------------------------------------------------------------- the sanitizer itself
@@ -132,52 +129,27 @@ def _sqlite(d: Path, mp: pytest.MonkeyPatch) -> list[str]:
     return [str(d / "a.db")]
 
 
-def _server(admin_url: str, label: str) -> sa.Engine:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError:
-        if in_ci():
-            pytest.fail(f"{label} not reachable")
-        pytest.skip(f"{label} not reachable")
-    return engine
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    admin = _server(PG_ADMIN, "PostgreSQL")
-    name = f"pw_err_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (v text)")
-        conn.exec_driver_sql("INSERT INTO t VALUES ('x')")
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+    with throwaway_database("PostgreSQL", "pw_err") as url:
+        _one_row_table(url, "text")
+        yield url
 
 
 @pytest.fixture
 def maria_url() -> Iterator[str]:
-    admin = _server(MY_ADMIN, "MariaDB")
-    name = f"pw_err_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    with throwaway_database("MariaDB", "pw_err") as url:
+        _one_row_table(url, "VARCHAR(10)")
+        yield url
+
+
+def _one_row_table(url: str, kind: str) -> None:
+    """Table ``t`` holding one harmless value: the failure the test plants is in reading it."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (v VARCHAR(10))")
+        conn.exec_driver_sql(f"CREATE TABLE t (v {kind})")
         conn.exec_driver_sql("INSERT INTO t VALUES ('x')")
     engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-    admin.dispose()
 
 
 def _scan_and_check(sources: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

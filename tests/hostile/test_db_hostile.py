@@ -10,10 +10,11 @@ scanned. Each test creates and drops its own uniquely named databases.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from detectors.validators import is_valid_bank_card, luhn_check_digit, resident_id_check_char
 from scanner.connectors.sqldb import open_database_url
 from scanner.pipeline import ScanOptions, scan_dataset
-from tests.dbservers import admin_engine as _admin
+from tests.dbservers import throwaway_database
 from tests.hostile.harness import (
     Run,
     assert_error_line,
@@ -88,42 +89,20 @@ def _fill(engine: sa.Engine, schema: str | None, table: str, columns: list[str])
         conn.execute(t.insert(), rows)
 
 
-@pytest.fixture
-def pg_db():
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    names = []
-
-    def create() -> str:
-        name = f"pw_dbh_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-    yield create
-    with admin.connect() as conn:
-        for name in names:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+def _databases(server: str) -> Iterator[Callable[[], str]]:
+    """A factory of throw-away databases on ``server``, all dropped when the test ends."""
+    with contextlib.ExitStack() as stack:
+        yield lambda: stack.enter_context(throwaway_database(server, "pw_dbh"))
 
 
 @pytest.fixture
-def maria_db():
-    admin = _admin(MY_ADMIN, "MariaDB")
-    names = []
+def pg_db() -> Iterator[Callable[[], str]]:
+    yield from _databases("PostgreSQL")
 
-    def create() -> str:
-        name = f"pw_dbh_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        names.append(name)
-        return f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
 
-    yield create
-    with admin.connect() as conn:
-        for name in names:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-    admin.dispose()
+@pytest.fixture
+def maria_db() -> Iterator[Callable[[], str]]:
+    yield from _databases("MariaDB")
 
 
 def _hostile_database(url: str, dialect: str) -> None:

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from scanner.anonymize.keys import parse_key
 from scanner.audit import AuditLog
 from scanner.lifecycle.purge import run_purge
 from tests.conftest import ROOT
+from tests.dbservers import PG_ADMIN, throwaway_database
 from tests.dbservers import admin_engine as _admin
 from tests.lifecycle.purgekit import (
     AS_OF,
@@ -38,8 +38,6 @@ from tests.lifecycle.purgekit import (
     retention_count,
 )
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
 KEY = parse_key(KEY_HEX.encode(), "test")
 
 
@@ -57,45 +55,31 @@ def env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def pg() -> Iterator[dict[str, Any]]:
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    name = f"purge_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    rows = people(500, seed=21)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE SCHEMA crm")
-        conn.exec_driver_sql("CREATE TABLE crm.customers (k int PRIMARY KEY, name text, mobile text, id_no text, "
-                             "last_login date)")
-        conn.execute(sa.text("INSERT INTO crm.customers VALUES (:k, :name, :mobile, :id_no, :last_login)"), rows)
-        conn.exec_driver_sql("ANALYZE")
-    yield {"url": url, "rows": rows, "engine": engine}
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+    with throwaway_database("PostgreSQL", "purge") as url:
+        rows = people(500, seed=21)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA crm")
+            conn.exec_driver_sql("CREATE TABLE crm.customers (k int PRIMARY KEY, name text, mobile text, id_no text, "
+                                 "last_login date)")
+            conn.execute(sa.text("INSERT INTO crm.customers VALUES (:k, :name, :mobile, :id_no, :last_login)"), rows)
+            conn.exec_driver_sql("ANALYZE")
+        yield {"url": url, "rows": rows, "engine": engine}
+        engine.dispose()
 
 
 @pytest.fixture
 def maria() -> Iterator[dict[str, Any]]:
-    admin = _admin(MY_ADMIN, "MariaDB")
-    name = f"purge_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    rows = people(400, seed=22)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:  # no primary key, dates as text in mixed shapes: the count's own parsing decides
-        conn.exec_driver_sql("CREATE TABLE customers (name varchar(20), mobile varchar(20), id_no varchar(20), "
-                             "last_login varchar(32)) ENGINE=InnoDB")
-        conn.execute(sa.text("INSERT INTO customers VALUES (:name, :mobile, :id_no, :last_login)"),
-                     [{**r, "last_login": date_text(r["last_login"], i)} for i, r in enumerate(rows)])
-    yield {"url": url, "rows": rows, "engine": engine, "name": name}
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-    admin.dispose()
+    with throwaway_database("MariaDB", "purge") as url:
+        rows = people(400, seed=22)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:  # no primary key, dates as text in mixed shapes: the count's own parsing decides
+            conn.exec_driver_sql("CREATE TABLE customers (name varchar(20), mobile varchar(20), id_no varchar(20), "
+                                 "last_login varchar(32)) ENGINE=InnoDB")
+            conn.execute(sa.text("INSERT INTO customers VALUES (:name, :mobile, :id_no, :last_login)"),
+                         [{**r, "last_login": date_text(r["last_login"], i)} for i, r in enumerate(rows)])
+        yield {"url": url, "rows": rows, "engine": engine, "name": url.rsplit("/", 1)[1].split("?")[0]}
+        engine.dispose()
 
 
 def _table(engine: sa.Engine, table: str, order: str) -> list[tuple]:
