@@ -89,7 +89,7 @@ def _completer(package: types.ModuleType) -> Any:
     """The package's ``__getattr__``: any name ``install`` did not set completes the package first."""
 
     def __getattr__(name: str) -> Any:
-        if name.startswith("__"):  # dunder probes (__file__ is set; __all__, __wrapped__, ...) complete nothing
+        if name.startswith("__") and name != "__all__":  # probes (__wrapped__, ...) complete nothing; import * does
             raise AttributeError(f"module {PACKAGE!r} has no attribute {name!r}")
         return getattr(complete(), name)
 

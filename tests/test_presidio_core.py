@@ -77,3 +77,14 @@ probe = hasattr(presidio_analyzer, "__wrapped__")
 print(json.dumps({"probe": probe, "partial": presidio_core.is_partial()}))
 """)
     assert report == {"probe": False, "partial": True}
+
+
+def test_star_import_gets_the_whole_package():
+    report = _run("""
+import json
+import detectors
+namespace = {}
+exec("from presidio_analyzer import *", namespace)
+print(json.dumps(sorted(n for n in ("AnalyzerEngine", "PatternRecognizer", "BatchAnalyzerEngine") if n in namespace)))
+""")
+    assert report == ["AnalyzerEngine", "BatchAnalyzerEngine", "PatternRecognizer"]
