@@ -1,6 +1,6 @@
 """What ``subjects_estimate`` adds to a full scan: the same scan with and without the sketch.
 
-usage: python -m bench.subjects_scan_bench [--rows 1000000] [--repeat 3]
+usage: python -m bench.subjects_scan_bench [--rows 1000000] [--repeat 3] [--workers 1]
 
 Writes a Parquet file of three identifier columns (resident IDs, about
 one per row; mobiles, one per five rows; e-mails, one per two rows; the
@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     rng = np.random.default_rng(1)
     n = args.rows
@@ -52,14 +53,14 @@ def main() -> None:
         for mode in ("off", "on"):
             pipeline.unit_sketches = real if mode == "on" else _no_sketch  # type: ignore[assignment]
             start = time.perf_counter()
-            result = api.scan([str(path)], options=ScanOptions(full=True))
+            result = api.scan([str(path)], options=ScanOptions(full=True, workers=args.workers))
             times[mode].append(time.perf_counter() - start)
             if mode == "on":
                 estimate = result.datasets[0].subjects_estimate
     pipeline.unit_sketches = real
     off, on = min(times["off"]), min(times["on"])
     error = abs((estimate or 0) - exact) / exact
-    print(f"rows={n:,} scan without sketch {off:.2f} s, with {on:.2f} s, ratio {on / off:.3f}; "
+    print(f"rows={n:,} workers={args.workers} scan without sketch {off:.2f} s, with {on:.2f} s, ratio {on / off:.3f}; "
           f"estimate {estimate:,} vs exact {exact:,} ({error:.2%})")
 
 

@@ -29,7 +29,13 @@ from detectors.freetext import NAME_CAP
 from detectors.recognizers import PiiRecognizer
 from scanner.connectors.base import Dataset, SourceError
 from scanner.defaults import DEFAULT_SAMPLE_ROWS
-from scanner.lifecycle.subjects import SKETCH_STATE_KEY, SubjectSketches, sample_estimate, unit_sketches
+from scanner.lifecycle.subjects import (
+    SKETCH_STATE_KEY,
+    SubjectSketches,
+    sample_estimate,
+    unit_sketches,
+    validated_counts,
+)
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.sampling import BottomKSampler
 
@@ -155,14 +161,15 @@ def unit_states(unit: Unit, comments: dict[str, str]) -> UnitStates:
     """
     cap = unit_name_cap(unit.index, unit.size or None)
     states: UnitStates = {}
+    validated: dict[str, dict[str, int]] = {}
     for name, arrays in unit.columns.items():
         profile = ColumnProfile(name, comments.get(name), name_cap=cap)
         for array in arrays:
             profile.update(array)
         states[name] = profile.state()
-        sketches = unit_sketches(arrays, {entity: ev.validated for entity, ev in profile.evidence.items()})
-        if sketches:
-            states[name][SKETCH_STATE_KEY] = sketches
+        validated[name] = validated_counts(profile)
+    for name, sketches in unit_sketches(unit.columns, validated).items():
+        states[name][SKETCH_STATE_KEY] = sketches
     return states
 
 

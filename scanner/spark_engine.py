@@ -274,12 +274,11 @@ def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[It
         rows = 0
         for batch in dataset_batches(batches, spec):
             rows += batch.num_rows
-            for name, column in zip(batch.schema.names, batch.columns):
-                profile = profiles.get(name)
-                if profile is None:
-                    profile = profiles[name] = ColumnProfile(name, comments.get(name), recognizers=recognizers)
-                if batch.num_rows:
-                    sketcher.update(profile, column)
+            for name in batch.schema.names:
+                if name not in profiles:
+                    profiles[name] = ColumnProfile(name, comments.get(name), recognizers=recognizers)
+            if batch.num_rows:
+                sketcher.update(profiles, batch)
         part = partition_id()
         out: dict[str, list[int | str | bytes | None]] = {
             "part": [part], "seq": [-1], "name": [None], "rows": [rows], "payload": [None]}

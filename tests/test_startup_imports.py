@@ -16,10 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 HEAVY = ("jieba", "jieba.posseg", "pandas", "sqlalchemy", "presidio_analyzer", "spacy", "cpca",
-         "presidio_analyzer.analyzer_engine", "presidio_analyzer.predefined_recognizers")
+         "presidio_analyzer.analyzer_engine", "presidio_analyzer.predefined_recognizers",
+         "scanner.lifecycle.identifiers", "scanner.anonymize.operators.base")
 
 _PROBE = """
 import json, sys
@@ -65,6 +68,22 @@ def test_structured_scan_loads_no_nlp_no_country_recognizers_and_no_sqlalchemy(t
     for module in ("spacy", "presidio_analyzer.analyzer_engine", "presidio_analyzer.predefined_recognizers",
                    "sqlalchemy", "jieba"):
         assert module not in loaded, module
+
+
+@pytest.mark.parametrize("mode", [[], ["--full"]])
+def test_counting_people_loads_no_anonymize_operators(tmp_path, mode):
+    """``subjects_estimate`` of plain ASCII identifiers needs the hash normalization, not the subject index's stack.
+
+    Every forked worker of a full scan paid 80 ms to import it: more than
+    the sketch itself (bench/README.md, "People affected").
+    """
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "phones.csv").write_text("手机号\n13812345678\n139-1234-5678\n", encoding="utf-8")
+    loaded = _loaded_by(["scan", str(data), "-o", str(tmp_path / "out"), "--no-history", "-q", *mode], tmp_path)
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert findings["datasets"][0]["subjects_estimate"] == 2
+    assert "scanner.lifecycle.identifiers" not in loaded and "scanner.anonymize.operators.base" not in loaded
 
 
 def test_structured_scan_does_not_load_jieba(tmp_path):

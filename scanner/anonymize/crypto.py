@@ -88,6 +88,11 @@ def normalize_array(entity: str | None, values: pa.Array) -> pa.Array:
     """
     if not pc.all(pc.string_is_ascii(values)).as_py():
         return pa.array([normalize_for_hash(entity, v) for v in values.to_pylist()], type=pa.string())
+    return normalize_ascii_array(entity, values)
+
+
+def normalize_ascii_array(entity: str | None, values: pa.Array) -> pa.Array:
+    """``normalize_array`` of an array the caller knows to be all ASCII (the check is a pass of its own)."""
     stripped = pc.utf8_trim(values, _ASCII_SPACE)
     norm = hash_norm(entity)
     if _already_canonical(norm, stripped):

@@ -128,11 +128,10 @@ def _hash_narrow(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) ->
     _fmix(h, tmp)
     shortest, longest = (int(lengths.min()), int(lengths.max())) if len(lengths) else (0, 0)
     contiguous = 0 < shortest == longest and int(starts[-1] - starts[0]) == (len(starts) - 1) * longest
-    fixed = _fixed_width_words(padded, int(starts[0]), len(starts), longest) if contiguous else None
     for k in range(-(-longest // 8)):
         salt = _U64(((k + 1) * int(_GOLDEN)) & _MASK64)
-        if fixed is not None:
-            h ^= fixed[:, k]
+        if contiguous:
+            h ^= _fixed_width_word(padded, int(starts[0]), len(starts), longest, k)
             h ^= salt
             _fmix(h, tmp)
         elif shortest > 8 * k:  # every value still has bytes from word k on
@@ -153,15 +152,16 @@ def _hash_narrow(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) ->
     return h
 
 
-def _fixed_width_words(padded: np.ndarray, base: int, n: int, width: int) -> np.ndarray:
-    """All words of equal-length values in one copy (normalized identifiers mostly are: 11, 16, 18 bytes).
+def _fixed_width_word(padded: np.ndarray, base: int, n: int, width: int, k: int) -> np.ndarray:
+    """Word ``k`` of every one of ``n`` equal-length values laid end to end (normalized identifiers mostly are).
 
-    Reshaping the contiguous bytes and zero-padding each row to whole words
-    gives the same words as the gathers, which cost several times more.
+    A strided view over the buffer reads them without a copy (the gathers
+    of the general path cost several times more); a word that runs past a
+    value's end keeps only that value's own bytes.
     """
-    matrix = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
-    matrix[:, :width] = padded[base: base + n * width].reshape(n, width)
-    return matrix.view("<u8")
+    words = np.ndarray(shape=(n,), dtype="<u8", buffer=padded, offset=base + 8 * k, strides=(width,))
+    left = width - 8 * k
+    return words if left >= 8 else words & _LOW_BYTES[left]
 
 
 def _hash_wide(values: list[bytes]) -> np.ndarray:
@@ -170,8 +170,15 @@ def _hash_wide(values: list[bytes]) -> np.ndarray:
     return np.frombuffer(digests, dtype="<u8").astype(np.uint64)
 
 
-def _bit_length(x: np.ndarray) -> np.ndarray:
-    """Bit length of each uint64 (0 for 0), exact: float64 holds 32-bit halves without rounding."""
+def _bit_length(x: np.ndarray, bits: int = 64) -> np.ndarray:
+    """Bit length of each uint64 (0 for 0), exact: float64 holds 53-bit integers without rounding.
+
+    ``bits`` bounds the values' width: up to 53 one conversion is exact
+    (a register's remainder at the default precision has 51 bits); wider
+    values are split into 32-bit halves, at five times the cost.
+    """
+    if bits <= 53:
+        return np.frexp(x.astype(np.float64))[1].astype(np.int64)
     hi = np.frexp((x >> _U64(32)).astype(np.float64))[1]
     lo = np.frexp((x & _U64(0xFFFFFFFF)).astype(np.float64))[1]
     return np.where(hi > 0, hi + 32, lo).astype(np.int64)
@@ -217,7 +224,7 @@ class DistinctSketch:
         index = (h >> _U64(q)).astype(np.intp)
         # The low q bits, with a stop bit under them so an all-zero remainder ranks q + 1, not 65.
         rest = ((h << _U64(self.p)) >> _U64(self.p)) << _U64(1) | _U64(1)
-        rank = (q + 2 - _bit_length(rest)).astype(np.uint8)
+        rank = (q + 2 - _bit_length(rest, q + 1)).astype(np.uint8)
         np.maximum.at(self.registers, index, rank)
         return self
 
@@ -248,9 +255,13 @@ class DistinctSketch:
             return 0
         return int(round(m * m / (2.0 * math.log(2.0)) / z))
 
-    def to_bytes(self) -> bytes:
-        """Version, precision and the zlib-compressed registers (a few KiB when full, bytes when empty)."""
-        return bytes([_FORMAT_VERSION, self.p]) + zlib.compress(self.registers.tobytes(), 9)
+    def to_bytes(self, level: int = 9) -> bytes:
+        """Version, precision and the zlib-compressed registers (a few KiB when full, bytes when empty).
+
+        ``level`` is zlib's: 9 for what is kept, 1 for a sketch that only
+        crosses a process pool (level 9 costs up to 8 ms on a full sketch).
+        """
+        return bytes([_FORMAT_VERSION, self.p]) + zlib.compress(self.registers.tobytes(), level)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> DistinctSketch:

@@ -31,3 +31,14 @@ def _identified_by(kind: str) -> Callable[[EntitySpec], bool]:
 def identifier_entities() -> frozenset[str]:
     """Entities whose columns identify people: what the subject index, the distinct estimate and joins read."""
     return frozenset(registry.with_role(lambda spec: spec.subject_kind is not None))
+
+
+# The order in which identifier kinds count people (findings.json ``subjects_estimate``): a resident ID or
+# passport is one per person; a person may have a second mobile, more e-mail addresses, several bank cards.
+COUNTING_ORDER = ("id", "mobile", "email", "card")
+
+
+def counting_kinds() -> dict[str, int]:
+    """Each identifier entity's place in ``COUNTING_ORDER`` (its kind's), to choose the columns that count people."""
+    return {entity: COUNTING_ORDER.index(kind)
+            for kind, entities in identifier_kinds().items() for entity in entities}

@@ -178,3 +178,24 @@ def test_subjects_estimate_is_the_largest_identifier_column():
     ids, mobiles = sketch_of(digit_strings(5_000, 31)), sketch_of(digit_strings(3_000, 32, width=11))
     assert subjects_estimate([ids, mobiles]) == ids.estimate()
     assert subjects_estimate([]) is None
+
+
+def reference_registers(hashes: list[int], p: int) -> list[int]:
+    """HyperLogLog's registers in plain Python: the top p bits pick one, the rank is 1 + the rest's leading zeros."""
+    registers = [0] * (1 << p)
+    q = 64 - p
+    for h in hashes:
+        rest = h & ((1 << q) - 1)
+        rank = q - rest.bit_length() + 1
+        registers[h >> q] = max(registers[h >> q], rank)
+    return registers
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=MASK), max_size=300), st.sampled_from([4, 11, 12, 14, 18]))
+def test_registers_are_the_textbook_ranks_at_every_precision(hashes, p):
+    """The one-conversion bit length (precision 12 and up) and the split one (below) agree with int.bit_length."""
+    edge = [0, 1, (1 << (64 - p)) - 1, 1 << (63 - p), MASK]  # all-zero, one-bit and all-one remainders
+    values = hashes + edge
+    sketch = DistinctSketch(p).add_hashes(np.array(values, dtype=np.uint64))
+    assert sketch.registers.tolist() == reference_registers(values, p)

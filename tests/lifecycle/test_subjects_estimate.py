@@ -11,7 +11,13 @@ import pyarrow.csv as pacsv
 import pytest
 
 from scanner import api
-from scanner.lifecycle.subjects import SKETCH_STATE_KEY, SubjectSketches, sample_estimate, sketch_values
+from scanner.lifecycle.subjects import (
+    SKETCH_STATE_KEY,
+    SubjectSketches,
+    counting_columns,
+    sample_estimate,
+    sketch_values,
+)
 from scanner.model import ColumnFinding
 from scanner.pipeline import ScanOptions, Unit, unit_states
 
@@ -145,7 +151,7 @@ def test_profile_sketcher_batches_merge_like_units():
     values = _mobiles(5_000, 3_000)
     profile, sketcher = ColumnProfile("mobile"), ProfileSketcher()
     for start in range(0, len(values), 1_000):
-        sketcher.update(profile, pa.array(values[start:start + 1_000]))
+        sketcher.update({"mobile": profile}, pa.record_batch({"mobile": pa.array(values[start:start + 1_000])}))
     state = sketcher.with_sketches("mobile", profile.state())
     driver = SubjectSketches()
     plain = driver.take("mobile", state)
@@ -170,3 +176,47 @@ def test_nested_cells_beside_identifiers_are_not_counted_and_break_nothing(tmp_p
     (ds,) = result.datasets
     assert ds.subjects_estimate is not None
     assert abs(ds.subjects_estimate - len(mobiles)) <= 0.02 * len(mobiles)
+
+
+def _resident_ids(n: int, seed: int = 5) -> list[str]:
+    """``n`` distinct resident IDs with valid check digits."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    rng = np.random.default_rng(seed)
+    out = []
+    for serial in rng.permutation(n):
+        body = f"110105{19600101 + int(serial) // 900:08d}{int(serial) % 900:03d}"
+        body = body[:6] + "1980" + body[10:]
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+        out.append(body + check)
+    return out
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_people_are_counted_by_their_resident_id_not_their_mobiles(full):
+    """Each of 2,000 people has two mobiles, one row per mobile: 2,000 people, not 4,000 numbers."""
+    people = 2_000
+    ids = _resident_ids(people)
+    frame = pd.DataFrame({"mobile": _mobiles(2 * people, 2 * people), "身份证号": ids + ids})
+    result = api.scan_dataframe(frame, options=ScanOptions(full=full, sample_rows=10_000))
+    assert result.column("身份证号").primary_entity == "CN_RESIDENT_ID"
+    assert abs(result.subjects_estimate - people) / people < 0.02
+
+
+def test_a_mostly_empty_id_column_does_not_hide_the_mobiles():
+    """A resident-ID column filled on one row in ten covers too few rows to count people by."""
+    n = 3_000
+    ids = _resident_ids(n // 10)
+    frame = pd.DataFrame({"mobile": _mobiles(n, n), "身份证号": [ids[i // 10] if i % 10 == 0 else None for i in range(n)]})
+    result = api.scan_dataframe(frame, options=ScanOptions(full=True))
+    assert abs(result.subjects_estimate - n) / n < 0.03
+
+
+def test_counting_columns_rule():
+    ids, mobile, email = "CN_RESIDENT_ID", "CN_MOBILE_PHONE", "EMAIL_ADDRESS"
+    assert counting_columns({}) == {}
+    assert counting_columns({"note": {mobile: 0}}) == {}
+    assert counting_columns({"id": {ids: 95}, "m": {mobile: 100}, "e": {email: 100}}) == {"id": ids}
+    assert counting_columns({"id": {ids: 50}, "m": {mobile: 100}, "e": {email: 100}}) == {"m": mobile}
+    assert counting_columns({"m1": {mobile: 100}, "m2": {mobile: 92}, "e": {email: 100}}) == {"m1": mobile, "m2": mobile}
+    # a column stands for the identifier most of its cells validated as (18-digit IDs that pass a card checksum)
+    assert counting_columns({"id": {ids: 100, "BANK_CARD": 9}}) == {"id": ids}
