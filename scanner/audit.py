@@ -50,11 +50,16 @@ from scanner.config import (  # noqa: F401 - AUDIT_FILENAME and ENV_LOG are part
     default_audit_path,
 )
 from scanner.lifecycle.destruction import (
+    OUTCOME_UNCONFIRMED,
+    OUTCOME_KIND,
     RECORD_KIND,
     DestructionRecord,
     RecordProblem,
     RetentionPeriods,
     audit_fields,
+    outcome_fields,
+    outcome_problem,
+    outcomes,
 )
 
 GENESIS = "0" * 64
@@ -185,9 +190,17 @@ class AuditLog:
                 self._rotate_locked()
             return self._append(fields)
 
-    def record_destruction(self, record: DestructionRecord) -> dict[str, Any]:
-        """Append one destruction record (``destruction.audit_fields``): kept for the destruction period."""
-        return self.record(**audit_fields(record))
+    def record_destruction(self, record: DestructionRecord, *, intent: bool = False) -> dict[str, Any]:
+        """Append one destruction record (``destruction.audit_fields``): kept for the destruction period.
+
+        ``intent``: written before the deletion commits; ``record_outcome``
+        concludes it (``journal.DestructionJournal``).
+        """
+        return self.record(**audit_fields(record, intent=intent))
+
+    def record_outcome(self, record_seq: int, outcome: str, dataset: str, reason: str | None = None) -> dict[str, Any]:
+        """Append what became of the deletion the destruction record ``record_seq`` announced."""
+        return self.record(**outcome_fields(record_seq, outcome, dataset, reason))
 
     def rotate(self) -> list[str]:
         """Archive the live file, then delete archives whose every entry is past retention."""
@@ -287,6 +300,9 @@ class Verdict:
     files: int = 0
     head: str = GENESIS
     problems: list[Problem] = field(default_factory=list)
+    # Destruction records without outcome: not tampering, but a deletion nobody confirmed (its run stopped
+    # between the record and the outcome); the dataset says whether the rows went.
+    unconfirmed: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -377,7 +393,24 @@ def verify_log(log: AuditLog) -> Verdict:
                 flagged.add(i - 1 if problem.kind in ("changed", "inserted") else i)
     _check_head(log, lines, verdict)
     verdict.head = lines[-1].digest if lines else GENESIS
+    verdict.unconfirmed = _unconfirmed(lines)
     return verdict
+
+
+def _unconfirmed(lines: list[_Line]) -> list[Problem]:
+    """Destruction records no outcome entry concludes, each named by its line."""
+    entries = [ln.entry for ln in lines if ln.entry is not None]
+    pending = {seq for seq, outcome in outcomes(entries).items() if outcome == OUTCOME_UNCONFIRMED}
+    found = []
+    for ln in lines:
+        entry = ln.entry or {}
+        if entry.get("seq") in pending:
+            dataset = (entry.get("destruction") or {}).get("dataset")
+            found.append(Problem(ln.file, ln.number, "unconfirmed",
+                                 f"destruction record seq {entry['seq']} ({dataset}) has no outcome: its run "
+                                 "stopped between the record and the commit's confirmation; check whether the "
+                                 "dataset still holds the rows"))
+    return found
 
 
 def _destruction_problem(entry: dict[str, Any]) -> str | None:
@@ -387,6 +420,9 @@ def _destruction_problem(entry: dict[str, Any]) -> str | None:
     proves it says what an auditor needs (time, operator, method, dataset,
     rows, the rule or request), so a record written by hand is caught too.
     """
+    if entry.get("kind") == OUTCOME_KIND:
+        why = outcome_problem(entry)
+        return None if why is None else f"not a complete outcome entry: {why}"
     if entry.get("kind") != RECORD_KIND:
         return None
     try:

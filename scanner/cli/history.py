@@ -121,7 +121,11 @@ def audit_verify(
                                              "or $PIIWARDEN_AUDIT_LOG].")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Find the log through a scan config.")] = None,
 ) -> None:
-    """Check the hash chain; name every changed, removed or inserted line (exit 1 if any)."""
+    """Check the hash chain; name every changed, removed or inserted line (exit 1 if any).
+
+    Destruction records whose run stopped before confirming the commit are
+    listed as UNCONFIRMED: not tampering (exit 0), but a deletion to check.
+    """
     from scanner.audit import verify_log
 
     audit = _log(log, config)
@@ -130,9 +134,12 @@ def audit_verify(
     verdict = verify_log(audit)
     for problem in verdict.problems:
         out.print(f"TAMPERED {problem}", markup=False)
+    for pending in verdict.unconfirmed:
+        out.print(f"UNCONFIRMED {pending}", markup=False)
     state = "FAILED" if verdict.problems else "ok"
+    unconfirmed = f", {len(verdict.unconfirmed)} unconfirmed destruction(s)" if verdict.unconfirmed else ""
     out.print(f"audit verify {state}: {verdict.entries} entries in {verdict.files} file(s), "
-              f"{len(verdict.problems)} problem(s); head {verdict.head}", markup=False)
+              f"{len(verdict.problems)} problem(s){unconfirmed}; head {verdict.head}", markup=False)
     raise typer.Exit(EXIT_FAIL if verdict.problems else EXIT_OK)
 
 

@@ -14,6 +14,13 @@ data-subject request commands; ``destruction`` for deletions. The log's
 own bookkeeping (``audit.prune``) is in no kind but is exported with
 every record when no kind is asked for.
 
+A destruction is logged in two phases (``destruction.py``): the record
+before the commit, an outcome entry after. The JSON export keeps both
+entries as logged; the CSV gives each record's ``outcome`` in its own row
+(``done``, ``not done``, or ``unconfirmed`` when no outcome entry follows:
+the run stopped in between), and the outcome entries as rows of their own
+that name the record's ``record_seq``.
+
 The log holds no data values (counts, names, keyed hashes only); CSV
 cells that a spreadsheet would evaluate are written as text all the same.
 """
@@ -28,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.audit import AuditLog, read_entries
+from scanner.lifecycle.destruction import outcomes
 from scanner.lifecycle.inventory import csv_safe
 
 KINDS = ("scan", "anonymize", "destruction", "subject")
@@ -36,7 +44,7 @@ _BY_COMMAND = {"scan": "scan", "anonymize": "anonymize", "decrypt": "anonymize",
 # The CSV's columns: the entry's own fields, then a destruction record's (empty for other kinds).
 CSV_COLUMNS = ("seq", "time", "kind", "command", "user", "host", "pid", "sources", "outputs", "counts",
                "key_fingerprint", "exit_code", "operator", "operator_name", "method", "dataset", "rows", "rule",
-               "as_of", "request_id", "subject_hashes", "hash")
+               "as_of", "request_id", "subject_hashes", "phase", "outcome", "record_seq", "reason", "hash")
 
 
 class AuditExportError(ValueError):
@@ -87,15 +95,22 @@ def export_records(records: list[dict[str, Any]], path: Path) -> Path:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(CSV_COLUMNS)
-            writer.writerows([csv_safe(v) for v in csv_row(entry)] for entry in records)
+            concluded = outcomes(records)
+            writer.writerows([csv_safe(v) for v in csv_row(entry, concluded)] for entry in records)
     tmp.replace(path)
     return path
 
 
-def csv_row(entry: dict[str, Any]) -> list[str | int | None]:
-    """One entry as CSV cells in ``CSV_COLUMNS`` order (lists joined with ``;``, counts as JSON)."""
+def csv_row(entry: dict[str, Any], concluded: dict[int, str] | None = None) -> list[str | int | None]:
+    """One entry as CSV cells in ``CSV_COLUMNS`` order (lists joined with ``;``, counts as JSON).
+
+    ``concluded``: what became of each destruction record (``destruction.outcomes``), for its row.
+    """
     record = _object(entry.get("destruction"))
     operator = _object(record.get("operator"))
+    outcome = entry.get("outcome")
+    if record and isinstance(entry.get("seq"), int):
+        outcome = (concluded or {}).get(entry["seq"], outcome)
     values: dict[str, Any] = {
         **{k: entry.get(k) for k in ("seq", "time", "command", "user", "host", "pid", "key_fingerprint",
                                      "exit_code", "hash")},
@@ -103,8 +118,11 @@ def csv_row(entry: dict[str, Any]) -> list[str | int | None]:
         "sources": _joined(entry.get("sources")), "outputs": _joined(entry.get("outputs")),
         "counts": json.dumps(entry.get("counts") or {}, ensure_ascii=False, sort_keys=True),
         "operator": operator.get("os_user"), "operator_name": operator.get("name"),
-        **{k: record.get(k) for k in ("method", "dataset", "rows", "rule", "as_of", "request_id")},
+        **{k: record.get(k) for k in ("method", "rows", "rule", "as_of", "request_id")},
+        "dataset": record.get("dataset") or entry.get("dataset"),
         "subject_hashes": _joined(record.get("subject_hashes")),
+        "phase": entry.get("phase"), "outcome": outcome, "record_seq": entry.get("record_seq"),
+        "reason": entry.get("reason"),
     }
     return [_cell(values[column]) for column in CSV_COLUMNS]
 

@@ -13,6 +13,17 @@ log (``scanner/audit.py``) stores it as one hash-chained entry built by
 ``audit_fields``. The command is ``delete``, which the log already keeps
 for the destruction period.
 
+A record is written in two phases (``journal.DestructionJournal``): the
+record itself just before the deletion commits (``phase: intent``), then a
+small outcome entry (kind ``destruction.outcome``, command ``delete``:
+kept as long) naming the record's ``seq`` and whether the
+deletion went through (``done``) or was rolled back (``not done``, with
+the value-free reason). A process killed between the two leaves a record
+without outcome, which ``audit verify`` and ``audit export`` show as
+unconfirmed: the deletion may or may not have committed, and the dataset
+says which. Records written before the two phases existed have no
+``phase`` and were written after their deletion: done.
+
 Retention of the log itself can be configured upwards only: a
 configuration asking for less than the legal floor is refused, not
 silently raised, so that a typo cannot shorten what an auditor relies on.
@@ -33,6 +44,13 @@ METHODS = ("delete", "overwrite", "archive+delete")
 AUDIT_COMMAND = "delete"  # scanner.audit.DESTRUCTION_COMMANDS: kept for the destruction period
 RECORD_KIND = "destruction"
 RECORD_VERSION = 1
+PHASE_INTENT = "intent"  # the record, written before the commit
+PHASE_OUTCOME = "outcome"  # written after it: the record's seq and what became of the deletion
+OUTCOME_KIND = "destruction.outcome"  # an outcome entry's kind: not a record (no ``destruction`` field)
+OUTCOME_DONE = "done"
+OUTCOME_NOT_DONE = "not done"
+OUTCOME_UNCONFIRMED = "unconfirmed"  # a record without outcome entry (the process stopped in between)
+OUTCOMES = (OUTCOME_DONE, OUTCOME_NOT_DONE)
 # The floors of the company's rules: destruction records three years, every other audit record six months.
 MIN_DESTRUCTION_RETENTION_DAYS = DEFAULT_DESTRUCTION_RETENTION_DAYS
 MIN_AUDIT_RETENTION_DAYS = DEFAULT_AUDIT_RETENTION_DAYS
@@ -199,13 +217,14 @@ def new_record(*, method: str, dataset: str, rows: int, operator_name: str | Non
         request_id=request_id, source=source, key_fingerprint=key_fingerprint)
 
 
-def audit_fields(record: DestructionRecord) -> dict[str, Any]:
+def audit_fields(record: DestructionRecord, *, intent: bool = False) -> dict[str, Any]:
     """Keyword arguments for ``AuditLog.record`` that store one destruction record as one chained entry.
 
     ``command`` is ``delete`` (kept for the destruction period by the log's
     pruning), ``kind`` lets ``audit export --kind destruction`` select it,
     and the whole record travels under ``destruction`` so that
     ``DestructionRecord.from_json(entry["destruction"])`` gives it back.
+    ``intent``: written before the commit, an outcome entry follows.
     """
     return {
         "command": AUDIT_COMMAND,
@@ -215,8 +234,50 @@ def audit_fields(record: DestructionRecord) -> dict[str, Any]:
         "key_fingerprint": record.key_fingerprint,
         "exit_code": 0,
         "kind": RECORD_KIND,
+        **({"phase": PHASE_INTENT} if intent else {}),
         "destruction": record.to_json(),
     }
+
+
+def outcome_fields(record_seq: int, outcome: str, dataset: str, reason: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``AuditLog.record``: what became of the deletion the record ``record_seq`` announced.
+
+    ``reason`` is the removal layer's one value-free line (why it was rolled back).
+    """
+    if outcome not in OUTCOMES:
+        raise RecordProblem(f"outcome must be one of {', '.join(OUTCOMES)}")
+    return {"command": AUDIT_COMMAND, "sources": [], "outputs": [], "counts": {}, "key_fingerprint": None,
+            "exit_code": 0 if outcome == OUTCOME_DONE else 1, "kind": OUTCOME_KIND, "phase": PHASE_OUTCOME,
+            "record_seq": record_seq, "outcome": outcome, "dataset": dataset, "reason": reason}
+
+
+def outcome_problem(entry: dict[str, Any]) -> str | None:
+    """Why an outcome entry is not a complete one (None: it is)."""
+    seq = entry.get("record_seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        return "an outcome entry names the record it concludes (record_seq)"
+    if entry.get("outcome") not in OUTCOMES:
+        return f"outcome must be one of {', '.join(OUTCOMES)}"
+    if not isinstance(entry.get("dataset"), str) or not entry["dataset"]:
+        return "an outcome entry names its dataset"
+    return None
+
+
+def outcomes(entries: list[dict[str, Any]]) -> dict[int, str]:
+    """What became of each destruction record among ``entries``, by its seq (done, not done, unconfirmed).
+
+    Records without a phase predate the two phases and were written after
+    their deletion: done.
+    """
+    concluded = {int(e["record_seq"]): str(e["outcome"]) for e in entries
+                 if e.get("kind") == OUTCOME_KIND and outcome_problem(e) is None}
+    found: dict[int, str] = {}
+    for entry in entries:
+        if entry.get("kind") != RECORD_KIND or not isinstance(entry.get("seq"), int):
+            continue
+        seq = int(entry["seq"])
+        found[seq] = OUTCOME_DONE if entry.get("phase") is None else concluded.get(seq, OUTCOME_UNCONFIRMED)
+    return found
 
 
 @dataclass(frozen=True)

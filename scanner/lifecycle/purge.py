@@ -14,7 +14,9 @@ already counts the rows past their limit; purge removes exactly those.
    rolled back unless it deletes exactly the violation's count; a file by
    rewriting it without the rows the same date parsing marks. Each deletion
    appends a destruction record (``destruction.py``) to the hash-chained
-   audit log, with the keyed hashes of the removed rows' identifiers.
+   audit log, with the keyed hashes of the removed rows' identifiers: just
+   before its commit, concluded by an outcome entry after it
+   (``journal.py``), so a kill at any moment leaves no deletion unrecorded.
    Without ``apply`` nothing is touched: what would go is returned (and
    recorded) per dataset.
 
@@ -43,6 +45,7 @@ from scanner.connectors.urls import mask_source
 from scanner.errors import ValueFreeError, describe_error
 from scanner.lifecycle.destruction import new_record
 from scanner.lifecycle.identifiers import SubjectHasher
+from scanner.lifecycle.journal import DestructionJournal
 from scanner.lifecycle.kinds import identifier_entities
 from scanner.lifecycle.removal import (
     Archive,
@@ -227,8 +230,13 @@ def _purge_one(plan: PurgePlan, item: PurgeItem, dataset: Dataset, scanned: Data
     check = retention_check(plan.policy, scanned, plan.as_of)
     if check is None or check.status != "ok":
         return replace(item, status="failed", error="the retention check is no longer configured: nothing deleted")
+    journal = DestructionJournal(audit, lambda removal: new_record(
+        method=removal.method, dataset=dataset.id, rows=removal.rows, operator_name=operator,
+        subject_hashes=removal.subject_hashes, rule=RULE, as_of=plan.as_of, source=mask_source(dataset.source),
+        key_fingerprint=removal.key_fingerprint))
     options = RemovalOptions(identifiers=identifier_columns(scanned), hasher=SubjectHasher(key) if key else None,
-                             archive=Archive(archive, key) if archive is not None and key is not None else None)
+                             archive=Archive(archive, key) if archive is not None and key is not None else None,
+                             before_commit=journal.before_commit)
     try:
         if dataset.sql is not None:
             expression, keys, _rows = hit_keys(dataset.sql, check)
@@ -236,21 +244,20 @@ def _purge_one(plan: PurgePlan, item: PurgeItem, dataset: Dataset, scanned: Data
         else:
             removal = remove_file_rows(dataset, retention_marker(check), item.rows, options)
     except (RemovalProblem, SourceError) as exc:
-        return replace(item, status="failed", error=str(exc))
+        return _failed(item, journal, str(exc))
     except Exception as exc:  # noqa: BLE001 - a driver's or a writer's own error: one value-free line
-        return replace(item, status="failed", error=describe_error(exc, dataset.sql.secrets if dataset.sql else ()))
-    record = new_record(method=removal.method, dataset=dataset.id, rows=removal.rows, operator_name=operator,
-                        subject_hashes=removal.subject_hashes, rule=RULE, as_of=plan.as_of,
-                        source=mask_source(dataset.source), key_fingerprint=removal.key_fingerprint)
-    try:
-        entry = audit.record_destruction(record) if audit is not None else None
-    except OSError as exc:  # the rows are gone: say so, and that the record is missing
-        return replace(item, status="deleted", method=removal.method, subjects=len(removal.subject_hashes),
-                       error=f"{removal.rows} rows deleted but the destruction record could not be written "
-                             f"({type(exc).__name__})")
+        return _failed(item, journal, describe_error(exc, dataset.sql.secrets if dataset.sql else ()))
+    unconcluded = journal.finish()
+    problems = [p for p in (removal.problem, unconcluded) if p]
     return replace(item, status="deleted", method=removal.method, subjects=len(removal.subject_hashes),
-                   archive=str(removal.archive) if removal.archive else None,
-                   record_seq=int(entry["seq"]) if entry else None, error=removal.problem)
+                   archive=str(removal.archive) if removal.archive else None, record_seq=journal.seq,
+                   error="; ".join(problems) or None)
+
+
+def _failed(item: PurgeItem, journal: DestructionJournal, error: str) -> PurgeItem:
+    """A dataset whose deletion did not happen; a record already written for it is concluded "not done"."""
+    unconcluded = journal.finish(error)
+    return replace(item, status="failed", error=f"{error}; {unconcluded}" if unconcluded else error)
 
 
 def identifier_columns(scanned: DatasetResult) -> dict[str, str]:

@@ -39,8 +39,12 @@ is done in one place, with the same guarantees for every caller:
   without zeroing them.
 
 The result (``Removal``) says how many rows went, how, and the keyed
-hashes (``SubjectHasher``) of the removed rows' identifiers; the caller
-writes the destruction record. Messages never quote a value.
+hashes (``SubjectHasher``) of the removed rows' identifiers. The caller's
+destruction record is written *before* the commit (``before_commit``: the
+transaction's last step, the rename's last precondition), so a process
+killed between the commit and the record cannot destroy without a trace;
+a record that cannot be written rolls the deletion back
+(``journal.DestructionJournal``). Messages never quote a value.
 """
 
 from __future__ import annotations
@@ -197,6 +201,9 @@ class RemovalOptions:
     hasher: SubjectHasher | None = None
     archive: Archive | None = None
     read: ReadOptions = DEFAULT_READ_OPTIONS
+    # Called with what is about to go, after every check and before the commit or the rename; raising
+    # (a RemovalProblem) leaves everything as it was. Where the destruction record is written.
+    before_commit: Callable[[Removal], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -256,16 +263,20 @@ def remove_table_rows(dataset: Dataset, selection: SqlSelection, expected: int,
     except (sa.exc.SQLAlchemyError, OSError, SourceError) as exc:
         raise RemovalProblem(f"cannot open for writing: {table.error_line(exc)}") from None
     try:
-        removed, archived = _delete_in_transaction(engine, dataset, selection, expected, options)
+        removal = _delete_in_transaction(engine, dataset, selection, expected, options)
         problem = _finish_removal(engine, table, expected)
     finally:
         engine.dispose()
-    return replace(_finish(dataset.id, removed, expected, options, archived), problem=problem)
+    return replace(removal, problem=problem)
 
 
 def _delete_in_transaction(engine: sa.Engine, dataset: Dataset, selection: SqlSelection, expected: int,
-                           options: RemovalOptions) -> tuple[pa.Table | None, Path | None]:
-    """Count, read (archive, hashes) and delete in one transaction; CountChanged or RemovalProblem roll it back."""
+                           options: RemovalOptions) -> Removal:
+    """Count, read (archive, hashes), delete and call ``before_commit`` in one transaction.
+
+    CountChanged, RemovalProblem or anything ``before_commit`` raises roll
+    it back.
+    """
     table: SqlTable = dataset.sql
     backend = table.backend
     archived: Path | None = None
@@ -283,13 +294,16 @@ def _delete_in_transaction(engine: sa.Engine, dataset: Dataset, selection: SqlSe
             deleted = sum(_rowcount(conn.execute(sa.delete(table.clause).where(c))) for c in selection.chunks)
             if deleted != expected:
                 raise CountChanged(f"{deleted} rows deleted, {expected} were counted: rolled back, nothing deleted")
+            removal = _finish(dataset.id, removed, expected, options, archived)
+            if options.before_commit is not None:
+                options.before_commit(removal)
     except BaseException as exc:
         if archived is not None:  # the rows were not deleted: their archive would be a false record
             archived.unlink(missing_ok=True)
         if isinstance(exc, sa.exc.SQLAlchemyError):
             raise RemovalProblem(f"rolled back, nothing deleted: {table.error_line(exc)}") from None
         raise
-    return removed, archived
+    return removal
 
 
 def _finish_removal(engine: sa.Engine, table: SqlTable, rows: int) -> str | None:
@@ -357,7 +371,7 @@ def remove_file_rows(dataset: Dataset, marker: RowMarker, expected: int,
     count = int(marks.sum())
     if count != expected:
         raise CountChanged(f"{count} rows match now, {expected} were counted: file left as it was")
-    if count == 0:
+    if count == 0:  # nothing to destroy, nothing to record
         return _finish(dataset.id, removed, 0, options, None)
     archived = options.archive.write(dataset.id, removed) if options.archive is not None and removed is not None \
         else None
@@ -368,6 +382,9 @@ def remove_file_rows(dataset: Dataset, marker: RowMarker, expected: int,
         _write_kept(dataset, path, tmp, marks, total)
         _verify(dataset, tmp, marker, total - count, options.read)
         _same_mode(path, tmp)
+        removal = _finish(dataset.id, removed, count, options, archived)
+        if options.before_commit is not None:
+            options.before_commit(removal)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -375,7 +392,7 @@ def remove_file_rows(dataset: Dataset, marker: RowMarker, expected: int,
             archived.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
-    return _finish(dataset.id, removed, count, options, archived)
+    return removal
 
 
 def remove_stale_temps(path: Path) -> int:

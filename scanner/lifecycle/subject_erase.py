@@ -32,7 +32,7 @@ import datetime as dt
 import io
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from scanner.connectors.common import DEFAULT_READ_OPTIONS, to_text
 from scanner.errors import ValueFreeError, describe_error
 from scanner.lifecycle.destruction import DestructionRecord, new_record
 from scanner.lifecycle.identifiers import SubjectHasher
+from scanner.lifecycle.journal import DestructionJournal
 from scanner.lifecycle.kinds import identifier_entities
 from scanner.lifecycle.removal import (
     CountChanged,
@@ -70,6 +71,8 @@ from scanner.writers.base import BatchOut, Transform, WriterError, temp_path
 MODES = ("delete", "anonymize")
 METHOD_OVERWRITE = "overwrite"
 KEY_LABEL = "pw_row_key"
+# An overwrite's last step before its commit or rename: (rows, identifier hashes) -> the destruction record.
+BeforeCommit = Callable[[int, tuple[str, ...]], None]
 # Files rewritten in place by ``anonymize`` (the anonymize writers mirror them; CSV/TSV record by record).
 OVERWRITE_FORMATS = ("csv", "tsv", "parquet", "xlsx", "json", "jsonl")
 
@@ -154,58 +157,74 @@ class Eraser:
     def _plans(self, item: Located) -> list[Any]:
         return plan_columns(item.dataset, item.findings, self.rules, OpContext(self.key))
 
-    def apply(self, item: Located) -> tuple[ErasedDataset, DestructionRecord]:
-        """Erase the person's rows of one dataset; its line and destruction record (EraseProblem: untouched)."""
+    def journal(self, item: Located, audit: AuditLog | None) -> DestructionJournal:
+        """The two-phase destruction record of one dataset's erasure (written just before its commit)."""
+        return DestructionJournal(audit, lambda done: new_record(
+            method=done.method, dataset=item.hit.dataset, rows=done.rows, operator_name=self.operator,
+            subject_hashes=list(done.subject_hashes), request_id=self.request_id, source=item.hit.source,
+            key_fingerprint=done.key_fingerprint))
+
+    def apply(self, item: Located, journal: DestructionJournal | None = None) -> ErasedDataset:
+        """Erase the person's rows of one dataset; its line (EraseProblem: untouched).
+
+        ``journal`` writes the destruction record before the commit (a
+        journal without a log only keeps the record: ``journal.record``).
+        """
+        journal = journal or self.journal(item, None)
         columns: tuple[str, ...] = ()
         if self.mode == "delete":
-            done = self._delete(item)
-            hashes, method, rows, problem = done.subject_hashes, done.method, done.rows, done.problem
+            done = self._delete(item, journal)
+            method, rows, problem = done.method, done.rows, done.problem
         else:
-            rows, columns, hashes, problem = self._overwrite(item)
+            rows, columns, problem = self._overwrite(item, journal)
             method = METHOD_OVERWRITE
-        record = new_record(method=method, dataset=item.hit.dataset, rows=rows, operator_name=self.operator,
-                            subject_hashes=list(hashes), request_id=self.request_id, source=item.hit.source,
-                            key_fingerprint=self.key.fingerprint if self.key is not None and hashes else None)
-        line = ErasedDataset(item.hit.dataset, item.hit.source, item.hit.format, rows, method, columns, True,
-                             len(record.subject_hashes), problem)
-        return line, record
+        subjects = len(journal.record.subject_hashes) if journal.record is not None else 0
+        return ErasedDataset(item.hit.dataset, item.hit.source, item.hit.format, rows, method, columns, True,
+                             subjects, problem)
 
     # ---------------------------------------------------------------- delete ----
 
-    def _removal_options(self, item: Located) -> RemovalOptions:
-        return RemovalOptions(identifiers={c.name: c.entity for c in held_identifiers(item)}, hasher=self.hasher)
+    def _removal_options(self, item: Located, journal: DestructionJournal) -> RemovalOptions:
+        return RemovalOptions(identifiers={c.name: c.entity for c in held_identifiers(item)}, hasher=self.hasher,
+                              before_commit=journal.before_commit)
 
-    def _delete(self, item: Located) -> Removal:
+    def _delete(self, item: Located, journal: DestructionJournal) -> Removal:
         ds, matcher = item.dataset, item.matcher
         try:
             if ds.sql is not None:
                 key_expr, _name = table_row_key(ds.sql)
                 keys = row_keys(ds, key_expr, matcher)
                 return remove_table_rows(ds, SqlSelection.values_in(key_expr, keys), len(keys),
-                                         self._removal_options(item))
+                                         self._removal_options(item, journal))
             return remove_file_rows(ds, lambda batch: pa.array(matcher.mask(batch)), item.hit.rows,
-                                    self._removal_options(item))
+                                    self._removal_options(item, journal))
         except (RemovalProblem, SourceError) as exc:
             raise EraseProblem(str(exc)) from None
 
     # ------------------------------------------------------------- anonymize ----
 
-    def _overwrite(self, item: Located) -> tuple[int, tuple[str, ...], tuple[str, ...], str | None]:
-        """(rows overwritten, columns changed, identifier hashes, problem after the commit) for one dataset."""
+    def _overwrite(self, item: Located, journal: DestructionJournal) -> tuple[int, tuple[str, ...], str | None]:
+        """(rows overwritten, columns changed, problem after the commit) for one dataset."""
         plans = self._plans(item)
         if not plans:
             raise EraseProblem("no column of these rows has an anonymize rule: nothing to overwrite")
         inner = make_transform(plans, None)
         columns = tuple(p.name for p in plans)
         problem = None
+        fingerprint = self.key.fingerprint if self.key is not None else None
+
+        def before_commit(rows: int, hashes: tuple[str, ...]) -> None:
+            journal.before_commit(Removal(item.hit.dataset, rows, METHOD_OVERWRITE, hashes,
+                                          fingerprint if hashes else None))
+
         try:
             if item.dataset.sql is not None:
-                rows, hashes, problem = overwrite_table(item, inner, self.hasher)
+                rows, problem = overwrite_table(item, inner, self.hasher, before_commit)
             else:
-                rows, hashes = overwrite_file(item, inner, self.hasher)
+                rows = overwrite_file(item, inner, self.hasher, before_commit)
         except (RemovalProblem, SourceError, WriterError, sa.exc.SQLAlchemyError, OSError) as exc:
             raise EraseProblem(_one_line(exc)) from None
-        return rows, columns, hashes, problem
+        return rows, columns, problem
 
 
 def _one_line(exc: BaseException) -> str:
@@ -226,20 +245,21 @@ def erase(located: Sequence[Located], eraser: Eraser, *, apply: bool, audit: Aud
         if not apply:
             lines.append(eraser.plan(item))
             continue
+        journal = eraser.journal(item, audit)
         try:
-            line, record = eraser.apply(item)
+            line = eraser.apply(item, journal)
         except EraseProblem as exc:
-            failures.append((item.dataset.where, str(exc)))
+            unconcluded = journal.finish(str(exc))  # a record written before a failed commit: not done
+            failures.append((item.dataset.where, f"{exc}; {unconcluded}" if unconcluded else str(exc)))
             continue
         lines.append(line)
-        records.append(record)
+        if journal.record is not None:
+            records.append(journal.record)
         if line.problem:
             failures.append((item.dataset.where, line.problem))
-        if audit is not None:
-            try:
-                audit.record_destruction(record)
-            except OSError as exc:  # the rows are gone: say loudly that their record is not
-                failures.append((str(audit.path), f"destruction record not written ({type(exc).__name__})"))
+        unconcluded = journal.finish()
+        if unconcluded and audit is not None:  # the rows are gone and recorded: say the outcome is missing
+            failures.append((str(audit.path), unconcluded))
     return EraseResult(eraser.request_id, eraser.request.labels, eraser.mode, apply, tuple(lines), tuple(records),
                        tuple(failures))
 
@@ -336,11 +356,14 @@ def _identifier_hashes(hasher: SubjectHasher | None, item: Located, rows: pa.Rec
 # ----------------------------------------------------------------- files ----
 
 
-def overwrite_file(item: Located, inner: Transform, hasher: SubjectHasher | None) -> tuple[int, tuple[str, ...]]:
-    """Rewrite a file with the person's rows anonymized; (rows overwritten, identifier hashes).
+def overwrite_file(item: Located, inner: Transform, hasher: SubjectHasher | None,
+                   before_commit: BeforeCommit | None = None) -> int:
+    """Rewrite a file with the person's rows anonymized; the rows overwritten.
 
     Written beside the original under a hidden name, verified, then renamed
     over it: a kill at any point leaves the old file or the new one.
+    ``before_commit`` gets (rows, identifier hashes) just before the rename
+    (the destruction record); raising there leaves the original.
     """
     ds, matcher = item.dataset, item.matcher
     if ds.format not in OVERWRITE_FORMATS:
@@ -370,10 +393,12 @@ def overwrite_file(item: Located, inner: Transform, hasher: SubjectHasher | None
             _rewrite_with_writer(ds, staged, transform)
         _verify(ds, staged, matcher, total)
         os.chmod(staged, path.stat().st_mode & 0o7777)
+        if before_commit is not None:
+            before_commit(rows, tuple(sorted(hashes)))
         os.replace(staged, path)
     finally:
         staged.unlink(missing_ok=True)
-    return rows, tuple(sorted(hashes))
+    return rows
 
 
 def _rewrite_with_writer(ds: Dataset, staged: Path, transform: Transform) -> None:
@@ -488,15 +513,16 @@ def _verify(ds: Dataset, staged: Path, matcher: RowMatcher, total: int) -> None:
 # ---------------------------------------------------------------- tables ----
 
 
-def overwrite_table(item: Located, inner: Transform,
-                    hasher: SubjectHasher | None) -> tuple[int, tuple[str, ...], str | None]:
-    """Update the person's rows of a table in one transaction; (rows overwritten, identifier hashes).
+def overwrite_table(item: Located, inner: Transform, hasher: SubjectHasher | None,
+                    before_commit: BeforeCommit | None = None) -> tuple[int, str | None]:
+    """Update the person's rows of a table in one transaction; (rows overwritten, problem after the commit).
 
     The rows are selected by key and counted again under the removal
     layer's locks; a count that differs from the one found, or an update
-    that touches another number of rows, rolls everything back. The third
-    value is a problem after the commit (compacting the file failed): the
-    rows are overwritten all the same.
+    that touches another number of rows, rolls everything back. The
+    problem is one after the commit (compacting the file failed): the rows
+    are overwritten all the same. ``before_commit`` gets (rows, identifier
+    hashes) as the transaction's last step; raising there rolls it back.
     """
     ds, matcher = item.dataset, item.matcher
     table = ds.sql
@@ -522,6 +548,8 @@ def overwrite_table(item: Located, inner: Transform,
             updated = _update_rows(conn, table, key_expr, [r[0] for r in fetched], out)
             if updated != expected:
                 raise CountChanged(f"{updated} rows updated, {expected} were found: rolled back, nothing changed")
+            if before_commit is not None:
+                before_commit(expected, tuple(sorted(hashes)))
         problem = None
         try:
             backend.finish_removal(engine, table)
@@ -530,7 +558,7 @@ def overwrite_table(item: Located, inner: Transform,
                        "old values may remain in free pages until the next VACUUM")
     finally:
         engine.dispose()
-    return expected, tuple(sorted(hashes)), problem
+    return expected, problem
 
 
 def _update_rows(conn: sa.Connection, table: Any, key_expr: sa.ColumnElement[Any], keys: list[Any],

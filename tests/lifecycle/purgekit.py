@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +18,7 @@ from typer.testing import CliRunner
 
 from detectors.validators import resident_id_check_char
 from scanner.cli import app
+from tests.conftest import ROOT
 
 AS_OF = dt.date(2026, 3, 31)
 CUTOFF = AS_OF - dt.timedelta(days=1825)
@@ -98,3 +105,59 @@ def audit_ok(log: Path) -> list[dict[str, Any]]:
     assert exported.exit_code == 0, exported.output
     return [e for e in json.loads(export.read_text(encoding="utf-8")) if e.get("kind") == "destruction"
             and "destruction" in e]
+
+
+# A wrapper that runs the real CLI but dies by SIGKILL at one point of the removal: the test decides where.
+_KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from scanner import audit
+    from scanner.lifecycle import removal
+    where = sys.argv.pop(1)
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if where == "mid-write":  # small blocks, killed after the third has been written to the temporary
+        removal.READ_BYTES = 1024
+        real, calls = removal._copy_kept, []
+        def copy_kept(*args, **kwargs):
+            calls.append(1)
+            if len(calls) > 3:
+                die()
+            return real(*args, **kwargs)
+        removal._copy_kept = copy_kept
+    elif where == "before-replace":
+        removal._verify = die
+    elif where == "after-record":  # the destruction record is written; the commit or rename is next
+        record = audit.AuditLog.record_destruction
+        def record_then_die(self, *args, **kwargs):
+            record(self, *args, **kwargs)
+            die()
+        audit.AuditLog.record_destruction = record_then_die
+    elif where == "after-commit":  # the rows are gone (file renamed, transaction committed); no outcome yet
+        removal._fsync_dir = die
+        removal._finish_removal = die
+    from scanner.cli import main
+    main()
+""")
+
+
+def killed_purge(tmp_path: Path, env: dict[str, Any], where: str, source: Path | str) -> subprocess.CompletedProcess[bytes]:
+    """``purge --apply`` of ``source`` in a process killed by SIGKILL at ``where`` (a point of ``_KILLER``)."""
+    script = tmp_path / "killer.py"
+    script.write_text(_KILLER, encoding="utf-8")
+    envvars = {**os.environ, "PYTHONPATH": str(ROOT), "PIIWARDEN_AUDIT_LOG": str(env["log"])}
+    proc = subprocess.run([sys.executable, str(script), where, "purge", str(source), "--policy", str(env["policy"]),
+                           "--as-of", AS_OF.isoformat(), "--apply", "--key-file", str(env["key"])],
+                          env=envvars, capture_output=True, timeout=300, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    return proc
+
+
+def unconfirmed(log: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """``audit verify``'s UNCONFIRMED lines (it still exits 0) and the CSV export's destruction rows."""
+    verified = invoke("audit", "verify", "--log", str(log))
+    assert verified.exit_code == 0, verified.output
+    export = log.parent / "destruction.csv"
+    assert invoke("audit", "export", "--kind", "destruction", "--log", str(log), "-o", str(export)).exit_code == 0
+    with open(export, encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["method"]]
+    return [ln for ln in verified.output.splitlines() if ln.startswith("UNCONFIRMED")], rows

@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner import api
-from scanner.audit import AuditLog, canonical, entry_hash, verify_log
+from scanner.audit import AuditLog, canonical, entry_hash, read_entries, verify_log
 from scanner.cli import app
 from scanner.config import ConfigError, load_config
 from scanner.lifecycle.auditexport import AuditExportError, entry_kind, read_records
-from scanner.lifecycle.destruction import RetentionTooShort, new_record
+from scanner.lifecycle.destruction import RetentionTooShort, new_record, outcomes
 
 runner = CliRunner()
 START = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -135,6 +135,45 @@ def test_audit_export_cli_csv(tmp_path):
     assert (row["kind"], row["method"], row["dataset"], row["rows"], row["rule"]) == (
         "destruction", "delete", "crm/customers.csv", "12", "retention")
     assert row["operator_name"] == "王审计" and row["subject_hashes"] == ";".join(sorted(HASHES))
+
+
+def test_two_phase_records_and_their_outcomes_in_verify_and_export(tmp_path):
+    """A record before each commit, an outcome after: done, not done, and one whose run stopped in between.
+
+    A record from before the two phases (no ``phase``) was written after its deletion: done.
+    """
+    log = AuditLog(tmp_path / "audit.log")
+    legacy = log.record_destruction(_record(dataset="old.csv"))
+    done = log.record_destruction(_record(dataset="a.csv"), intent=True)
+    failed = log.record_destruction(_record(dataset="b.csv"), intent=True)
+    stopped = log.record_destruction(_record(dataset="c.csv"), intent=True)
+    log.record_outcome(done["seq"], "done", "a.csv")
+    log.record_outcome(failed["seq"], "not done", "b.csv", "the rewritten file does not verify: nothing removed")
+    assert outcomes(read_entries(log)) == {legacy["seq"]: "done", done["seq"]: "done", failed["seq"]: "not done",
+                                           stopped["seq"]: "unconfirmed"}
+    verdict = verify_log(log)
+    assert verdict.ok and [(p.line, p.kind) for p in verdict.unconfirmed] == [(4, "unconfirmed")]
+    assert "c.csv" in verdict.unconfirmed[0].detail
+    verified = runner.invoke(app, ["audit", "verify", "--log", str(log.path)])
+    assert verified.exit_code == 0 and "UNCONFIRMED" in verified.output and "1 unconfirmed" in verified.output
+    target = tmp_path / "destruction.csv"
+    assert runner.invoke(app, ["audit", "export", "--log", str(log.path), "--kind", "destruction",
+                               "-o", str(target)]).exit_code == 0
+    with open(target, encoding="utf-8-sig", newline="") as fh:
+        rows = [(r["dataset"], r["phase"], r["outcome"], r["record_seq"]) for r in csv.DictReader(fh)]
+    assert rows == [("old.csv", "", "done", ""), ("a.csv", "intent", "done", ""), ("b.csv", "intent", "not done", ""),
+                    ("c.csv", "intent", "unconfirmed", ""), ("a.csv", "outcome", "done", str(done["seq"])),
+                    ("b.csv", "outcome", "not done", str(failed["seq"]))]
+
+
+def test_verify_names_an_incomplete_outcome_entry(tmp_path):
+    log = AuditLog(tmp_path / "audit.log")
+    seq = log.record_destruction(_record(), intent=True)["seq"]
+    log.record("delete", kind="destruction.outcome", phase="outcome", record_seq=seq, outcome="maybe",
+               dataset="crm/customers.csv")
+    problems = verify_log(log).problems
+    assert [(p.line, p.kind) for p in problems] == [(2, "invalid")] and "outcome" in problems[0].detail
+    assert [p.line for p in verify_log(log).unconfirmed] == [1]  # a malformed outcome concludes nothing
 
 
 @pytest.mark.parametrize("args", [["--kind", "all"], ["--since", "yesterday"], ["-o", "x.xlsx"]])

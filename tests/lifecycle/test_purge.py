@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +15,6 @@ import pytest
 from scanner.anonymize.keys import parse_key
 from scanner.lifecycle.identifiers import SubjectHasher
 from scanner.lifecycle.removal import read_archive
-from tests.conftest import ROOT
 from tests.lifecycle.purgekit import (
     AS_OF,
     CUTOFF,
@@ -27,11 +22,13 @@ from tests.lifecycle.purgekit import (
     assert_nothing_raw,
     audit_ok,
     date_text,
+    killed_purge,
     old,
     people,
     policy,
     purge,
     retention_count,
+    unconfirmed,
 )
 
 
@@ -150,52 +147,124 @@ def test_sqlite_file_purged_and_removed_values_gone_from_the_bytes(tmp_path, env
     assert audit_ok(env["log"])[0]["destruction"]["rows"] == expected
 
 
-# A wrapper that runs the real CLI but dies by SIGKILL at one point of the removal: the test decides where.
-_KILLER = textwrap.dedent("""
-    import os, signal, sys
-    from scanner.lifecycle import removal
-    where = sys.argv.pop(1)
-    def die(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGKILL)
-    if where == "mid-write":  # small blocks, killed after the third has been written to the temporary
-        removal.READ_BYTES = 1024
-        real, calls = removal._copy_kept, []
-        def copy_kept(*args, **kwargs):
-            calls.append(1)
-            if len(calls) > 3:
-                die()
-            return real(*args, **kwargs)
-        removal._copy_kept = copy_kept
-    elif where == "before-replace":
-        removal._verify = die
-    from scanner.cli import main
-    main()
-""")
-
-
-@pytest.mark.parametrize("where", ["mid-write", "before-replace"])
-def test_killed_purge_leaves_the_file_whole_and_records_nothing(tmp_path, env, where):
+@pytest.mark.parametrize("where", ["mid-write", "before-replace", "after-record"])
+def test_killed_purge_before_the_rename_leaves_the_file_whole(tmp_path, env, where):
+    """Killed before the rename: the old file, whole; at most a record without outcome, listed as unconfirmed."""
     rows = people(200, seed=11)
     data = tmp_path / "data"
     data.mkdir()
     _csv(data / "crm.csv", rows)
     original = (data / "crm.csv").read_bytes()
-    script = tmp_path / "killer.py"
-    script.write_text(_KILLER, encoding="utf-8")
-    envvars = {**os.environ, "PYTHONPATH": str(ROOT), "PIIWARDEN_AUDIT_LOG": str(env["log"])}
-    proc = subprocess.run([sys.executable, str(script), where, "purge", str(data), "--policy", str(env["policy"]),
-                           "--as-of", AS_OF.isoformat(), "--apply", "--key-file", str(env["key"])],
-                          env=envvars, capture_output=True, timeout=300, check=False)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    proc = killed_purge(tmp_path, env, where, data)
     assert (data / "crm.csv").read_bytes() == original  # the old file, whole
-    log = env["log"].read_text(encoding="utf-8") if env["log"].exists() else ""
-    assert '"destruction"' not in log  # nothing was destroyed, nothing recorded
+    pending, exported = unconfirmed(env["log"]) if env["log"].exists() else ([], [])
+    if where == "after-record":  # the record was written, the rename never happened: unconfirmed, not done
+        assert len(pending) == 1 and "crm.csv" in pending[0]
+        assert [(r["dataset"], r["outcome"]) for r in exported] == [("crm.csv", "unconfirmed")]
+    else:
+        assert pending == [] and exported == []
     # The next run clears the leftover temporary and purges normally.
     done = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
     assert done.exit_code == 0, done.output
     assert sorted(p.name for p in data.iterdir()) == ["crm.csv"]
-    assert audit_ok(env["log"])[0]["destruction"]["rows"] == len(old(rows))
+    assert audit_ok(env["log"])[-1]["destruction"]["rows"] == len(old(rows))
+    assert unconfirmed(env["log"])[1][-1]["outcome"] == "done"
     assert_nothing_raw(rows, [proc.stdout.decode(), proc.stderr.decode(), done.output], [env["log"]])
+
+
+def test_killed_purge_after_the_rename_left_its_record(tmp_path, env):
+    """Killed right after the rename, before the outcome: the rows are gone and the record says so (unconfirmed)."""
+    rows = people(200, seed=12)
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = _csv(data / "crm.csv", rows)
+    proc = killed_purge(tmp_path, env, "after-commit", data)
+    kept = [ln for ln, r in zip(lines, rows) if r["last_login"] >= CUTOFF]
+    assert (data / "crm.csv").read_bytes() == "\ufeffname,mobile,id_no,last_login\r\n".encode() + b"".join(kept)
+    pending, exported = unconfirmed(env["log"])
+    assert len(pending) == 1
+    assert [(r["dataset"], r["rows"], r["outcome"]) for r in exported] == [("crm.csv", str(len(old(rows))),
+                                                                             "unconfirmed")]
+    assert_nothing_raw(rows, [proc.stdout.decode(), proc.stderr.decode()], [env["log"]])
+
+
+@pytest.mark.parametrize("where", ["after-record", "after-commit"])
+def test_killed_sqlite_purge_is_all_or_nothing_and_recorded(tmp_path, env, where):
+    """A database file: killed before the commit, every row stays; after it, exactly the old rows are gone.
+
+    Either way the destruction record was written before the commit and is unconfirmed.
+    """
+    rows = people(150, seed=13)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = sqlite3.connect(data / "crm.db")
+    db.execute("CREATE TABLE customers (k INTEGER PRIMARY KEY, name TEXT, mobile TEXT, id_no TEXT, last_login TEXT)")
+    db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                   [(r["k"], r["name"], r["mobile"], r["id_no"], r["last_login"].isoformat()) for r in rows])
+    db.commit()
+    before = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
+    db.close()
+    killed_purge(tmp_path, env, where, data)
+    db = sqlite3.connect(data / "crm.db")
+    after = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
+    db.close()
+    if where == "after-record":
+        assert after == before
+    else:
+        assert after == [b for b in before if b[4] >= CUTOFF.isoformat()]
+    pending, exported = unconfirmed(env["log"])
+    assert len(pending) == 1
+    assert [(r["dataset"], r["outcome"]) for r in exported] == [("crm.db#customers", "unconfirmed")]
+
+
+def test_a_record_the_log_refuses_at_the_commit_rolls_the_deletion_back(tmp_path, env, monkeypatch):
+    """The log passed the check before the run but refuses the record itself (disk full): nothing deleted."""
+    from scanner.audit import AuditLog
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(80, seed=14))
+    before = (data / "crm.csv").read_bytes()
+
+    def full(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(AuditLog, "record_destruction", full)
+    result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    assert result.exit_code == 3, result.output
+    assert "destruction record could not be written" in result.output and "nothing deleted" in result.output
+    assert (data / "crm.csv").read_bytes() == before
+    assert sorted(p.name for p in data.iterdir()) == ["crm.csv"]
+
+
+def test_a_rename_that_fails_after_the_record_concludes_it_not_done(tmp_path, env, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    _csv(data / "crm.csv", people(80, seed=15))
+    before = (data / "crm.csv").read_bytes()
+    real = os.replace
+
+    def refuse_target(src, dst, *args, **kwargs):
+        if Path(dst) == data / "crm.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", refuse_target)
+    result = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
+    monkeypatch.setattr(os, "replace", real)
+    assert result.exit_code == 3, result.output
+    assert (data / "crm.csv").read_bytes() == before
+    pending, exported = unconfirmed(env["log"])
+    assert pending == [] and [(r["dataset"], r["outcome"]) for r in exported] == [("crm.csv", "not done")]
+    outcome = [e for e in _log_entries(env["log"]) if e.get("phase") == "outcome"]
+    assert [(o["outcome"], o["record_seq"]) for o in outcome] == [("not done", int(exported[0]["seq"]))]
+    assert "PermissionError" in outcome[0]["reason"]
+
+
+def _log_entries(log: Path) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def test_apply_refused_when_the_destruction_record_cannot_be_written(tmp_path, env, monkeypatch):

@@ -31,11 +31,13 @@ from tests.lifecycle.purgekit import (
     assert_nothing_raw,
     audit_ok,
     date_text,
+    killed_purge,
     old,
     people,
     policy,
     purge,
     retention_count,
+    unconfirmed,
 )
 
 KEY = parse_key(KEY_HEX.encode(), "test")
@@ -158,6 +160,33 @@ def test_pg_purge_killed_while_deleting_leaves_every_row(tmp_path, env, pg):
     assert not env["log"].exists() or '"destruction"' not in env["log"].read_text(encoding="utf-8")
     out, err = proc.communicate()
     assert_nothing_raw(pg["rows"], [out.decode(), err.decode()], [])
+
+
+@pytest.mark.parametrize("where", ["after-record", "after-commit"])
+def test_pg_purge_killed_around_the_commit_is_recorded(tmp_path, env, pg, where):
+    """Killed after the destruction record but before the commit: every row stays (the server rolls back);
+    killed after the commit: exactly the old rows are gone. The record, written first, is there either way,
+    unconfirmed (``audit verify`` exits 0 and lists it)."""
+    before = _table(pg["engine"], "crm.customers", "k")
+    proc = killed_purge(tmp_path, env, where, pg["url"])
+    admin = _admin(PG_ADMIN, "PostgreSQL")
+    db = pg["url"].rsplit("/", 1)[1]
+    try:  # a killed client's transaction is rolled back when the server notices the closed connection
+        deadline = time.monotonic() + 30
+        with admin.connect() as conn:
+            while conn.execute(sa.text("SELECT 1 FROM pg_stat_activity WHERE datname = :d AND state LIKE 'idle in%'"),
+                               {"d": db}).first() and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        admin.dispose()
+    gone = {r["k"] for r in old(pg["rows"])}
+    after = _table(pg["engine"], "crm.customers", "k")
+    assert after == (before if where == "after-record" else [r for r in before if r[0] not in gone])
+    pending, exported = unconfirmed(env["log"])
+    assert len(pending) == 1
+    assert [(r["dataset"], r["rows"], r["outcome"]) for r in exported] == [("crm.customers", str(len(gone)),
+                                                                             "unconfirmed")]
+    assert_nothing_raw(pg["rows"], [proc.stdout.decode(), proc.stderr.decode()], [env["log"]])
 
 
 def test_mariadb_purge_without_primary_key(tmp_path, env, maria):

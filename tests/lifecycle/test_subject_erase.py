@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from scanner.anonymize.keys import parse_key
 from scanner.audit import AuditLog, read_entries, verify_log
 from scanner.cli import app
-from scanner.lifecycle.destruction import DestructionRecord
+from scanner.lifecycle.destruction import DestructionRecord, outcomes
 from scanner.lifecycle.identifiers import SubjectHasher
 from scanner.lifecycle.subject_find import SubjectRequest
 from scanner.sources import resolve_sources
@@ -135,7 +135,10 @@ def test_erase_changes_exactly_the_persons_rows(tmp_path, pg_accounts, mode):  #
         assert record.operator.name == "clerk 7" and record.operator.os_user
         assert set(record.subject_hashes) & wanted, record.dataset  # "was X erased?" answerable by hash
         assert record.key_fingerprint == hasher.fingerprint
-    assert verify_log(AuditLog(tmp_path / "audit.log")).ok
+    verdict = verify_log(AuditLog(tmp_path / "audit.log"))
+    assert verdict.ok and verdict.unconfirmed == []
+    # each record was written before its commit and concluded after it
+    assert list(outcomes(read_entries(AuditLog(tmp_path / "audit.log"))).values()) == ["done"] * len(records)
     _clean((tmp_path / "audit.log").read_text(encoding="utf-8"), "the audit log")
 
 

@@ -79,7 +79,7 @@ def test_csv_overwrite_copies_every_other_record_byte_for_byte(rows, crlf):
 
         if not person:
             return
-        done, _hashes = overwrite_file(item, inner, None)
+        done = overwrite_file(item, inner, None)
         assert done == len(person)
         header = buffer.getvalue()[: buffer.getvalue().index(ending) + len(ending)]
         expected = header + "".join(_serialized(["ERASED", read[i]["note"]]) + ending if i in person else record
