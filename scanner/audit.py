@@ -24,6 +24,13 @@ Rotation moves the live file to ``<log>.<UTC timestamp>``; the chain simply
 continues into the new file. Archives are deleted only when every entry in
 them is past its retention, and the deletion is itself recorded (with the
 hash of the last deleted line), so the first remaining line stays verifiable.
+That prune entry carries a checkpoint of what went (file, entries, first
+and last seq, last line's hash, the file's SHA-256) and, when the log is
+given a signing key (``audit rotate --key-file``, or ``PIIWARDEN_KEY``),
+an HMAC-SHA256 of the checkpoint under the key's ``audit-checkpoint``
+sub-key: without the key nobody can claim a pruned part that was not
+there, or drop one and write a believable checkpoint for it.
+``verify_log(log, signing_key=...)`` checks those signatures.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import datetime as dt
 import fcntl
 import getpass
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -50,8 +58,8 @@ from scanner.config import (  # noqa: F401 - AUDIT_FILENAME and ENV_LOG are part
     default_audit_path,
 )
 from scanner.lifecycle.destruction import (
-    OUTCOME_UNCONFIRMED,
     OUTCOME_KIND,
+    OUTCOME_UNCONFIRMED,
     RECORD_KIND,
     DestructionRecord,
     RecordProblem,
@@ -63,6 +71,7 @@ from scanner.lifecycle.destruction import (
 )
 
 GENESIS = "0" * 64
+CHECKPOINT_PURPOSE = "audit-checkpoint"  # the key's sub-key that signs pruned archives' checkpoints
 ROTATE_BYTES = 16 << 20
 # Records of destroying or irreversibly transforming data are kept longer.
 DESTRUCTION_COMMANDS = frozenset({"anonymize", "delete"})
@@ -116,6 +125,10 @@ class AuditLog:
     destruction_retention_days: int = DEFAULT_DESTRUCTION_RETENTION_DAYS
     rotate_bytes: int = ROTATE_BYTES
     clock: Any = field(default=None, repr=False)  # () -> aware datetime; tests pass a fixed clock
+    # Signs the checkpoints of pruned archives (``Key.derive(CHECKPOINT_PURPOSE)``) and names the key by its
+    # public fingerprint; None: checkpoints are chained but unsigned.
+    signing_key: bytes | None = field(default=None, repr=False)
+    signing_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         self.periods  # noqa: B018 - configurable upwards only: RetentionTooShort below six months / three years
@@ -221,16 +234,32 @@ class AuditLog:
             expiry = self._expires(archive)
             if expiry is None or expiry > self.now():
                 break
-            last = _last_line(archive)
-            count = sum(1 for _ in _lines(archive))
+            point = checkpoint(archive)
             archive.unlink()
             removed.append(archive.name)
+            key, fingerprint = self._signer()
             self._append({"user": _os_user(), "host": socket.gethostname(), "pid": os.getpid(),
-                          "command": "audit.prune", "sources": [], "outputs": [], "key_fingerprint": None,
-                          "counts": {"entries": count}, "removed_file": archive.name,
-                          "removed_last_hash": sha256(last.encode("utf-8")) if last else None,
+                          "command": "audit.prune", "sources": [], "outputs": [],
+                          "key_fingerprint": fingerprint if key else None,
+                          "counts": {"entries": point["entries"]}, "removed_file": archive.name,
+                          "removed_last_hash": point["last_hash"], "checkpoint": point,
+                          **({"checkpoint_signature": sign_checkpoint(key, point)} if key else {}),
                           "exit_code": 0})
         return removed
+
+    def _signer(self) -> tuple[bytes | None, str | None]:
+        """The checkpoint signing key: the one given, else ``PIIWARDEN_KEY``'s (a prune inside any command)."""
+        if self.signing_key is not None:
+            return self.signing_key, self.signing_fingerprint
+        if not os.environ.get("PIIWARDEN_KEY"):
+            return None, None
+        from scanner.anonymize.keys import KeyProblem, load_key  # only when pruning: rare
+
+        try:
+            key = load_key(None)
+        except KeyProblem:
+            return None, None
+        return (key.derive(CHECKPOINT_PURPOSE), key.fingerprint) if key is not None else (None, None)
 
     def _expires(self, archive: Path) -> dt.datetime | None:
         """When the last entry of an archive stops being protected by retention."""
@@ -244,6 +273,28 @@ class AuditLog:
             until = self.periods.keep_until(when, is_destruction(entry))
             latest = until if latest is None or until > latest else latest
         return latest
+
+
+def checkpoint(archive: Path) -> dict[str, Any]:
+    """What a pruned archive held, for its prune entry: file, entries, first and last seq, last hash, SHA-256."""
+    seqs: list[int] = []
+    last: str | None = None
+    for _, line in _lines(archive):
+        if not line.strip():
+            continue
+        last = line
+        with contextlib.suppress(ValueError, AttributeError):
+            seq = json.loads(line).get("seq")
+            if isinstance(seq, int):
+                seqs.append(seq)
+    return {"file": archive.name, "entries": len(seqs), "first_seq": min(seqs, default=None),
+            "last_seq": max(seqs, default=None), "last_hash": sha256(last.encode("utf-8")) if last else None,
+            "sha256": sha256(archive.read_bytes())}
+
+
+def sign_checkpoint(key: bytes, point: dict[str, Any]) -> str:
+    """HMAC-SHA256 of a checkpoint's canonical JSON under the signing sub-key (hex)."""
+    return hmac.new(key, canonical(point).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def is_destruction(entry: dict[str, Any]) -> bool:
@@ -303,6 +354,8 @@ class Verdict:
     # Destruction records without outcome: not tampering, but a deletion nobody confirmed (its run stopped
     # between the record and the outcome); the dataset says whether the rows went.
     unconfirmed: list[Problem] = field(default_factory=list)
+    # Prune checkpoints whose signature could not be checked: unsigned, or signed with another key.
+    unchecked: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -364,8 +417,14 @@ def _bad_line(lines: list[_Line], i: int, why: str) -> Problem:
     return Problem(cur.file, cur.number, "changed", why)
 
 
-def verify_log(log: AuditLog) -> Verdict:
-    """Check the whole chain (archives, live file, head); every problem names its line."""
+def verify_log(log: AuditLog, signing_key: bytes | None = None, signing_fingerprint: str | None = None) -> Verdict:
+    """Check the whole chain (archives, live file, head); every problem names its line.
+
+    With the signing key (and its fingerprint), the checkpoints of pruned
+    archives are checked too: a signature that does not match is a
+    problem; a checkpoint without signature, or signed with another key,
+    is listed as unchecked.
+    """
     files = log.files()
     lines = _read_all(files)
     verdict = Verdict(entries=len(lines), files=len(files))
@@ -394,7 +453,31 @@ def verify_log(log: AuditLog) -> Verdict:
     _check_head(log, lines, verdict)
     verdict.head = lines[-1].digest if lines else GENESIS
     verdict.unconfirmed = _unconfirmed(lines)
+    _check_checkpoints(lines, verdict, signing_key, signing_fingerprint)
     return verdict
+
+
+def _check_checkpoints(lines: list[_Line], verdict: Verdict, key: bytes | None, fingerprint: str | None) -> None:
+    """Prune entries' checkpoint signatures, against the signing key when one is given."""
+    for ln in lines:
+        entry = ln.entry or {}
+        if entry.get("command") != "audit.prune":
+            continue
+        point, signature = entry.get("checkpoint"), entry.get("checkpoint_signature")
+        if not isinstance(point, dict) or not isinstance(signature, str):
+            verdict.unchecked.append(Problem(ln.file, ln.number, "unsigned",
+                                             f"the checkpoint of pruned {entry.get('removed_file')} is not signed"))
+        elif key is None:
+            verdict.unchecked.append(Problem(ln.file, ln.number, "unchecked",
+                                             "a signed checkpoint: pass the key (--key-file) to check it"))
+        elif entry.get("key_fingerprint") != fingerprint:
+            verdict.unchecked.append(Problem(ln.file, ln.number, "unchecked",
+                                             f"the checkpoint is signed with key {entry.get('key_fingerprint')}, "
+                                             f"not {fingerprint}"))
+        elif not hmac.compare_digest(signature, sign_checkpoint(key, point)) \
+                or point.get("last_hash") != entry.get("removed_last_hash"):
+            verdict.problems.append(Problem(ln.file, ln.number, "changed",
+                                            "the checkpoint of a pruned archive does not match its signature"))
 
 
 def _unconfirmed(lines: list[_Line]) -> list[Problem]:

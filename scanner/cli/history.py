@@ -20,6 +20,7 @@ import typer
 from scanner.cli.common import EXIT_FAIL, EXIT_OK, load_config, out, usage_error
 
 if TYPE_CHECKING:
+    from scanner.anonymize.keys import Key
     from scanner.audit import AuditLog
     from scanner.history import History, ScanRow
 
@@ -105,14 +106,32 @@ audit_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="The hash-chained audit log of scans, anonymizations, decryptions and verifications.")
 
 
-def _log(log: Path | None, config: Path | None) -> AuditLog:
-    from scanner.audit import AuditLog
+def _log(log: Path | None, config: Path | None, key_file: Path | None = None, signing: bool = False) -> AuditLog:
+    """The audit log with its configured retention; ``signing``: with the key of ``--key-file`` or PIIWARDEN_KEY
+    that signs (rotate) or checks (verify) prune checkpoints."""
+    from scanner.audit import CHECKPOINT_PURPOSE, AuditLog
 
     cfg = load_config(config)
     path = log or _paths(config)[1]
-    if cfg is None:
-        return AuditLog(path)
-    return AuditLog(path, cfg.audit.retention_days, cfg.audit.destruction_retention_days)
+    key = _signing_key(key_file) if signing else None
+    audit = AuditLog(path) if cfg is None else AuditLog(path, cfg.audit.retention_days,
+                                                        cfg.audit.destruction_retention_days)
+    if key is not None:
+        audit.signing_key, audit.signing_fingerprint = key.derive(CHECKPOINT_PURPOSE), key.fingerprint
+    return audit
+
+
+def _signing_key(key_file: Path | None) -> Key | None:
+    """The anonymize key (``--key-file`` or PIIWARDEN_KEY) that signs prune checkpoints; None without one."""
+    from scanner.anonymize.keys import KeyProblem, load_key
+
+    try:
+        return load_key(key_file)
+    except KeyProblem as exc:
+        raise usage_error(str(exc)) from None
+
+
+KEY_FILE_HELP = "Key that signs (rotate) or checks (verify) the checkpoints of pruned archives [default: $PIIWARDEN_KEY]."
 
 
 @audit_app.command("verify")
@@ -120,6 +139,7 @@ def audit_verify(
     log: Annotated[Path | None, typer.Option("--log", help="Audit log [default: ./.piiwarden/audit.log, "
                                              "or $PIIWARDEN_AUDIT_LOG].")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Find the log through a scan config.")] = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help=KEY_FILE_HELP)] = None,
 ) -> None:
     """Check the hash chain; name every changed, removed or inserted line (exit 1 if any).
 
@@ -128,14 +148,16 @@ def audit_verify(
     """
     from scanner.audit import verify_log
 
-    audit = _log(log, config)
+    audit = _log(log, config, key_file, signing=True)
     if not audit.files():
         raise usage_error(f"no audit log at {audit.path}")
-    verdict = verify_log(audit)
+    verdict = verify_log(audit, audit.signing_key, audit.signing_fingerprint)
     for problem in verdict.problems:
         out.print(f"TAMPERED {problem}", markup=False)
     for pending in verdict.unconfirmed:
         out.print(f"UNCONFIRMED {pending}", markup=False)
+    for note in verdict.unchecked:
+        out.print(f"NOTE {note}", markup=False)
     state = "FAILED" if verdict.problems else "ok"
     unconfirmed = f", {len(verdict.unconfirmed)} unconfirmed destruction(s)" if verdict.unconfirmed else ""
     out.print(f"audit verify {state}: {verdict.entries} entries in {verdict.files} file(s), "
@@ -147,9 +169,14 @@ def audit_verify(
 def audit_rotate(
     log: Annotated[Path | None, typer.Option("--log", help="Audit log [default: ./.piiwarden/audit.log].")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Log location and retention from a scan config.")] = None,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help=KEY_FILE_HELP)] = None,
 ) -> None:
-    """Archive the live log; delete archives only when every entry in them is past retention."""
-    audit = _log(log, config)
+    """Archive the live log; delete archives only when every entry in them is past retention.
+
+    Each deleted archive leaves a checkpoint in the chain, signed with the
+    key when one is given.
+    """
+    audit = _log(log, config, key_file, signing=True)
     removed = audit.rotate()
     out.print(f"rotated {audit.path}; {len(removed)} expired archive(s) removed"
               + (f": {', '.join(removed)}" if removed else ""), markup=False)

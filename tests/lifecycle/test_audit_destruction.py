@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scanner import api
-from scanner.audit import AuditLog, canonical, entry_hash, read_entries, verify_log
+from scanner.audit import AuditLog, canonical, entry_hash, read_entries, sha256, verify_log
 from scanner.cli import app
 from scanner.config import ConfigError, load_config
 from scanner.lifecycle.auditexport import AuditExportError, entry_kind, read_records
@@ -190,3 +190,85 @@ def test_audit_export_without_log_exit_2(tmp_path):
     result = runner.invoke(app, ["audit", "export", "--log", str(Path(tmp_path) / "none.log"), "-o",
                                  str(tmp_path / "e.json")])
     assert result.exit_code == 2
+
+
+def _pruned_log(tmp_path: Path, signing: tuple[bytes, str] | None) -> AuditLog:
+    """A log whose oldest archive (a scan record, past six months) has been pruned, with or without a key."""
+    clock = Clock(START)
+    log = AuditLog(tmp_path / "audit.log", clock=clock)
+    if signing:
+        log.signing_key, log.signing_fingerprint = signing
+    log.record("scan")
+    log.rotate()
+    clock.when += dt.timedelta(days=1)
+    log.record("scan")
+    log.rotate()
+    clock.when = START + dt.timedelta(days=400)
+    assert len(log.rotate()) == 1
+    return log
+
+
+def _prune_line(log: AuditLog) -> tuple[Path, int, dict]:
+    for path in log.files():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            entry = json.loads(line)
+            if entry.get("command") == "audit.prune":
+                return path, number, entry
+    raise AssertionError("no prune entry")
+
+
+def test_pruned_archives_leave_a_signed_checkpoint(tmp_path, monkeypatch):
+    from scanner.anonymize.keys import parse_key
+    from scanner.audit import CHECKPOINT_PURPOSE
+
+    monkeypatch.delenv("PIIWARDEN_KEY", raising=False)
+    key, other = parse_key(b"11" * 32, "t"), parse_key(b"22" * 32, "t")
+    log = _pruned_log(tmp_path, (key.derive(CHECKPOINT_PURPOSE), key.fingerprint))
+    path, number, entry = _prune_line(log)
+    point = entry["checkpoint"]
+    assert (point["entries"], point["first_seq"], point["last_seq"]) == (1, 1, 1)
+    assert point["last_hash"] == entry["removed_last_hash"] and len(point["sha256"]) == 64
+    assert entry["key_fingerprint"] == key.fingerprint and len(entry["checkpoint_signature"]) == 64
+    assert verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).ok
+    assert verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).unchecked == []
+    assert [p.kind for p in verify_log(log, other.derive(CHECKPOINT_PURPOSE), other.fingerprint).unchecked] == [
+        "unchecked"]
+    # A forger claims the pruned archive held more entries, and re-chains the line: only the key tells.
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entry["checkpoint"]["entries"] = 40
+    entry["hash"] = entry_hash(entry)
+    lines[number - 1] = canonical(entry)
+    assert number == len(lines)  # the prune entry is the newest line: only the head needs rewriting
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log.head_path.write_text(json.dumps({"seq": entry["seq"], "hash": sha256(canonical(entry).encode())}) + "\n",
+                             encoding="utf-8")
+    assert verify_log(log).ok  # the chain alone cannot see it
+    forged = verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint)
+    assert [(p.line, p.kind) for p in forged.problems] == [(number, "changed")]
+    key_file = tmp_path / "k.key"
+    key_file.write_text("11" * 32, encoding="utf-8")
+    cli = runner.invoke(app, ["audit", "verify", "--log", str(log.path), "--key-file", str(key_file)])
+    assert cli.exit_code == 1 and "checkpoint" in cli.output
+
+
+def test_a_checkpoint_without_key_is_chained_but_listed_unsigned(tmp_path, monkeypatch):
+    monkeypatch.delenv("PIIWARDEN_KEY", raising=False)
+    log = _pruned_log(tmp_path, None)
+    _path, number, entry = _prune_line(log)
+    assert "checkpoint_signature" not in entry and entry["checkpoint"]["entries"] == 1
+    verdict = verify_log(log)
+    assert verdict.ok and [(p.line, p.kind) for p in verdict.unchecked] == [(number, "unsigned")]
+    cli = runner.invoke(app, ["audit", "verify", "--log", str(log.path)])
+    assert cli.exit_code == 0 and "NOTE" in cli.output and "not signed" in cli.output
+
+
+def test_rotate_signs_with_the_environment_key(tmp_path, monkeypatch):
+    """A prune inside any command (the live log grew past its size) signs with PIIWARDEN_KEY when it is set."""
+    from scanner.anonymize.keys import parse_key
+    from scanner.audit import CHECKPOINT_PURPOSE
+
+    monkeypatch.setenv("PIIWARDEN_KEY", "33" * 32)
+    key = parse_key(b"33" * 32, "t")
+    log = _pruned_log(tmp_path, None)
+    assert _prune_line(log)[2]["key_fingerprint"] == key.fingerprint
+    assert verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).unchecked == []
