@@ -311,7 +311,7 @@ def _finish_removal(engine: sa.Engine, table: SqlTable, rows: int) -> str | None
     try:
         table.backend.finish_removal(engine, table)
     except Exception as exc:  # noqa: BLE001 - a failed VACUUM/rebuild is reported, the deletion stands
-        return (f"{rows} rows deleted, but the file could not be compacted ({table.error_line(exc)}): "
+        return (f"{rows} rows deleted, but the table could not be compacted ({table.error_line(exc)}): "
                 "deleted values may remain in free pages until the next VACUUM")
     return None
 

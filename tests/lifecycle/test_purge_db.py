@@ -103,6 +103,11 @@ def test_pg_purge_deletes_exactly_the_counted_rows(tmp_path, env, pg):
     assert [(r["destruction"]["dataset"], r["destruction"]["rows"]) for r in records] == [("crm.customers", expected)]
     assert len(records[0]["destruction"]["subject_hashes"]) == 2 * expected  # mobile and ID of each removed row
     assert_nothing_raw(pg["rows"], [dry.output, applied.output], list(env["log"].parent.iterdir()))
+    # the deleted row versions were vacuumed out of the table's pages, not left for autovacuum
+    with pg["engine"].connect() as conn:
+        vacuumed = conn.exec_driver_sql("SELECT last_vacuum IS NOT NULL, n_dead_tup FROM pg_stat_user_tables "
+                                        "WHERE schemaname = 'crm' AND relname = 'customers'").one()
+    assert tuple(vacuumed) == (True, 0)
 
 
 def test_pg_rows_changed_between_count_and_delete_roll_back(tmp_path, env, pg):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL, Connection, Engine
 
 from scanner.connectors.sql.base import Dialect, SqlTable, csv_batches, lock_timeout, statement_timeout
 
@@ -202,6 +202,15 @@ class PostgresDialect(Dialect):
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(statement_timeout()) * 1000}")
         conn.exec_driver_sql(f"LOCK TABLE {conn.dialect.identifier_preparer.format_table(table.clause)} "
                              "IN SHARE ROW EXCLUSIVE MODE")
+
+    def finish_removal(self, engine: Engine, table: SqlTable) -> None:
+        """VACUUM the table: a deleted or updated row's old version, values and all, stays in the table's
+        pages until vacuumed, readable by anyone with file access; VACUUM prunes it (WAL and backups
+        keep it until they expire: README, "Purge"). A role that does not own the table gets a
+        server warning and the next autovacuum does it."""
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"SET statement_timeout = {int(statement_timeout()) * 1000}")
+            conn.exec_driver_sql(f"VACUUM {conn.dialect.identifier_preparer.format_table(table.clause)}")
 
     # --- target DDL (faithful copies) ---
 
