@@ -449,6 +449,8 @@ def audit_export(output: str | Path, *, kind: str | None = None, since: dt.date 
     ``kind`` is ``scan``, ``anonymize``, ``destruction`` or ``subject``
     (None: every record); the log is the default one unless given. Returns
     the exported records; ``AuditExportError`` for an unknown kind or suffix.
+    A CSV whose records hold more subject hashes than a spreadsheet cell
+    takes gets ``<name>.subject_hashes.csv`` beside it (``auditexport``).
     """
     from scanner.config import default_audit_path
     from scanner.lifecycle.auditexport import export_records, read_records

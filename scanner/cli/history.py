@@ -200,7 +200,7 @@ def audit_export(
 ) -> None:
     """Write audit records (e.g. every destruction since a date) as CSV or JSON for a regulator."""
     from scanner import api
-    from scanner.lifecycle.auditexport import AuditExportError
+    from scanner.lifecycle.auditexport import AuditExportError, hashes_path
 
     if output.suffix.lower() not in (".csv", ".json"):
         raise usage_error(f"the export is written as .csv or .json, not {output.suffix or 'a file without suffix'}")
@@ -216,6 +216,9 @@ def audit_export(
     except AuditExportError as exc:
         raise usage_error(str(exc)) from None
     out.print(f"audit export: {len(records)} record(s) to {output}", markup=False)
+    hashes = hashes_path(output)
+    if output.suffix.lower() == ".csv" and hashes.exists():  # written by this export (a stale one is removed)
+        out.print(f"audit export: subject hashes too many for a cell in {hashes}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,13 @@ entries as logged; the CSV gives each record's ``outcome`` in its own row
 the run stopped in between), and the outcome entries as rows of their own
 that name the record's ``record_seq``.
 
+A purge of half a million rows carries half a million keyed hashes, and a
+spreadsheet cell holds at most 32,767 characters (Excel cuts the rest off
+without a word). So a record with more than ``CELL_HASHES`` hashes has
+them in a second file beside the CSV, ``<name>.subject_hashes.csv`` (one
+``seq``, ``dataset``, ``subject_hash`` row per hash, every record's), and
+its cell names that file and the count instead.
+
 The log holds no data values (counts, names, keyed hashes only); CSV
 cells that a spreadsheet would evaluate are written as text all the same.
 """
@@ -45,6 +52,10 @@ _BY_COMMAND = {"scan": "scan", "anonymize": "anonymize", "decrypt": "anonymize",
 CSV_COLUMNS = ("seq", "time", "kind", "command", "user", "host", "pid", "sources", "outputs", "counts",
                "key_fingerprint", "exit_code", "operator", "operator_name", "method", "dataset", "rows", "rule",
                "as_of", "request_id", "subject_hashes", "phase", "outcome", "record_seq", "reason", "hash")
+
+
+CELL_HASHES = 900  # 900 hashes of 32 hex digits and a separator: 29,700 characters, under Excel's 32,767
+HASHES_SUFFIX = ".subject_hashes.csv"
 
 
 class AuditExportError(ValueError):
@@ -83,28 +94,67 @@ def _on_or_after(entry: dict[str, Any], since: dt.date | None) -> bool:
     return when.date() >= since
 
 
-def export_records(records: list[dict[str, Any]], path: Path) -> Path:
-    """Write the records as ``.json`` (the entries as logged) or ``.csv`` (flattened), atomically."""
+def export_records(records: list[dict[str, Any]], path: Path) -> list[Path]:
+    """Write the records as ``.json`` (the entries as logged) or ``.csv`` (flattened), atomically.
+
+    Returns the files written: the export, and for a CSV whose records
+    carry more hashes than a cell holds, the hashes file beside it.
+    """
     suffix = path.suffix.lower()
     if suffix not in (".json", ".csv"):
         raise AuditExportError(f"the export is written as .csv or .json, not {suffix or 'a file without suffix'}")
-    tmp = path.with_name(f".{path.name}.tmp")
     if suffix == ".json":
-        tmp.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    else:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(CSV_COLUMNS)
-            concluded = outcomes(records)
-            writer.writerows([csv_safe(v) for v in csv_row(entry, concluded)] for entry in records)
+        _atomic(path, lambda fh: fh.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n"), "utf-8")
+        return [path]
+    side = hashes_path(path) if any(len(_hashes(e)) > CELL_HASHES for e in records) else None
+    concluded = outcomes(records)
+
+    def rows(fh: Any) -> None:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([csv_safe(v) for v in csv_row(entry, concluded, side)] for entry in records)
+
+    if side is not None:
+        _atomic(side, lambda fh: _write_hashes(fh, records), "utf-8-sig")
+    else:  # a previous export's hashes file would be taken for this one's
+        hashes_path(path).unlink(missing_ok=True)
+    _atomic(path, rows, "utf-8-sig")
+    return [path] if side is None else [path, side]
+
+
+def hashes_path(path: Path) -> Path:
+    """The file beside a CSV export that lists every record's subject hashes, one per row."""
+    return path.with_name(path.stem + HASHES_SUFFIX)
+
+
+def _write_hashes(fh: Any, records: list[dict[str, Any]]) -> None:
+    writer = csv.writer(fh)
+    writer.writerow(("seq", "dataset", "subject_hash"))
+    for entry in records:
+        dataset = _object(entry.get("destruction")).get("dataset")
+        writer.writerows((_cell(entry.get("seq")), csv_safe(_cell(dataset)), csv_safe(_cell(h))) for h in _hashes(entry))
+
+
+def _atomic(path: Path, write: Any, encoding: str) -> None:
+    """Write through a hidden temporary beside ``path``, renamed over it when complete."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding=encoding, newline="") as fh:
+        write(fh)
     tmp.replace(path)
-    return path
 
 
-def csv_row(entry: dict[str, Any], concluded: dict[int, str] | None = None) -> list[str | int | None]:
+def _hashes(entry: dict[str, Any]) -> list[Any]:
+    """A destruction record's subject hashes (none for other entries)."""
+    hashes = _object(entry.get("destruction")).get("subject_hashes")
+    return hashes if isinstance(hashes, list) else []
+
+
+def csv_row(entry: dict[str, Any], concluded: dict[int, str] | None = None,
+            hashes_file: Path | None = None) -> list[str | int | None]:
     """One entry as CSV cells in ``CSV_COLUMNS`` order (lists joined with ``;``, counts as JSON).
 
     ``concluded``: what became of each destruction record (``destruction.outcomes``), for its row.
+    ``hashes_file``: where hashes too many for a cell are listed (the cell then says so).
     """
     record = _object(entry.get("destruction"))
     operator = _object(record.get("operator"))
@@ -120,7 +170,9 @@ def csv_row(entry: dict[str, Any], concluded: dict[int, str] | None = None) -> l
         "operator": operator.get("os_user"), "operator_name": operator.get("name"),
         **{k: record.get(k) for k in ("method", "rows", "rule", "as_of", "request_id")},
         "dataset": record.get("dataset") or entry.get("dataset"),
-        "subject_hashes": _joined(record.get("subject_hashes")),
+        "subject_hashes": (f"{len(_hashes(entry))} hashes in {hashes_file.name}"
+                           if hashes_file is not None and len(_hashes(entry)) > CELL_HASHES
+                           else _joined(record.get("subject_hashes"))),
         "phase": entry.get("phase"), "outcome": outcome, "record_seq": entry.get("record_seq"),
         "reason": entry.get("reason"),
     }

@@ -272,3 +272,32 @@ def test_rotate_signs_with_the_environment_key(tmp_path, monkeypatch):
     log = _pruned_log(tmp_path, None)
     assert _prune_line(log)[2]["key_fingerprint"] == key.fingerprint
     assert verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).unchecked == []
+
+
+def test_csv_export_moves_hashes_too_many_for_a_cell_to_a_file_beside_it(tmp_path):
+    """Excel keeps 32,767 characters of a cell: a large purge's hashes go to <name>.subject_hashes.csv."""
+    from scanner.lifecycle.auditexport import CELL_HASHES
+
+    many = [f"{i:032x}" for i in range(CELL_HASHES + 1)]
+    log = AuditLog(tmp_path / "audit.log")
+    log.record_destruction(new_record(method="delete", dataset="big.csv", rows=len(many), rule="retention",
+                                      as_of=START.date(), subject_hashes=many, key_fingerprint="k:abcd"))
+    log.record_destruction(_record(dataset="small.csv"))
+    target = tmp_path / "destruction.csv"
+    result = runner.invoke(app, ["audit", "export", "--log", str(log.path), "--kind", "destruction",
+                                 "-o", str(target)])
+    assert result.exit_code == 0 and "destruction.subject_hashes.csv" in result.output
+    with open(target, encoding="utf-8-sig", newline="") as fh:
+        rows = {r["dataset"]: r["subject_hashes"] for r in csv.DictReader(fh)}
+    assert rows == {"big.csv": f"{len(many)} hashes in destruction.subject_hashes.csv",
+                    "small.csv": ";".join(sorted(HASHES))}
+    assert max(len(v) for v in rows.values()) < 32_767
+    with open(tmp_path / "destruction.subject_hashes.csv", encoding="utf-8-sig", newline="") as fh:
+        listed = [(r["dataset"], r["subject_hash"]) for r in csv.DictReader(fh)]
+    assert listed == [("big.csv", h) for h in many] + [("small.csv", h) for h in sorted(HASHES)]
+    # an export that needs no such file removes the previous one, so what lies beside the CSV is its own
+    small = AuditLog(tmp_path / "small.log")
+    small.record_destruction(_record())
+    again = runner.invoke(app, ["audit", "export", "--log", str(small.path), "-o", str(target)])
+    assert again.exit_code == 0 and "subject_hashes" not in again.output
+    assert not (tmp_path / "destruction.subject_hashes.csv").exists()
