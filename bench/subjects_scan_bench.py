@@ -9,12 +9,17 @@ on it alternately with the sketch hook switched off and on, best of
 ``--repeat`` (shared VMs drift: only the fastest run of each counts). Every
 column is an identifier column, so this is the worst case for the sketch.
 Prints both times, their ratio and the estimate's error against the exact
-number of distinct resident IDs (the largest identifier column).
+number of distinct resident IDs (the largest identifier column); then writes
+the scan's findings.json, builds ``inventory.xlsx`` from it
+(``api.inventory``), opens it with openpyxl and prints the estimate its
+rows carry against the same exact count (the issue's "within 2 % of the
+truth on a 1M-row table").
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -58,10 +63,35 @@ def main() -> None:
             if mode == "on":
                 estimate = result.datasets[0].subjects_estimate
     pipeline.unit_sketches = real
+    print(inventory_check(result, exact))
     off, on = min(times["off"]), min(times["on"])
     error = abs((estimate or 0) - exact) / exact
     print(f"rows={n:,} workers={args.workers} scan without sketch {off:.2f} s, with {on:.2f} s, ratio {on / off:.3f}; "
           f"estimate {estimate:,} vs exact {exact:,} ({error:.2%})")
+
+
+def inventory_check(result: api.ScanResult, exact: int) -> str:
+    """The estimate as ``inventory.xlsx`` shows it (read back with openpyxl), and its error against ``exact``."""
+    import openpyxl
+
+    from scanner.lifecycle.inventory import ROW_HEADERS
+
+    with tempfile.TemporaryDirectory() as tmp:
+        findings = Path(tmp) / "findings.json"
+        findings.write_text(json.dumps(result.to_json(), ensure_ascii=False), encoding="utf-8")
+        target = Path(tmp) / "inventory.xlsx"
+        api.inventory([findings], target)
+        book = openpyxl.load_workbook(target, read_only=True)
+        sheet = book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        book.close()
+    column = list(rows[0]).index(dict(ROW_HEADERS)["subjects_estimate"])
+    shown = {row[column] for row in rows[1:] if row[column] is not None}
+    if len(shown) != 1:
+        return f"inventory.xlsx: expected one estimate for the dataset, found {sorted(shown)}"
+    (value,) = shown
+    return (f"inventory.xlsx ({len(rows) - 1} rows, opened with openpyxl): estimated data subjects {value:,} "
+            f"vs exact {exact:,} ({abs(int(value) - exact) / exact:.2%})")
 
 
 if __name__ == "__main__":
