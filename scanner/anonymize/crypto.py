@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 import re
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -110,16 +111,32 @@ def normalize_ascii_array(entity: str | None, values: pa.Array) -> pa.Array:
     return stripped
 
 
+def _keyed_sha256(key: bytes) -> Any:
+    """An HMAC-SHA256 object keyed with ``key`` (``copy``, ``update``, ``digest``), as direct as available."""
+    try:
+        from _hashlib import hmac_new  # OpenSSL's HMAC, what hmac.new wraps when OpenSSL is there
+    except ImportError:
+        return hmac.new(key, digestmod=hashlib.sha256)
+    try:
+        return hmac_new(key, digestmod="sha256")
+    except ValueError:  # a digest this OpenSSL does not offer: the standard module computes it itself
+        return hmac.new(key, digestmod=hashlib.sha256)
+
+
 class Hasher:
     """HMAC-SHA256 (RFC 2104) under the hash sub-key, hex output.
 
-    The standard ``hmac`` object is keyed once and copied per value, so the
-    key's pad blocks are not rehashed for every value: a value costs two
-    SHA-256 compressions and a few C calls.
+    The HMAC object is keyed once and copied per value, so the key's pad
+    blocks are not rehashed for every value: a value costs two SHA-256
+    compressions and three C calls. OpenSSL's HMAC object is used directly
+    when the interpreter has it (``_hashlib.hmac_new``, the object the
+    standard ``hmac.HMAC`` wraps): the same digests, without the wrapper's
+    Python-level ``copy``/``update``/``digest`` (a quarter less time per
+    value, measured on 600k values); otherwise the standard ``hmac`` object.
     """
 
     def __init__(self, key: bytes) -> None:
-        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._keyed = _keyed_sha256(key)
 
     def digests(self, messages: list[bytes]) -> list[bytes]:
         """Raw 32-byte HMACs of many messages (the hot loop, kept minimal)."""

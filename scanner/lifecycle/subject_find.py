@@ -408,6 +408,9 @@ def index_dataset(index: SubjectIndex, ds: Dataset, findings: Sequence[ColumnFin
 
     One transaction per dataset: a failing read leaves the dataset's
     previous postings, never half of them (SourceError goes to the caller).
+    The writer buffers each column's batches and writes them as sorted runs
+    (``identifiers.DatasetWriter``); its cost is one HMAC per distinct value
+    per batch and one B-tree insert per posting.
     """
     columns = identifier_columns(findings, entities)
     added = 0
@@ -439,8 +442,10 @@ def building_index(directory: Path, key: Key) -> Iterator[SubjectIndex]:
     """A fresh subject index that replaces ``directory``'s only once the scan that builds it has finished.
 
     Built beside it under a temporary name and renamed into place, so an
-    interrupted scan leaves the previous index whole, and a dataset that
-    disappeared from the sources leaves no postings behind.
+    interrupted scan leaves the previous index whole, a dataset that
+    disappeared from the sources leaves no postings behind, and an index of
+    an older format (which lookups refuse, saying to rebuild it) is simply
+    replaced: the previous file is never opened.
     """
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)

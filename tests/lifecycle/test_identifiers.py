@@ -303,3 +303,134 @@ def test_a_scans_pattern_mask_gives_the_same_forms():
         normalize_identifiers("CN_MOBILE_PHONE", clean).to_pylist() == ["13812345678", "13912345678"]
     with pytest.raises(ValueError):
         normalize_identifiers("CN_MOBILE_PHONE", values, pattern_hits=hits.slice(1))
+
+
+def _old_format_index(directory: Path) -> None:
+    """An index as format 1 wrote it: one denormalized postings table."""
+    directory.mkdir(parents=True)
+    with sqlite3.connect(directory / "subjects.sqlite") as db:
+        db.executescript("""
+            CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE postings (digest BLOB NOT NULL, entity TEXT NOT NULL, dataset TEXT NOT NULL,
+                col TEXT NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY (digest, dataset, col, entity)) WITHOUT ROWID;
+            CREATE INDEX postings_dataset ON postings (dataset);
+            CREATE TABLE indexed (dataset TEXT PRIMARY KEY) WITHOUT ROWID;""")
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "1"), ("key_fingerprint", KEY.fingerprint)])
+        db.execute("INSERT INTO postings VALUES (?, 'CN_MOBILE_PHONE', 'a.csv', 'm', 1)",
+                   (SubjectHasher(KEY).digests(["13812345678"])[0],))
+
+
+def test_an_old_format_index_is_refused_untouched_and_rebuilt_by_scan_index(tmp_path):
+    from scanner.lifecycle.subject_find import building_index, open_index
+
+    _old_format_index(tmp_path / "idx")
+    before = (tmp_path / "idx" / "subjects.sqlite").read_bytes()
+    for opening in (lambda: SubjectIndex.open(tmp_path / "idx", KEY), lambda: open_index(tmp_path / "idx", KEY)):
+        with pytest.raises(IndexProblem) as info:
+            opening()
+        message = str(info.value)
+        assert "\n" not in message and "format '1'" in message and "rebuild it" in message and "--index" in message
+    fresh = SubjectIndex.open(tmp_path / "fresh", KEY)
+    with pytest.raises(IndexProblem, match="rebuild it"):
+        fresh.merge(tmp_path / "idx")
+    fresh.close()
+    assert (tmp_path / "idx" / "subjects.sqlite").read_bytes() == before  # refusing it changed nothing
+
+    with building_index(tmp_path / "idx", KEY) as index, index.dataset("a.csv") as ds:  # what scan --index does
+        ds.add("m", "CN_MOBILE_PHONE", pa.array(["138-1234-5678"]))
+    with open_index(tmp_path / "idx", KEY) as index:
+        found = index.lookup(SubjectQuery.build([("mobile", "13812345678")], index.hasher))
+        assert [(p.dataset, p.column, p.rows) for p in found] == [("a.csv", "m", 1)]
+
+
+def test_a_sqlite_file_of_other_tables_is_not_an_index_and_stays_as_it_was(tmp_path):
+    (tmp_path / "other").mkdir()
+    with sqlite3.connect(tmp_path / "other" / "subjects.sqlite") as db:
+        db.execute("CREATE TABLE customers (name TEXT)")
+    with pytest.raises(IndexProblem, match="not a subject index"):
+        SubjectIndex.open(tmp_path / "other", KEY)
+    with sqlite3.connect(tmp_path / "other" / "subjects.sqlite") as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["customers"]
+
+
+_MOBILES = [f"1381234{i:04d}" for i in range(6)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a.csv", "b.parquet", "c.xlsx#s"]), st.sampled_from(["m1", "m2"]),
+                          st.lists(st.one_of(st.none(), st.sampled_from(_MOBILES + ["无", "138-1234-0001"])),
+                                   max_size=12)),
+                min_size=1, max_size=8),
+       st.integers(min_value=0, max_value=30))
+def test_the_index_answers_as_a_plain_count_of_its_batches(tmp_path_factory, batches, run):
+    """Whatever the batches, datasets re-indexed and the runs they are written in: what a plain count says."""
+    import scanner.lifecycle.identifiers as identifiers
+
+    directory = tmp_path_factory.mktemp("idx")
+    hasher = SubjectHasher(KEY)
+    expected: dict[str, dict[tuple[bytes, str], int]] = {}  # dataset -> (digest, column) -> rows, last indexing wins
+    saved, identifiers.RUN_DIGESTS = identifiers.RUN_DIGESTS, run  # runs of a few digests: several per column
+    try:
+        index = SubjectIndex(directory, hasher)
+        by_dataset: dict[str, list[tuple[str, list[str | None]]]] = {}
+        for dataset, column, values in batches:
+            by_dataset.setdefault(dataset, []).append((column, values))
+        for round_ in (1, 2):  # half the batches of every dataset, then all of them: a re-index replaces it
+            for dataset, items in by_dataset.items():
+                kept = items[::2] if round_ == 1 else items
+                counts: dict[tuple[bytes, str], int] = {}
+                with index.dataset(dataset) as writer:
+                    for column, values in kept:
+                        writer.add(column, "CN_MOBILE_PHONE", pa.array(values, pa.string()))
+                        digests, rows = hasher.column("CN_MOBILE_PHONE", pa.array(values, pa.string()))
+                        for digest, n in zip(digests, rows.tolist()):
+                            counts[(digest, column)] = counts.get((digest, column), 0) + n
+                expected[dataset] = counts
+    finally:
+        identifiers.RUN_DIGESTS = saved
+
+    query = SubjectQuery.build([("mobile", m) for m in _MOBILES], hasher)
+    label = {digest: lab for _e, digest, lab in query.terms}
+    want = sorted((dataset, column, "CN_MOBILE_PHONE", n, label[digest])
+                  for dataset, counts in expected.items() for (digest, column), n in counts.items())
+    got = [(p.dataset, p.column, p.entity, p.rows, p.identifier) for p in index.lookup(query)]
+    assert got == sorted(want, key=lambda p: (p[0], p[1], p[4]))
+    assert index.datasets() == sorted(d for d, counts in expected.items() if counts)
+    assert index.indexed() == set(expected)
+    digests_of = {d: {digest for digest, _c in counts} for d, counts in expected.items()}
+    pairs = [("CN_MOBILE_PHONE", a, b, len(digests_of[a] & digests_of[b]))
+             for a in sorted(expected) for b in sorted(expected) if a < b and digests_of[a] & digests_of[b]]
+    assert [(o.entity, o.first, o.second, o.shared) for o in index.overlaps()] == pairs
+
+    merged = SubjectIndex(tmp_path_factory.mktemp("merged"), hasher)  # a merge answers the same
+    with merged.dataset("a.csv") as writer:
+        writer.add("old", "CN_MOBILE_PHONE", pa.array(_MOBILES))
+    taken = merged.merge(directory)
+    assert taken == index.datasets()
+    after = [(p.dataset, p.column, p.entity, p.rows, p.identifier) for p in merged.lookup(query)]
+    if "a.csv" not in taken:  # ours stays: a merge replaces the datasets the other index holds identifiers of
+        assert len([p for p in after if p[0] == "a.csv"]) == len(_MOBILES)
+        after = [p for p in after if p[0] != "a.csv"]
+    assert after == got
+    assert merged.indexed() == set(expected) | {"a.csv"}
+    index.close()
+    merged.close()
+
+
+def test_a_run_is_in_blob_order_with_duplicates_summed_even_when_digests_share_their_first_word():
+    import numpy as np
+
+    from scanner.lifecycle.identifiers import _sorted_run
+
+    rng = np.random.default_rng(7)
+    distinct = rng.integers(0, 256, (300, 16), dtype=np.uint8)
+    distinct[1:4, :8] = distinct[0, :8]  # four digests sharing their first 8 bytes: the slow path's tie-break
+    distinct[5, 8:] = 0  # trailing zero bytes stay (a bytes view of them would drop them)
+    picks = rng.integers(0, len(distinct), 2000)
+    counts = rng.integers(1, 4, len(picks))
+    digests, rows = _sorted_run(np.ascontiguousarray(distinct[picks]), counts)
+    expected: dict[bytes, int] = {}
+    for i, n in zip(picks.tolist(), counts.tolist()):
+        expected[distinct[i].tobytes()] = expected.get(distinct[i].tobytes(), 0) + n
+    assert [d.tobytes() for d in digests] == sorted(expected)  # memcmp order, as SQLite orders BLOBs
+    assert rows.tolist() == [expected[d] for d in sorted(expected)]
