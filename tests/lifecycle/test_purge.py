@@ -122,17 +122,23 @@ def test_parquet_rows_past_retention_go_the_rest_stays_identical(tmp_path, env):
     assert_nothing_raw(rows, [applied.output], list(env["log"].parent.iterdir()))
 
 
-def test_sqlite_file_purged_and_removed_values_gone_from_the_bytes(tmp_path, env):
-    rows = people(300, seed=5)
-    data = tmp_path / "data"
-    data.mkdir()
-    db = sqlite3.connect(data / "crm.db")
+def _sqlite_customers(path: Path, rows: list[dict[str, Any]]) -> list[tuple]:
+    """A SQLite file with the people as table ``customers``; its rows as stored, by key."""
+    db = sqlite3.connect(path)
     db.execute("CREATE TABLE customers (k INTEGER PRIMARY KEY, name TEXT, mobile TEXT, id_no TEXT, last_login TEXT)")
     db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
                    [(r["k"], r["name"], r["mobile"], r["id_no"], r["last_login"].isoformat()) for r in rows])
     db.commit()
     before = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
     db.close()
+    return before
+
+
+def test_sqlite_file_purged_and_removed_values_gone_from_the_bytes(tmp_path, env):
+    rows = people(300, seed=5)
+    data = tmp_path / "data"
+    data.mkdir()
+    before = _sqlite_customers(data / "crm.db", rows)
     expected = retention_count(str(data), env["policy"], tmp_path, "crm.db#customers")
     assert expected == len(old(rows))
     applied = purge(str(data), env["policy"], "--apply", "--key-file", str(env["key"]))
@@ -197,13 +203,7 @@ def test_killed_sqlite_purge_is_all_or_nothing_and_recorded(tmp_path, env, where
     rows = people(150, seed=13)
     data = tmp_path / "data"
     data.mkdir()
-    db = sqlite3.connect(data / "crm.db")
-    db.execute("CREATE TABLE customers (k INTEGER PRIMARY KEY, name TEXT, mobile TEXT, id_no TEXT, last_login TEXT)")
-    db.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
-                   [(r["k"], r["name"], r["mobile"], r["id_no"], r["last_login"].isoformat()) for r in rows])
-    db.commit()
-    before = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
-    db.close()
+    before = _sqlite_customers(data / "crm.db", rows)
     killed_purge(tmp_path, env, where, data)
     db = sqlite3.connect(data / "crm.db")
     after = db.execute("SELECT * FROM customers ORDER BY k").fetchall()
