@@ -474,7 +474,7 @@ def _check_checkpoints(lines: list[_Line], verdict: Verdict, key: bytes | None, 
             verdict.unchecked.append(Problem(ln.file, ln.number, "unchecked",
                                              f"the checkpoint is signed with key {entry.get('key_fingerprint')}, "
                                              f"not {fingerprint}"))
-        elif not hmac.compare_digest(signature, sign_checkpoint(key, point)) \
+        elif not hmac.compare_digest(signature.encode("utf-8"), sign_checkpoint(key, point).encode("ascii")) \
                 or point.get("last_hash") != entry.get("removed_last_hash"):
             verdict.problems.append(Problem(ln.file, ln.number, "changed",
                                             "the checkpoint of a pruned archive does not match its signature"))

@@ -198,8 +198,8 @@ class Eraser:
                                          self._removal_options(item, journal))
             return remove_file_rows(ds, lambda batch: pa.array(matcher.mask(batch)), item.hit.rows,
                                     self._removal_options(item, journal))
-        except (RemovalProblem, SourceError) as exc:
-            raise EraseProblem(str(exc)) from None
+        except (RemovalProblem, SourceError, OSError) as exc:  # OSError: the rename, after the record was written
+            raise EraseProblem(_one_line(exc)) from None
 
     # ------------------------------------------------------------- anonymize ----
 

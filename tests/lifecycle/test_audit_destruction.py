@@ -301,3 +301,22 @@ def test_csv_export_moves_hashes_too_many_for_a_cell_to_a_file_beside_it(tmp_pat
     again = runner.invoke(app, ["audit", "export", "--log", str(small.path), "-o", str(target)])
     assert again.exit_code == 0 and "subject_hashes" not in again.output
     assert not (tmp_path / "destruction.subject_hashes.csv").exists()
+
+
+def test_a_forged_non_hex_checkpoint_signature_is_a_problem_not_a_crash(tmp_path, monkeypatch):
+    from scanner.anonymize.keys import parse_key
+    from scanner.audit import CHECKPOINT_PURPOSE
+
+    monkeypatch.delenv("PIIWARDEN_KEY", raising=False)
+    key = parse_key(b"11" * 32, "t")
+    log = _pruned_log(tmp_path, (key.derive(CHECKPOINT_PURPOSE), key.fingerprint))
+    path, number, entry = _prune_line(log)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entry["checkpoint_signature"] = "\u00e9" * 64  # compare_digest refuses non-ASCII text
+    entry["hash"] = entry_hash(entry)
+    lines[number - 1] = canonical(entry)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log.head_path.write_text(json.dumps({"seq": entry["seq"], "hash": sha256(canonical(entry).encode())}) + "\n",
+                             encoding="utf-8")
+    forged = verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint)
+    assert [(p.line, p.kind) for p in forged.problems] == [(number, "changed")]

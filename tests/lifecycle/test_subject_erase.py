@@ -231,3 +231,34 @@ def test_interrupted_overwrite_leaves_the_file_whole(tmp_path, monkeypatch, name
                           key=KEY_HEX.encode(), log=tmp_path / "audit.log")
     assert _file_digests(estate.root)[name] == digests[name]
     assert not [p.name for p in estate.root.iterdir() if p.name.startswith(".")]
+
+
+def test_a_rename_that_fails_after_the_record_concludes_it_not_done(tmp_path, monkeypatch):
+    """Delete mode on a file: the rename refused after the record was written gives it a "not done" outcome."""
+    import os
+
+    from scanner import api
+
+    estate = build_files(tmp_path / "estate")
+    digests = _file_digests(estate.root)
+    real = os.replace
+
+    def refuse_target(src, dst, *args, **kwargs):
+        if Path(dst).name == "customers.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", refuse_target)
+    log = AuditLog(tmp_path / "audit.log")
+    result = api.subject_erase([str(estate.root)], person_identifiers(), mode="delete", apply=True,
+                               key=KEY_HEX.encode(), log=log)
+    monkeypatch.setattr(os, "replace", real)
+    assert _file_digests(estate.root)["customers.csv"] == digests["customers.csv"]
+    assert [where for where, _ in result.errors if where.endswith("customers.csv")]
+    entries = read_entries(log)
+    concluded = outcomes(entries)
+    by_dataset = {e["destruction"]["dataset"]: concluded[e["seq"]] for e in entries if e.get("kind") == "destruction"}
+    assert by_dataset["customers.csv"] == "not done"
+    assert set(by_dataset.values()) == {"done", "not done"}
+    assert not verify_log(log).unconfirmed
+    _clean(log.path.read_text(encoding="utf-8"), "the audit log")
