@@ -167,12 +167,22 @@ class AuditLog:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _tail(self) -> tuple[int, str]:
-        """(last seq, hash of the last line) over the live file, else the newest archive."""
+        """(last seq, hash of the last line) over the live file, else the newest archive.
+
+        A last line cut short (a full disk, a crash mid-write) is still what
+        the next entry links to, so ``verify`` names that line and the chain
+        goes on after it; the seq continues from the last line that parses.
+        """
+        digest: str | None = None
         for path in reversed(self.files()):
             last = _last_line(path)
-            if last is not None:
-                return int(json.loads(last).get("seq", 0)), sha256(last.encode("utf-8"))
-        return 0, GENESIS
+            if last is None:
+                continue
+            digest = digest or sha256(last.encode("utf-8"))
+            seq = _last_seq(path)
+            if seq is not None:
+                return seq, digest
+        return 0, digest or GENESIS
 
     def _append(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Chain and write one entry (caller holds the lock)."""
@@ -180,9 +190,11 @@ class AuditLog:
         entry = {"seq": seq + 1, "time": self.now().isoformat(timespec="seconds"), **fields, "prev": prev}
         entry["hash"] = entry_hash(entry)
         line = canonical(entry)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         try:
-            os.write(fd, (line + "\n").encode("utf-8"))
+            size = os.fstat(fd).st_size
+            cut = size > 0 and os.pread(fd, 1, size - 1) != b"\n"  # a line cut short: end it, do not glue to it
+            os.write(fd, (("\n" if cut else "") + line + "\n").encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -318,6 +330,17 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     with open(path, encoding="utf-8", errors="replace") as fh:
         for number, raw in enumerate(fh, 1):
             yield number, raw.rstrip("\n")
+
+
+def _last_seq(path: Path) -> int | None:
+    """The seq of the last line of a log file that parses as an entry (None: no such line)."""
+    last: int | None = None
+    for _, line in _lines(path):
+        with contextlib.suppress(ValueError, AttributeError):
+            seq = json.loads(line).get("seq")
+            if isinstance(seq, int):
+                last = seq
+    return last
 
 
 def _last_line(path: Path) -> str | None:
@@ -458,26 +481,44 @@ def verify_log(log: AuditLog, signing_key: bytes | None = None, signing_fingerpr
 
 
 def _check_checkpoints(lines: list[_Line], verdict: Verdict, key: bytes | None, fingerprint: str | None) -> None:
-    """Prune entries' checkpoint signatures, against the signing key when one is given."""
+    """Prune entries' checkpoint signatures, against the signing key when one is given.
+
+    Without a key they are listed as unchecked. With one, every checkpoint
+    must carry that key's signature: whoever can rewrite the log could
+    otherwise strip a signature, or sign with a key of their own and name
+    it, so an unsigned checkpoint or another key's is a problem (a log
+    rotated without the key fails verification with it: say so in the
+    audit, or verify that part without the key).
+    """
     for ln in lines:
         entry = ln.entry or {}
         if entry.get("command") != "audit.prune":
             continue
         point, signature = entry.get("checkpoint"), entry.get("checkpoint_signature")
-        if not isinstance(point, dict) or not isinstance(signature, str):
-            verdict.unchecked.append(Problem(ln.file, ln.number, "unsigned",
-                                             f"the checkpoint of pruned {entry.get('removed_file')} is not signed"))
-        elif key is None:
-            verdict.unchecked.append(Problem(ln.file, ln.number, "unchecked",
-                                             "a signed checkpoint: pass the key (--key-file) to check it"))
+        signed = isinstance(point, dict) and isinstance(signature, str)
+        if key is None:
+            verdict.unchecked.append(Problem(ln.file, ln.number, "unchecked" if signed else "unsigned",
+                                             "a signed checkpoint: pass the key (--key-file) to check it" if signed
+                                             else f"the checkpoint of pruned {entry.get('removed_file')} is not signed"))
+        elif not signed:
+            verdict.problems.append(Problem(ln.file, ln.number, "invalid",
+                                            f"the checkpoint of pruned {entry.get('removed_file')} is not signed "
+                                            "with the key given"))
         elif entry.get("key_fingerprint") != fingerprint:
-            verdict.unchecked.append(Problem(ln.file, ln.number, "unchecked",
-                                             f"the checkpoint is signed with key {entry.get('key_fingerprint')}, "
-                                             f"not {fingerprint}"))
-        elif not hmac.compare_digest(signature.encode("utf-8"), sign_checkpoint(key, point).encode("ascii")) \
-                or point.get("last_hash") != entry.get("removed_last_hash"):
+            verdict.problems.append(Problem(ln.file, ln.number, "invalid",
+                                            f"the checkpoint is signed with key {entry.get('key_fingerprint')}, "
+                                            f"not the key given ({fingerprint})"))
+        elif not _signature_holds(key, point, signature) \
+                or (point or {}).get("last_hash") != entry.get("removed_last_hash"):
             verdict.problems.append(Problem(ln.file, ln.number, "changed",
                                             "the checkpoint of a pruned archive does not match its signature"))
+
+
+def _signature_holds(key: bytes, point: Any, signature: Any) -> bool:
+    """Whether ``signature`` is the checkpoint's HMAC under ``key`` (compared as bytes: a forged one may be any text)."""
+    if not isinstance(point, dict) or not isinstance(signature, str):
+        return False
+    return hmac.compare_digest(signature.encode("utf-8"), sign_checkpoint(key, point).encode("ascii"))
 
 
 def _unconfirmed(lines: list[_Line]) -> list[Problem]:

@@ -399,8 +399,10 @@ class SubjectIndex:
         self._db.execute("ATTACH DATABASE ? AS other", (str(other_path),))
         try:
             with self._transaction() as db:
-                taken = [r[0] for r in db.execute("SELECT DISTINCT dataset FROM other.columns ORDER BY dataset")]
-                theirs = "SELECT dataset FROM other.columns"
+                # Every dataset they read, with identifiers or without: one that holds none now keeps
+                # none of our old postings either.
+                theirs = "SELECT dataset FROM other.indexed UNION SELECT dataset FROM other.columns"
+                taken = [r[0] for r in db.execute(f"SELECT dataset FROM ({theirs}) ORDER BY dataset")]
                 db.execute(f"DELETE FROM main.postings WHERE colid IN (SELECT id FROM main.columns "
                            f"WHERE dataset IN ({theirs}))")
                 db.execute(f"DELETE FROM main.columns WHERE dataset IN ({theirs})")

@@ -223,16 +223,17 @@ class Eraser:
             else:
                 rows = overwrite_file(item, inner, self.hasher, before_commit)
         except (RemovalProblem, SourceError, WriterError, sa.exc.SQLAlchemyError, OSError) as exc:
-            raise EraseProblem(_one_line(exc)) from None
+            raise EraseProblem(_one_line(exc, item.dataset.sql.secrets if item.dataset.sql else ())) from None
         return rows, columns, problem
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """A value-free line for an erasure that failed; ``secrets`` (the URL's password) blanked."""
     if isinstance(exc, ValueFreeError):
         return str(exc)
     if isinstance(exc, sa.exc.SQLAlchemyError):
-        return f"rolled back, nothing changed: {describe_error(exc)}"
-    return describe_error(exc)
+        return f"rolled back, nothing changed: {describe_error(exc, secrets)}"
+    return describe_error(exc, secrets)
 
 
 def erase(located: Sequence[Located], eraser: Eraser, *, apply: bool, audit: AuditLog | None = None,

@@ -231,8 +231,21 @@ def test_pruned_archives_leave_a_signed_checkpoint(tmp_path, monkeypatch):
     assert entry["key_fingerprint"] == key.fingerprint and len(entry["checkpoint_signature"]) == 64
     assert verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).ok
     assert verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).unchecked == []
-    assert [p.kind for p in verify_log(log, other.derive(CHECKPOINT_PURPOSE), other.fingerprint).unchecked] == [
-        "unchecked"]
+    with_other = verify_log(log, other.derive(CHECKPOINT_PURPOSE), other.fingerprint)
+    assert [p.kind for p in with_other.problems] == ["invalid"] and "not the key given" in with_other.problems[0].detail
+    # stripping the signature does not help a forger either, once the key is given
+    stripped = {k: v for k, v in entry.items() if k != "checkpoint_signature"}
+    stripped["hash"] = entry_hash(stripped)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines[: number - 1], canonical(stripped), *lines[number:]]) + "\n", encoding="utf-8")
+    log.head_path.write_text(json.dumps({"seq": stripped["seq"], "hash": sha256(canonical(stripped).encode())})
+                             + "\n", encoding="utf-8")
+    assert verify_log(log).ok and [p.kind for p in verify_log(log).unchecked] == ["unsigned"]
+    unsigned = verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint).problems
+    assert [(p.line, p.kind) for p in unsigned] == [(number, "invalid")] and "not signed" in unsigned[0].detail
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")  # back to the signed line
+    log.head_path.write_text(json.dumps({"seq": entry["seq"], "hash": sha256(canonical(entry).encode())}) + "\n",
+                             encoding="utf-8")
     # A forger claims the pruned archive held more entries, and re-chains the line: only the key tells.
     lines = path.read_text(encoding="utf-8").splitlines()
     entry["checkpoint"]["entries"] = 40
@@ -320,3 +333,19 @@ def test_a_forged_non_hex_checkpoint_signature_is_a_problem_not_a_crash(tmp_path
                              encoding="utf-8")
     forged = verify_log(log, key.derive(CHECKPOINT_PURPOSE), key.fingerprint)
     assert [(p.line, p.kind) for p in forged.problems] == [(number, "changed")]
+
+
+def test_an_entry_cut_short_is_named_and_the_log_goes_on(tmp_path):
+    """A full disk cut the last line mid-write: the next command appends after it, and verify names that line."""
+    log = AuditLog(tmp_path / "audit.log")
+    log.record("scan")
+    log.record_destruction(_record())
+    text = log.path.read_text(encoding="utf-8")
+    log.path.write_text(text[: len(text) - 40], encoding="utf-8")  # the destruction record, cut, no newline
+    entry = log.record("scan")  # neither a crash nor a line glued to the cut one
+    assert entry["seq"] == 2  # continues from the last entry that parses
+    lines = log.path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["seq"] == 2
+    problems = verify_log(log).problems
+    assert [(p.line, p.kind) for p in problems] == [(2, "changed")], problems
+    assert json.loads(lines[2])["prev"] == sha256(lines[1].encode("utf-8"))  # the chain links to the cut line

@@ -253,6 +253,22 @@ def test_merge_takes_the_other_index_datasets_and_refuses_another_key(tmp_path):
     main.close()
 
 
+def test_merging_a_dataset_read_without_identifiers_drops_its_old_postings(tmp_path):
+    """The other index read ``orders.parquet`` and found no identifier in it (the column was dropped): ours
+    must not keep answering that the person is there."""
+    main = SubjectIndex.open(tmp_path / "main", KEY)
+    with main.dataset("orders.parquet") as ds:
+        ds.add("contact", "CN_MOBILE_PHONE", pa.array(["13700000000"]))
+    worker = SubjectIndex.open(tmp_path / "worker", KEY)
+    with worker.dataset("orders.parquet"):
+        pass  # read, nothing indexed
+    worker.close()
+    assert main.merge(tmp_path / "worker") == ["orders.parquet"]
+    query = SubjectQuery.build([("mobile", "13700000000")], main.hasher)
+    assert main.lookup(query) == [] and main.datasets() == [] and main.indexed() == {"orders.parquet"}
+    main.close()
+
+
 def test_a_file_that_is_not_an_index_is_refused(tmp_path):
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "subjects.sqlite").write_bytes(b"not sqlite at all" * 100)
@@ -406,9 +422,9 @@ def test_the_index_answers_as_a_plain_count_of_its_batches(tmp_path_factory, bat
     with merged.dataset("a.csv") as writer:
         writer.add("old", "CN_MOBILE_PHONE", pa.array(_MOBILES))
     taken = merged.merge(directory)
-    assert taken == index.datasets()
+    assert taken == sorted(index.indexed())
     after = [(p.dataset, p.column, p.entity, p.rows, p.identifier) for p in merged.lookup(query)]
-    if "a.csv" not in taken:  # ours stays: a merge replaces the datasets the other index holds identifiers of
+    if "a.csv" not in taken:  # ours stays: a merge replaces the datasets the other index read
         assert len([p for p in after if p[0] == "a.csv"]) == len(_MOBILES)
         after = [p for p in after if p[0] != "a.csv"]
     assert after == got
