@@ -175,11 +175,11 @@ class AuditLog:
         """
         digest: str | None = None
         for path in reversed(self.files()):
-            last = _last_line(path)
-            if last is None:
+            lines = [line for _, line in _lines(path) if line.strip()]
+            if not lines:
                 continue
-            digest = digest or sha256(last.encode("utf-8"))
-            seq = _last_seq(path)
+            digest = digest or sha256(lines[-1].encode("utf-8"))
+            seq = _last_seq(lines)
             if seq is not None:
                 return seq, digest
         return 0, digest or GENESIS
@@ -332,15 +332,14 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             yield number, raw.rstrip("\n")
 
 
-def _last_seq(path: Path) -> int | None:
-    """The seq of the last line of a log file that parses as an entry (None: no such line)."""
-    last: int | None = None
-    for _, line in _lines(path):
+def _last_seq(lines: list[str]) -> int | None:
+    """The seq of the last of a log file's lines that parses as an entry (None: no such line), read from the end."""
+    for line in reversed(lines):
         with contextlib.suppress(ValueError, AttributeError):
             seq = json.loads(line).get("seq")
             if isinstance(seq, int):
-                last = seq
-    return last
+                return seq
+    return None
 
 
 def _last_line(path: Path) -> str | None:
