@@ -63,14 +63,17 @@ def _identifiers(ids: list[str] | None, mobiles: list[str] | None, emails: list[
 
 
 def _request(identifiers: list[tuple[str, str]]) -> None:
-    """Refuse an unusable identifier before any source is opened (the message names the option, not the value)."""
+    """Refuse an unusable identifier before any source is opened, warn about one no known format accepts
+    (the messages name the option, not the value)."""
     from scanner.lifecycle.identifiers import IdentifierProblem
     from scanner.lifecycle.subject_find import SubjectRequest
 
     try:
-        SubjectRequest.build(identifiers)
+        request = SubjectRequest.build(identifiers)
     except IdentifierProblem as exc:
         raise usage_error(str(exc)) from None
+    for line in request.warnings():
+        err.print(f"piiwarden: warning: {line}", markup=False)
 
 
 def _check_sources(sources: list[str]) -> None:

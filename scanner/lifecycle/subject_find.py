@@ -69,31 +69,46 @@ class SubjectRequest:
 
     forms: dict[str, dict[str, str]] = field(repr=False)
     labels: tuple[str, ...]
+    # Labels of values that no entity of their kind accepts (pattern and checksum): searched as given, but a
+    # typo in an ID would answer "we hold nothing about you", so the caller says so.
+    unrecognized: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, identifiers: Iterable[tuple[str, str]]) -> SubjectRequest:
         """From (kind, value) pairs as given on the command line; IdentifierProblem names the option, not the value."""
+        from scanner.anonymize.shapes import matches_entity
+
         kinds = identifier_kinds()
         forms: dict[str, dict[str, str]] = {}
         labels: list[str] = []
+        unrecognized: list[str] = []
         seen: dict[str, int] = {}
         for kind, value in identifiers:
             if kind not in kinds:
                 raise IdentifierProblem(f"unknown identifier kind {kind!r} (use one of: {', '.join(kinds)})")
             seen[kind] = seen.get(kind, 0) + 1
             label = f"{kind}#{seen[kind]}"
-            found = False
+            found = valid = False
             for entity in kinds[kind]:
                 form = normalize_identifier(entity, value)
                 if form:
                     forms.setdefault(entity, {})[form] = label
                     found = True
+                    valid = valid or matches_entity(entity, form)
             if not found:
                 raise IdentifierProblem(f"--{kind} value number {seen[kind]} is empty or a placeholder")
             labels.append(label)
+            if not valid:
+                unrecognized.append(label)
         if not labels:
             raise IdentifierProblem("no identifier given (use --id, --mobile, --email or --card)")
-        return cls(forms, tuple(labels))
+        return cls(forms, tuple(labels), tuple(unrecognized))
+
+    def warnings(self) -> list[str]:
+        """One line per value no known format of its kind accepts (never the value itself)."""
+        return [f"--{label.split('#')[0]} value number {label.split('#')[1]} matches no known "
+                f"{label.split('#')[0]} format or checksum: searched as given, so a typo would find nothing"
+                for label in self.unrecognized]
 
     @property
     def entities(self) -> frozenset[str]:

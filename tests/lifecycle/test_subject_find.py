@@ -131,6 +131,21 @@ def test_request_normalizes_and_never_repeats_values():
     assert "无" not in str(problem.value)
 
 
+def test_a_value_no_format_accepts_is_searched_but_warned_about(tmp_path):
+    """A typo in an ID (a wrong check digit, a digit missing) would answer "we hold nothing about you"."""
+    typo = PERSON_ID[:-1] + ("0" if PERSON_ID[-1] != "0" else "1")  # the check digit no longer matches
+    request = SubjectRequest.build([("id", PERSON_ID), ("id", typo), ("mobile", "+86 138-1234-5678"),
+                                    ("mobile", "23812345678"), ("email", "not-an-address")])
+    assert request.unrecognized == ("id#2", "mobile#2", "email#1")
+    assert "id#2" in request.labels  # still searched, as given
+    estate = build_files(tmp_path / "estate")
+    result = runner.invoke(app, ["subject", "find", str(estate.root), "--id", typo, "--mobile", "13812345678"],
+                           env={"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log")})
+    assert result.exit_code == 0, result.output
+    assert "--id value number 1 matches no known id format or checksum" in result.output
+    assert "--mobile value number 1" not in result.output and typo not in result.output
+
+
 def test_find_cli_refuses_without_identifier_or_key(tmp_path):
     estate = build_files(tmp_path / "estate")
     env = {"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log")}
