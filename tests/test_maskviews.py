@@ -385,7 +385,18 @@ def maria(monkeypatch, tmp_path):
         for account in (cs, fin):
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{account}`")
             conn.exec_driver_sql(f"DROP USER IF EXISTS '{account}'@'%%'")
+        _forget_views(conn, f"pw_{cs}", f"pw_{fin}")
     admin.dispose()
+
+
+def _forget_views(conn: sa.Connection, *schemas: str) -> None:
+    """Remove the test's rows from the server's shared view registry (``pw_piiwarden``, never dropped: other
+    runs on the server use it)."""
+    if conn.exec_driver_sql("SELECT 1 FROM information_schema.tables WHERE table_schema = 'pw_piiwarden' "
+                            "AND table_name = 'views'").first() is None:
+        return
+    conn.execute(sa.text("DELETE FROM pw_piiwarden.views WHERE view_schema IN :s").bindparams(
+        sa.bindparam("s", expanding=True)), {"s": list(schemas)})
 
 
 @pytest.fixture
@@ -618,4 +629,185 @@ def test_mariadb_missing_role_is_created_and_works_through_membership(maria_data
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{role}`")
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS `{role}`")
+            _forget_views(conn, f"pw_{role}")
+        admin.dispose()
+
+
+# ---------------------------------------------------------------- MariaDB: column grants and roles (gap 1, 3) ----
+
+def test_mariadb_column_grants_are_revoked_and_reported(maria_data, tmp_path):
+    """A column grant reads the raw column as a table grant does: access_grant names it, the run revokes it."""
+    import pymysql
+
+    maria = maria_data
+    admin = _admin(MY_ADMIN, "MariaDB")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"GRANT SELECT (k, mobile, idno) ON `{maria['name']}`.`customers` TO '{maria['fin']}'@'%%'")
+    admin.dispose()
+    policy = _policy(tmp_path, maria["cs"], maria["fin"])
+    assert _granted_to(maria["url"], policy, {maria["fin"]}) == {maria["fin"]}
+    dry = _mask_views(maria["url"], policy)
+    assert dry.exit_code == 0, dry.output
+    revoke = (f"REVOKE SELECT (`idno`, `k`, `mobile`) ON `{maria['name']}`.`customers` "
+              f"FROM '{maria['fin']}'@'%'")
+    assert revoke in dry.output
+    with _my_as(maria, maria["fin"]) as conn, conn.cursor() as cur:  # the dry run changed nothing
+        cur.execute(f"SELECT count(idno) FROM `{maria['name']}`.customers")
+        assert cur.fetchone()[0] == len(maria["rows"])
+    result = _mask_views(maria["url"], policy, "--apply")
+    assert result.exit_code == 0, result.output
+    assert "can still SELECT" not in result.output
+    with _my_as(maria, maria["fin"]) as conn, conn.cursor() as cur:
+        with pytest.raises(pymysql.err.OperationalError) as refused:
+            cur.execute(f"SELECT mobile FROM `{maria['name']}`.customers LIMIT 1")
+        assert refused.value.args[0] in (1142, 1143)  # SELECT (or column SELECT) denied
+        cur.execute(f"SELECT count(*) FROM `pw_{maria['fin']}`.customers")
+        assert cur.fetchone()[0] == len(maria["rows"])
+    assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"]}) == set()
+
+
+def test_mariadb_reading_through_a_role_is_warned_or_revoked(maria_data, tmp_path):
+    """A role of someone else's is warned about (its other members keep it); a policy role's grants are revoked."""
+    import pymysql
+
+    maria = maria_data
+    other, managed = f"{maria['cs']}_other", f"{maria['fin']}_team"
+    admin = _admin(MY_ADMIN, "MariaDB")
+    db = maria["name"]
+    try:
+        with admin.connect() as conn:
+            for role in (other, managed):
+                conn.exec_driver_sql(f"CREATE ROLE `{role}`")
+            conn.exec_driver_sql(f"GRANT SELECT ON `{db}`.`customers` TO `{other}`")
+            conn.exec_driver_sql(f"GRANT SELECT (idno) ON `{db}`.`customers` TO `{managed}`")
+            conn.exec_driver_sql(f"GRANT `{other}` TO '{maria['cs']}'@'%%'")
+            conn.exec_driver_sql(f"SET DEFAULT ROLE `{other}` FOR '{maria['cs']}'@'%%'")
+            conn.exec_driver_sql(f"GRANT `{managed}` TO '{maria['fin']}'@'%%'")
+            conn.exec_driver_sql(f"SET DEFAULT ROLE `{managed}` FOR '{maria['fin']}'@'%%'")
+        policy = _write(tmp_path, (
+            "version: 1\ndatasets:\n  - match: '*'\n    allowed_readers: []\nroles:\n"
+            f"  {maria['cs']}: {{see: [PERSON_NAME], masked: [CN_RESIDENT_ID]}}\n"
+            f"  {managed}: {{masked: [CN_RESIDENT_ID]}}\n"))
+        # before: the account reads through its role, and access_grant knows it
+        assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"]}) == {maria["cs"]}
+        dry = _mask_views(maria["url"], policy)
+        assert dry.exit_code == 0, dry.output
+        assert f"{db}.customers: {maria['cs']} still reads it through role {other}" in dry.output
+        assert f"REVOKE SELECT (`idno`) ON `{db}`.`customers` FROM '{managed}'" in dry.output
+        assert f"through role {managed}" not in dry.output  # the same script revokes it
+        result = _mask_views(maria["url"], policy, "--apply")
+        assert result.exit_code == 0, result.output
+        assert f"{db}.customers: role {maria['cs']} can still SELECT the base table" in result.output
+        assert f"role {managed} can still" not in result.output
+        with _my_as(maria, maria["fin"]) as conn, conn.cursor() as cur:  # fin read idno only through the role
+            with pytest.raises(pymysql.err.OperationalError):
+                cur.execute(f"SELECT idno FROM `{db}`.customers LIMIT 1")
+            cur.execute(f"SELECT count(*) FROM `pw_{managed}`.customers")
+            assert cur.fetchone()[0] == len(maria["rows"])
+        with _my_as(maria, maria["cs"]) as conn, conn.cursor() as cur:  # left to the DBA, as warned
+            cur.execute(f"SELECT count(idno) FROM `{db}`.customers")
+            assert cur.fetchone()[0] == len(maria["rows"])
+        assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"], managed}) == {maria["cs"]}
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{managed}`")
+            _forget_views(conn, f"pw_{managed}")
+            for role in (other, managed):
+                conn.exec_driver_sql(f"DROP ROLE IF EXISTS `{role}`")
+        admin.dispose()
+
+
+# ------------------------------------------------------------------------------------ stale views (gap 2) ----
+
+def _leads(rng: random.Random, n: int) -> list[dict]:
+    return [{"k": i, "note": _id(rng)} for i in range(n)]
+
+
+def test_pg_stale_views_are_dropped_and_user_views_kept(pg, tmp_path):
+    policy = _policy(tmp_path, pg["cs"], pg["fin"])
+    engine = sa.create_engine(pg["url"], poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE crm.leads (k int, note text)")
+        conn.execute(sa.text("INSERT INTO crm.leads VALUES (:k, :note)"), _leads(random.Random(5), 200))
+        conn.exec_driver_sql(f'GRANT SELECT ON crm.leads TO "{pg["cs"]}"')
+    assert _mask_views(pg["url"], policy, "--apply").exit_code == 0
+    cs_schema = f'"pw_{pg["cs"]}"'
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {cs_schema}.leads").scalar() == 200
+        conn.exec_driver_sql(f"CREATE VIEW {cs_schema}.mine AS SELECT 1 AS x")  # the user's own, no marker
+        conn.exec_driver_sql("UPDATE crm.leads SET note = 'n/a'")  # no personal data any more
+    dry = _mask_views(pg["url"], policy)
+    assert dry.exit_code == 0, dry.output
+    assert f"DROP VIEW IF EXISTS {cs_schema}.\"leads\"" in dry.output
+    assert f'DROP VIEW IF EXISTS "pw_{pg["fin"]}"."leads"' in dry.output  # finance's view of k alone
+    assert '"mine"' not in dry.output and "2 stale view(s) dropped" in dry.output
+    with engine.connect() as conn:  # the dry run changed nothing
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM {cs_schema}.leads").scalar() == 200
+    result = _mask_views(pg["url"], policy, "--apply")
+    assert result.exit_code == 0, result.output
+    with engine.connect() as conn:
+        views = {r[0] for r in conn.execute(sa.text("SELECT viewname FROM pg_views WHERE schemaname = :s"),
+                                            {"s": f"pw_{pg['cs']}"})}
+    engine.dispose()
+    assert views == {"customers", "mine"}
+    assert "stale" not in _mask_views(pg["url"], policy).output  # converged
+
+
+def test_mariadb_stale_views_are_dropped_and_user_views_kept(maria_data, tmp_path):
+    maria = maria_data
+    cs, fin = f"pw_{maria['cs']}", f"pw_{maria['fin']}"
+    policy = _policy(tmp_path, maria["cs"], maria["fin"])
+    engine = sa.create_engine(maria["url"], poolclass=sa.pool.NullPool)
+    admin = _admin(MY_ADMIN, "MariaDB")
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE leads (k INT, note VARCHAR(18))")
+            conn.execute(sa.text("INSERT INTO leads VALUES (:k, :note)"), _leads(random.Random(6), 200))
+        assert _mask_views(maria["url"], policy, "--apply").exit_code == 0
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM `{cs}`.leads").scalar() == 200
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM `{fin}`.leads").scalar() == 200  # k only
+            conn.exec_driver_sql(f"CREATE VIEW `{cs}`.mine AS SELECT 1 AS x")  # the user's own
+            conn.exec_driver_sql(f"CREATE OR REPLACE VIEW `{fin}`.leads AS SELECT 2 AS y")  # taken over by a user
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE leads")
+        dry = _mask_views(maria["url"], policy)
+        assert dry.exit_code == 0, dry.output
+        assert f"DROP VIEW IF EXISTS `{cs}`.`leads`" in dry.output
+        assert "`mine`" not in dry.output and f"`{fin}`.`leads`" not in dry.output
+        with admin.connect() as conn:  # the dry run changed nothing
+            names = {r[0] for r in conn.exec_driver_sql(
+                f"SELECT table_name FROM information_schema.views WHERE table_schema = '{cs}'")}
+        assert names == {"customers", "leads", "mine"}
+        result = _mask_views(maria["url"], policy, "--apply")
+        assert result.exit_code == 0, result.output
+        with admin.connect() as conn:
+            views = {(r[0], r[1]) for r in conn.exec_driver_sql(
+                "SELECT table_schema, table_name FROM information_schema.views "
+                f"WHERE table_schema IN ('{cs}', '{fin}')")}
+        assert views == {(cs, "customers"), (cs, "mine"), (fin, "customers"), (fin, "leads")}
+        assert "stale" not in _mask_views(maria["url"], policy).output  # converged
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_mariadb_public_role_is_a_reader(maria_data, tmp_path):
+    """MariaDB's PUBLIC role reaches every account: access_grant reports it as PUBLIC, mask-views warns."""
+    maria = maria_data
+    table = f"`{maria['name']}`.`customers`"
+    admin = _admin(MY_ADMIN, "MariaDB")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"GRANT SELECT (idno) ON {table} TO PUBLIC")
+        result = api.scan([maria["url"]])
+        grants = [v for v in result.violations if v.rule == "access_grant"]
+        assert [g.grantees for g in grants] == [["PUBLIC"]]
+        policy = _policy(tmp_path, maria["cs"], maria["fin"])
+        dry = _mask_views(maria["url"], policy)
+        assert dry.exit_code == 0, dry.output
+        assert f"{maria['fin']} still reads it through PUBLIC (every account)" in dry.output
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"REVOKE SELECT (idno) ON {table} FROM PUBLIC")
         admin.dispose()

@@ -55,10 +55,11 @@ def mask_views(
         err.print(f"piiwarden: error: mask-views: {result.source}: {line}", markup=False)
     code = EXIT_SOURCE_ERRORS if result.errors else EXIT_OK
     done = "applied" if result.applied else "dry run, nothing changed (add --apply to execute)"
-    err.print(f"mask-views: {len(result.roles)} role(s), {result.views} view(s), {len(result.statements)} "
+    stale = f", {len(result.dropped)} stale view(s) dropped" if result.dropped else ""
+    err.print(f"mask-views: {len(result.roles)} role(s), {result.views} view(s){stale}, {len(result.statements)} "
               f"statement(s): {done}", markup=False)
     audit.record_command("mask-views", sources=[result.source],
-                         counts={"roles": len(result.roles), "views": result.views,
+                         counts={"roles": len(result.roles), "views": result.views, "stale_views": len(result.dropped),
                                  "statements": len(result.statements), "warnings": len(result.warnings),
                                  "errors": len(result.errors)},
                          key_fingerprint=result.key_fingerprint, exit_code=code, applied=result.applied)

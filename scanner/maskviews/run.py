@@ -7,7 +7,8 @@ spells the masks, the views and the grants. A dry run only reads the catalog
 (roles and grants that exist) and returns the statements. ``apply`` runs them
 in one transaction where the backend has transactional DDL (PostgreSQL);
 MySQL/MariaDB commit each statement, and every view is ``CREATE OR REPLACE``,
-so a re-run converges either way. Nothing is ever printed here.
+so a re-run converges either way; views piiwarden made that the plan no longer
+has are dropped (``_statements``). Nothing is ever printed here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 
 from scanner.connectors.base import Dataset, SourceError
 from scanner.connectors.sql import dialect_for, error_line
+from scanner.connectors.sql.base import MV_COMMENT
 from scanner.connectors.sqldb import open_database_url
 from scanner.connectors.urls import mask_url, url_secrets
 from scanner.maskviews.plan import RolePlan, SourceTable, ViewPlan, plan_roles
@@ -56,9 +58,13 @@ class MaskViewsDialect(MaskSql, Protocol):
     def mv_grantee(self, principal: Principal) -> str: ...
     def mv_create_role(self, role: str) -> str: ...
     def mv_create_schema(self, schema: str) -> str: ...
-    def mv_view(self, schema: str, name: str, select: str, comment: str) -> list[str]: ...
+    def mv_registry(self, own: str) -> list[str]: ...
+    def mv_view(self, schema: str, name: str, select: str, comment: str, own: str) -> list[str]: ...
+    def mv_created_views(self, conn: Connection, schema: str, own: str) -> list[str]: ...
+    def mv_drop_view(self, schema: str, name: str, own: str) -> list[str]: ...
     def mv_access(self, conn: Connection, principal: Principal, schema: str, views: list[str],
-                  sensitive: list[TableRef], plain: list[TableRef]) -> tuple[list[str], list[str]]: ...
+                  sensitive: list[TableRef], plain: list[TableRef],
+                  managed: set[str]) -> tuple[list[str], list[str]]: ...
     def mv_still_reads(self, conn: Connection, principal: Principal, tables: list[TableRef]) -> list[str]: ...
 
 
@@ -90,6 +96,7 @@ class MaskViewsResult:
     roles: list[RolePlan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # stale views (``schema.view``) the script drops
     key_fingerprint: str | None = None
     hashing: Hashing | None = field(default=None, repr=False)
 
@@ -127,7 +134,7 @@ def mask_views(url: str, policy: Policy, *, apply: bool = False, schema_prefix: 
     except SourceError as exc:
         result.errors.append(str(exc))
         return result
-    role_schemas = {f"{schema_prefix}{r}" for r in policy.roles}
+    role_schemas = {f"{schema_prefix}{r}" for r in [*policy.roles, "piiwarden"]}  # its own: not the data's
     datasets = [d for d in datasets if d.meta.get("schema") not in role_schemas and d.sql is not None]
     tables, plain = _scan(datasets, options or ScanOptions(), result, say)
     result.roles = plan_roles(policy.roles, tables, schema_prefix)
@@ -191,25 +198,38 @@ def _source_table(ds: Dataset, found: DatasetResult) -> SourceTable:
 
 
 def _statements(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsResult,
-                plain: list[TableRef], key: Key | None, key_schema: str) -> None:
-    """The whole script: the hash key, roles, schemas, views, then each principal's REVOKEs and GRANTs."""
-    statements = list(dialect.mv_prologue())
+                plain: list[TableRef], key: Key | None, own: str) -> None:
+    """The whole script: the hash key, roles, schemas, stale views dropped, views, each principal's grants.
+
+    A view is stale when the role's schema holds one piiwarden made (its
+    comment, MySQL's registry in ``own``) that the plan no longer has: its
+    table was dropped or holds no personal data any more, or the role now
+    sees none of its columns. Leaving it would keep serving the old
+    columns; any other object in the schema is the user's and is kept.
+    """
+    statements = [*dialect.mv_prologue(), *dialect.mv_registry(own)]
+    managed = {r.role for r in result.roles}  # the policy's roles: this script revokes their own grants
     with engine.connect() as conn:
         if key is not None and _hashes(result.roles):
-            statements += _hashing(conn, dialect, result, key, key_schema)
+            statements += _hashing(conn, dialect, result, key, own)
         for role in result.roles:
             principals = dialect.mv_principals(conn, role.role)
             if not principals:
                 statements.append(dialect.mv_create_role(role.role))
                 principals = [(role.role, None)]
             statements.append(dialect.mv_create_schema(role.schema))
+            planned = {v.name for v in role.views}
+            for name in dialect.mv_created_views(conn, role.schema, own):
+                if name not in planned:
+                    statements += dialect.mv_drop_view(role.schema, name, own)
+                    result.dropped.append(f"{role.schema}.{name}")
             for view in role.views:
                 statements += dialect.mv_view(role.schema, view.name, view_select(dialect, view, result.hashing),
-                                              f"piiwarden mask-views: {view.source.label} for role {role.role}")
+                                              f"{MV_COMMENT}{view.source.label} for role {role.role}", own)
             sensitive = [(t.schema, t.name) for t in role.sensitive_tables]
             for principal in principals:
                 access, warnings = dialect.mv_access(conn, principal, role.schema, [v.name for v in role.views],
-                                                     sensitive, plain)
+                                                     sensitive, plain, managed)
                 statements += access
                 result.warnings += warnings
     result.statements = statements
@@ -265,4 +285,4 @@ def _execute(engine: sa.Engine, dialect: MaskViewsDialect, result: MaskViewsResu
             for principal in dialect.mv_principals(conn, role.role):
                 for label in dialect.mv_still_reads(conn, principal, tables):
                     result.warnings.append(f"{label}: role {role.role} can still SELECT the base table "
-                                           "(PUBLIC, a role it belongs to, or a global grant)")
+                                           "(PUBLIC, a role it belongs to, a column or a global grant)")

@@ -81,6 +81,11 @@ def error_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     return describe_error(exc, secrets)
 
 
+# How a masking view says piiwarden made it (its comment; MySQL keeps a registry instead): re-runs drop such
+# views when the plan no longer has them, and never a view without it.
+MV_COMMENT = "piiwarden mask-views: "
+
+
 @dataclass
 class TableInfo:
     """A table as the catalog describes it."""

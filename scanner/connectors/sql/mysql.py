@@ -63,18 +63,42 @@ class MySqlDialect(Dialect):
         return str(value) if value is not None else None
 
     def select_grantees(self, conn: Connection, table: SqlTable) -> list[str]:
-        """Accounts with global, schema-wide or table SELECT (``'app'@'%'`` shown as ``app@%``)."""
+        """Accounts and roles with global, schema-wide, table or column SELECT (``'app'@'%'`` shown as ``app@%``).
+
+        A column grant reads the column's raw values as surely as a table
+        grant, so it makes a reader too. MariaDB's ``PUBLIC`` role is shown
+        as ``PUBLIC``, as PostgreSQL's is (everyone reads it).
+        """
         rows = conn.execute(
             sa.text(
                 "SELECT grantee FROM information_schema.user_privileges WHERE privilege_type = 'SELECT' "
                 "UNION SELECT grantee FROM information_schema.schema_privileges "
                 "WHERE privilege_type = 'SELECT' AND table_schema = :s "
                 "UNION SELECT grantee FROM information_schema.table_privileges "
+                "WHERE privilege_type = 'SELECT' AND table_schema = :s AND table_name = :t "
+                "UNION SELECT grantee FROM information_schema.column_privileges "
                 "WHERE privilege_type = 'SELECT' AND table_schema = :s AND table_name = :t"
             ),
             {"s": table.schema, "t": table.name},
         )
-        return sorted({str(r[0]).replace("'", "") for r in rows})
+        return sorted({_shown(str(r[0])) for r in rows})
+
+    def effective_readers(self, conn: Connection, table: SqlTable, roles: list[str]) -> list[str]:
+        """The policy roles with an account (any host) or MariaDB role of that name that can SELECT the table.
+
+        Any path counts: its own grants (global, database, table, column),
+        a role granted to it (default or not: ``SET ROLE`` is the account's
+        to run), roles of roles, and MariaDB's ``PUBLIC``.
+        """
+        if not roles or table.schema is None:
+            return []
+        ref = (table.schema, table.name)
+        out = []
+        for role in roles:
+            accounts = conn.execute(sa.text("SELECT User, Host FROM mysql.user WHERE User = :r"), {"r": role})
+            if any(_reaching(conn, _closure(conn, _key(str(u), str(h))), [ref]) for u, h in accounts.fetchall()):
+                out.append(role)
+        return sorted(out)
 
     # --- row removal ---
     # No row id: a table without a primary key cannot be erased row by row (purge's predicate still works).
@@ -149,21 +173,65 @@ class MySqlDialect(Dialect):
     def mv_create_schema(self, schema: str) -> str:
         return f"CREATE DATABASE IF NOT EXISTS {self.mv_quote(schema)} CHARACTER SET utf8mb4"
 
-    def mv_view(self, schema: str, name: str, select: str, comment: str) -> list[str]:
-        """SQL SECURITY DEFINER: the view reads the base table with its creator's rights, the role's are not needed."""
-        return [f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {self.mv_table(schema, name)} AS {select}"]
+    def mv_registry(self, own: str) -> list[str]:
+        """The table that records which views mask-views made (``<own>.views``): MySQL views take no comment.
+
+        Each row holds the SHA-256 of the definition the server stored for
+        the view, so a view a user later replaced under the same name is no
+        longer recognized as piiwarden's (and never dropped as stale).
+        """
+        return [f"CREATE DATABASE IF NOT EXISTS {self.mv_quote(own)} CHARACTER SET utf8mb4",
+                f"CREATE TABLE IF NOT EXISTS {self.mv_table(own, _REGISTRY)} (view_schema VARCHAR(64) NOT NULL, "
+                "view_name VARCHAR(64) NOT NULL, definition_sha CHAR(64) NOT NULL, "
+                "PRIMARY KEY (view_schema, view_name)) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"]
+
+    def mv_view(self, schema: str, name: str, select: str, comment: str, own: str) -> list[str]:
+        """SQL SECURITY DEFINER: the view reads the base table with its creator's rights, the role's are not needed.
+
+        Then the registry records it (the definition's hash, read back from
+        the server right after the CREATE in the same script).
+        """
+        return [f"CREATE OR REPLACE SQL SECURITY DEFINER VIEW {self.mv_table(schema, name)} AS {select}",
+                f"REPLACE INTO {self.mv_table(own, _REGISTRY)} (view_schema, view_name, definition_sha) "
+                "SELECT table_schema, table_name, SHA2(view_definition, 256) FROM information_schema.views "
+                f"WHERE table_schema = {self.mv_literal(schema)} AND table_name = {self.mv_literal(name)} "
+                "AND view_definition <> ''"]  # hidden from this account: not recorded, so never dropped
+
+    def mv_created_views(self, conn: Connection, schema: str, own: str) -> list[str]:
+        """Views of ``schema`` the registry records with the definition they still have (none before a first run)."""
+        exists = conn.execute(sa.text("SELECT 1 FROM information_schema.tables WHERE table_schema = :o "
+                                      "AND table_name = :t"), {"o": own, "t": _REGISTRY}).first()
+        if exists is None:
+            return []
+        rows = conn.execute(sa.text(
+            f"SELECT v.table_name FROM information_schema.views v JOIN {self.mv_table(own, _REGISTRY)} r "
+            "ON r.view_schema = v.table_schema AND r.view_name = v.table_name "
+            "AND r.definition_sha = SHA2(v.view_definition, 256) WHERE v.table_schema = :s"), {"s": schema})
+        return sorted(str(r[0]) for r in rows)
+
+    def mv_drop_view(self, schema: str, name: str, own: str) -> list[str]:
+        """DROP the view and forget it (MySQL does not know which views read a view: a user's would break)."""
+        return [f"DROP VIEW IF EXISTS {self.mv_table(schema, name)}",
+                f"DELETE FROM {self.mv_table(own, _REGISTRY)} WHERE view_schema = {self.mv_literal(schema)} "
+                f"AND view_name = {self.mv_literal(name)}"]
 
     def mv_access(self, conn: Connection, principal: tuple[str, str | None], schema: str, views: list[str],
-                  sensitive: list[tuple[str | None, str]],
-                  plain: list[tuple[str | None, str]]) -> tuple[list[str], list[str]]:
-        """REVOKE the SELECT grants that reach the sensitive tables; GRANT SELECT on the role's database.
+                  sensitive: list[tuple[str | None, str]], plain: list[tuple[str | None, str]],
+                  managed: set[str]) -> tuple[list[str], list[str]]:
+        """REVOKE the account's SELECT grants that reach the sensitive tables; GRANT SELECT on the role's database.
 
-        A database-wide SELECT is replaced by table grants on the tables
-        without personal data, so the role keeps reading those. A global
-        SELECT (ON *.*) is not revoked (it is the account's whole job): it is warned about.
+        Table and column grants on a sensitive table are revoked (a column
+        grant reads that column raw). A database-wide SELECT is replaced by
+        table grants on the tables without personal data, so the role keeps
+        reading those. A global SELECT (ON *.*) is not revoked (it is the
+        account's whole job): it is warned about. So is a role granted to the
+        account (or ``PUBLIC``) that reads a sensitive table: revoking from
+        the role would take the table from its other members, so that is the
+        DBA's call, unless the role is itself one of the policy's roles
+        (``managed``), whose own grants this same script revokes.
         """
         grantee = self.mv_grantee(principal)
-        key = f"'{principal[0]}'@'{principal[1] or ''}'"
+        key = _key(principal[0], principal[1] or "")
         held = _select_grants(conn, key)
         statements: list[str] = []
         warnings: list[str] = []
@@ -174,18 +242,31 @@ class MySqlDialect(Dialect):
                 statements += [f"GRANT SELECT ON {self.mv_table(s, t)} TO {grantee}" for s, t in plain if s == db]
         statements += [f"REVOKE SELECT ON {self.mv_table(s, t)} FROM {grantee}"
                        for s, t in sensitive if ("table", s, t) in held]
+        for s, t in sensitive:
+            if ("column", s, t) in held:
+                columns = ", ".join(self.mv_quote(c) for c in _granted_columns(conn, key, s, t))
+                statements.append(f"REVOKE SELECT ({columns}) ON {self.mv_table(s, t)} FROM {grantee}")
         statements.append(f"GRANT SELECT ON {self.mv_quote(schema)}.* TO {grantee}")
         if ("global", None, None) in held:
             warnings.append(f"{principal[0]}: has SELECT ON *.* (global), so it still reads the base tables "
                             "(REVOKE SELECT ON *.* ...)")
+        for role in _closure(conn, key)[1:]:
+            name = _unkey(role)
+            if name in managed:
+                continue
+            for label in _reaching(conn, [role], sensitive):
+                via = "PUBLIC (every account)" if role == _PUBLIC else f"role {name}"
+                undo = "REVOKE SELECT ... FROM PUBLIC" if role == _PUBLIC else \
+                    f"REVOKE SELECT ... FROM {name}, or REVOKE {name} FROM the account"
+                warnings.append(f"{label}: {principal[0]} still reads it through {via}, which may SELECT it "
+                                f"({undo})")
         return statements, warnings
 
     def mv_still_reads(self, conn: Connection, principal: tuple[str, str | None],
                        tables: list[tuple[str | None, str]]) -> list[str]:
-        """Base tables a SELECT grant of the account still reaches (global, database or table)."""
-        held = _select_grants(conn, f"'{principal[0]}'@'{principal[1] or ''}'")
-        return [f"{s}.{t}" for s, t in tables
-                if {("global", None, None), ("schema", s, None), ("table", s, t)} & held]
+        """Base tables the account still reaches: its own global, database, table or column grants,
+        a role granted to it (transitively), or MariaDB's PUBLIC."""
+        return _reaching(conn, _closure(conn, _key(principal[0], principal[1] or "")), tables)
 
     # --- target DDL (faithful copies) ---
     # A schema is a database here: ``crm.customers`` of a PostgreSQL source becomes database ``crm``.
@@ -309,16 +390,80 @@ def is_mariadb(conn: Connection) -> bool:
     return bool(getattr(conn.dialect, "is_mariadb", False)) or conn.dialect.name == "mariadb"
 
 
+_REGISTRY = "views"  # <prefix>piiwarden.views: the views mask-views made
+_PUBLIC = "'PUBLIC'@''"  # MariaDB's PUBLIC role (10.11+): its grants reach every account
+
+
+def _key(user: str, host: str) -> str:
+    """An account or role as ``information_schema`` spells a grantee (``'app'@'%'``, a role ``'r'@''``)."""
+    return f"'{user}'@'{host}'"
+
+
+def _unkey(grantee: str) -> str:
+    """The user (or role) name of an ``information_schema`` grantee."""
+    return grantee.rsplit("@", 1)[0].strip("'")
+
+
+def _shown(grantee: str) -> str:
+    """A grantee as reports show it: ``app@%``, a role ``r@``, MariaDB's PUBLIC role ``PUBLIC``."""
+    return "PUBLIC" if grantee == _PUBLIC else grantee.replace("'", "")
+
+
+def _role_edges(conn: Connection) -> list[tuple[str, str]]:
+    """(grantee, role granted to it) for every role grant: MariaDB ``roles_mapping``, MySQL 8 ``role_edges``."""
+    if is_mariadb(conn):
+        rows = conn.execute(sa.text("SELECT User, Host, Role, '' FROM mysql.roles_mapping"))
+    else:
+        rows = conn.execute(sa.text("SELECT TO_USER, TO_HOST, FROM_USER, FROM_HOST FROM mysql.role_edges"))
+    return [(_key(str(u), str(h)), _key(str(r), str(rh))) for u, h, r, rh in rows]
+
+
+def _closure(conn: Connection, account: str) -> list[str]:
+    """The account first, then every role it can read through: granted to it, to those roles, and PUBLIC."""
+    edges = _role_edges(conn)
+    found = [account]
+    todo = [account]
+    while todo:
+        grantee = todo.pop()
+        for holder, role in edges:
+            if holder == grantee and role not in found:
+                found.append(role)
+                todo.append(role)
+    if is_mariadb(conn) and _PUBLIC not in found:
+        found.append(_PUBLIC)
+    return found
+
+
+def _reaching(conn: Connection, grantees: list[str], tables: list[tuple[str | None, str]]) -> list[str]:
+    """``db.table`` labels of the tables a SELECT grant of any of the grantees reaches."""
+    held: set[tuple[str, str | None, str | None]] = set()
+    for grantee in grantees:
+        held |= _select_grants(conn, grantee)
+    return [f"{s}.{t}" for s, t in tables
+            if {("global", None, None), ("schema", s, None), ("table", s, t), ("column", s, t)} & held]
+
+
 def _select_grants(conn: Connection, grantee: str) -> set[tuple[str, str | None, str | None]]:
-    """The account's SELECT grants: ("global"|"schema"|"table", database, table)."""
+    """The grantee's SELECT grants: ("global"|"schema"|"table"|"column", database, table)."""
     rows = conn.execute(sa.text(
         "SELECT 'global', NULL, NULL FROM information_schema.user_privileges "
         "WHERE grantee = :g AND privilege_type = 'SELECT' "
         "UNION ALL SELECT 'schema', table_schema, NULL FROM information_schema.schema_privileges "
         "WHERE grantee = :g AND privilege_type = 'SELECT' "
         "UNION ALL SELECT 'table', table_schema, table_name FROM information_schema.table_privileges "
+        "WHERE grantee = :g AND privilege_type = 'SELECT' "
+        "UNION ALL SELECT DISTINCT 'column', table_schema, table_name FROM information_schema.column_privileges "
         "WHERE grantee = :g AND privilege_type = 'SELECT'"), {"g": grantee})
     return {(str(kind), db, table) for kind, db, table in rows}
+
+
+def _granted_columns(conn: Connection, grantee: str, schema: str | None, table: str) -> list[str]:
+    """The columns of the table the grantee holds a column-level SELECT on."""
+    rows = conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.column_privileges WHERE grantee = :g "
+        "AND privilege_type = 'SELECT' AND table_schema = :s AND table_name = :t ORDER BY column_name"),
+        {"g": grantee, "s": schema, "t": table})
+    return [str(r[0]) for r in rows]
 
 
 DIALECT = MySqlDialect()

@@ -10,7 +10,14 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 
-from scanner.connectors.sql.base import Dialect, SqlTable, csv_batches, lock_timeout, statement_timeout
+from scanner.connectors.sql.base import (
+    MV_COMMENT,
+    Dialect,
+    SqlTable,
+    csv_batches,
+    lock_timeout,
+    statement_timeout,
+)
 
 
 class PostgresDialect(Dialect):
@@ -123,19 +130,36 @@ class PostgresDialect(Dialect):
     def mv_create_schema(self, schema: str) -> str:
         return f"CREATE SCHEMA IF NOT EXISTS {self.mv_quote(schema)}"
 
-    def mv_view(self, schema: str, name: str, select: str, comment: str) -> list[str]:
+    def mv_registry(self, own: str) -> list[str]:
+        """Nothing to set up: a view's comment (``mv_view``) is what marks it as piiwarden's."""
+        return []
+
+    def mv_view(self, schema: str, name: str, select: str, comment: str, own: str) -> list[str]:
         """security_barrier: a role's function in a WHERE clause cannot see rows or values before the mask."""
         view = self.mv_table(schema, name)
         return [f"DROP VIEW IF EXISTS {view}", f"CREATE VIEW {view} WITH (security_barrier) AS {select}",
                 f"COMMENT ON VIEW {view} IS {self.mv_literal(comment)}"]
 
+    def mv_created_views(self, conn: Connection, schema: str, own: str) -> list[str]:
+        """Views of ``schema`` whose comment is the one ``mv_view`` writes (a user's own view has none or another)."""
+        rows = conn.execute(sa.text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND c.relkind = 'v' AND starts_with(obj_description(c.oid, 'pg_class'), :m)"),
+            {"s": schema, "m": MV_COMMENT})
+        return sorted(str(r[0]) for r in rows)
+
+    def mv_drop_view(self, schema: str, name: str, own: str) -> list[str]:
+        """No CASCADE: a user's view built on it makes the run fail (and roll back) rather than vanish."""
+        return [f"DROP VIEW IF EXISTS {self.mv_table(schema, name)}"]
+
     def mv_access(self, conn: Connection, principal: tuple[str, str | None], schema: str, views: list[str],
-                  sensitive: list[tuple[str | None, str]],
-                  plain: list[tuple[str | None, str]]) -> tuple[list[str], list[str]]:
+                  sensitive: list[tuple[str | None, str]], plain: list[tuple[str | None, str]],
+                  managed: set[str]) -> tuple[list[str], list[str]]:
         """REVOKE SELECT on the base tables (column grants go with it), USAGE and SELECT on the views.
 
         Writes stay as they were. A table PUBLIC may read stays readable by
         everyone, the role included: that is warned about, not revoked.
+        (Memberships are checked with ``has_table_privilege`` after ``--apply``.)
         """
         grantee = self.mv_grantee(principal)
         statements = [f"REVOKE SELECT ON TABLE {self.mv_table(s, t)} FROM {grantee}" for s, t in sensitive]

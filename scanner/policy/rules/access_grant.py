@@ -19,8 +19,10 @@ class AccessGrant(Rule):
     """A table with level >= 3 columns readable by PUBLIC or by a role its entry does not allow.
 
     ``grants`` is attached by ``database.attach_grants`` (PostgreSQL ACLs;
-    MySQL global, schema-wide and table SELECT). Without a policy only PUBLIC
-    fires: no role was declared, so no other reader can be judged.
+    MySQL global, schema-wide, table and column SELECT), plus the policy's
+    ``roles:`` that can read by any path (PostgreSQL: PUBLIC, memberships;
+    MySQL/MariaDB: roles granted to the account, PUBLIC). Without a policy
+    only PUBLIC fires: no role was declared, so no other reader can be judged.
     """
 
     name: ClassVar[str] = "access_grant"
