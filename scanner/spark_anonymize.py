@@ -54,6 +54,7 @@ from scanner.spark_engine import (
     DEFAULT_MASTER,
     SparkScanner,
     SparkSpec,
+    WorkerEntities,
     dataset_batches,
     is_spark_path,
     one_line,
@@ -85,15 +86,18 @@ class ColumnJob:
         return lambda _entity: rule
 
 
-def transform_partition(spec: SparkSpec, columns: list[ColumnJob], key: Key | None
+def transform_partition(spec: SparkSpec, columns: list[ColumnJob], key: Key | None, entities: WorkerEntities
                         ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The ``mapInArrow`` function: transformed columns of each batch (Arrow IPC), then the partition's counts.
 
     Transformers are built once per partition; the key travels inside the
-    task closure (use Spark's RPC encryption on a shared cluster).
+    task closure (use Spark's RPC encryption on a shared cluster). The
+    driver's custom entities are registered first: masks, pseudonyms, FPE
+    and the recognizers of free text read them from the worker's registry.
     """
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        entities.install()
         ctx = OpContext(key)
         transformers = {c.name: ColumnTransformer(c.entity, c.rule, c.free_text, ctx,
                                                   c.rule_for_spans(), c.cell_pattern)
@@ -155,7 +159,7 @@ class SparkColumns:
         from pyspark import StorageLevel
 
         frame = read_frame(self.spark, self.spec).mapInArrow(
-            transform_partition(self.spec, self.columns, self.key), TRANSFORM_SCHEMA)
+            transform_partition(self.spec, self.columns, self.key, WorkerEntities.of_driver()), TRANSFORM_SCHEMA)
         self._frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         self._frame.count()  # every partition at once, on the whole cluster
         self._rows = self._frame.toLocalIterator()
@@ -318,6 +322,7 @@ def run_anonymize_spark(sources: list[str], outdir: Path, rules: Rules, policy: 
                                      rules=str(rules_path) if rules_path else None,
                                      policy=str(policy_path) if policy_path else None,
                                      target=mask_source(target) if target else None)
+    local_run.with_custom_entities(record)
     record["run"]["engine"] = "spark"
     record["run"]["finished_at"] = now_iso()
     record["datasets"] = outcome.datasets

@@ -240,16 +240,68 @@ def _json_rows(batches: Iterator[pa.RecordBatch], spec: SparkSpec) -> Iterator[d
                 yield flatten_record(data)
 
 
-_WORKER: dict[str, list[PiiRecognizer]] = {}
+@dataclass(frozen=True)
+class WorkerEntities:
+    """The driver's entities as plain data, captured in the ``mapInArrow`` closure.
+
+    An executor's Python worker has a registry of its own: the built-ins and
+    the entry points installed on the cluster, but never the ``--entities``
+    file the driver read. Without these the executors would profile without
+    the custom recognizers while the driver merges and grades with them, and
+    a Spark scan would miss what the local engine finds. The YAML entities
+    travel as their validated definitions (their generated recognizer classes
+    cannot be imported elsewhere); entities from code must be installed on
+    the cluster, which ``install`` checks by name.
+    """
+
+    custom: tuple[tuple[str, str], ...]  # (name, definition) of each YAML entity, in registration order
+    names: tuple[str, ...]  # every entity the driver knows, in rank order
+
+    @classmethod
+    def of_driver(cls) -> WorkerEntities:
+        """What the driver's registry holds now (the scan's custom entities are registered by then)."""
+        from detectors.entities import registry
+
+        custom = tuple((s.name, s.definition) for s in registry.added_specs() if s.definition)
+        return cls(custom, registry.names())
+
+    def install(self) -> None:
+        """Register the driver's YAML entities in this worker and check it now knows exactly the driver's."""
+        from detectors.entities import registry
+        from detectors.entities.custom import EntitiesFileError, sync
+
+        try:
+            sync(dict(self.custom))
+        except EntitiesFileError as exc:
+            raise RuntimeError(f"{MARK} the executors cannot rebuild a custom entity: {exc}") from None
+        here = registry.names()
+        if here == self.names:
+            return
+        missing = [n for n in self.names if n not in here]
+        extra = [n for n in here if n not in self.names]
+        what = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
+                                           f"only there {', '.join(extra)}" if extra else "") if part)
+        raise RuntimeError(f"{MARK} the executors know other entities than the driver ({what or 'another order'}): "
+                           "install the same piiwarden and entity packages on the cluster")
 
 
-def worker_recognizers() -> list[PiiRecognizer]:
-    """The recognizers, built once per Python worker (Spark reuses workers across tasks)."""
-    if "recognizers" not in _WORKER:
-        from detectors.entities.registry import recognizer_classes
+_WORKER: dict[int, list[PiiRecognizer]] = {}
 
-        _WORKER["recognizers"] = [cls() for cls in recognizer_classes()]
-    return _WORKER["recognizers"]
+
+def worker_recognizers(entities: WorkerEntities) -> list[PiiRecognizer]:
+    """The recognizers of the driver's entities, built once per worker and set of entities.
+
+    Spark reuses Python workers across tasks and jobs, so the recognizers
+    are kept while the registry stays the same (``registry.generation``).
+    """
+    from detectors.entities.registry import generation, recognizer_classes
+
+    entities.install()
+    current = generation()
+    if current not in _WORKER:
+        _WORKER.clear()
+        _WORKER[current] = [cls() for cls in recognizer_classes()]
+    return _WORKER[current]
 
 
 def partition_id() -> int:
@@ -263,12 +315,12 @@ def partition_id() -> int:
 PROFILE_SCHEMA = "part int, seq int, name string, rows long, payload binary"
 
 
-def profile_partition(spec: SparkSpec, comments: dict[str, str]) -> Callable[[Iterator[pa.RecordBatch]],
-                                                                            Iterator[pa.RecordBatch]]:
+def profile_partition(spec: SparkSpec, comments: dict[str, str], entities: WorkerEntities
+                      ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The ``mapInArrow`` function: profile a partition, emit one pickled state per column plus a row count."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        recognizers = worker_recognizers()
+        recognizers = worker_recognizers(entities)
         profiles: dict[str, ColumnProfile] = {}
         sketcher = ProfileSketcher()  # distinct people, beside each column's state
         rows = 0
@@ -433,7 +485,8 @@ class SparkScanner:
             if fraction < 1.0:
                 frame = frame.sample(withReplacement=False, fraction=fraction,
                                      seed=zlib.crc32(ds.id.encode("utf-8")))
-        rows = frame.mapInArrow(profile_partition(spec, dict(ds.comments)), PROFILE_SCHEMA).collect()
+        rows = frame.mapInArrow(profile_partition(spec, dict(ds.comments), WorkerEntities.of_driver()),
+                               PROFILE_SCHEMA).collect()
         rows.sort(key=lambda r: (r["part"], r["seq"]))
         merged: dict[str, Any] = {}
         subjects = SubjectSketches()

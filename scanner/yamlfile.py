@@ -55,6 +55,12 @@ def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 def describe_validation(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
     """``file:line: key: problem`` for the first error (pydantic's own text, never the value)."""
+    loc, problem = validation_problem(exc)
+    return f"{path}:{line_of(root, loc)}: {problem}"
+
+
+def validation_problem(exc: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """(location, ``key: problem``) of the first error, for data that came from no file (no line to name)."""
     first = exc.errors()[0]
     loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     key = ".".join(str(p) for p in loc) or "(root)"
@@ -64,7 +70,7 @@ def describe_validation(path: Path, root: yaml.Node | None, exc: ValidationError
     elif first["type"] == "literal_error" and loc:
         msg = f"unknown {loc[-1]}: {msg}"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{path}:{line_of(root, loc)}: {key}: {msg}{more}"
+    return loc, f"{key}: {msg}{more}"
 
 
 def load_model(path: Path, kind: str, error: type[Exception], model: type[M], not_mapping: str,

@@ -109,3 +109,95 @@ def test_a_bad_entities_file_is_exit_2_naming_file_line_and_field(tmp_path: Path
     line_number = int(lines[0].split("entities.yaml:")[1].split(":")[0])
     assert body.splitlines()[line_number - 1].strip().startswith(field.rsplit(".", 1)[1]), lines[0]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# Level 3: a clear value fails verify at its default --min-level.
+LEVEL3 = ENTITIES.replace("level: 2", "level: 3")
+KEEP_RULES = "version: 1\nentities:\n  EMPLOYEE_ID: {op: keep}\n"
+
+
+def _clear_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """An anonymized copy that still holds clear employee numbers (a rule kept them), and the entities file."""
+    data = _data(tmp_path)
+    entities = tmp_path / "entities.yaml"
+    entities.write_text(LEVEL3, encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(KEEP_RULES, encoding="utf-8")
+    out = tmp_path / "anon"
+    anon = run_cli(["anonymize", data, "-o", out, "--entities", entities, "--rules", rules])
+    assert anon.code == 0, anon.console
+    assert EMPLOYEES[0] in (out / "staff.csv").read_text(encoding="utf-8")
+    return out, entities
+
+
+def _verify_lines(run_stdout: str) -> list[str]:
+    return [line for line in run_stdout.splitlines() if line.startswith("FAIL")]
+
+
+def test_verify_finds_clear_custom_entity_values_with_entities(tmp_path: Path) -> None:
+    out, entities = _clear_copy(tmp_path)
+    run = run_cli(["verify", out, "--entities", entities])
+    assert_no_traceback(run)
+    assert run.code == 1, run.console
+    assert sorted(_verify_lines(run.stdout)) == [
+        "FAIL staff.csv: emp_no: 40 values validate as EMPLOYEE_ID",
+        "FAIL staff.csv: 工号: 40 values validate as EMPLOYEE_ID"]
+    assert not any(number in run.console for number in EMPLOYEES)
+
+
+def test_verify_reuses_the_custom_entities_anonymize_recorded(tmp_path: Path) -> None:
+    """Without --entities, verify rebuilds the run's entities from anonymization.json and says so."""
+    out, _ = _clear_copy(tmp_path)
+    record = json.loads((out / "anonymization.json").read_text(encoding="utf-8"))
+    assert record["run"]["custom_entities"]["EMPLOYEE_ID"]["pattern"] == "E\\d{7}"
+    run = run_cli(["verify", out])
+    assert_no_traceback(run)
+    assert run.code == 1, run.console
+    assert len(_verify_lines(run.stdout)) == 2
+    assert "checked for the custom entities anonymize recorded in anonymization.json: EMPLOYEE_ID" in run.stderr
+
+
+def test_verify_without_the_entities_passes_only_with_a_clear_note(tmp_path: Path) -> None:
+    """A record that names the entity but cannot rebuild it (from code, or older): not checked, and said so."""
+    out, entities = _clear_copy(tmp_path)
+    path = out / "anonymization.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for recorded in ({"EMPLOYEE_ID": None}, None):  # an entity from code; a record from before custom_entities
+        if recorded is None:
+            record["run"].pop("custom_entities")
+        else:
+            record["run"]["custom_entities"] = recorded
+        path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        run = run_cli(["verify", out])
+        assert_no_traceback(run)
+        assert run.code == 0, run.console
+        assert (f"WARNING {out}: anonymize used entities verify does not know: EMPLOYEE_ID; their values are not "
+                "checked (pass the run's --entities FILE, or install the package that defines them)") in run.stderr
+        assert "verify passed" in run.stdout
+        strict = run_cli(["verify", out, "--entities", entities])
+        assert strict.code == 1 and len(_verify_lines(strict.stdout)) == 2, strict.console
+        assert "does not know" not in strict.stderr
+
+
+def test_verify_names_a_bad_entities_file_in_one_line(tmp_path: Path) -> None:
+    out, entities = _clear_copy(tmp_path)
+    entities.write_text(LEVEL3.replace("level: 3", "level: 9"), encoding="utf-8")
+    run = run_cli(["verify", out, "--entities", entities])
+    assert_no_traceback(run)
+    assert run.code == 2 and "entities.EMPLOYEE_ID.level" in run.stderr, run.console
+
+
+def test_scan_policy_may_name_a_custom_entity(tmp_path: Path) -> None:
+    """The entities are registered before the policy is read: allowed_entities may list them."""
+    data = _data(tmp_path)
+    entities = tmp_path / "entities.yaml"
+    entities.write_text(ENTITIES, encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndatasets:\n  - match: \"*.csv\"\n    purpose: payroll\n"
+                      "    allowed_entities: [EMPLOYEE_ID]\n", encoding="utf-8")
+    scan = run_cli(["scan", data, "-o", tmp_path / "scan", "--no-history", "--entities", entities,
+                    "--policy", policy])
+    assert_no_traceback(scan)
+    assert scan.code == 0, scan.console
+    findings = json.loads((tmp_path / "scan" / "findings.json").read_text(encoding="utf-8"))
+    assert not [v for v in findings["violations"] if v["rule"] == "minimization"]

@@ -165,3 +165,76 @@ def test_engine_spark_without_pyspark_is_a_usage_error(monkeypatch, tmp_path: Pa
     assert not (tmp_path / "o" / "findings.json").exists()
     result = runner.invoke(app, ["anonymize", str(data), "-o", str(tmp_path / "a"), "--engine", "spark"])
     assert result.exit_code == 2 and "pyspark is not installed" in result.output
+
+
+CUSTOM_ENTITIES = """version: 1
+entities:
+  EMPLOYEE_ID:
+    level: 3
+    category: identity
+    pattern: "E\\\\d{7}"
+    headers: [工号, emp_no]
+    mask: {keep_first: 1, keep_last: 2}
+"""
+
+
+@pytest.fixture(scope="module")
+def staff(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A CSV big enough to be split, with a custom entity under its header, without one, and in free text."""
+    root = tmp_path_factory.mktemp("custom")
+    data = root / "data"
+    data.mkdir()
+    lines = ["工号,code,备注,部门"]
+    for i in range(1200):
+        number, other = f"E{4_000_000 + 7919 * i:07d}", f"E{5_000_000 + 104_729 * i % 4_000_000:07d}"
+        lines.append(f"{number},{other},请联系员工{number}处理,部门{i % 5}")
+    (data / "staff.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    entities = root / "entities.yaml"
+    entities.write_text(CUSTOM_ENTITIES, encoding="utf-8")
+    return data, entities
+
+
+def test_custom_entities_are_found_on_spark_as_locally(spark, staff: tuple[Path, Path], tmp_path: Path):
+    data, entities = staff
+    spec = spark_engine.spec_of(spark_engine.SparkScanner(MASTER).resolve([str(data)])[0][0])
+    assert spark_engine.read_frame(spark, spec).rdd.getNumPartitions() > 1  # executors profile, the driver merges
+    args = [str(data), "--full", "--entities", str(entities)]
+    local = _scan(args, tmp_path / "local")
+    on_spark = _scan([*args, "--engine", "spark", "--spark-master", MASTER], tmp_path / "spark")
+    assert _comparable(on_spark) == _comparable(local)
+    columns = {c["name"]: c for c in on_spark["datasets"][0]["columns"]}
+    for name in ("工号", "code"):  # by header and values, and by values alone (what executors must see)
+        assert columns[name]["primary_entity"] == "EMPLOYEE_ID", name
+        assert next(e for e in columns[name]["entities"] if e["entity"] == "EMPLOYEE_ID")["matches"] > 0
+    # the same (reused) Python workers, a scan without the file: the entity is gone again, as locally
+    plain_local = _scan([str(data), "--full"], tmp_path / "plain-local")
+    plain_spark = _scan([str(data), "--full", "--engine", "spark", "--spark-master", MASTER], tmp_path / "plain")
+    assert _comparable(plain_spark) == _comparable(plain_local)
+    assert not any(e["entity"] == "EMPLOYEE_ID" for c in plain_spark["datasets"][0]["columns"]
+                   for e in c["entities"])
+
+
+def test_custom_entities_are_anonymized_on_spark_as_locally(spark, staff: tuple[Path, Path], tmp_path: Path):
+    data, entities = staff
+    outs = {}
+    for engine in ("local", "spark"):
+        outs[engine] = tmp_path / engine
+        result = runner.invoke(app, ["anonymize", str(data), "-o", str(outs[engine]), "--entities", str(entities),
+                                     "--engine", engine, "--spark-master", MASTER])
+        assert result.exit_code == 0, result.output
+    masked = (outs["spark"] / "staff.csv").read_text(encoding="utf-8")
+    assert masked == (outs["local"] / "staff.csv").read_text(encoding="utf-8")
+    assert "E*****19" in masked.splitlines()[2]  # the entity's own mask shape (keep_last 2), on the executors
+    assert "E4007919" not in masked
+
+
+def test_executors_refuse_entities_they_cannot_know(spark):
+    """A driver entity defined in code only (not installed on the cluster) is one marked error, not a silent miss."""
+    entities = spark_engine.WorkerEntities((), (*spark_engine.WorkerEntities.of_driver().names, "ACME_CUSTOMER"))
+    frame = spark.createDataFrame([("x",)], "v string")
+    spec = spark_engine.SparkSpec(path="-", format="csv", kind="columns", fill_empty=True)
+    with pytest.raises(Exception) as caught:
+        frame.mapInArrow(spark_engine.profile_partition(spec, {}, entities), spark_engine.PROFILE_SCHEMA).collect()
+    assert spark_engine.one_line(caught.value) == (
+        "the executors know other entities than the driver (missing ACME_CUSTOMER): install the same piiwarden "
+        "and entity packages on the cluster")

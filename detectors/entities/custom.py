@@ -18,8 +18,9 @@ cells and text prefilters, and the pattern-facts parser for value gates.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -27,7 +28,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import regex
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from detectors import validators as v
 from detectors.entities import registry
@@ -35,7 +45,7 @@ from detectors.entities.spec import STRONG, EntitySpec, HeaderWords
 from detectors.headers import english_words
 from detectors.patternfacts import pattern_needs, value_gate
 from detectors.recognizers import PiiRecognizer
-from scanner.yamlfile import line_of, load_model
+from scanner.yamlfile import line_of, load_model, validation_problem
 
 # Upper snake case, as built-in names are (EMPLOYEE_ID, CUSTOMER_NO2).
 NAME_RE = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$"
@@ -233,6 +243,7 @@ def spec_from(name: str, entity: _Entity, rank: int = CUSTOM_RANK) -> EntitySpec
         sensitive=entity.sensitive,
         headers=header_words(entity.headers),
         mask=(entity.mask.keep_first, entity.mask.keep_last) if entity.mask else None,
+        definition=json.dumps(entity.model_dump(mode="json"), ensure_ascii=False, sort_keys=True),
     )
 
 
@@ -274,3 +285,63 @@ def _key_line(root: yaml.Node | None, name: str) -> int | None:
 def register_custom(specs: Iterable[EntitySpec]) -> list[EntitySpec]:
     """Register custom entities for the rest of the process (``registry.scoped`` for one run)."""
     return [registry.register(spec) for spec in specs]
+
+
+# ------------------------------------------------- entities as plain data ----
+# A YAML entity's spec holds a generated recognizer class, which another process cannot import. Its
+# ``definition`` (the validated block) is plain data: Spark executors and a later ``verify`` rebuild
+# the same entity from it, through the same validation as the file.
+
+
+def definitions(specs: Iterable[EntitySpec]) -> dict[str, dict[str, object] | None]:
+    """Name -> entities-file block of each spec, in the order given (None: an entity defined in code)."""
+    return {spec.name: json.loads(spec.definition) if spec.definition else None for spec in specs}
+
+
+def specs_from_definitions(blocks: Mapping[str, object], source: str) -> list[EntitySpec]:
+    """Entities rebuilt from entities-file blocks (``definitions``), validated as a file is.
+
+    ``source`` names where the blocks came from in the one-line
+    ``EntitiesFileError`` (``anonymization.json: entities.X.pattern: ...``).
+    A name already registered is refused, as in ``load_entities_file``.
+    """
+    try:
+        parsed = _File.model_validate({"version": 1, "entities": dict(blocks)})
+    except ValidationError as exc:
+        raise EntitiesFileError(f"{source}: {validation_problem(exc)[1]}") from None
+    specs = []
+    for name, entity in parsed.entities.items():
+        if not re.match(NAME_RE, name):
+            raise EntitiesFileError(f"{source}: entities.{name}: a name is upper snake case (EMPLOYEE_ID)")
+        if registry.find(name) is not None:
+            raise EntitiesFileError(f"{source}: entities.{name}: already an entity (built-in or registered)")
+        specs.append(spec_from(name, entity))
+    return specs
+
+
+# What ``sync`` registered in this process, by name, with the definition it was built from.
+_synced: dict[str, str] = {}
+
+
+def sync(blocks: Mapping[str, str]) -> None:
+    """Make this process's YAML entities the given ones (name -> ``definition``), in that order.
+
+    For a process that serves many runs and never read their files (a Spark
+    Python worker is reused across tasks and jobs): a run with other custom
+    entities than the last one must not see the last one's. Nothing changes
+    (no cache is invalidated) while the definitions stay the same. Entities
+    the process already has with the same definition (the driver's own, when
+    the function runs in the driver) are left alone.
+    """
+    wanted = {name: text for name, text in blocks.items()
+              if (current := registry.find(name)) is None or name in _synced
+              or current.definition != text}
+    if list(wanted.items()) == list(_synced.items()):
+        return
+    for name in reversed(list(_synced)):
+        registry.unregister(name)
+    _synced.clear()
+    specs = specs_from_definitions({name: json.loads(text) for name, text in wanted.items()}, "driver entities")
+    for spec in specs:
+        registry.register(spec)
+        _synced[spec.name] = wanted[spec.name]

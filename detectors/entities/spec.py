@@ -126,6 +126,10 @@ class EntitySpec:
     # Which identifier option of ``subject find|export|erase`` names a person by this entity
     # ("id", "mobile", "email", "card"); None: not a subject identifier.
     subject_kind: str | None = None
+    # The entities-file block a YAML entity was built from (canonical JSON), None for code entities. Plain
+    # data a process that never read the file rebuilds the entity from: a Spark executor, or a later
+    # ``verify`` reading it back from anonymization.json.
+    definition: str | None = None
 
     def value_level(self, sample_value: str | None) -> int:
         """The level of the entity for one of its values (``level`` unless the value says otherwise)."""

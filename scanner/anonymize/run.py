@@ -77,6 +77,28 @@ def record_header(kind: str, sources: list[str], started: str, key: Key | None, 
     }
 
 
+def custom_entities_record() -> dict[str, Any]:
+    """The entities beyond piiwarden's own this run knew, for ``run.custom_entities`` (empty: none).
+
+    Name -> the entities-file block of a YAML entity (None for one defined
+    in code or installed as a package). ``verify`` rebuilds the blocks, so a
+    copy is rechecked with the custom entities it was anonymized with even
+    when the entities file is not at hand; an entity without a block is one
+    verify can only name as unchecked when it does not know it.
+    """
+    from detectors.entities import registry
+    from detectors.entities.custom import definitions
+
+    return definitions(registry.added_specs())
+
+
+def with_custom_entities(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with ``run.custom_entities`` when the run had any (plain runs' records stay as they were)."""
+    if custom := custom_entities_record():
+        record["run"]["custom_entities"] = custom
+    return record
+
+
 def source_datasets(sources: list[str], options: ReadOptions | None = None,
                     log: Log | None = None) -> tuple[list[Dataset], list[dict[str, str]]]:
     """Datasets of the SOURCE arguments, minus our own records if a source is an output dir."""
@@ -113,6 +135,7 @@ def run_anonymize(sources: list[str], outdir: Path, rules: Rules, policy: Policy
     record = record_header("anonymize", sources, started, key, rules=str(rules_path) if rules_path else None,
                            policy=str(policy_path) if policy_path else None,
                            target=mask_source(target) if target else None)
+    with_custom_entities(record)
     return _finish(record, outcome, errors, outdir / RECORD_NAME, key)
 
 

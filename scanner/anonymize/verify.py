@@ -22,6 +22,9 @@ reported as warnings with counts, failures only with ``--min-level 2``.
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ import pyarrow.compute as pc
 
 from detectors.classify import shared_recognizers
 from detectors.entities import registry as entity_registry
+from detectors.entities.custom import EntitiesFileError, specs_from_definitions
 from detectors.freetext import NAME, find_spans, name_candidates
 from detectors.shapes import INVISIBLE_RE2
 from detectors.taxonomy import level_of
@@ -65,7 +69,9 @@ class VerifyResult:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # why recorded pseudonym columns were not accepted
+    notes: list[str] = field(default_factory=list)  # what was not checked or not accepted, and why
+    # Custom entities rebuilt from anonymization.json (the run's, not given to verify) and checked with.
+    recorded_entities: list[str] = field(default_factory=list)
     k_anonymity: dict[str, dict[str, Any]] = field(default_factory=dict)
     datasets: int = 0
 
@@ -231,12 +237,77 @@ def _accepted(record: dict[str, Any] | None, key: Key | None, path: Path,
     return set()
 
 
+@contextlib.contextmanager
+def _run_entities(record: dict[str, Any] | None, path: Path, result: VerifyResult) -> Iterator[list[str]]:
+    """The custom entities anonymize recorded, registered for the check when verify does not know them.
+
+    A copy is only as clean as the entities it is checked for: rescanned
+    without the run's custom entities, a customer number left in clear would
+    pass. Entities already known (``--entities``, installed packages) are
+    used as they are, with a note when the run defined one otherwise; those
+    the record names without a definition (entities from code) and verify
+    does not know are yielded, to be named as not checked. A recorded
+    definition only adds checks, so it is used from an unauthenticated record too.
+    """
+    recorded = record["run"].get("custom_entities") if record else None
+    if not recorded:
+        yield []
+        return
+    if not isinstance(recorded, dict):
+        result.errors.append({"source": str(path), "error": "run.custom_entities is not a mapping of entities"})
+        yield []
+        return
+    rebuild: dict[str, Any] = {}
+    unknown: list[str] = []
+    differ: list[str] = []
+    for name, block in recorded.items():
+        current = entity_registry.find(name)
+        if current is not None:
+            if isinstance(block, dict) and current.definition is not None and json.loads(current.definition) != block:
+                differ.append(name)
+        elif block is None:
+            unknown.append(name)
+        else:
+            rebuild[name] = block
+    try:
+        specs = specs_from_definitions(rebuild, "run.custom_entities") if rebuild else []
+    except EntitiesFileError as exc:
+        result.errors.append({"source": str(path), "error": f"a recorded custom entity cannot be rebuilt: {exc}"})
+        specs, unknown = [], unknown + list(rebuild)
+    if differ:
+        result.notes.append(f"--entities defines {', '.join(differ)} otherwise than the anonymize run did "
+                            "(anonymization.json): checked with the --entities definition")
+    result.recorded_entities = [spec.name for spec in specs]
+    with entity_registry.scoped(specs):
+        yield unknown
+
+
 def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL, key: Key | None = None) -> VerifyResult:
-    """Rescan every dataset under OUTDIR and judge its columns (``key``: the run's, to trust its record)."""
+    """Rescan every dataset under OUTDIR and judge its columns (``key``: the run's, to trust its record).
+
+    The custom entities registered by the caller (``--entities``) and those
+    the run recorded in anonymization.json are both checked for.
+    """
     result = VerifyResult()
     record = _load_record(outdir, result)
+    with _run_entities(record, outdir / RECORD_NAME, result) as unknown:
+        _verify(outdir, record, policy, min_level, key, result, unknown)
+    return result
+
+
+def _verify(outdir: Path, record: dict[str, Any] | None, policy: Policy | None, min_level: int, key: Key | None,
+            result: VerifyResult, unknown: list[str]) -> None:
+    """``verify`` once the run's custom entities are registered (``unknown``: recorded ones that are not)."""
     accepted = _accepted(record, key, outdir / RECORD_NAME, result)
     recorded = _recorded_entities(record)
+    # A record from before run.custom_entities (or edited) may name columns' entities verify does not know.
+    unknown = list(dict.fromkeys([*unknown, *(e for e in recorded.values()
+                                                    if isinstance(e, str) and entity_registry.find(e) is None)]))
+    if unknown:
+        result.notes.append(f"anonymize used entities verify does not know: {', '.join(unknown)}; their values "
+                            "are not checked (pass the run's --entities FILE, or install the package that "
+                            "defines them)")
+    recorded = {k: e for k, e in recorded.items() if isinstance(e, str) and e not in unknown}
     datasets, failed = resolve_sources([str(outdir)])
     result.errors.extend({"source": s, "error": e} for s, e in failed)
     for ds in datasets:
@@ -264,15 +335,15 @@ def verify(outdir: Path, policy: Policy | None, min_level: int = MIN_LEVEL, key:
                 result.errors.append({"source": ds.id, "error": f"cannot re-read for the shape check "
                                                                 f"({type(exc).__name__})"})
         for (column, entity), item in found.items():
+            item["level"] = level_of(entity)  # read now: a custom entity of the record is unregistered after
             if (ds.id, column, entity) in accepted:
                 result.accepted.append(item)
-            elif level_of(entity) >= min_level:
+            elif item["level"] >= min_level:
                 result.failures.append(item)
             else:
                 result.warnings.append(item)
         if kanon is not None:
             result.k_anonymity[ds.id] = kanon.result()
-    return result
 
 
 def _check_batches(ds: Any, shaped: dict[str, list[str]], texts: list[str], kanon: KAnonymity | None,

@@ -228,24 +228,34 @@ def verify(
     key_file: Annotated[Path | None, typer.Option("--key-file", help="The key used by anonymize (else env "
                                                   "PIIWARDEN_KEY): authenticates anonymization.json, without "
                                                   "which pseudonymized/FPE'd columns are not accepted.")] = None,
+    entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP + " Without it, those the "
+                                                  "anonymize run recorded in anonymization.json.")] = None,
 ) -> None:
     """Rescan an anonymized copy; exit 1 if a level >= 3 column still holds real identifiers."""
-    from detectors.taxonomy import level_of
+    if not outdir.is_dir():
+        raise usage_error(f"no such directory: {outdir}")
+    with custom_entities(entities):  # before the policy: it may name a custom entity
+        _verify(outdir, policy, min_level, key_file)
+
+
+def _verify(outdir: Path, policy: Path | None, min_level: int | None, key_file: Path | None) -> None:
+    """The verify command once its custom entities are registered."""
     from scanner import api, audit
     from scanner.anonymize.kanon import describe as describe_k
 
-    if not outdir.is_dir():
-        raise usage_error(f"no such directory: {outdir}")
     result = api.verify(outdir, policy=load_policy(policy), min_level=min_level, key=load_key(key_file))
     for item in result.errors:
         err.print(f"error: {item['source']}: {item['error']}", markup=False)
+    if result.recorded_entities:
+        err.print(f"note: {outdir}: checked for the custom entities anonymize recorded in anonymization.json: "
+                  f"{', '.join(result.recorded_entities)}", markup=False)
     for note in result.notes:
         err.print(f"WARNING {outdir}: {note}", markup=False)
     for f in result.failures:
         out.print(f"FAIL {f['dataset']}: {f['column']}: {f['values']} values validate as {f['entity']}", markup=False)
     for w in result.warnings:
         err.print(f"WARNING {w['dataset']}: {w['column']}: {w['values']} values still look like {w['entity']} "
-                  f"(level {level_of(w['entity'])}; --min-level {level_of(w['entity'])} makes this a failure)",
+                  f"(level {w['level']}; --min-level {w['level']} makes this a failure)",
                   markup=False)
     for a in result.accepted:
         out.print(f"ok   {a['dataset']}: {a['column']}: pseudonymized (well-formed {a['entity']} surrogates)",

@@ -117,8 +117,6 @@ def scan(
 ) -> None:
     """Scan sources for personal data and write findings.json and report.html."""
     from scanner.config import ScanFlags, merge_settings
-    from scanner.history import HistoryError, LockTimeout
-    from scanner.progress import Reporter, choose_mode, install_json_logging
 
     cli_sources = list(sources or [])
     check_credentials(cli_sources)
@@ -142,6 +140,18 @@ def scan(
         raise usage_error(f"--engine spark: {problem}")
     as_of_date = _parse_as_of(st.as_of)
     missing_sources(st.sources)
+    with custom_entities(st.entities):  # the policy may name a custom entity (allowed_entities, roles)
+        _scan_with_entities(st, engine, spark_master, as_of_date, index, key_file, ocr, max_pdf_pages, log_format,
+                            quiet)
+
+
+def _scan_with_entities(st: Settings, engine: Engine, spark_master: str, as_of_date: dt.date, index: bool,
+                        key_file: Path | None, ocr: bool, max_pdf_pages: int, log_format: LogFormat,
+                        quiet: bool) -> None:
+    """The scan command once its custom entities are registered."""
+    from scanner.history import HistoryError, LockTimeout
+    from scanner.progress import Reporter, choose_mode, install_json_logging
+
     loaded = load_policy(st.policy)
     index_key = _index_key(index, key_file, engine)
     if ocr:
@@ -153,7 +163,7 @@ def scan(
     if reporter.mode == "json":
         install_json_logging()
     try:
-        with custom_entities(st.entities), _history_session(st) as history:
+        with _history_session(st) as history:
             spark = _spark(spark_master, reporter) if engine is Engine.spark else None
             with _subject_index(st.outdir, index_key) as subject_index:
                 code = _run_scan(st, loaded, as_of_date, history, reporter, spark, subject_index,
