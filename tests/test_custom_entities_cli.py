@@ -201,3 +201,33 @@ def test_scan_policy_may_name_a_custom_entity(tmp_path: Path) -> None:
     assert scan.code == 0, scan.console
     findings = json.loads((tmp_path / "scan" / "findings.json").read_text(encoding="utf-8"))
     assert not [v for v in findings["violations"] if v["rule"] == "minimization"]
+
+
+def test_purge_inventory_and_mask_views_read_a_policy_naming_a_custom_entity(tmp_path: Path) -> None:
+    """Each command that reads a policy takes --entities too; without it the policy's entity is unknown (exit 2)."""
+    data = _data(tmp_path)
+    entities = tmp_path / "entities.yaml"
+    entities.write_text(ENTITIES, encoding="utf-8")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndatasets:\n  - match: \"*.csv\"\n    purpose: payroll\n"
+                      "    allowed_entities: [EMPLOYEE_ID]\n", encoding="utf-8")
+    env = {"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log")}
+    purged = run_cli(["purge", data, "--policy", policy, "--entities", entities], env=env)
+    assert_no_traceback(purged)
+    assert purged.code == 0, purged.console
+    unknown = run_cli(["purge", data, "--policy", policy], env=env)
+    assert unknown.code == 2 and "EMPLOYEE_ID" in unknown.console
+    scan = run_cli(["scan", data, "-o", tmp_path / "scan", "--no-history", "--entities", entities])
+    assert scan.code == 0, scan.console
+    findings = tmp_path / "scan" / "findings.json"
+    inventory = run_cli(["inventory", findings, "-o", tmp_path / "inv.csv", "--policy", policy,
+                         "--entities", entities])
+    assert inventory.code == 0, inventory.console
+    assert "payroll" in (tmp_path / "inv.csv").read_text(encoding="utf-8-sig")
+    assert run_cli(["inventory", findings, "-o", tmp_path / "inv2.csv", "--policy", policy]).code == 2
+    views = run_cli(["mask-views", "sqlite:///" + str(tmp_path / "none.db"), "--policy", policy,
+                     "--entities", entities])
+    assert_no_traceback(views)
+    assert "EMPLOYEE_ID" not in views.console  # the policy was read; the URL is what is refused
+    refused = run_cli(["mask-views", "sqlite:///" + str(tmp_path / "none.db"), "--policy", policy])
+    assert refused.code == 2 and "EMPLOYEE_ID" in refused.console

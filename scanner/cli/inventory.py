@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from scanner.cli.common import out, usage_error
+from scanner.cli.common import ENTITIES_HELP, custom_entities, out, usage_error
 
 
 def inventory(
@@ -23,6 +23,8 @@ def inventory(
                                          "dataset) or inventory.csv (the inventory rows).")],
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy file: purpose, retention and allowed "
                                                 "readers per dataset.")] = None,
+    entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP + " The scans' own, so that "
+                                                  "a policy naming one is read.")] = None,
 ) -> None:
     """Write the PI inventory: one row per personal-information column, with people, purpose and retention."""
     from scanner import api
@@ -32,7 +34,8 @@ def inventory(
     if problem:
         raise usage_error(problem)
     try:
-        built = api.inventory(findings_json, output, policy=policy)
+        with custom_entities(entities):
+            built = api.inventory(findings_json, output, policy=policy)
     except (ValueError, OSError, PolicyError) as exc:  # InventoryError, FindingsError: one line, no value
         raise usage_error(_message(exc)) from None
     out.print(f"inventory: {output} ({len(built.rows)} column(s) in {len(built.datasets())} dataset(s))",

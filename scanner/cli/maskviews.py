@@ -16,9 +16,11 @@ from typing import Annotated
 import typer
 
 from scanner.cli.common import (
+    ENTITIES_HELP,
     EXIT_OK,
     EXIT_SOURCE_ERRORS,
     check_credentials,
+    custom_entities,
     err,
     load_key,
     load_policy,
@@ -33,8 +35,15 @@ def mask_views(
     apply: Annotated[bool, typer.Option("--apply", help="Execute the SQL (default: print it, change nothing).")]
     = False,
     schema_prefix: Annotated[str, typer.Option("--schema-prefix", help="Prefix of each role's schema.")] = "pw_",
+    entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
 ) -> None:
     """Create one schema per policy role with masking views of the tables holding personal data."""
+    with custom_entities(entities):  # before the policy (its roles may name one) and the scan that finds them
+        _mask_views(db_url, policy, apply, schema_prefix)
+
+
+def _mask_views(db_url: str, policy: Path, apply: bool, schema_prefix: str) -> None:
+    """The mask-views command once its custom entities are registered."""
     from scanner import api, audit
     from scanner.maskviews.run import MaskViewsError
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from scanner.cli.common import (
+    ENTITIES_HELP,
     check_credentials,
+    custom_entities,
     err,
     load_key,
     load_policy,
@@ -45,8 +47,16 @@ def purge(
                                                   "PIIWARDEN_KEY].")] = None,
     operator: Annotated[str | None, typer.Option("--operator", help="Who carries out the purge (recorded "
                                                  "beside the OS account).")] = None,
+    entities: Annotated[Path | None, typer.Option("--entities", help=ENTITIES_HELP)] = None,
 ) -> None:
     """Delete rows past their retention period (dry run unless --apply), recording every destruction."""
+    with custom_entities(entities):  # before the policy: it may name a custom entity
+        _purge(sources, policy, as_of, apply, archive, key_file, operator)
+
+
+def _purge(sources: list[str], policy: Path, as_of: str | None, apply: bool, archive: Path | None,
+           key_file: Path | None, operator: str | None) -> None:
+    """The purge command once its custom entities are registered."""
     from scanner import api
     from scanner.audit import AuditLog
     from scanner.config import default_audit_path
