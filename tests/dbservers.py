@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -38,26 +39,92 @@ def admin_engine(url: str, label: str) -> sa.Engine:
     return engine
 
 
-# How each server is reached, its database created and dropped (a test's own databases: names are random).
+class _Server(NamedTuple):
+    """How a server is reached, and a test's own database and account on it made and dropped.
+
+    ``{name}`` is filled in; ``login`` is appended to ``account`` when the account has a password.
+    """
+
+    admin: str
+    url: str
+    create: str
+    drop: str
+    account: str
+    login: str
+    drop_account: str
+
+
 _SERVERS = {
-    "PostgreSQL": (PG_ADMIN, "postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-                   'CREATE DATABASE "{name}"', 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'),
-    "MariaDB": (MY_ADMIN, "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
-                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4", "DROP DATABASE IF EXISTS `{name}`"),
+    "PostgreSQL": _Server(PG_ADMIN, "postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+                          'CREATE DATABASE "{name}"', 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                          'CREATE ROLE "{name}"', " LOGIN PASSWORD '{password}'", 'DROP ROLE IF EXISTS "{name}"'),
+    # %% : pymysql formats a statement even without parameters
+    "MariaDB": _Server(MY_ADMIN, "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
+                       "CREATE DATABASE `{name}` CHARACTER SET utf8mb4", "DROP DATABASE IF EXISTS `{name}`",
+                       "CREATE USER '{name}'@'%%'", " IDENTIFIED BY '{password}'", "DROP USER IF EXISTS '{name}'@'%%'"),
 }
+
+
+def database_url(server: str, name: str) -> str:
+    """The URL of database ``name`` on ``server``, as the superuser: for a database the code under test made."""
+    return _SERVERS[server].url.format(name=name)
 
 
 @contextlib.contextmanager
 def throwaway_database(server: str, prefix: str) -> Iterator[str]:
-    """A new empty database on ``server`` ("PostgreSQL" or "MariaDB"): its URL, dropped when the block ends."""
-    admin_url, url, create, drop = _SERVERS[server]
-    admin = admin_engine(admin_url, server)
+    """A new empty database on ``server`` ("PostgreSQL" or "MariaDB"): its URL, dropped when the block ends.
+
+    The one way tests make a database of their own, so that every one gets a
+    unique name (tests run side by side on shared servers), the same reach
+    check (fail in CI, skip elsewhere) and a drop that runs even when the
+    block fails. The name is ``sa.make_url(url).database``.
+    """
+    admin = admin_engine(_SERVERS[server].admin, server)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(create.format(name=name))
-        yield url.format(name=name)
+            conn.exec_driver_sql(_SERVERS[server].create.format(name=name))
+        yield database_url(server, name)
+    finally:
+        admin.dispose()
+        drop_databases(server, name)
+
+
+def drop_databases(server: str, *names: str) -> None:
+    """Drop the named databases on ``server`` if they exist.
+
+    For databases a test did not make but the code under test did (anonymize
+    turns a PostgreSQL schema into a MariaDB database): the test still has to
+    leave the server as it found it.
+    """
+    admin = admin_engine(_SERVERS[server].admin, server)
+    try:
+        with admin.connect() as conn:
+            for name in names:
+                conn.exec_driver_sql(_SERVERS[server].drop.format(name=name))
+    finally:
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def throwaway_account(server: str, prefix: str, password: str | None = None) -> Iterator[str]:
+    """A new role (PostgreSQL; a login role with ``password``) or user ``name@'%'`` (MariaDB): its name, dropped after.
+
+    For tests of grants and of logging in as someone other than the superuser.
+    Enter it before the ``throwaway_database`` it is granted on: PostgreSQL
+    will not drop a role that still holds privileges in a database, so the
+    database has to go first. ``password`` goes into the statement as it is:
+    letters and digits only.
+    """
+    spec = _SERVERS[server]
+    admin = admin_engine(spec.admin, server)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    create = spec.account + (spec.login if password is not None else "")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(create.format(name=name, password=password))
+        yield name
     finally:
         with admin.connect() as conn:
-            conn.exec_driver_sql(drop.format(name=name))
+            conn.exec_driver_sql(spec.drop_account.format(name=name))
         admin.dispose()

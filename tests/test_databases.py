@@ -24,14 +24,11 @@ from scanner.connectors.sql import sample_statements
 from scanner.connectors.sqldb import open_database_url
 from scanner.connectors.urls import has_literal_password
 from scanner.pipeline import ScanOptions, scan_dataset
-from tests.dbservers import admin_engine as _admin
+from tests.dbservers import throwaway_account, throwaway_database
 
 runner = CliRunner()
 rng = random.Random(5)
 AS_OF = dt.date(2026, 3, 31)
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
 
@@ -86,33 +83,23 @@ def _policy(tmp_path: Path, match: str, readers: list[str]) -> Path:
 
 @pytest.fixture
 def pg():
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    name = f"pw_test_{uuid.uuid4().hex[:8]}"
-    role = f"pw_reader_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        conn.exec_driver_sql(f'CREATE ROLE "{role}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    rows = _people(1200)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE SCHEMA crm")
-        conn.exec_driver_sql("CREATE TABLE crm.customers (k int primary key, c1 text, c2 text, c3 text, c4 date, c5 text)")
-        for col, comment in [("c1", "身份证号"), ("c2", "联系手机"), ("c3", "客户姓名"), ("c4", "注册日期"), ("c5", "会员等级")]:
-            conn.exec_driver_sql(f"COMMENT ON COLUMN crm.customers.{col} IS '{comment}'")
-        conn.execute(sa.text("INSERT INTO crm.customers VALUES (:k, :c1, :c2, :c3, :c4, :c5)"), rows)
-        conn.exec_driver_sql('CREATE TABLE public."a""; DROP TABLE x; --" (v text)')
-        conn.execute(sa.text('INSERT INTO public."a""; DROP TABLE x; --" VALUES (:v)'), [{"v": r["c2"]} for r in rows[:200]])
-        conn.exec_driver_sql("CREATE TABLE public.tmp_scratch (v text)")
-        conn.exec_driver_sql("GRANT SELECT ON crm.customers TO PUBLIC")
-        conn.exec_driver_sql(f'GRANT SELECT ON crm.customers TO "{role}"')
-        conn.exec_driver_sql("ANALYZE")
-    engine.dispose()
-    yield {"url": url, "rows": rows, "role": role, "name": name}
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'DROP ROLE "{role}"')
-    admin.dispose()
+    with throwaway_account("PostgreSQL", "pw_reader") as role, throwaway_database("PostgreSQL", "pw_test") as url:
+        rows = _people(1200)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA crm")
+            conn.exec_driver_sql("CREATE TABLE crm.customers (k int primary key, c1 text, c2 text, c3 text, c4 date, c5 text)")
+            for col, comment in [("c1", "身份证号"), ("c2", "联系手机"), ("c3", "客户姓名"), ("c4", "注册日期"), ("c5", "会员等级")]:
+                conn.exec_driver_sql(f"COMMENT ON COLUMN crm.customers.{col} IS '{comment}'")
+            conn.execute(sa.text("INSERT INTO crm.customers VALUES (:k, :c1, :c2, :c3, :c4, :c5)"), rows)
+            conn.exec_driver_sql('CREATE TABLE public."a""; DROP TABLE x; --" (v text)')
+            conn.execute(sa.text('INSERT INTO public."a""; DROP TABLE x; --" VALUES (:v)'), [{"v": r["c2"]} for r in rows[:200]])
+            conn.exec_driver_sql("CREATE TABLE public.tmp_scratch (v text)")
+            conn.exec_driver_sql("GRANT SELECT ON crm.customers TO PUBLIC")
+            conn.exec_driver_sql(f'GRANT SELECT ON crm.customers TO "{role}"')
+            conn.exec_driver_sql("ANALYZE")
+        engine.dispose()
+        yield {"url": url, "rows": rows, "role": role}
 
 
 def test_pg_opaque_columns_classified_from_values_and_comments(pg, tmp_path, validate_findings):
@@ -221,34 +208,25 @@ def test_literal_password_detection():
 
 @pytest.fixture
 def maria():
-    admin = _admin(MY_ADMIN, "MariaDB")
-    name = f"pw_test_{uuid.uuid4().hex[:8]}"
-    account = f"pw_reader_{uuid.uuid4().hex[:6]}"
     rows = _people(1500)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        conn.exec_driver_sql(f"CREATE USER '{account}'@'%%'")  # %% : pymysql formats even without params
-        conn.exec_driver_sql(f"GRANT SELECT ON `{name}`.* TO '{account}'@'%%'")
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE customers (k INT PRIMARY KEY, c1 VARCHAR(18) COMMENT '证件号码', c2 VARCHAR(20) COMMENT '手机号',"
-            " c3 VARCHAR(10) COMMENT '姓名', c4 DATE COMMENT '注册日期', c5 VARCHAR(10))"
-        )
-        conn.execute(sa.text("INSERT INTO customers VALUES (:k, :c1, :c2, :c3, :c4, :c5)"), rows)
-        conn.exec_driver_sql('CREATE TABLE `a"; DROP TABLE x; --` (v VARCHAR(20))')
-        conn.execute(sa.text('INSERT INTO `a"; DROP TABLE x; --` VALUES (:v)'), [{"v": r["c2"]} for r in rows[:100]])
-        conn.exec_driver_sql("CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20))")
-        conn.exec_driver_sql(
-            "INSERT INTO big SELECT seq, CONCAT('13', LPAD(MOD(seq * 7919, 1000000000), 9, '0')) FROM seq_1_to_80000"
-        )
-    engine.dispose()
-    yield {"url": url, "rows": rows, "account": account, "name": name}
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-        conn.exec_driver_sql(f"DROP USER '{account}'@'%%'")
-    admin.dispose()
+    with throwaway_account("MariaDB", "pw_reader") as account, throwaway_database("MariaDB", "pw_test") as url:
+        name = sa.make_url(url).database
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"GRANT SELECT ON `{name}`.* TO '{account}'@'%%'")  # %% : pymysql formats anyway
+            conn.exec_driver_sql(
+                "CREATE TABLE customers (k INT PRIMARY KEY, c1 VARCHAR(18) COMMENT '证件号码', c2 VARCHAR(20) COMMENT '手机号',"
+                " c3 VARCHAR(10) COMMENT '姓名', c4 DATE COMMENT '注册日期', c5 VARCHAR(10))"
+            )
+            conn.execute(sa.text("INSERT INTO customers VALUES (:k, :c1, :c2, :c3, :c4, :c5)"), rows)
+            conn.exec_driver_sql('CREATE TABLE `a"; DROP TABLE x; --` (v VARCHAR(20))')
+            conn.execute(sa.text('INSERT INTO `a"; DROP TABLE x; --` VALUES (:v)'), [{"v": r["c2"]} for r in rows[:100]])
+            conn.exec_driver_sql("CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20))")
+            conn.exec_driver_sql(
+                "INSERT INTO big SELECT seq, CONCAT('13', LPAD(MOD(seq * 7919, 1000000000), 9, '0')) FROM seq_1_to_80000"
+            )
+        engine.dispose()
+        yield {"url": url, "rows": rows, "account": account, "name": name}
 
 
 def test_mariadb_scan_counts_comments_grants(maria, tmp_path, validate_findings):
@@ -334,12 +312,7 @@ def _anonymize(*args: str, key: str = "k" * 64):
 
 
 def test_pg_anonymized_into_a_target_database(pg, tmp_path):
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    target_name = pg["name"] + "_anon"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{target_name}"')
-    target = f"postgresql+psycopg://postgres@127.0.0.1:5432/{target_name}"
-    try:
+    with throwaway_database("PostgreSQL", "pw_test_anon") as target:
         result = _anonymize(pg["url"], "-o", str(tmp_path / "out"), "--target", target)
         assert result.exit_code == 0, result.output
         engine = sa.create_engine(target, poolclass=sa.pool.NullPool)
@@ -357,10 +330,6 @@ def test_pg_anonymized_into_a_target_database(pg, tmp_path):
             first = conn.execute(sa.text("SELECT c1 FROM crm.customers WHERE k = 1")).scalar()
         src.dispose()
         assert first == pg["rows"][0]["c1"]
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{target_name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def test_mariadb_anonymized_to_parquet_without_target(maria, tmp_path):

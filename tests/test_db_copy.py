@@ -25,14 +25,10 @@ from typer.testing import CliRunner
 
 from detectors.validators import resident_id_check_char
 from scanner.cli import app
-from tests.dbservers import admin_engine as _admin
+from tests.dbservers import MY_ADMIN, admin_engine, database_url, drop_databases, throwaway_database
 
 runner = CliRunner()
 KEY = "d" * 64
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{}"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
-MY_URL = "mysql+pymysql://root@127.0.0.1:3306/{}?charset=utf8mb4"
 N_CUSTOMERS, N_ORDERS = 150, 300
 
 
@@ -90,23 +86,23 @@ def _fill_pg(conn: sa.Connection, schema: str, customers: list[dict], orders: li
 @pytest.fixture
 def pg_source() -> Iterator[dict[str, Any]]:
     """A PostgreSQL database with schemas ``dbcopy_<hex>_crm`` and ``..._sales`` holding the same tables."""
-    admin = _admin(PG_ADMIN, "PostgreSQL")
     tag = f"dbcopy_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{tag}_src"')
     crm, sales = _people(1), _people(2)
-    source = _engine(PG_URL.format(f"{tag}_src"))
-    with source.begin() as conn:
-        _fill_pg(conn, f"{tag}_crm", *crm)
-        _fill_pg(conn, f"{tag}_sales", *sales)
-    source.dispose()
-    originals = {v for rows in (crm[0], sales[0]) for r in rows for v in (r["rid"], r["mobile"], r["name"])}
-    yield {"url": PG_URL.format(f"{tag}_src"), "tag": tag, "originals": originals,
-           "schemas": (f"{tag}_crm", f"{tag}_sales"), "admin": admin}
-    with admin.connect() as conn:
-        for db in (f"{tag}_src", f"{tag}_dst"):
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    admin.dispose()
+    with throwaway_database("PostgreSQL", "dbcopy_src") as url:
+        source = _engine(url)
+        with source.begin() as conn:
+            _fill_pg(conn, f"{tag}_crm", *crm)
+            _fill_pg(conn, f"{tag}_sales", *sales)
+        source.dispose()
+        originals = {v for rows in (crm[0], sales[0]) for r in rows for v in (r["rid"], r["mobile"], r["name"])}
+        yield {"url": url, "originals": originals, "schemas": (f"{tag}_crm", f"{tag}_sales")}
+
+
+@pytest.fixture
+def pg_target() -> Iterator[str]:
+    """An empty PostgreSQL database to copy into."""
+    with throwaway_database("PostgreSQL", "dbcopy_dst") as url:
+        yield url
 
 
 def _rules(tmp_path: Path, resident_id_op: str) -> Path:
@@ -166,11 +162,8 @@ def _text_values(url: str) -> set[str]:
     return values
 
 
-def test_pg_copy_keeps_schemas_types_keys_and_comments(pg_source, tmp_path):
-    tag, (crm, sales) = pg_source["tag"], pg_source["schemas"]
-    with pg_source["admin"].connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{tag}_dst"')
-    target = PG_URL.format(f"{tag}_dst")
+def test_pg_copy_keeps_schemas_types_keys_and_comments(pg_source, pg_target, tmp_path):
+    (crm, sales), target = pg_source["schemas"], pg_target
     result = _anonymize(pg_source["url"], target, tmp_path)
     assert result.exit_code == 0, result.output
 
@@ -208,11 +201,8 @@ def test_pg_copy_keeps_schemas_types_keys_and_comments(pg_source, tmp_path):
     assert not pg_source["originals"] & _text_values(target)
 
 
-def test_pg_if_exists_fail_replace_truncate(pg_source, tmp_path):
-    tag, (crm, _sales) = pg_source["tag"], pg_source["schemas"]
-    with pg_source["admin"].connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{tag}_dst"')
-    target = PG_URL.format(f"{tag}_dst")
+def test_pg_if_exists_fail_replace_truncate(pg_source, pg_target, tmp_path):
+    (crm, _sales), target = pg_source["schemas"], pg_target
     assert _anonymize(pg_source["url"], target, tmp_path).exit_code == 0
     engine = _engine(target)
 
@@ -300,32 +290,26 @@ def test_pg_to_sqlite_and_duckdb_files(pg_source, tmp_path):
 
 @pytest.fixture
 def maria() -> Iterator[dict[str, Any]]:
-    """A MariaDB source database with the same tables, and the names of the databases the test may create."""
-    admin = _admin(MY_ADMIN, "MariaDB")
-    tag = f"dbcopy_{uuid.uuid4().hex[:8]}"
+    """A MariaDB source database with the same tables, and an empty target database beside it."""
     customers, orders = _people(3)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{tag}_src` CHARACTER SET utf8mb4")
-        conn.exec_driver_sql(f"CREATE DATABASE `{tag}_dst` CHARACTER SET utf8mb4")
-    source = _engine(MY_URL.format(f"{tag}_src"))
-    with source.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE customers (id int NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL COMMENT '身份证号', "
-            "mobile varchar(11) COMMENT '联系手机', name varchar(20), tier varchar(8) NOT NULL COMMENT '会员等级', "
-            "joined date, UNIQUE KEY customers_card_ux (id_card), KEY customers_tier_ix (tier, joined))")
-        conn.exec_driver_sql("CREATE TABLE orders (id bigint NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL, "
-                             "amount decimal(10,2) NOT NULL, KEY orders_card_ix (id_card))")
-        conn.execute(sa.text("INSERT INTO customers VALUES (:id, :rid, :mobile, :name, :tier, :joined)"), customers)
-        conn.execute(sa.text("INSERT INTO orders VALUES (:id, :rid, :amount)"), orders)
-    source.dispose()
-    originals = {v for r in customers for v in (r["rid"], r["mobile"], r["name"])}
-    yield {"tag": tag, "admin": admin, "originals": originals, "url": MY_URL.format(f"{tag}_src")}
-    with admin.connect() as conn:
-        rows = conn.exec_driver_sql("SELECT schema_name FROM information_schema.schemata "
-                                    "WHERE schema_name LIKE %s", (f"{tag}%",)).all()
-        for (name,) in rows:
-            conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-    admin.dispose()
+    with throwaway_database("MariaDB", "dbcopy_src") as url, throwaway_database("MariaDB", "dbcopy_dst") as target:
+        source = _engine(url)
+        with source.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE customers (id int NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL COMMENT '身份证号', "
+                "mobile varchar(11) COMMENT '联系手机', name varchar(20), tier varchar(8) NOT NULL COMMENT '会员等级', "
+                "joined date, UNIQUE KEY customers_card_ux (id_card), KEY customers_tier_ix (tier, joined))")
+            conn.exec_driver_sql("CREATE TABLE orders (id bigint NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL, "
+                                 "amount decimal(10,2) NOT NULL, KEY orders_card_ix (id_card))")
+            conn.execute(sa.text("INSERT INTO customers VALUES (:id, :rid, :mobile, :name, :tier, :joined)"),
+                         customers)
+            conn.execute(sa.text("INSERT INTO orders VALUES (:id, :rid, :amount)"), orders)
+        source.dispose()
+        originals = {v for r in customers for v in (r["rid"], r["mobile"], r["name"])}
+        admin = admin_engine(MY_ADMIN, "MariaDB")  # reads information_schema across the databases
+        yield {"url": url, "target": target, "admin": admin, "originals": originals,
+               "src": sa.make_url(url).database, "dst": sa.make_url(target).database}
+        admin.dispose()
 
 
 def _my_columns(admin: sa.Engine, database: str) -> dict[tuple[str, str], tuple]:
@@ -346,11 +330,10 @@ def _my_indexes(admin: sa.Engine, database: str) -> set[tuple]:
 
 
 def test_mariadb_copy_keeps_types_keys_comments_and_joins(maria, tmp_path):
-    tag, admin = maria["tag"], maria["admin"]
-    target = MY_URL.format(f"{tag}_dst")
+    admin, target = maria["admin"], maria["target"]
     result = _anonymize(maria["url"], target, tmp_path)
     assert result.exit_code == 0, result.output
-    src, dst = _my_columns(admin, f"{tag}_src"), _my_columns(admin, f"{tag}_dst")
+    src, dst = _my_columns(admin, maria["src"]), _my_columns(admin, maria["dst"])
     assert set(dst) == set(src)  # the source's home database lands in the target's
     masked = {"id_card": "hash", "mobile": "mask", "name": "mask"}
     for (table, column), (kind, nullable, key, comment) in src.items():
@@ -362,9 +345,9 @@ def test_mariadb_copy_keeps_types_keys_comments_and_joins(maria, tmp_path):
                               else f"masked by piiwarden: {masked[column]}")
         else:
             assert got == (kind, nullable, key, comment), (table, column)
-    assert _my_indexes(admin, f"{tag}_dst") == _my_indexes(admin, f"{tag}_src")
+    assert _my_indexes(admin, maria["dst"]) == _my_indexes(admin, maria["src"])
     with admin.connect() as conn:
-        joined = conn.exec_driver_sql(f"SELECT count(*) FROM `{tag}_dst`.orders o JOIN `{tag}_dst`.customers c "
+        joined = conn.exec_driver_sql(f"SELECT count(*) FROM `{maria['dst']}`.orders o JOIN `{maria['dst']}`.customers c "
                                       "ON c.id_card = o.id_card").scalar()
     assert joined == N_ORDERS
     leaked = maria["originals"] & _text_values(target)
@@ -372,14 +355,13 @@ def test_mariadb_copy_keeps_types_keys_comments_and_joins(maria, tmp_path):
     replaced = _anonymize(maria["url"], target, tmp_path, "--if-exists", "replace")
     assert replaced.exit_code == 0, replaced.output
     with admin.connect() as conn:
-        assert conn.exec_driver_sql(f"SELECT count(*) FROM `{tag}_dst`.customers").scalar() == N_CUSTOMERS
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM `{maria['dst']}`.customers").scalar() == N_CUSTOMERS
 
 
 def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
     crm, sales = pg_source["schemas"]
     admin = maria["admin"]
-    target = MY_URL.format(f"{maria['tag']}_dst")
-    result = _anonymize(pg_source["url"], target, tmp_path)
+    result = _anonymize(pg_source["url"], maria["target"], tmp_path)
     assert result.exit_code == 0, result.output
     with admin.connect() as conn:
         for schema in (crm, sales):
@@ -393,11 +375,9 @@ def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
         assert columns[("customers", "tier")] == ("varchar(8)", "NO", "MUL", "会员等级")
         assert columns[("orders", "amount")][:2] == ("decimal(10,2)", "NO")
         assert columns[("customers", "joined")][0] == "date"
-        assert not pg_source["originals"] & _text_values(MY_URL.format(crm))
-    finally:
-        with admin.connect() as conn:
-            for schema in (crm, sales):
-                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{schema}`")
+        assert not pg_source["originals"] & _text_values(database_url("MariaDB", crm))
+    finally:  # the databases anonymize made of the PostgreSQL schemas
+        drop_databases("MariaDB", crm, sales)
 
 
 def test_target_that_is_the_source_is_refused_even_with_replace(tmp_path):

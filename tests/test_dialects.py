@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import string
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +19,7 @@ from scanner.connectors.sql.postgresql import PostgresDialect
 from scanner.connectors.sqldb import open_database_url
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.policy.database import attach_grants
-from tests.test_databases import PG_ADMIN, _admin
+from tests.dbservers import throwaway_account, throwaway_database
 
 
 def test_every_backend_has_its_dialect_and_unknown_ones_get_the_safe_default():
@@ -37,27 +36,20 @@ def test_every_backend_has_its_dialect_and_unknown_ones_get_the_safe_default():
 @pytest.fixture
 def pg_with_password(monkeypatch: pytest.MonkeyPatch):
     """A database and a login role with a password; the URL carries it as ${VAR}, as the CLI requires."""
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    name = f"pw_test_{uuid.uuid4().hex[:8]}"
-    role = f"pw_login_{uuid.uuid4().hex[:6]}"
     # Letters only: a digit run would be blanked by the value sanitizer even without the secret list.
     secret = "Pw" + "".join(random.choice(string.ascii_letters) for _ in range(14))
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{secret}'")
-        conn.exec_driver_sql(f'GRANT ALL ON DATABASE "{name}" TO "{role}"')
-    engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE public.people (k int primary key, mobile text)")
-        conn.exec_driver_sql("INSERT INTO public.people VALUES (1, '13912345678'), (2, '13923456789')")
-        conn.exec_driver_sql(f'GRANT SELECT ON public.people TO "{role}"')
-    engine.dispose()
-    monkeypatch.setenv("PIIWARDEN_TEST_PGPASSWORD", secret)
-    yield f"postgresql+psycopg://{role}:${{PIIWARDEN_TEST_PGPASSWORD}}@127.0.0.1:5432/{name}", secret, role
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'DROP ROLE "{role}"')
-    admin.dispose()
+    with (throwaway_account("PostgreSQL", "pw_login", password=secret) as role,
+          throwaway_database("PostgreSQL", "pw_test") as url):
+        name = sa.make_url(url).database
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'GRANT ALL ON DATABASE "{name}" TO "{role}"')
+            conn.exec_driver_sql("CREATE TABLE public.people (k int primary key, mobile text)")
+            conn.exec_driver_sql("INSERT INTO public.people VALUES (1, '13912345678'), (2, '13923456789')")
+            conn.exec_driver_sql(f'GRANT SELECT ON public.people TO "{role}"')
+        engine.dispose()
+        monkeypatch.setenv("PIIWARDEN_TEST_PGPASSWORD", secret)
+        yield f"postgresql+psycopg://{role}:${{PIIWARDEN_TEST_PGPASSWORD}}@127.0.0.1:5432/{name}", secret, role
 
 
 def test_failing_grant_query_never_shows_the_url_password(pg_with_password, monkeypatch: pytest.MonkeyPatch):

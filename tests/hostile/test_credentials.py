@@ -26,7 +26,7 @@ from scanner.connectors.urls import literal_credentials, mask_source, mask_url
 from scanner.model import ColumnFinding, DatasetInfo, DatasetResult
 from scanner.policy.checks import Check
 from scanner.policy.database import attach_grants, run_check_in_database
-from tests.conftest import in_ci
+from tests.dbservers import throwaway_database
 from tests.hostile.harness import assert_error_line, assert_no_raw, assert_no_traceback, invoke
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -91,29 +91,15 @@ def test_unset_variable_in_a_config_source_is_refused(tmp_path):
 
 @pytest.fixture
 def pg_url():
-    admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        if in_ci():
-            pytest.fail(f"PostgreSQL not reachable ({type(exc.orig).__name__})")
-        pytest.skip(f"PostgreSQL not reachable ({type(exc.orig).__name__})")
-    name = f"pw_cred_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"{PG}/{name}"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE public.people (k int primary key, mobile text, born date)")
-        conn.exec_driver_sql("INSERT INTO public.people SELECT g, '1380013' || lpad(g::text, 4, '0'), "
-                             "DATE '1990-01-01' + g FROM generate_series(1, 300) g")
-        conn.exec_driver_sql("CREATE VIEW public.v_broken AS SELECT CAST(concat('13800138000', 'x') AS int) AS v")
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with throwaway_database("PostgreSQL", "pw_cred") as url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE public.people (k int primary key, mobile text, born date)")
+            conn.exec_driver_sql("INSERT INTO public.people SELECT g, '1380013' || lpad(g::text, 4, '0'), "
+                                 "DATE '1990-01-01' + g FROM generate_series(1, 300) g")
+            conn.exec_driver_sql("CREATE VIEW public.v_broken AS SELECT CAST(concat('13800138000', 'x') AS int) AS v")
+        engine.dispose()
+        yield url
 
 
 def test_query_string_password_from_the_environment_is_used_and_stored_nowhere(pg_url, tmp_path):

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import uuid
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.dbservers import throwaway_database
 from tests.hostile.harness import assert_error_line, assert_no_traceback, assert_only_inside, invoke, snapshot
 
 HOSTILE_NAMES = ["../esc1", "../../esc2", "..", ".", "/tmp/abs3", "a\\..\\..\\esc4", "C:\\esc5", "C:esc6",
@@ -136,23 +135,8 @@ def test_a_symlink_planted_in_outdir_does_not_lead_out(tmp_path):
     _assert_outputs_inside(sandbox, before, "out")
 
 
-def _admin(url: str) -> sa.Engine:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError:
-        pytest.skip(f"no server at {url.split('@')[-1]}")
-    return engine
-
-
 def test_postgresql_table_names_cannot_leave_outdir(tmp_path):
-    admin = _admin("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    name = f"pw_esc_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
+    with throwaway_database("PostgreSQL", "pw_esc") as url:
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.begin() as conn:
             conn.exec_driver_sql('CREATE SCHEMA "../.."')
@@ -161,10 +145,6 @@ def test_postgresql_table_names_cannot_leave_outdir(tmp_path):
                 conn.execute(sa.text(f"INSERT INTO {table} VALUES (:m)"), [{"m": m} for m in MOBILES])
         engine.dispose()
         _anonymize_url_in_sandbox(tmp_path, url, tables=3)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _anonymize_url_in_sandbox(tmp_path: Path, url: str, tables: int) -> None:
@@ -182,12 +162,7 @@ def _anonymize_url_in_sandbox(tmp_path: Path, url: str, tables: int) -> None:
 
 
 def test_mysql_table_names_cannot_leave_outdir(tmp_path):
-    admin = _admin("mysql+pymysql://root@127.0.0.1:3306/")
-    name = f"pw_esc_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    try:
+    with throwaway_database("MariaDB", "pw_esc") as url:
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.begin() as conn:
             for table in ("`../esc1`", "`../../esc2`"):
@@ -195,10 +170,6 @@ def test_mysql_table_names_cannot_leave_outdir(tmp_path):
                 conn.execute(sa.text(f"INSERT INTO {table} VALUES (:m)"), [{"m": m} for m in MOBILES])
         engine.dispose()
         _anonymize_url_in_sandbox(tmp_path, url, tables=2)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.dispose()
 
 
 def test_outdir_equal_to_a_source_files_folder_is_refused(tmp_path):

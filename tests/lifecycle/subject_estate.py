@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +23,8 @@ import pytest
 import sqlalchemy as sa
 
 from detectors.validators import resident_id_check_char
-from tests.conftest import in_ci
+from tests.dbservers import throwaway_database
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 KEY_HEX = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 _ID_BODY = "11010519850307123"
@@ -129,45 +127,25 @@ def build_files(root: Path, seed: int = 19) -> Estate:
     return estate
 
 
-def _admin() -> sa.Engine:
-    engine = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        message = f"PostgreSQL not reachable ({type(exc.orig).__name__})"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return engine
-
-
 @pytest.fixture
 def pg_accounts() -> Iterator[tuple[str, dict[int, dict[str, bool]]]]:
     """A PostgreSQL database ``subject_<hex>`` with crm.accounts (the person in two rows), dropped after."""
     rng = random.Random(45)
-    admin = _admin()
-    db_name = f"subject_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{db_name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db_name}"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     person = {4: {"id_no": True, "phone": False}, 47: {"id_no": False, "phone": True}}
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE SCHEMA crm")
-        conn.exec_driver_sql("CREATE TABLE crm.accounts (k int primary key, id_no text, phone text, tier text)")
-        for col, comment in [("id_no", "身份证号"), ("phone", "手机号")]:
-            conn.exec_driver_sql(f"COMMENT ON COLUMN crm.accounts.{col} IS '{comment}'")
-        rows = []
-        for i in range(60):
-            rows.append({"k": i + 1, "id_no": PERSON_ID if i == 4 else resident_id(rng),
-                         "phone": "+86 13812345678" if i == 47 else mobile(rng), "tier": rng.choice("xyz")})
-        conn.execute(sa.text("INSERT INTO crm.accounts VALUES (:k, :id_no, :phone, :tier)"), rows)
-    engine.dispose()
-    yield url, person
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{db_name}" WITH (FORCE)')
-    admin.dispose()
+    with throwaway_database("PostgreSQL", "subject") as url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA crm")
+            conn.exec_driver_sql("CREATE TABLE crm.accounts (k int primary key, id_no text, phone text, tier text)")
+            for col, comment in [("id_no", "身份证号"), ("phone", "手机号")]:
+                conn.exec_driver_sql(f"COMMENT ON COLUMN crm.accounts.{col} IS '{comment}'")
+            rows = []
+            for i in range(60):
+                rows.append({"k": i + 1, "id_no": PERSON_ID if i == 4 else resident_id(rng),
+                             "phone": "+86 13812345678" if i == 47 else mobile(rng), "tier": rng.choice("xyz")})
+            conn.execute(sa.text("INSERT INTO crm.accounts VALUES (:k, :id_no, :phone, :tier)"), rows)
+        engine.dispose()
+        yield url, person
 
 
 def with_pg(estate: Estate, pg: tuple[str, dict[int, dict[str, bool]]]) -> Estate:

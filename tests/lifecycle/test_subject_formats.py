@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,11 +16,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from scanner.cli import app
-from tests.conftest import in_ci
+from tests.dbservers import throwaway_database
 from tests.lifecycle.subject_estate import KEY_HEX, PLANTED, mobile
 
 runner = CliRunner()
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -88,22 +87,9 @@ def test_duckdb_file_delete(tmp_path):
 
 
 @pytest.fixture
-def maria() -> str:
-    admin = sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with admin.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        if in_ci():
-            pytest.fail(f"MariaDB not reachable ({type(exc.orig).__name__})")
-        pytest.skip("MariaDB not reachable")
-    name = f"subject_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-    admin.dispose()
+def maria() -> Iterator[str]:
+    with throwaway_database("MariaDB", "subject") as url:
+        yield url
 
 
 def test_mariadb_table_find_and_anonymize(tmp_path, maria):
