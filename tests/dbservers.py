@@ -43,6 +43,7 @@ class _Server(NamedTuple):
     """How a server is reached, and a test's own database and account on it made and dropped.
 
     ``{name}`` is filled in; ``login`` is appended to ``account`` when the account has a password.
+    ``drop_account`` drops whichever kind of account has the name (MariaDB keeps users and roles apart).
     """
 
     admin: str
@@ -51,17 +52,20 @@ class _Server(NamedTuple):
     drop: str
     account: str
     login: str
-    drop_account: str
+    role: str
+    drop_account: tuple[str, ...]
 
 
 _SERVERS = {
     "PostgreSQL": _Server(PG_ADMIN, "postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
                           'CREATE DATABASE "{name}"', 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                          'CREATE ROLE "{name}"', " LOGIN PASSWORD '{password}'", 'DROP ROLE IF EXISTS "{name}"'),
+                          'CREATE ROLE "{name}"', " LOGIN PASSWORD '{password}'", 'CREATE ROLE "{name}" NOLOGIN',
+                          ('DROP ROLE IF EXISTS "{name}"',)),
     # %% : pymysql formats a statement even without parameters
     "MariaDB": _Server(MY_ADMIN, "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
                        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4", "DROP DATABASE IF EXISTS `{name}`",
-                       "CREATE USER '{name}'@'%%'", " IDENTIFIED BY '{password}'", "DROP USER IF EXISTS '{name}'@'%%'"),
+                       "CREATE USER '{name}'@'%%'", " IDENTIFIED BY '{password}'", "CREATE ROLE `{name}`",
+                       ("DROP USER IF EXISTS '{name}'@'%%'", "DROP ROLE IF EXISTS `{name}`")),
 }
 
 
@@ -107,24 +111,44 @@ def drop_databases(server: str, *names: str) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_account(server: str, prefix: str, password: str | None = None) -> Iterator[str]:
+def throwaway_account(server: str, prefix: str, password: str | None = None, *, role: bool = False) -> Iterator[str]:
     """A new role (PostgreSQL; a login role with ``password``) or user ``name@'%'`` (MariaDB): its name, dropped after.
 
     For tests of grants and of logging in as someone other than the superuser.
     Enter it before the ``throwaway_database`` it is granted on: PostgreSQL
     will not drop a role that still holds privileges in a database, so the
     database has to go first. ``password`` goes into the statement as it is:
-    letters and digits only.
+    letters and digits only. ``role=True`` makes a role no one logs in as,
+    to be granted to accounts (MariaDB keeps those apart from users; on
+    PostgreSQL it is a NOLOGIN role).
     """
+    if role and password is not None:
+        raise ValueError("a role has no password: no one logs in as it")
     spec = _SERVERS[server]
     admin = admin_engine(spec.admin, server)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    create = spec.account + (spec.login if password is not None else "")
+    create = spec.role if role else spec.account + (spec.login if password is not None else "")
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(create.format(name=name, password=password))
         yield name
     finally:
+        admin.dispose()
+        drop_accounts(server, name)
+
+
+def drop_accounts(server: str, *names: str) -> None:
+    """Drop the named accounts (users or roles) on ``server`` if they exist.
+
+    For accounts a test did not make but the code under test did (mask-views
+    creates the policy's roles a database lacks): the test still has to
+    leave the server as it found it.
+    """
+    admin = admin_engine(_SERVERS[server].admin, server)
+    try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(spec.drop_account.format(name=name))
+            for name in names:
+                for statement in _SERVERS[server].drop_account:
+                    conn.exec_driver_sql(statement.format(name=name))
+    finally:
         admin.dispose()

@@ -20,6 +20,7 @@ from tests.dbservers import (
     MY_ADMIN,
     PG_ADMIN,
     admin_engine,
+    drop_accounts,
     drop_databases,
     throwaway_account,
     throwaway_database,
@@ -100,6 +101,54 @@ def test_drop_databases_drops_what_the_code_under_test_made_and_ignores_the_abse
         engine.dispose()
         drop_databases("MariaDB", made, f"{made}_never")
         assert made not in _listed("MariaDB", "databases")
+
+
+# Whether an account is a role no one logs in as, by server.
+NO_LOGIN = {
+    "PostgreSQL": "SELECT NOT rolcanlogin FROM pg_roles WHERE rolname = %(n)s",
+    "MariaDB": "SELECT is_role = 'Y' FROM mysql.user WHERE user = %(n)s",
+}
+MEMBER = {  # grant a role to an account
+    "PostgreSQL": 'GRANT "{role}" TO "{account}"',
+    "MariaDB": "GRANT `{role}` TO '{account}'@'%%'",
+}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_role_is_granted_to_an_account_and_both_are_dropped_after(server):
+    admin = admin_engine(ADMIN[server], server)
+    with throwaway_account(server, "pw_dbsrv", password="Secret1") as account, \
+            throwaway_account(server, "pw_dbsrv", role=True) as role:
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql(NO_LOGIN[server], {"n": role}).scalar()
+            assert not conn.exec_driver_sql(NO_LOGIN[server], {"n": account}).scalar()
+            conn.exec_driver_sql(MEMBER[server].format(role=role, account=account))  # MariaDB: only a role can be
+        assert {account, role} <= _listed(server, "accounts")
+    admin.dispose()
+    assert not {account, role} & _listed(server, "accounts")
+
+
+def test_a_role_has_no_password():
+    with pytest.raises(ValueError, match="no password"), \
+            throwaway_account("PostgreSQL", "pw_dbsrv", password="Secret1", role=True):
+        pass
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_drop_accounts_drops_users_and_roles_the_code_under_test_made_and_ignores_the_absent(server):
+    with throwaway_account(server, "pw_dbsrv") as holder:  # a unique name to build on
+        made = [f"{holder}_user", f"{holder}_role"]
+        admin = admin_engine(ADMIN[server], server)
+        with admin.connect() as conn:
+            if server == "PostgreSQL":
+                for name in made:
+                    conn.exec_driver_sql(f'CREATE ROLE "{name}"')
+            else:
+                conn.exec_driver_sql(f"CREATE USER '{made[0]}'@'%%'")
+                conn.exec_driver_sql(f"CREATE ROLE `{made[1]}`")
+        admin.dispose()
+        drop_accounts(server, *made, f"{holder}_never")
+        assert not set(made) & _listed(server, "accounts")
 
 
 @pytest.mark.parametrize(("ci", "outcome"), [("true", "1 failed"), ("", "1 skipped")])

@@ -3,8 +3,11 @@
 The end-to-end tests log in AS the roles (psycopg and pymysql connections
 with passwords the test sets): they read masked values through the views,
 are refused on the base tables, and ``access_grant`` no longer names them.
-Every database, role and account is named ``maskviews_<random>`` and dropped
-afterwards. With CI=true an unreachable server fails instead of skipping.
+Every database, role and account comes from tests/dbservers.py (named
+``maskviews_*_<random>``, dropped afterwards); what mask-views itself makes
+(its ``pw_<role>`` schemas, the roles a policy names that a server lacks) is
+dropped by the test too. With CI=true an unreachable server fails instead of
+skipping.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import datetime as dt
 import os
 import random
 import secrets
-import uuid
 from pathlib import Path
 
 import pytest
@@ -32,10 +34,10 @@ from scanner.maskviews.plan import SourceTable, column_treatment, plan_roles, vi
 from scanner.maskviews.sqlmask import mask_expression
 from scanner.policy.model import PolicyError, load_policy
 from scanner.policy.roles import RolePolicy
+from tests.dbservers import PG_ADMIN, drop_accounts, drop_databases, throwaway_account, throwaway_database
 from tests.dbservers import admin_engine as _admin
 
 runner = CliRunner()
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 EXAMPLES = int(os.environ.get("PIIWARDEN_FUZZ_EXAMPLES", 12))
 
@@ -235,15 +237,17 @@ def _no_raw(output: str, rows: list[dict], password: str) -> None:
 @pytest.fixture
 def pg(monkeypatch, tmp_path):
     monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(tmp_path / "audit.log"))
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    tag = uuid.uuid4().hex[:6]
-    name, cs, fin = f"maskviews_{tag}", f"maskviews_cs_{tag}", f"maskviews_fin_{tag}"
-    password = secrets.token_urlsafe(10)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        for role in (cs, fin):
-            conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    password = secrets.token_hex(10)  # the helpers take letters and digits
+    with (throwaway_account("PostgreSQL", "maskviews_cs", password) as cs,
+          throwaway_account("PostgreSQL", "maskviews_fin", password) as fin,
+          throwaway_database("PostgreSQL", "maskviews") as url):
+        rows = _pg_customers(url, cs, fin)
+        yield {"url": url, "rows": rows, "cs": cs, "fin": fin, "password": password,
+               "name": sa.make_url(url).database}
+
+
+def _pg_customers(url: str, cs: str, fin: str) -> list[dict]:
+    """crm.customers (personal data, one password column) and crm.tiers (none), both readable by both roles."""
     rows = _people(300)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
@@ -258,12 +262,7 @@ def pg(monkeypatch, tmp_path):
             conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA crm TO "{role}"')
             conn.exec_driver_sql(f'GRANT SELECT ON crm.customers, crm.tiers TO "{role}"')
     engine.dispose()
-    yield {"url": url, "rows": rows, "cs": cs, "fin": fin, "password": password, "name": name, "admin": admin}
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        for role in (cs, fin):
-            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
-    admin.dispose()
+    return rows
 
 
 def _pg_as(pg: dict, role: str):
@@ -368,35 +367,37 @@ def test_pg_rerun_masks_a_new_sensitive_column(pg, tmp_path):
 @pytest.fixture
 def maria(monkeypatch, tmp_path):
     monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(tmp_path / "audit.log"))
-    admin = _admin(MY_ADMIN, "MariaDB")
-    tag = uuid.uuid4().hex[:6]
-    name, cs, fin = f"maskviews_{tag}", f"maskviews_cs_{tag}", f"maskviews_fin_{tag}"
-    password = secrets.token_urlsafe(10)
+    password = secrets.token_hex(10)  # the helpers take letters and digits
     rows = _people(300, seed=12)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        for account in (cs, fin):
-            conn.exec_driver_sql(f"CREATE USER '{account}'@'%%' IDENTIFIED BY '{password}'")
-        conn.exec_driver_sql(f"GRANT SELECT ON `{name}`.* TO '{cs}'@'%%'")  # database-wide
-    url = f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    yield {"url": url, "rows": rows, "cs": cs, "fin": fin, "password": password, "name": name}
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        for account in (cs, fin):
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{account}`")
-            conn.exec_driver_sql(f"DROP USER IF EXISTS '{account}'@'%%'")
-        _forget_views(conn, f"pw_{cs}", f"pw_{fin}")
-    admin.dispose()
+    with (throwaway_account("MariaDB", "maskviews_cs", password) as cs,
+          throwaway_account("MariaDB", "maskviews_fin", password) as fin,
+          throwaway_database("MariaDB", "maskviews") as url):
+        name = sa.make_url(url).database
+        admin = _admin(MY_ADMIN, "MariaDB")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"GRANT SELECT ON `{name}`.* TO '{cs}'@'%%'")  # database-wide
+        admin.dispose()
+        try:
+            yield {"url": url, "rows": rows, "cs": cs, "fin": fin, "password": password, "name": name}
+        finally:
+            _drop_role_schemas(cs, fin)
 
 
-def _forget_views(conn: sa.Connection, *schemas: str) -> None:
-    """Remove the test's rows from the server's shared view registry (``pw_piiwarden``, never dropped: other
-    runs on the server use it)."""
-    if conn.exec_driver_sql("SELECT 1 FROM information_schema.tables WHERE table_schema = 'pw_piiwarden' "
-                            "AND table_name = 'views'").first() is None:
-        return
-    conn.execute(sa.text("DELETE FROM pw_piiwarden.views WHERE view_schema IN :s").bindparams(
-        sa.bindparam("s", expanding=True)), {"s": list(schemas)})
+def _drop_role_schemas(*roles: str) -> None:
+    """Drop the ``pw_<role>`` databases mask-views made on MariaDB and their rows in the server's shared view
+    registry (``pw_piiwarden``, never dropped: other runs on the server use it)."""
+    schemas = [f"pw_{role}" for role in roles]
+    drop_databases("MariaDB", *schemas)
+    admin = _admin(MY_ADMIN, "MariaDB")
+    try:
+        with admin.connect() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM information_schema.tables WHERE table_schema = 'pw_piiwarden' "
+                                    "AND table_name = 'views'").first() is None:
+                return
+            conn.execute(sa.text("DELETE FROM pw_piiwarden.views WHERE view_schema IN :s").bindparams(
+                sa.bindparam("s", expanding=True)), {"s": schemas})
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture
@@ -493,23 +494,17 @@ def pg_crypto(monkeypatch, tmp_path):
 
     monkeypatch.setenv("PIIWARDEN_AUDIT_LOG", str(tmp_path / "audit.log"))
     monkeypatch.setenv("PIIWARDEN_KEY", KEY.hex())
-    admin = _admin(PG_ADMIN, "PostgreSQL")
-    tag = uuid.uuid4().hex[:6]
-    name, role, password = f"maskviews_h_{tag}", f"maskviews_h_{tag}", secrets.token_urlsafe(10)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        conn.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION pgcrypto")
-    yield {"url": url, "engine": engine, "name": name, "role": role, "password": password, "cs": role,
-           "key": parse_key(KEY, "test")}
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
-    admin.dispose()
+    password = secrets.token_hex(10)  # the helpers take letters and digits
+    with (throwaway_account("PostgreSQL", "maskviews_h", password) as role,
+          throwaway_database("PostgreSQL", "maskviews_h") as url):
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION pgcrypto")
+        try:
+            yield {"url": url, "engine": engine, "name": sa.make_url(url).database, "role": role,
+                   "password": password, "cs": role, "key": parse_key(KEY, "test")}
+        finally:
+            engine.dispose()
 
 
 @pytest.mark.parametrize(("entity", "values"), [
@@ -587,26 +582,22 @@ def test_pg_failed_apply_is_one_line_and_rolled_back(pg, tmp_path):
 
 
 def test_pg_role_reading_through_membership_is_warned_and_reported(pg, tmp_path):
-    group = f"{pg['fin']}_grp"
-    with pg["admin"].connect() as conn:
-        conn.exec_driver_sql(f'CREATE ROLE "{group}" NOLOGIN')
-        conn.exec_driver_sql(f'GRANT "{group}" TO "{pg["fin"]}"')
     engine = sa.create_engine(pg["url"], poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f'GRANT SELECT ON crm.customers TO "{group}"')
-    engine.dispose()
-    try:
-        policy = _policy(tmp_path, pg["cs"], pg["fin"])
-        result = _mask_views(pg["url"], policy, "--apply")
-        assert result.exit_code == 0, result.output
-        assert f"crm.customers: role {pg['fin']} can still SELECT the base table" in result.output
-        # access_grant names the role that reads through its group (the group too), not the one that cannot
-        assert _granted_to(pg["url"], policy, {pg["cs"], pg["fin"], group}) == {pg["fin"], group}
-    finally:
-        with pg["admin"].connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{pg["name"]}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{pg["name"]}"')  # the fixture drops it again
-            conn.exec_driver_sql(f'DROP ROLE "{group}"')
+    with throwaway_account("PostgreSQL", "maskviews_grp", role=True) as group:
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'GRANT "{group}" TO "{pg["fin"]}"')
+                conn.exec_driver_sql(f'GRANT SELECT ON crm.customers TO "{group}"')
+            policy = _policy(tmp_path, pg["cs"], pg["fin"])
+            result = _mask_views(pg["url"], policy, "--apply")
+            assert result.exit_code == 0, result.output
+            assert f"crm.customers: role {pg['fin']} can still SELECT the base table" in result.output
+            # access_grant names the role that reads through its group (the group too), not the one that cannot
+            assert _granted_to(pg["url"], policy, {pg["cs"], pg["fin"], group}) == {pg["fin"], group}
+        finally:  # the group goes before the fixture's database: its grants there have to go first
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'DROP OWNED BY "{group}"')
+            engine.dispose()
 
 
 def test_mariadb_missing_role_is_created_and_works_through_membership(maria_data, tmp_path):
@@ -626,11 +617,9 @@ def test_mariadb_missing_role_is_created_and_works_through_membership(maria_data
             cur.execute(f"SELECT k, mobile FROM `pw_{role}`.customers")
             assert dict(cur.fetchall()) == {k: mask_one("CN_MOBILE_PHONE", r["mobile"]) for k, r in by_key.items()}
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{role}`")
-            conn.exec_driver_sql(f"DROP ROLE IF EXISTS `{role}`")
-            _forget_views(conn, f"pw_{role}")
         admin.dispose()
+        _drop_role_schemas(role)
+        drop_accounts("MariaDB", role)  # mask-views made it
 
 
 # ---------------------------------------------------------------- MariaDB: column grants and roles (gap 1, 3) ----
@@ -671,50 +660,45 @@ def test_mariadb_reading_through_a_role_is_warned_or_revoked(maria_data, tmp_pat
     import pymysql
 
     maria = maria_data
-    other, managed = f"{maria['cs']}_other", f"{maria['fin']}_team"
-    admin = _admin(MY_ADMIN, "MariaDB")
     db = maria["name"]
-    try:
-        with admin.connect() as conn:
-            for role in (other, managed):
-                conn.exec_driver_sql(f"CREATE ROLE `{role}`")
-            conn.exec_driver_sql(f"GRANT SELECT ON `{db}`.`customers` TO `{other}`")
-            conn.exec_driver_sql(f"GRANT SELECT (idno) ON `{db}`.`customers` TO `{managed}`")
-            conn.exec_driver_sql(f"GRANT `{other}` TO '{maria['cs']}'@'%%'")
-            conn.exec_driver_sql(f"SET DEFAULT ROLE `{other}` FOR '{maria['cs']}'@'%%'")
-            conn.exec_driver_sql(f"GRANT `{managed}` TO '{maria['fin']}'@'%%'")
-            conn.exec_driver_sql(f"SET DEFAULT ROLE `{managed}` FOR '{maria['fin']}'@'%%'")
-        policy = _write(tmp_path, (
-            "version: 1\ndatasets:\n  - match: '*'\n    allowed_readers: []\nroles:\n"
-            f"  {maria['cs']}: {{see: [PERSON_NAME], masked: [CN_RESIDENT_ID]}}\n"
-            f"  {managed}: {{masked: [CN_RESIDENT_ID]}}\n"))
-        # before: the account reads through its role, and access_grant knows it
-        assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"]}) == {maria["cs"]}
-        dry = _mask_views(maria["url"], policy)
-        assert dry.exit_code == 0, dry.output
-        assert f"{db}.customers: {maria['cs']} still reads it through role {other}" in dry.output
-        assert f"REVOKE SELECT (`idno`) ON `{db}`.`customers` FROM '{managed}'" in dry.output
-        assert f"through role {managed}" not in dry.output  # the same script revokes it
-        result = _mask_views(maria["url"], policy, "--apply")
-        assert result.exit_code == 0, result.output
-        assert f"{db}.customers: role {maria['cs']} can still SELECT the base table" in result.output
-        assert f"role {managed} can still" not in result.output
-        with _my_as(maria, maria["fin"]) as conn, conn.cursor() as cur:  # fin read idno only through the role
-            with pytest.raises(pymysql.err.OperationalError):
-                cur.execute(f"SELECT idno FROM `{db}`.customers LIMIT 1")
-            cur.execute(f"SELECT count(*) FROM `pw_{managed}`.customers")
-            assert cur.fetchone()[0] == len(maria["rows"])
-        with _my_as(maria, maria["cs"]) as conn, conn.cursor() as cur:  # left to the DBA, as warned
-            cur.execute(f"SELECT count(idno) FROM `{db}`.customers")
-            assert cur.fetchone()[0] == len(maria["rows"])
-        assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"], managed}) == {maria["cs"]}
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `pw_{managed}`")
-            _forget_views(conn, f"pw_{managed}")
-            for role in (other, managed):
-                conn.exec_driver_sql(f"DROP ROLE IF EXISTS `{role}`")
-        admin.dispose()
+    with (throwaway_account("MariaDB", "maskviews_other", role=True) as other,  # not a policy role
+          throwaway_account("MariaDB", "maskviews_team", role=True) as managed):  # a policy role
+        admin = _admin(MY_ADMIN, "MariaDB")
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"GRANT SELECT ON `{db}`.`customers` TO `{other}`")
+                conn.exec_driver_sql(f"GRANT SELECT (idno) ON `{db}`.`customers` TO `{managed}`")
+                conn.exec_driver_sql(f"GRANT `{other}` TO '{maria['cs']}'@'%%'")
+                conn.exec_driver_sql(f"SET DEFAULT ROLE `{other}` FOR '{maria['cs']}'@'%%'")
+                conn.exec_driver_sql(f"GRANT `{managed}` TO '{maria['fin']}'@'%%'")
+                conn.exec_driver_sql(f"SET DEFAULT ROLE `{managed}` FOR '{maria['fin']}'@'%%'")
+            policy = _write(tmp_path, (
+                "version: 1\ndatasets:\n  - match: '*'\n    allowed_readers: []\nroles:\n"
+                f"  {maria['cs']}: {{see: [PERSON_NAME], masked: [CN_RESIDENT_ID]}}\n"
+                f"  {managed}: {{masked: [CN_RESIDENT_ID]}}\n"))
+            # before: the account reads through its role, and access_grant knows it
+            assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"]}) == {maria["cs"]}
+            dry = _mask_views(maria["url"], policy)
+            assert dry.exit_code == 0, dry.output
+            assert f"{db}.customers: {maria['cs']} still reads it through role {other}" in dry.output
+            assert f"REVOKE SELECT (`idno`) ON `{db}`.`customers` FROM '{managed}'" in dry.output
+            assert f"through role {managed}" not in dry.output  # the same script revokes it
+            result = _mask_views(maria["url"], policy, "--apply")
+            assert result.exit_code == 0, result.output
+            assert f"{db}.customers: role {maria['cs']} can still SELECT the base table" in result.output
+            assert f"role {managed} can still" not in result.output
+            with _my_as(maria, maria["fin"]) as conn, conn.cursor() as cur:  # fin read idno only through the role
+                with pytest.raises(pymysql.err.OperationalError):
+                    cur.execute(f"SELECT idno FROM `{db}`.customers LIMIT 1")
+                cur.execute(f"SELECT count(*) FROM `pw_{managed}`.customers")
+                assert cur.fetchone()[0] == len(maria["rows"])
+            with _my_as(maria, maria["cs"]) as conn, conn.cursor() as cur:  # left to the DBA, as warned
+                cur.execute(f"SELECT count(idno) FROM `{db}`.customers")
+                assert cur.fetchone()[0] == len(maria["rows"])
+            assert _granted_to(maria["url"], policy, {maria["cs"], maria["fin"], managed}) == {maria["cs"]}
+        finally:
+            admin.dispose()
+            _drop_role_schemas(managed)
 
 
 # ------------------------------------------------------------------------------------ stale views (gap 2) ----
