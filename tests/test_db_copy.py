@@ -69,7 +69,7 @@ PG_DDL = [
     "COMMENT ON COLUMN {s}.customers.mobile IS '联系手机'",
     "COMMENT ON COLUMN {s}.customers.tier IS '会员等级'",
     "CREATE TABLE {s}.orders (id bigint PRIMARY KEY, id_card varchar(18) NOT NULL "
-    "REFERENCES {s}.customers (id_card), amount numeric(10,2) NOT NULL)",
+    "REFERENCES {s}.customers (id_card) ON DELETE CASCADE ON UPDATE CASCADE, amount numeric(10,2) NOT NULL)",
     "CREATE INDEX orders_card_ix ON {s}.orders (id_card)",
 ]
 
@@ -145,6 +145,30 @@ def _pg_keys(url: str, schemas: tuple[str, ...]) -> dict[tuple[str, str], Any]:
     return out
 
 
+def _pg_foreign_keys(url: str, schemas: tuple[str, ...]) -> set[tuple]:
+    """Foreign keys from information_schema: (schema, table, name, columns, referenced schema.table, columns, rules).
+
+    The referenced side comes from constraint_column_usage: a copy's unique key may be a unique index, which
+    referential_constraints does not name.
+    """
+    engine = _engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT rc.constraint_schema, k.table_name, rc.constraint_name, "
+            "string_agg(DISTINCT k.column_name, ','), string_agg(DISTINCT u.table_schema || '.' || u.table_name, ','), "
+            "string_agg(DISTINCT u.column_name, ','), rc.update_rule, rc.delete_rule "
+            "FROM information_schema.referential_constraints rc "
+            "JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name) "
+            "JOIN information_schema.constraint_column_usage u USING (constraint_schema, constraint_name) "
+            "WHERE rc.constraint_schema = ANY(:s) GROUP BY 1, 2, 3, 7, 8"), {"s": list(schemas)}).all()
+    engine.dispose()
+    return {tuple(r) for r in rows}
+
+
+def _notes(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("note: foreign key")]
+
+
 def _text_values(url: str) -> set[str]:
     """Every text value of every user table of a database (any backend)."""
     engine = _engine(url)
@@ -189,6 +213,12 @@ def test_pg_copy_keeps_schemas_types_keys_and_comments(pg_source, pg_target, tmp
             == {e for e in expected if e[0].startswith(("customers_", "orders_"))}
         assert {(c, u) for _n, c, u in dst_indexes} == {(c, u) for _n, c, u in expected}
 
+    source_fks = _pg_foreign_keys(pg_source["url"], (crm, sales))
+    assert {(f[0], f[1], f[3], f[5], f[6], f[7]) for f in source_fks} == \
+        {(s, "orders", "id_card", "id_card", "CASCADE", "CASCADE") for s in (crm, sales)}
+    assert _pg_foreign_keys(target, (crm, sales)) == source_fks  # hashed on both sides: the key still holds
+    assert not _notes(result.output)
+
     engine = _engine(target)
     with engine.connect() as conn:
         for schema in (crm, sales):
@@ -226,12 +256,16 @@ def test_pg_if_exists_fail_replace_truncate(pg_source, pg_target, tmp_path):
     assert replaced.exit_code == 0, replaced.output
     oid, rows = state()
     assert oid != first_oid and rows == N_CUSTOMERS
+    # the referenced customers table was dropped and recreated under the orders' constraint, which is back
+    keys = _pg_foreign_keys(pg_source["url"], pg_source["schemas"])
+    assert _pg_foreign_keys(target, pg_source["schemas"]) == keys and len(keys) == 2
 
     with engine.begin() as conn:
         conn.exec_driver_sql(f"INSERT INTO \"{crm}\".customers VALUES (-1, 'x', NULL, NULL, 'x', NULL)")
     truncated = _anonymize(pg_source["url"], target, tmp_path, "--if-exists", "truncate")
     assert truncated.exit_code == 0, truncated.output
     assert state() == (oid, N_CUSTOMERS)  # same table, rows replaced
+    assert _pg_foreign_keys(target, pg_source["schemas"]) == keys
     with engine.connect() as conn:
         joined = conn.exec_driver_sql(
             f'SELECT count(*) FROM "{crm}".orders o JOIN "{crm}".customers c ON c.id_card = o.id_card').scalar()
@@ -245,6 +279,10 @@ def test_pg_to_sqlite_and_duckdb_files(pg_source, tmp_path):
     for target, op in ((f"sqlite:///{sqlite_file}", "pseudonym"), (f"duckdb:///{duck_file}", "hash")):
         result = _anonymize(pg_source["url"], target, tmp_path, op=op)
         assert result.exit_code == 0, result.output
+        backend = "SQLite" if target.startswith("sqlite") else "DuckDB"
+        assert sorted(_notes(result.output)) == sorted(
+            f"note: foreign key orders_id_card_fkey of {s}.orders not added: {backend} cannot add a foreign key "
+            "to a filled table" for s in (crm, sales))
         again = _anonymize(pg_source["url"], target, tmp_path, "--if-exists",
                            "truncate" if target.startswith("sqlite") else "replace", op=op)
         assert again.exit_code == 0, again.output
@@ -258,6 +296,7 @@ def test_pg_to_sqlite_and_duckdb_files(pg_source, tmp_path):
     assert isinstance(columns["id"]["type"], sa.Integer) and isinstance(columns["joined"]["type"], sa.Date)
     assert columns["tier"]["type"].length == 8 and not columns["tier"]["nullable"]
     assert inspector.get_pk_constraint(f"{crm}.orders")["constrained_columns"] == ["id"]
+    assert inspector.get_foreign_keys(f"{crm}.orders") == []  # never declared without the rows being checked
     assert isinstance({c["name"]: c for c in inspector.get_columns(f"{crm}.orders")}["amount"]["type"], sa.Numeric)
     with engine.connect() as conn:
         joined = conn.exec_driver_sql(f'SELECT count(*) FROM "{crm}.orders" o JOIN "{crm}.customers" c '
@@ -300,7 +339,9 @@ def maria() -> Iterator[dict[str, Any]]:
                 "mobile varchar(11) COMMENT '联系手机', name varchar(20), tier varchar(8) NOT NULL COMMENT '会员等级', "
                 "joined date, UNIQUE KEY customers_card_ux (id_card), KEY customers_tier_ix (tier, joined))")
             conn.exec_driver_sql("CREATE TABLE orders (id bigint NOT NULL PRIMARY KEY, id_card varchar(18) NOT NULL, "
-                                 "amount decimal(10,2) NOT NULL, KEY orders_card_ix (id_card))")
+                                 "amount decimal(10,2) NOT NULL, KEY orders_card_ix (id_card), "
+                                 "CONSTRAINT orders_card_fk FOREIGN KEY (id_card) REFERENCES customers (id_card) "
+                                 "ON UPDATE CASCADE)")
             conn.execute(sa.text("INSERT INTO customers VALUES (:id, :rid, :mobile, :name, :tier, :joined)"),
                          customers)
             conn.execute(sa.text("INSERT INTO orders VALUES (:id, :rid, :amount)"), orders)
@@ -346,6 +387,12 @@ def test_mariadb_copy_keeps_types_keys_comments_and_joins(maria, tmp_path):
         else:
             assert got == (kind, nullable, key, comment), (table, column)
     assert _my_indexes(admin, maria["dst"]) == _my_indexes(admin, maria["src"])
+
+    def keys(database: str) -> set[tuple]:  # the database's own name left out, to compare source and copy
+        return {(k[1:4], k[4].split(".", 1)[1], *k[5:]) for k in _my_foreign_keys(admin, (database,))}
+
+    assert keys(maria["dst"]) == keys(maria["src"]) == {
+        (("orders", "orders_card_fk", "id_card"), "customers", "id_card", "CASCADE", "RESTRICT")}
     with admin.connect() as conn:
         joined = conn.exec_driver_sql(f"SELECT count(*) FROM `{maria['dst']}`.orders o JOIN `{maria['dst']}`.customers c "
                                       "ON c.id_card = o.id_card").scalar()
@@ -356,6 +403,21 @@ def test_mariadb_copy_keeps_types_keys_comments_and_joins(maria, tmp_path):
     assert replaced.exit_code == 0, replaced.output
     with admin.connect() as conn:
         assert conn.exec_driver_sql(f"SELECT count(*) FROM `{maria['dst']}`.customers").scalar() == N_CUSTOMERS
+    assert keys(maria["dst"]) == keys(maria["src"])
+
+
+def _my_foreign_keys(admin: sa.Engine, databases: tuple[str, ...]) -> set[tuple]:
+    """(database, table, name, column, referenced database.table, column, update rule, delete rule)."""
+    with admin.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT k.table_schema, k.table_name, k.constraint_name, k.column_name, "
+            "concat(k.referenced_table_schema, '.', k.referenced_table_name), k.referenced_column_name, "
+            "r.update_rule, r.delete_rule FROM information_schema.key_column_usage k "
+            "JOIN information_schema.referential_constraints r ON r.constraint_schema = k.table_schema "
+            "AND r.constraint_name = k.constraint_name AND r.table_name = k.table_name "
+            "WHERE k.table_schema IN :d AND k.referenced_table_name IS NOT NULL").bindparams(
+                sa.bindparam("d", expanding=True)), {"d": list(databases)}).all()
+    return {tuple(r) for r in rows}
 
 
 def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
@@ -369,6 +431,18 @@ def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
                                           "ON c.id_card = o.id_card").scalar()
             assert joined == N_ORDERS
     try:
+        # the PostgreSQL constraint, schema for database, with its actions; hashed on both sides, so it holds
+        expected = {(s, "orders", "orders_id_card_fkey", "id_card", f"{s}.customers", "id_card", "CASCADE", "CASCADE")
+                    for s in (crm, sales)}
+        assert _my_foreign_keys(admin, (crm, sales)) == expected
+        assert not _notes(result.output)
+        # a re-run replaces customers while the orders' constraint references it
+        replaced = _anonymize(pg_source["url"], maria["target"], tmp_path, "--if-exists", "replace")
+        assert replaced.exit_code == 0, replaced.output
+        assert _my_foreign_keys(admin, (crm, sales)) == expected
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM `{crm}`.orders o JOIN `{crm}`.customers c "
+                                        "ON c.id_card = o.id_card").scalar() == N_ORDERS
         columns = _my_columns(admin, crm)
         assert columns[("customers", "id")][:3] == ("int(11)", "NO", "PRI")
         assert columns[("customers", "id_card")][:3] == ("varchar(255)", "NO", "UNI")  # hashed, still unique
@@ -378,6 +452,88 @@ def test_pg_schemas_become_mariadb_databases(pg_source, maria, tmp_path):
         assert not pg_source["originals"] & _text_values(database_url("MariaDB", crm))
     finally:  # the databases anonymize made of the PostgreSQL schemas
         drop_databases("MariaDB", crm, sales)
+
+
+def test_foreign_key_over_a_masked_column_is_left_out_with_a_note(pg_source, pg_target, tmp_path):
+    """A mask on the orders' side only: equal IDs no longer meet, so the constraint is skipped, every row copied."""
+    crm, sales = pg_source["schemas"]
+    rules = tmp_path / "mask.yaml"
+    rules.write_text('version: 1\nentities:\n  CN_RESIDENT_ID: {op: hash}\n'
+                     'columns:\n  "*.orders:id_card": {op: mask}\n', encoding="utf-8")
+    result = runner.invoke(app, ["anonymize", pg_source["url"], "-o", str(tmp_path / "out"), "--target", pg_target,
+                                 "--rules", str(rules)], env={"PIIWARDEN_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    notes = _notes(result.output)
+    assert sorted(notes) == sorted(
+        f"note: foreign key orders_id_card_fkey of {s}.orders not added: id_card and {s}.customers.id_card are "
+        "transformed differently or by an operator that can give two values one output, so the copy's values no "
+        "longer match" for s in (crm, sales))
+    assert _pg_foreign_keys(pg_target, (crm, sales)) == set()
+    engine = _engine(pg_target)
+    with engine.connect() as conn:
+        for schema in (crm, sales):
+            assert conn.exec_driver_sql(f'SELECT count(*) FROM "{schema}".orders').scalar() == N_ORDERS
+    engine.dispose()
+    assert not pg_source["originals"] & _text_values(pg_target)
+
+
+def test_foreign_key_the_copied_rows_break_is_refused_by_the_target_and_noted(pg_target, tmp_path):
+    """A source constraint added NOT VALID over orphan rows: the copy refuses it; the note quotes no value."""
+    orphan = 7340912
+    with throwaway_database("PostgreSQL", "dbcopy_src") as url:
+        source = _engine(url)
+        with source.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE parents (id integer PRIMARY KEY, tier text)")
+            conn.exec_driver_sql("CREATE TABLE children (id integer PRIMARY KEY, parent integer, "
+                                 "other integer REFERENCES parents (id) ON DELETE SET NULL)")
+            conn.exec_driver_sql("INSERT INTO parents VALUES (1, 'a'), (2, 'b')")
+            conn.exec_driver_sql(f"INSERT INTO children VALUES (1, 1, 1), (2, {orphan}, 2), (3, 2, NULL)")
+            conn.exec_driver_sql("ALTER TABLE children ADD CONSTRAINT children_parent_fk FOREIGN KEY (parent) "
+                                 "REFERENCES parents (id) NOT VALID")
+        source.dispose()
+        result = _anonymize(url, pg_target, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert _notes(result.output) == [
+        "note: foreign key children_parent_fk of public.children not added: the target refused it, rows of the "
+        "copy may break it (ForeignKeyViolation)"]
+    assert str(orphan) not in result.output
+    keys = _pg_foreign_keys(pg_target, ("public",))
+    assert {(k[1], k[2], k[3], k[7]) for k in keys} == {("children", "children_other_fkey", "other", "SET NULL")}
+    engine = _engine(pg_target)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM children").scalar() == 3
+    engine.dispose()
+
+
+def test_composite_and_self_referencing_foreign_keys_keep_their_column_lists(pg_target, tmp_path):
+    """A two-column key (its order kept) and a table that references itself, copied with their actions."""
+    with throwaway_database("PostgreSQL", "dbcopy_src") as url:
+        source = _engine(url)
+        with source.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE shops (region text, code integer, boss integer, "
+                                 "PRIMARY KEY (code, region))")
+            conn.exec_driver_sql("CREATE TABLE staff (id integer PRIMARY KEY, region text, code integer, "
+                                 "manager integer REFERENCES staff (id) ON DELETE SET NULL, "
+                                 "CONSTRAINT staff_shop_fk FOREIGN KEY (code, region) REFERENCES shops (code, region) "
+                                 "ON UPDATE CASCADE ON DELETE RESTRICT)")
+            conn.exec_driver_sql("INSERT INTO shops VALUES ('north', 1, NULL), ('south', 1, NULL)")
+            conn.exec_driver_sql("INSERT INTO staff VALUES (1, 'north', 1, NULL), (2, 'south', 1, 1), "
+                                 "(3, 'north', 1, 2)")
+        source.dispose()
+        result = _anonymize(url, pg_target, tmp_path)
+        assert result.exit_code == 0, result.output
+        assert not _notes(result.output)
+        again = _anonymize(url, pg_target, tmp_path, "--if-exists", "replace")
+        assert again.exit_code == 0, again.output
+        expected = {(k["name"], tuple(k["constrained_columns"]), k["referred_table"], tuple(k["referred_columns"]),
+                     tuple(sorted(k["options"].items())))
+                    for k in sa.inspect(_engine(url)).get_foreign_keys("staff")}
+    got = {(k["name"], tuple(k["constrained_columns"]), k["referred_table"], tuple(k["referred_columns"]),
+            tuple(sorted(k["options"].items()))) for k in sa.inspect(_engine(pg_target)).get_foreign_keys("staff")}
+    assert got == expected == {
+        ("staff_shop_fk", ("code", "region"), "shops", ("code", "region"),
+         (("ondelete", "RESTRICT"), ("onupdate", "CASCADE"))),
+        ("staff_manager_fkey", ("manager",), "staff", ("id",), (("ondelete", "SET NULL"),))}
 
 
 def test_target_that_is_the_source_is_refused_even_with_replace(tmp_path):

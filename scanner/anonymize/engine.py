@@ -9,6 +9,7 @@ transformation.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +81,24 @@ class DatasetJob:
     # Operator of each column it changes or drops (a ``--target`` copy declares and comments them).
     ops: dict[str, AnonymizationOperator[Any]] = field(default_factory=dict)
     plans: list[ColumnPlan] = field(default_factory=list)  # what foreign keys into this dataset inherit
+
+    @property
+    def joins(self) -> dict[str, str]:
+        """Changed columns whose values still join, each with a label of what made them.
+
+        A keyed operator that is not randomized (``hash``, ``pseudonym``,
+        ``fpe``) gives one value one output and keeps distinct values apart,
+        so two columns with one label hold equal values where the source
+        did: a foreign key between them still holds in a ``--target`` copy.
+        The label is the operator with its parameters and the column's
+        entity (a pseudonym or FPE output depends on the entity).
+        """
+        out = {}
+        for plan in self.plans:
+            operator = plan.chosen.rule.operator
+            if operator.keyed and not operator.randomized and not operator.drops_column and not plan.free_text:
+                out[plan.name] = json.dumps([plan.chosen.rule.describe(), plan.entity], sort_keys=True, default=str)
+        return out
 
 
 @dataclass
@@ -262,6 +281,9 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
             _fail(outcome, [d for d in datasets if is_url(d.source)], f"cannot open --target ({type(exc).__name__})")
             groups = {k: v for k, v in groups.items() if k[0] == "file"}
     try:
+        if target_writer is not None:  # --if-exists replace/truncate: the copy's old constraints go first
+            _release_foreign_keys(target_writer, [ds for (kind, _w), members in groups.items() if kind == "target"
+                                                  for ds in members], log)
         for (kind, where), members in groups.items():
             if kind == "file":
                 owner = members[0].location
@@ -276,10 +298,23 @@ def mirror(datasets: list[Dataset], outdir: Path, target: str | None,
                         _fail(outcome, [ds], "target table collides with the same table of another source")
                         continue
                     _mirror_table(ds, target_writer, outdir, job_for, outcome, lambda m: log(f"{verb} {m}"))
+        if target_writer is not None:  # both sides of a foreign key are written now: the server can check it
+            target_writer.add_foreign_keys(lambda m: log(f"note: {m}"))
     finally:
         if target_writer is not None:
             target_writer.dispose()
     return outcome
+
+
+def _release_foreign_keys(writer: SqlTargetWriter, datasets: list[Dataset], log: Log) -> None:
+    """Drop the foreign keys of the run's target tables that already exist (``release_foreign_keys``).
+
+    A target that cannot be read here is reported by each table's own write.
+    """
+    try:
+        writer.release_foreign_keys([writer.destination(ds) for ds in datasets], lambda m: log(f"note: {m}"))
+    except (sa.exc.SQLAlchemyError, WriterError) as exc:
+        log(f"note: the target's foreign keys could not be listed before rewriting its tables ({_one_line(exc)})")
 
 
 def _fail(outcome: Outcome, members: list[Dataset], message: str) -> None:
@@ -354,7 +389,7 @@ def _mirror_table(ds: Dataset, writer: SqlTargetWriter | None, outdir: Path,
     engine = sql.factory() if sql is not None and getattr(sql, "factory", None) else source_engine(ds.source)
     try:
         job = job_for(ds)
-        writer.run_dataset(ds, engine, job.transform, job.ops)
+        writer.run_dataset(ds, engine, job.transform, job.ops, job.joins)
         schema, name = writer.destination(ds, engine)
         out_id = f"{schema}.{name}" if schema else name
         outcome.datasets.append(_dataset_record(ds, out_id, "(target)", job.record()))

@@ -14,11 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from scanner.anonymize.engine import ColumnPlan, DatasetJob, LinkedRule
 from scanner.anonymize.rules import ChosenRule
 from scanner.connectors.base import Dataset
+from scanner.connectors.sql.base import ForeignKey
 from scanner.sources import is_url
 
 TableKey = tuple[str | None, str]
@@ -45,12 +44,12 @@ class LinkedJobs:
     def _build(self, ds: Dataset) -> DatasetJob:
         self._busy.add(ds.id)
         linked: dict[str, LinkedRule] = {}
-        for columns, referred, referred_columns in foreign_keys(ds):
-            plans = self._plans_of(referred)
-            for column, target in zip(columns, referred_columns):
+        for fk in foreign_keys(ds):
+            plans = self._plans_of(fk.referred)
+            for column, target in zip(fk.columns, fk.referred_columns):
                 plan = plans.get(target)
                 if plan is not None and not plan.free_text:
-                    via = ".".join(p for p in (*referred, target) if p)
+                    via = ".".join(p for p in (*fk.referred, target) if p)
                     linked[column] = LinkedRule(plan.entity, plan.level,
                                                 ChosenRule(plan.chosen.rule, f"foreign key to {via}"))
         job = self.make(ds, linked)
@@ -76,20 +75,15 @@ def _table_key(ds: Dataset) -> TableKey | None:
     return ds.meta.get("schema") or None, ds.meta["table"]
 
 
-def foreign_keys(ds: Dataset) -> list[tuple[list[str], TableKey, list[str]]]:
-    """(columns, referenced (schema, table), referenced columns) of a database table; [] when unknown."""
+def foreign_keys(ds: Dataset) -> list[ForeignKey]:
+    """The foreign keys of a database table (its dialect's ``foreign_keys``); [] when unknown."""
     sql: Any = getattr(ds, "sql", None)
     key = _table_key(ds)
     if key is None or sql is None:
         return []
     schema, table = key
     engine = sql.factory()
-    fix = sql.backend.reflected_name
     try:
-        found = sa.inspect(engine).get_foreign_keys(table, schema=schema)
-    except (sa.exc.SQLAlchemyError, NotImplementedError):
-        return []  # a backend without foreign keys in its catalog: nothing to pass on
+        return list(sql.backend.foreign_keys(engine, schema, table))
     finally:
         engine.dispose()
-    return [([fix(c) for c in fk["constrained_columns"]], (fk.get("referred_schema") or schema, fk["referred_table"]),
-             [fix(c) for c in fk["referred_columns"]]) for fk in found]

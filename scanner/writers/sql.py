@@ -11,6 +11,9 @@ its schema and name with its column types, NOT NULL, primary key, indexes and
 comments (``SqlTargetWriter``; what differs per backend is in the dialect
 files' "target DDL" block) and filled inside one transaction, so an
 interrupted run leaves no half table on databases with transactional DDL.
+Once every table of the run is written, the source's foreign keys between
+copied tables are added where the copy's rows still satisfy them
+(``SqlTargetWriter.add_foreign_keys``).
 Untouched columns keep their original typed values in both cases.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +34,7 @@ from sqlalchemy.pool import NullPool
 from scanner.connectors.base import BATCH_ROWS, Dataset
 from scanner.connectors.common import to_text
 from scanner.connectors.sql import dialect_for
-from scanner.connectors.sql.base import TableShape
+from scanner.connectors.sql.base import ForeignKey, TableShape
 from scanner.errors import describe_error
 from scanner.writers.base import FileWriter, Transform, WriterError
 
@@ -121,6 +124,17 @@ MASKED_NOTE = "masked by piiwarden: {op}"  # appended to a transformed column's 
 
 
 @dataclass(frozen=True)
+class CopiedTable:
+    """A table this run wrote into the target, as its foreign keys are recreated once all are written."""
+
+    where: tuple[str | None, str]  # (schema, table) in the target
+    label: str  # the source table as notes name it
+    # Each kept column: "" untouched, a label of a transformation that keeps values joinable, None otherwise.
+    columns: dict[str, str | None]
+    foreign_keys: list[ForeignKey]  # referenced tables as (source schema mapped like ``_mapped_schema``, table)
+
+
+@dataclass(frozen=True)
 class ColumnOut:
     """How one copied column is declared and which value it receives."""
 
@@ -138,7 +152,9 @@ class SqlTargetWriter:
     mask) is kept as a plain index, so the copy never refuses its own rows.
     Each table is written in one transaction (DDL included where the backend
     and driver have transactional DDL: PostgreSQL, DuckDB), so an interrupted
-    run leaves no half table there.
+    run leaves no half table there. Foreign keys between copied tables
+    are added after the last table (``add_foreign_keys``): by then both
+    sides hold their rows, so the server itself proves the constraint holds.
     """
 
     def __init__(self, target_url: str, if_exists: str = "fail") -> None:
@@ -148,11 +164,18 @@ class SqlTargetWriter:
         self.engine: Engine = sa.create_engine(self.url, poolclass=NullPool)
         self.backend = dialect_for(self.engine.dialect.name)
         self.if_exists = if_exists
+        # Tables written this run: (source URL, schema as ``_mapped_schema`` gives it, table) -> the copy.
+        self.copied: dict[tuple[str, str | None, str], CopiedTable] = {}
 
     def run_dataset(self, ds: Dataset, source_engine: Engine, transform: Transform,
-                    ops: Mapping[str, AnonymizationOperator[Any]] | None = None) -> int:
-        """Create (or reuse, or replace) the table in the target and fill it, all in one transaction."""
-        ops = ops or {}
+                    ops: Mapping[str, AnonymizationOperator[Any]] | None = None,
+                    joins: Mapping[str, str] | None = None) -> int:
+        """Create (or reuse, or replace) the table in the target and fill it, all in one transaction.
+
+        ``joins`` labels the changed columns whose values still join (``DatasetJob.joins``): a foreign
+        key is recreated only between columns that are both untouched or share a label.
+        """
+        ops, joins = ops or {}, joins or {}
         source_backend = dialect_for(source_engine.dialect.name)
         source_url = _source_url(ds, source_engine)
         schema = ds.meta.get("schema") or None
@@ -162,31 +185,42 @@ class SqlTargetWriter:
                 source_backend.place(source_url, schema, table):
             raise WriterError("the target table is the source table itself; choose another --target")
         shape = source_backend.table_shape(source_engine, schema, table)
+        fks = source_backend.foreign_keys(source_engine, schema, table)
         names = list(ds.sql.columns) if getattr(ds, "sql", None) is not None and ds.sql.columns \
             else [c["name"] for c in shape.columns]
         same_backend = source_backend is self.backend and source_engine.dialect.name == self.engine.dialect.name
         select: Any = sa.select(*[sa.column(n) for n in names]).select_from(
             sa.table(table, *[sa.column(n) for n in names], schema=schema))
+        mapped = _mapped_schema(ds, source_engine)
         with source_engine.connect() as sconn, self.engine.begin() as tconn:
-            target, textual = self._prepare(tconn, shape, ops, same_backend, (target_schema, target_name),
-                                            _mapped_schema(ds, source_engine))
+            target, textual = self._prepare(tconn, shape, ops, same_backend, (target_schema, target_name), mapped,
+                                            {c for fk in fks for c in fk.columns})
             result = sconn.execution_options(**source_backend.stream_options()).execute(select)
-            return _fill(tconn, target, textual, names, result, transform)
+            rows = _fill(tconn, target, textual, names, result, transform)
+        home = source_backend.home_schema(source_url)
+        self.copied[(ds.source, mapped, table)] = CopiedTable(
+            (target_schema, target_name), f"{schema}.{table}" if schema else table,
+            {c.name: ("" if c.name not in ops else joins.get(c.name)) for c in target.columns},
+            [ForeignKey(fk.name, fk.columns, (None if fk.referred[0] == home else fk.referred[0], fk.referred[1]),
+                        fk.referred_columns, fk.ondelete, fk.onupdate) for fk in fks])
+        return rows
 
     def destination(self, ds: Dataset, source_engine: Engine | None = None) -> tuple[str | None, str]:
         """(schema, table) of a source table's copy: its home schema maps to the target's home."""
         return self.backend.target_names(_mapped_schema(ds, source_engine), ds.meta["table"])
 
     def _prepare(self, conn: Connection, shape: TableShape, ops: Mapping[str, AnonymizationOperator[Any]],
-                 same_backend: bool, where: tuple[str | None, str], mapped: str | None) -> tuple[sa.Table, set[str]]:
+                 same_backend: bool, where: tuple[str | None, str], mapped: str | None,
+                 referencing: set[str]) -> tuple[sa.Table, set[str]]:
         """The target table to insert into, per ``if_exists``; and the columns that receive text.
 
         ``where`` is the target (schema, table); ``mapped`` the source's schema as the target sees it
-        (None for the home one), which index names keep where the backend folds schemas away.
+        (None for the home one), which index names keep where the backend folds schemas away;
+        ``referencing`` the columns of the table's foreign keys, typed like key columns.
         """
         schema, name = where
         label = f"{schema}.{name}" if schema else name
-        outs = self._columns(conn, shape, ops, same_backend)
+        outs = self._columns(conn, shape, ops, same_backend, referencing)
         textual = {n for n, c in outs.items() if c.textual}
         if schema is not None:
             self.backend.create_target_schema(conn, schema)
@@ -218,9 +252,13 @@ class SqlTargetWriter:
         return table, textual
 
     def _columns(self, conn: Connection, shape: TableShape, ops: Mapping[str, AnonymizationOperator[Any]],
-                 same_backend: bool) -> dict[str, ColumnOut]:
-        """The copy's columns in source order, dropped ones left out."""
-        keyed = set(shape.primary_key) | {c for _n, cols, _u in shape.indexes for c in cols}
+                 same_backend: bool, referencing: set[str]) -> dict[str, ColumnOut]:
+        """The copy's columns in source order, dropped ones left out.
+
+        A foreign key's columns count as keyed (a key needs a bounded type on
+        MySQL) even without an index of their own, so the constraint can be added.
+        """
+        keyed = set(shape.primary_key) | {c for _n, cols, _u in shape.indexes for c in cols} | referencing
         pk = shape.primary_key if all(c in [d["name"] for d in shape.columns] for c in shape.primary_key) \
             and not any(c in ops and ops[c].drops_column for c in shape.primary_key) \
             and _distinct_kept(shape.primary_key, ops) else []
@@ -255,8 +293,111 @@ class SqlTargetWriter:
             return self.backend.target_type(sa.Text(), keyed), True
         return kind, textual
 
+    def release_foreign_keys(self, tables: Iterable[tuple[str | None, str]], note: Callable[[str], None]) -> None:
+        """Drop the foreign keys of the run's tables already in the target, before any is replaced or truncated.
+
+        ``--if-exists replace``/``truncate`` rewrites a referenced table while
+        the copy's own constraint from the last run still points at it: the
+        server would refuse the DROP (or TRUNCATE), or cascade a DELETE into
+        the other table. The constraints that are still right come back with
+        ``add_foreign_keys`` after the last table; a constraint another table
+        of the target (not this run's) holds on one of them is left alone.
+        """
+        if self.if_exists == "fail" or self.backend.target_foreign_keys() is not None:
+            return  # fail: an existing table is not touched; no ALTER: the copy never got any
+        for schema, name in tables:
+            label = f"{schema}.{name}" if schema else name
+            with self.engine.connect() as conn:
+                inspector = sa.inspect(conn)
+                if not inspector.has_table(name, schema=schema):
+                    continue
+                names = [str(fk["name"]) for fk in inspector.get_foreign_keys(name, schema=schema) if fk.get("name")]
+            for constraint in names:
+                try:
+                    with self.engine.begin() as conn:
+                        self.backend.drop_target_foreign_key(conn, sa.Table(name, sa.MetaData(), schema=schema),
+                                                             constraint)
+                except sa.exc.SQLAlchemyError as exc:
+                    note(f"foreign key {constraint} of {label} could not be dropped before the table is rewritten "
+                         f"({_error_kind(exc)})")
+
+    def add_foreign_keys(self, note: Callable[[str], None]) -> int:
+        """Add the source's foreign keys between tables this run copied, where the copy's rows satisfy them.
+
+        Each is mapped to the target's names (``target_names``) with its
+        column lists and ON DELETE/ON UPDATE actions, and added in its own
+        transaction, so one the server refuses leaves the others in place. A
+        constraint is left out, with one ``note`` line naming it (never a
+        value), when a side was not copied, a key column was dropped, its
+        columns were transformed so that equal values no longer meet (a mask,
+        or different rules on the two sides: the links planning normally
+        gives both sides one rule), the backend cannot add one
+        (``target_foreign_keys``), or the server refuses it (rows that break
+        it in the copy). Returns how many were added.
+        """
+        added = 0
+        for (source, _schema, _table), copy in self.copied.items():
+            for fk in copy.foreign_keys:
+                what = f"foreign key {fk.name or '(unnamed)'} of {copy.label}"
+                why = self._unfit(source, copy, fk)
+                if why is not None:
+                    note(f"{what} not added: {why}")
+                    continue
+                referred = self.copied[(source, *fk.referred)]
+                try:
+                    with self.engine.begin() as conn:
+                        self.backend.add_target_foreign_key(conn, _constraint(copy.where, referred.where, fk))
+                except sa.exc.SQLAlchemyError as exc:
+                    note(f"{what} not added: the target refused it, rows of the copy may break it ({_error_kind(exc)})")
+                    continue
+                added += 1
+        return added
+
+    def _unfit(self, source: str, copy: CopiedTable, fk: ForeignKey) -> str | None:
+        """Why a source foreign key cannot be recreated in the copy; None when it can be tried."""
+        referred = self.copied.get((source, *fk.referred))
+        if referred is None:
+            table = ".".join(p for p in fk.referred if p)
+            return f"the referenced table {table} was not copied in this run"
+        pairs = list(zip(fk.columns, fk.referred_columns))
+        if any(c not in copy.columns for c, _r in pairs) or any(r not in referred.columns for _c, r in pairs):
+            return "a key column is not in the copy"
+        for column, target in pairs:
+            mine, theirs = copy.columns[column], referred.columns[target]
+            if mine is None or theirs is None or mine != theirs:
+                return (f"{column} and {referred.label}.{target} are transformed differently or by an operator "
+                        "that can give two values one output, so the copy's values no longer match")
+        return self.backend.target_foreign_keys()
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _constraint(where: tuple[str | None, str], referred: tuple[str | None, str], fk: ForeignKey) -> sa.ForeignKeyConstraint:
+    """The foreign key over the copy's tables (stand-in ``sa.Table`` objects: only the names are needed)."""
+    metadata = sa.MetaData()
+    tables: dict[tuple[str | None, str], sa.Table] = {}
+
+    def table(place: tuple[str | None, str], columns: list[str]) -> sa.Table:
+        found = tables.get(place)
+        if found is None:
+            found = tables[place] = sa.Table(place[1], metadata, schema=place[0])
+        for column in columns:
+            if column not in found.c:
+                found.append_column(sa.Column(column))
+        return found
+
+    parent = table(where, fk.columns)
+    target = table(referred, fk.referred_columns)
+    constraint = sa.ForeignKeyConstraint(fk.columns, [target.c[c] for c in fk.referred_columns], name=fk.name,
+                                         ondelete=fk.ondelete, onupdate=fk.onupdate)
+    parent.append_constraint(constraint)
+    return constraint
+
+
+def _error_kind(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's error class: a server's message can quote the row that broke a key."""
+    return type(getattr(exc, "orig", None) or exc).__name__
 
 
 def _distinct_kept(columns: list[str], ops: Mapping[str, AnonymizationOperator[Any]]) -> bool:

@@ -338,6 +338,45 @@ class Dialect:
         """What identifies a table on its server, to refuse a target that is the source itself."""
         return (url.get_backend_name(), url.host, url.port, url.database, schema or self.home_schema(url), table)
 
+    def foreign_keys(self, engine: Engine, schema: str | None, table: str) -> list[ForeignKey]:
+        """A source table's foreign keys from SQLAlchemy's inspector; [] where the catalog has none to give.
+
+        The referenced schema is the table's own when the inspector leaves it
+        out (PostgreSQL does for a schema on the search path).
+        """
+        fix = self.reflected_name
+        try:
+            found = sa.inspect(engine).get_foreign_keys(table, schema=schema)
+        except (sa.exc.SQLAlchemyError, NotImplementedError):
+            return []  # a backend without foreign keys in its catalog: nothing to pass on or recreate
+        out = []
+        for fk in found:
+            options = fk.get("options") or {}
+            out.append(ForeignKey(fk.get("name") or None, [fix(c) for c in fk["constrained_columns"]],
+                                  (fk.get("referred_schema") or schema, fk["referred_table"]),
+                                  [fix(c) for c in fk["referred_columns"]],
+                                  options.get("ondelete"), options.get("onupdate")))
+        return out
+
+    def target_foreign_keys(self) -> str | None:
+        """None when foreign keys can be added to a filled copy (``ALTER TABLE ADD CONSTRAINT``); else why not.
+
+        Constraints are added after every table of the run is written, so
+        the server checks them against the copy's rows as they are and a
+        table's write order does not matter.
+        """
+        return None
+
+    def add_target_foreign_key(self, conn: Connection, constraint: sa.ForeignKeyConstraint) -> None:
+        """Add a foreign key to a filled table of the copy; the server checks the rows already there."""
+        conn.execute(sa.schema.AddConstraint(constraint))
+
+    def drop_target_foreign_key(self, conn: Connection, table: sa.Table, name: str) -> None:
+        """Drop a foreign key of a table of the copy (before ``--if-exists replace``/``truncate`` rewrites it)."""
+        constraint = sa.ForeignKeyConstraint([], [], name=name)
+        table.append_constraint(constraint)
+        conn.execute(sa.schema.DropConstraint(constraint))
+
     def table_shape(self, engine: Engine, schema: str | None, table: str) -> TableShape:
         """A source table's columns, primary key and indexes from SQLAlchemy's inspector."""
         inspector = sa.inspect(engine)
@@ -495,6 +534,18 @@ def existing_file(url: URL) -> Path | None:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else ""
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A source table's foreign key, as ``anonymize`` passes rules along it and recreates it in a copy."""
+
+    name: str | None  # the constraint's name (None: the server named it and did not say)
+    columns: list[str]
+    referred: tuple[str | None, str]  # (schema, table) of the referenced table, in the source
+    referred_columns: list[str]
+    ondelete: str | None = None  # the action as the catalog spells it (CASCADE, SET NULL, ...); None: default
+    onupdate: str | None = None
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,17 @@ class DuckDbDialect(Dialect):
         path = existing_file(url)
         return ("duckdb", str(path.resolve()) if path else None, schema or "main", table)
 
+    def target_foreign_keys(self) -> str | None:
+        """Why a DuckDB copy gets no foreign keys: left out with a note rather than declared in CREATE TABLE.
+
+        DuckDB has no ALTER TABLE ADD/DROP CONSTRAINT, supports no ON
+        DELETE/UPDATE action but the default, and refuses to drop a table
+        another table's foreign key references: a constraint declared at
+        CREATE TABLE could never be taken off again, so ``--if-exists
+        replace`` of the referenced table would fail on every later run.
+        """
+        return "DuckDB cannot add a foreign key to a filled table"
+
     def table_shape(self, engine: Engine, schema: str | None, table: str) -> TableShape:
         """From DuckDB's catalog functions: duckdb_engine's inspector cannot reflect a table of another schema."""
         where = {"s": schema or "main", "t": table}

@@ -87,6 +87,23 @@ class SqliteDialect(Dialect):
         path = existing_file(url)
         return ("sqlite", str(path.resolve()) if path else None, table)
 
+    def target_foreign_keys(self) -> str | None:
+        """Why a SQLite copy gets no foreign keys: left out with a note rather than declared in CREATE TABLE.
+
+        SQLite cannot add a constraint to an existing table, so the only way
+        in is CREATE TABLE, before any row is there. SQLite does not check
+        foreign keys unless each connection turns ``PRAGMA foreign_keys`` on,
+        so a constraint declared that way would be written without the rows
+        ever being checked: a copy whose rows break it (a mask on one side,
+        rows the referenced table lost) would still claim it. Proving the
+        rows afterwards means rebuilding the table when they fail, and the
+        constraint would also tie the copy to the order tables are written
+        in. Leaving it out, with a note per constraint, never states a key
+        the rows do not hold; the join itself survives (keyed operators give
+        one value one output).
+        """
+        return "SQLite cannot add a foreign key to a filled table"
+
 
 def check_file(path: Path) -> None:
     """Refuse a missing file (SQLite would create one) and a file that is not a SQLite database."""
