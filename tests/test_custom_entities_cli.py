@@ -187,14 +187,20 @@ def test_verify_names_a_bad_entities_file_in_one_line(tmp_path: Path) -> None:
     assert run.code == 2 and "entities.EMPLOYEE_ID.level" in run.stderr, run.console
 
 
-def test_scan_policy_may_name_a_custom_entity(tmp_path: Path) -> None:
-    """The entities are registered before the policy is read: allowed_entities may list them."""
+def _payroll(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The employee data, its entities file, and a policy whose allowed_entities name the custom entity."""
     data = _data(tmp_path)
     entities = tmp_path / "entities.yaml"
     entities.write_text(ENTITIES, encoding="utf-8")
     policy = tmp_path / "policy.yaml"
     policy.write_text("version: 1\ndatasets:\n  - match: \"*.csv\"\n    purpose: payroll\n"
                       "    allowed_entities: [EMPLOYEE_ID]\n", encoding="utf-8")
+    return data, entities, policy
+
+
+def test_scan_policy_may_name_a_custom_entity(tmp_path: Path) -> None:
+    """The entities are registered before the policy is read: allowed_entities may list them."""
+    data, entities, policy = _payroll(tmp_path)
     scan = run_cli(["scan", data, "-o", tmp_path / "scan", "--no-history", "--entities", entities,
                     "--policy", policy])
     assert_no_traceback(scan)
@@ -205,12 +211,7 @@ def test_scan_policy_may_name_a_custom_entity(tmp_path: Path) -> None:
 
 def test_purge_inventory_and_mask_views_read_a_policy_naming_a_custom_entity(tmp_path: Path) -> None:
     """Each command that reads a policy takes --entities too; without it the policy's entity is unknown (exit 2)."""
-    data = _data(tmp_path)
-    entities = tmp_path / "entities.yaml"
-    entities.write_text(ENTITIES, encoding="utf-8")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\ndatasets:\n  - match: \"*.csv\"\n    purpose: payroll\n"
-                      "    allowed_entities: [EMPLOYEE_ID]\n", encoding="utf-8")
+    data, entities, policy = _payroll(tmp_path)
     env = {"PIIWARDEN_AUDIT_LOG": str(tmp_path / "audit.log")}
     purged = run_cli(["purge", data, "--policy", policy, "--entities", entities], env=env)
     assert_no_traceback(purged)
