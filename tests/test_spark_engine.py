@@ -123,18 +123,25 @@ def _without_spans(record: dict) -> list[dict]:
     return out
 
 
+def _anonymize_both(data: Path, tmp_path: Path, *extra: str) -> tuple[dict[str, Path], str]:
+    """``anonymize`` with the local engine, then with Spark: the two OUTDIRs, and the Spark run's output."""
+    outs, output = {}, ""
+    for engine in ("local", "spark"):
+        outs[engine] = tmp_path / engine
+        result = runner.invoke(app, ["anonymize", str(data), "-o", str(outs[engine]), *extra,
+                                     "--engine", engine, "--spark-master", MASTER])
+        assert result.exit_code == 0, result.output
+        output = result.output
+    return outs, output
+
+
 def test_anonymized_output_equals_the_local_engine(spark, data: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("PIIWARDEN_KEY", KEY_HEX)
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\nentities:\n  EMAIL_ADDRESS: {op: hash}\n  CN_MOBILE_PHONE: {op: pseudonym}\n",
                      encoding="utf-8")
-    outs = {}
-    for engine in ("local", "spark"):
-        outs[engine] = tmp_path / engine
-        result = runner.invoke(app, ["anonymize", str(data), "-o", str(outs[engine]), "--rules", str(rules),
-                                     "--engine", engine, "--spark-master", MASTER])
-        assert result.exit_code == 0, result.output
-    assert "note: text datasets are anonymized by the local engine" in result.output
+    outs, output = _anonymize_both(data, tmp_path, "--rules", str(rules))
+    assert "note: text datasets are anonymized by the local engine" in output
     files = sorted(p.relative_to(outs["local"]) for p in outs["local"].rglob("*") if p.is_file())
     assert [str(f) for f in files if f.name != "anonymization.json"] == [
         "crm/customers_gbk.csv", "events/app_events.jsonl", "logs/app.log", "orders/orders_2024.parquet"]
@@ -216,12 +223,7 @@ def test_custom_entities_are_found_on_spark_as_locally(spark, staff: tuple[Path,
 
 def test_custom_entities_are_anonymized_on_spark_as_locally(spark, staff: tuple[Path, Path], tmp_path: Path):
     data, entities = staff
-    outs = {}
-    for engine in ("local", "spark"):
-        outs[engine] = tmp_path / engine
-        result = runner.invoke(app, ["anonymize", str(data), "-o", str(outs[engine]), "--entities", str(entities),
-                                     "--engine", engine, "--spark-master", MASTER])
-        assert result.exit_code == 0, result.output
+    outs, _output = _anonymize_both(data, tmp_path, "--entities", str(entities))
     masked = (outs["spark"] / "staff.csv").read_text(encoding="utf-8")
     assert masked == (outs["local"] / "staff.csv").read_text(encoding="utf-8")
     assert "E*****19" in masked.splitlines()[2]  # the entity's own mask shape (keep_last 2), on the executors
