@@ -708,3 +708,99 @@ def test_two_sources_with_one_table_name_do_not_overwrite_each_other(tmp_path):
     db = sqlite3.connect(copy)
     assert db.execute("SELECT DISTINCT tier FROM customers").fetchall() == [("shop1",)]
     db.close()
+
+
+def _my_target_keys(url: str) -> set[tuple[str, str, str, str]]:
+    """(table, constraint, referenced table, delete rule) of the foreign keys of a MariaDB URL's database."""
+    engine = _engine(url)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT table_name, constraint_name, referenced_table_name, delete_rule "
+            "FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()").all()
+    engine.dispose()
+    return {tuple(r) for r in rows}
+
+
+@pytest.mark.parametrize("server", ["MariaDB", "PostgreSQL"])
+@pytest.mark.parametrize("mode", ["truncate", "replace"])
+def test_rewrite_refuses_a_table_another_target_table_references(server, mode, tmp_path):
+    """A table outside the run references a copied one ON DELETE CASCADE: its rows stay, the table is refused.
+
+    On MariaDB ``truncate`` is a DELETE, which cascaded into the user's table and emptied it.
+    """
+    with throwaway_database("PostgreSQL", "dbcopy_src") as url, throwaway_database(server, "dbcopy_dst") as target:
+        source = _engine(url)
+        with source.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE parents (id integer PRIMARY KEY, tier text)")
+            conn.exec_driver_sql("INSERT INTO parents VALUES (1, 'a'), (2, 'b')")
+        source.dispose()
+        assert _anonymize(url, target, tmp_path).exit_code == 0
+        engine = _engine(target)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE keep (id integer PRIMARY KEY, parent integer, CONSTRAINT keep_parent_fk "
+                                 "FOREIGN KEY (parent) REFERENCES parents (id) ON DELETE CASCADE)")
+            conn.exec_driver_sql("INSERT INTO keep VALUES (1, 1), (2, 2)")
+        result = _anonymize(url, target, tmp_path, "--if-exists", mode)
+        with engine.connect() as conn:
+            kept = conn.exec_driver_sql("SELECT count(*) FROM keep").scalar()
+        engine.dispose()
+    assert result.exit_code == 3, result.output
+    assert kept == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].endswith(
+        "target table parents is referenced by foreign key keep_parent_fk of "
+        f"{sa.make_url(target).database if server == 'MariaDB' else 'public'}.keep, a table this run does not "
+        f"rewrite; --if-exists {mode} would change that table's rows: drop that constraint first")
+
+
+def test_pg_to_mariadb_set_default_and_a_constraint_name_two_tables_share(tmp_path):
+    """SET DEFAULT is left out with a note (MariaDB would store RESTRICT); a name PostgreSQL gives per table is
+    unique per database on MariaDB: the second table's constraint gets a server-given name instead of being lost."""
+    with throwaway_database("PostgreSQL", "dbcopy_src") as url, throwaway_database("MariaDB", "dbcopy_dst") as target:
+        source = _engine(url)
+        with source.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE parents (id integer PRIMARY KEY, tier text)")
+            conn.exec_driver_sql("CREATE TABLE a (id integer PRIMARY KEY, parent integer DEFAULT 1, CONSTRAINT fk_p "
+                                 "FOREIGN KEY (parent) REFERENCES parents (id) ON DELETE SET DEFAULT)")
+            for table in ("b", "c"):
+                conn.exec_driver_sql(f"CREATE TABLE {table} (id integer PRIMARY KEY, parent integer, CONSTRAINT fk_p "
+                                     "FOREIGN KEY (parent) REFERENCES parents (id) ON DELETE CASCADE)")
+            conn.exec_driver_sql("INSERT INTO parents VALUES (1, 'a'), (2, 'b')")
+            for table in ("a", "b", "c"):
+                conn.exec_driver_sql(f"INSERT INTO {table} VALUES (1, 2)")
+        source.dispose()
+        result = _anonymize(url, target, tmp_path)
+        keys = _my_target_keys(target)
+        again = _anonymize(url, target, tmp_path, "--if-exists", "replace")
+        assert again.exit_code == 0, again.output
+        assert len(_my_target_keys(target)) == 2
+    assert result.exit_code == 0, result.output
+    notes = _notes(result.output)
+    assert "note: foreign key fk_p of public.a not added: MySQL/MariaDB do not enforce the ON DELETE/UPDATE SET " \
+           "DEFAULT action" in notes
+    assert len(notes) == 2 and any(n.endswith("added under a name the target chose: foreign key names are unique "
+                                              "per schema there and another table of the copy already has this one")
+                                   for n in notes)
+    assert {(t, r, d) for t, _n, r, d in keys} == {("b", "parents", "CASCADE"), ("c", "parents", "CASCADE")}
+    assert "fk_p" in {n for _t, n, _r, _d in keys}
+
+
+def test_mariadb_constraint_and_table_names_with_backticks_are_copied(tmp_path):
+    """SQLAlchemy's SHOW CREATE TABLE parser skipped such a constraint with only a warning: no key, no note."""
+    with throwaway_database("MariaDB", "dbcopy_src") as url, throwaway_database("MariaDB", "dbcopy_dst") as target:
+        source = _engine(url)
+        with source.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE `p``q 父` (id int PRIMARY KEY)")
+            conn.exec_driver_sql("CREATE TABLE kid (id int PRIMARY KEY, p int, CONSTRAINT `fk``\"; DROP 约` "
+                                 "FOREIGN KEY (p) REFERENCES `p``q 父` (id) ON DELETE SET NULL)")
+            conn.exec_driver_sql("INSERT INTO `p``q 父` VALUES (1)")
+            conn.exec_driver_sql("INSERT INTO kid VALUES (1, 1)")
+        source.dispose()
+        result = _anonymize(url, target, tmp_path)
+        assert result.exit_code == 0, result.output
+        expected = {("kid", 'fk`"; DROP 约', "p`q 父", "SET NULL")}
+        assert _my_target_keys(target) == expected
+        again = _anonymize(url, target, tmp_path, "--if-exists", "truncate")
+        assert again.exit_code == 0, again.output
+        assert _my_target_keys(target) == expected
+    assert not _notes(result.output) and not _notes(again.output)

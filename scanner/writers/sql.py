@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -229,6 +229,13 @@ class SqlTargetWriter:
             if self.if_exists == "fail":
                 raise WriterError(f"target table {label} already exists; pass --if-exists replace or truncate "
                                   "to overwrite it")
+            referrers = self.backend.target_referrers(conn, table)
+            if referrers:
+                other_schema, other, constraint = referrers[0]
+                raise WriterError(f"target table {label} is referenced by foreign key {constraint} of "
+                                  f"{other_schema + '.' if other_schema else ''}{other}, a table this run does "
+                                  f"not rewrite; --if-exists {self.if_exists} would change that table's rows: "
+                                  "drop that constraint first")
             if self.if_exists == "truncate":
                 # The table's own column names, from an empty result (reflection is not portable: duckdb_engine).
                 present = set(conn.execute(sa.select(sa.text("*")).select_from(
@@ -308,10 +315,10 @@ class SqlTargetWriter:
         for schema, name in tables:
             label = f"{schema}.{name}" if schema else name
             with self.engine.connect() as conn:
-                inspector = sa.inspect(conn)
-                if not inspector.has_table(name, schema=schema):
+                if not sa.inspect(conn).has_table(name, schema=schema):
                     continue
-                names = [str(fk["name"]) for fk in inspector.get_foreign_keys(name, schema=schema) if fk.get("name")]
+            # the dialect's own listing: MySQL's inspector misses a name holding a backtick
+            names = [fk.name for fk in self.backend.foreign_keys(self.engine, schema, name) if fk.name]
             for constraint in names:
                 try:
                     with self.engine.begin() as conn:
@@ -344,12 +351,19 @@ class SqlTargetWriter:
                     note(f"{what} not added: {why}")
                     continue
                 referred = self.copied[(source, *fk.referred)]
+                renamed = False
                 try:
                     with self.engine.begin() as conn:
-                        self.backend.add_target_foreign_key(conn, _constraint(copy.where, referred.where, fk))
+                        if fk.name and self.backend.target_foreign_key_name_taken(conn, copy.where[0], fk.name):
+                            renamed = True  # another table of that schema holds the name: the server names this one
+                        self.backend.add_target_foreign_key(
+                            conn, _constraint(copy.where, referred.where, replace(fk, name=None) if renamed else fk))
                 except sa.exc.SQLAlchemyError as exc:
                     note(f"{what} not added: the target refused it, rows of the copy may break it ({_error_kind(exc)})")
                     continue
+                if renamed:
+                    note(f"{what} added under a name the target chose: foreign key names are unique per schema "
+                         "there and another table of the copy already has this one")
                 added += 1
         return added
 
@@ -367,7 +381,7 @@ class SqlTargetWriter:
             if mine is None or theirs is None or mine != theirs:
                 return (f"{column} and {referred.label}.{target} are transformed differently or by an operator "
                         "that can give two values one output, so the copy's values no longer match")
-        return self.backend.target_foreign_keys()
+        return self.backend.target_foreign_key_unfit(fk)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -367,6 +367,36 @@ class Dialect:
         """
         return None
 
+    def target_foreign_key_unfit(self, fk: ForeignKey) -> str | None:
+        """Why this backend cannot recreate one source foreign key as it is; None when it can be tried.
+
+        A backend that accepts a constraint but would enforce something else
+        (another ON DELETE action) must say so here: the copy then lacks the
+        constraint, with a note, rather than claim one the source did not have.
+        """
+        return self.target_foreign_keys()
+
+    def target_foreign_key_name_taken(self, conn: Connection, schema: str | None, name: str) -> bool:
+        """Whether a foreign key name is already used where this backend wants it unique.
+
+        PostgreSQL names a foreign key per table, as the source did; a backend
+        that names them per schema (MySQL, MariaDB) overrides this, since two
+        source tables of one schema may each have one of the same name.
+        """
+        return False
+
+    def target_referrers(self, conn: Connection, table: sa.Table) -> list[tuple[str | None, str, str]]:
+        """(schema, table, constraint) of other tables' foreign keys that reference a table of the copy.
+
+        ``--if-exists replace``/``truncate`` first drops the run's own
+        constraints; one left after that belongs to a table the run does not
+        rewrite, and emptying or dropping the referenced table would cascade
+        into that table's rows, null them, or leave them orphaned. [] where
+        the copy never gets foreign keys (SQLite, DuckDB) and the backend has
+        no catalog to ask.
+        """
+        return []
+
     def add_target_foreign_key(self, conn: Connection, constraint: sa.ForeignKeyConstraint) -> None:
         """Add a foreign key to a filled table of the copy; the server checks the rows already there."""
         conn.execute(sa.schema.AddConstraint(constraint))

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from scanner.connectors.sql.base import (
     SMALL_TABLE_ROWS,
     Dialect,
+    ForeignKey,
     SqlTable,
     TableInfo,
     lock_timeout,
@@ -273,6 +274,61 @@ class MySqlDialect(Dialect):
 
     def home_schema(self, url: URL) -> str | None:
         return url.database or None
+
+    def foreign_keys(self, engine: Engine, schema: str | None, table: str) -> list[ForeignKey]:
+        """A table's foreign keys from ``information_schema``, not from parsing ``SHOW CREATE TABLE``.
+
+        SQLAlchemy's parser skips, with only a warning, a constraint whose
+        name or referenced table holds a backtick: the key would silently
+        be neither passed on to the referencing column's rule nor recreated.
+        RESTRICT and NO ACTION are the same immediate check here and are
+        given as the default (None), as ``SHOW CREATE TABLE`` leaves them out.
+        """
+        query = sa.text(
+            "SELECT k.constraint_name, k.column_name, k.referenced_table_schema, k.referenced_table_name, "
+            "k.referenced_column_name, r.delete_rule, r.update_rule, k.table_schema "
+            "FROM information_schema.key_column_usage k JOIN information_schema.referential_constraints r "
+            "ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name "
+            "AND r.table_name = k.table_name "
+            "WHERE k.table_schema = COALESCE(:s, DATABASE()) AND k.table_name = :t "
+            "AND k.referenced_table_name IS NOT NULL ORDER BY k.constraint_name, k.ordinal_position")
+        found: dict[str, list[Any]] = {}
+        with engine.connect() as conn:
+            for name, column, ref_schema, ref_table, ref_column, ondelete, onupdate, own in \
+                    conn.execute(query, {"s": schema, "t": table}):
+                entry = found.setdefault(str(name), [[], (schema if ref_schema == own else str(ref_schema),
+                                                          str(ref_table)), [], ondelete, onupdate])
+                entry[0].append(str(column))
+                entry[2].append(str(ref_column))
+
+        def action(rule: str | None) -> str | None:
+            return None if rule in (None, "RESTRICT", "NO ACTION") else rule
+
+        return [ForeignKey(name, columns, referred, referred_columns, action(ondelete), action(onupdate))
+                for name, (columns, referred, referred_columns, ondelete, onupdate) in found.items()]
+
+    def target_foreign_key_unfit(self, fk: ForeignKey) -> str | None:
+        """SET DEFAULT is refused: MySQL's InnoDB rejects it and MariaDB's stores it as RESTRICT."""
+        if "SET DEFAULT" in {(fk.ondelete or "").upper(), (fk.onupdate or "").upper()}:
+            return "MySQL/MariaDB do not enforce the ON DELETE/UPDATE SET DEFAULT action"
+        return super().target_foreign_key_unfit(fk)
+
+    def target_foreign_key_name_taken(self, conn: Connection, schema: str | None, name: str) -> bool:
+        """InnoDB names foreign keys per database; a PostgreSQL source names them per table."""
+        return conn.execute(sa.text(
+            "SELECT 1 FROM information_schema.referential_constraints "
+            "WHERE constraint_schema = COALESCE(:s, DATABASE()) AND constraint_name = :n LIMIT 1"),
+            {"s": schema, "n": name}).first() is not None
+
+    def target_referrers(self, conn: Connection, table: sa.Table) -> list[tuple[str | None, str, str]]:
+        """Other tables' foreign keys onto it: ``--if-exists truncate`` is a DELETE here (TRUNCATE commits at
+        once), which would run their ON DELETE CASCADE or SET NULL on rows of tables outside the run."""
+        rows = conn.execute(sa.text(
+            "SELECT DISTINCT table_schema, table_name, constraint_name FROM information_schema.key_column_usage "
+            "WHERE referenced_table_schema = COALESCE(:s, DATABASE()) AND referenced_table_name = :t "
+            "AND NOT (table_schema = referenced_table_schema AND table_name = referenced_table_name) "
+            "ORDER BY 1, 2, 3"), {"s": table.schema, "t": table.name}).all()
+        return [(str(s), str(t), str(c)) for s, t, c in rows]
 
     # Characters of a copied text column that is part of a key (utf8mb4: 1020 bytes, under InnoDB's 3072).
     key_chars: ClassVar[int] = 255

@@ -241,6 +241,16 @@ class PostgresDialect(Dialect):
     def home_schema(self, url: URL) -> str | None:
         return "public"
 
+    def target_referrers(self, conn: Connection, table: sa.Table) -> list[tuple[str | None, str, str]]:
+        """Other tables' foreign keys onto it, from ``pg_constraint``: the server would refuse the TRUNCATE or
+        DROP with an error naming neither the constraint nor what to do."""
+        rows = conn.execute(sa.text(
+            "SELECT n.nspname, r.relname, c.conname FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid "
+            "JOIN pg_namespace n ON n.oid = r.relnamespace "
+            "WHERE c.contype = 'f' AND c.confrelid = CAST(:t AS regclass) AND c.conrelid <> c.confrelid "
+            "ORDER BY 1, 2, 3"), {"t": conn.dialect.identifier_preparer.format_table(table)}).all()
+        return [(str(s), str(t), str(c)) for s, t, c in rows]
+
     def clear_table(self, conn: Connection, table: sa.Table) -> None:
         """TRUNCATE: transactional in PostgreSQL, and it gives the pages back at once."""
         conn.execute(sa.text(f"TRUNCATE TABLE {conn.dialect.identifier_preparer.format_table(table)}"))
