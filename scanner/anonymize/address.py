@@ -45,11 +45,17 @@ def has_han(value: str) -> bool:
 # The stdlib re has no set subtraction: spell the body as Han minus street words.
 _STREET_WORDS = "路街道巷弄号栋楼室村镇乡里院幢座单元期"
 _BODY_STD = "(?:(?![" + _STREET_WORDS + "])[\u4e00-\u9fff])"
+# The parts, in the order the pattern tries them. A municipality comes first: ``北京省…`` is 北京, not a
+# province named 北京省 (the SQL of mask-views, whose regular expressions take the longest match, asks
+# for the municipality before the other provinces for the same reason).
+MUNICIPALITY = r"(?:北京|天津|上海|重庆)市?"
+PROVINCE = (r"内蒙古自治区|广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区|香港特别行政区|澳门特别行政区"
+            r"|[\u4e00-\u9fff]{2,3}省")
+# The city and the district end at their first suffix (lazy bodies).
+CITY = rf"{_BODY_STD}{{1,8}}?(?:自治州|地区|盟|市)"
+DISTRICT = rf"{_BODY_STD}{{1,8}}?(?:新区|区|县|旗|市)"
 _ADMIN_RE = re.compile(
-    r"^(?P<province>(?:北京|天津|上海|重庆)市?|内蒙古自治区|广西壮族自治区|西藏自治区|宁夏回族自治区"
-    r"|新疆维吾尔自治区|香港特别行政区|澳门特别行政区|[\u4e00-\u9fff]{2,3}省)?"
-    rf"(?P<city>{_BODY_STD}{{1,8}}?(?:自治州|地区|盟|市))?"
-    rf"(?P<district>{_BODY_STD}{{1,8}}?(?:新区|区|县|旗|市))?"
+    rf"^(?P<province>{MUNICIPALITY}|{PROVINCE})?(?P<city>{CITY})?(?P<district>{DISTRICT})?"
 )
 
 # Public for the SQL masks of mask-views (scanner/maskviews/sqlmask.py), which spell the same split in SQL.

@@ -18,15 +18,16 @@ Where SQL cannot say what Python says, the SQL errs on the hidden side:
   checked with ``isalnum`` when the class is built). A rarer symbol Python
   keeps is masked in SQL;
 * an IPv6 address is masked whole (Python keeps its first two groups);
-* PostgreSQL's regular expressions take the longest administrative prefix of
-  a Chinese address where Python's take the first one found: for the rare
-  address where these differ, PostgreSQL keeps a longer district name.
+* PostgreSQL's regular expressions take the longest (or, when the first
+  quantifier is lazy, the shortest) match, not the first one found as
+  Python's do, so the administrative prefix of a Chinese address is matched
+  part by part (``admin_prefix``): each part's pattern ends at its first
+  suffix exactly as the lazy Python pattern does (``东区区`` keeps ``东区``).
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -42,7 +43,7 @@ from detectors.entities.spec import (
     MASK_SECRET,
 )
 from detectors.masking import default_keep, mask_style
-from scanner.anonymize.address import ADMIN_RE, STREET_WORDS
+from scanner.anonymize.address import CITY, DISTRICT, MUNICIPALITY, PROVINCE, STREET_WORDS
 from scanner.anonymize.crypto import DEFAULT_HASH_HEX, hash_norm
 
 MASK_CHAR = "*"
@@ -216,27 +217,47 @@ def _ip(sql: MaskSql, x: str) -> str:
             f"ELSE {mask_chars_sql(sql, x, 0, 0)} END")
 
 
-def admin_pattern(sql: MaskSql) -> str:
-    """``scanner/anonymize/address.py``'s province/city/district pattern in the dialect's spelling.
+def admin_pattern(sql: MaskSql, pattern: str) -> str:
+    """A part of ``scanner/anonymize/address.py``'s province/city/district split in the dialect's spelling.
 
-    Named groups become plain groups, and the lookahead that keeps street
-    words out of a district's body becomes a bracket expression of the Han
-    block minus those words (PostgreSQL has no lookahead inside a quantified
-    group).
+    The lookahead that keeps street words out of a body becomes a bracket
+    expression of the Han block minus those words (PostgreSQL has no
+    lookahead inside a quantified group).
     """
     han = range(HAN_FIRST, HAN_LAST + 1)
     body = char_class(sql, [cp for cp in han if chr(cp) not in STREET_WORDS])
-    pattern = ADMIN_RE.pattern
     pattern = pattern.replace(f"(?:(?![{STREET_WORDS}])[\u4e00-\u9fff])", "\0BODY\0")
     pattern = pattern.replace("[\\u4e00-\\u9fff]", "\0HAN\0")
-    pattern = re.sub(r"\(\?P<\w+>", "(?:", pattern)
     return pattern.replace("\0BODY\0", body).replace("\0HAN\0", char_class(sql, han))
+
+
+def admin_prefix(sql: MaskSql, x: str) -> str:
+    """The province, city and district at the start of ``x``, as ``address.split_address`` finds them.
+
+    One regular expression per part, each on what the parts before it left:
+    a whole-prefix pattern would be matched longest-first by PostgreSQL
+    (``东区区`` whole, where Python's lazy district stops at ``东区``). The
+    city and district patterns start with a lazy quantifier, which makes
+    PostgreSQL take their shortest match: Python's first suffix. A
+    municipality is asked for before the other provinces, as Python's
+    alternation tries it first.
+    """
+    def part(expr: str, pattern: str) -> str:
+        return sql.mv_regex_substr(expr, sql.mv_literal("^(?:" + admin_pattern(sql, pattern) + ")"))
+
+    municipality = sql.mv_literal("^(?:" + admin_pattern(sql, MUNICIPALITY) + ")")
+    province = (f"(CASE WHEN {sql.mv_regex_like(x, municipality)} THEN {part(x, MUNICIPALITY)} "
+                f"ELSE {part(x, PROVINCE)} END)")
+    after_province = f"SUBSTR({x}, CHAR_LENGTH({province}) + 1)"
+    city = part(after_province, CITY)
+    after_city = f"SUBSTR({after_province}, CHAR_LENGTH({city}) + 1)"
+    return f"CONCAT({province}, {city}, {part(after_city, DISTRICT)})"
 
 
 def _address(sql: MaskSql, x: str) -> str:
     """Chinese: keep province/city/district, mask the rest; others: mask up to the first comma."""
     alnum = sql.mv_literal(char_class(sql, separator_codepoints(), negate=True))
-    prefix = sql.mv_regex_substr(x, sql.mv_literal(admin_pattern(sql)))
+    prefix = admin_prefix(sql, x)
     rest = sql.mv_regex_replace(f"SUBSTR({x}, CHAR_LENGTH({prefix}) + 1)", alnum, MASK_CHAR)
     han = sql.mv_regex_like(x, sql.mv_literal(char_class(sql, range(HAN_FIRST, HAN_LAST + 1))))
     comma = sql.mv_strpos(",", x)
