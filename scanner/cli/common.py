@@ -9,6 +9,7 @@ what they parse with only when called, so ``piiwarden --help`` stays fast.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
@@ -208,3 +209,13 @@ def check_credentials(sources: list[str], what: str = "", *, typed: bool = True)
     for source in sources:
         if problem := credential_problem(source, what, typed=typed):
             raise usage_error(problem)
+
+
+def parse_day(value: str | None, option: str = "--as-of") -> dt.date:
+    """A ``YYYY-MM-DD`` option as a date (today when not given); a usage error naming the option."""
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise usage_error(f"{option} must be a date YYYY-MM-DD, got {value!r}") from None

@@ -9,7 +9,6 @@ date or output suffix, or without a log.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from enum import Enum
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from scanner.cli.common import EXIT_FAIL, EXIT_OK, load_config, out, usage_error
+from scanner.cli.common import EXIT_FAIL, EXIT_OK, load_config, out, parse_day, usage_error
 
 if TYPE_CHECKING:
     from scanner.anonymize.keys import Key
@@ -204,10 +203,7 @@ def audit_export(
 
     if output.suffix.lower() not in (".csv", ".json"):
         raise usage_error(f"the export is written as .csv or .json, not {output.suffix or 'a file without suffix'}")
-    try:
-        start = dt.date.fromisoformat(since) if since is not None else None
-    except ValueError:
-        raise usage_error("--since must be a date (YYYY-MM-DD)") from None
+    start = parse_day(since, "--since") if since is not None else None
     audit = _log(log, config)
     if not audit.files():
         raise usage_error(f"no audit log at {audit.path}")

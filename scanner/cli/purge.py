@@ -10,7 +10,6 @@ is rolled back and is one of those).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +24,7 @@ from scanner.cli.common import (
     load_policy,
     missing_sources,
     out,
+    parse_day,
     usage_error,
 )
 
@@ -62,7 +62,7 @@ def _purge(sources: list[str], policy: Path, as_of: str | None, apply: bool, arc
     from scanner.config import default_audit_path
     from scanner.lifecycle.purge import PurgeProblem
 
-    day = _as_of(as_of)
+    day = parse_day(as_of)
     loaded = load_policy(policy)
     check_credentials(sources)
     missing_sources(sources)
@@ -81,14 +81,6 @@ def _purge(sources: list[str], policy: Path, as_of: str | None, apply: bool, arc
     _render(result)
     raise typer.Exit(result.exit_code)
 
-
-def _as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise usage_error(f"purge: --as-of must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 def _render(result: PurgeResult) -> None:

@@ -40,6 +40,7 @@ from scanner.cli.common import (
     load_policy,
     missing_sources,
     out,
+    parse_day,
     read_options,
     usage_error,
 )
@@ -62,13 +63,6 @@ ON_BAD_ROWS_HELP = ("A row a file reader cannot read (ragged CSV record, invalid
 MAX_CELL_HELP = (f"Longest cell or line read, in bytes; a longer one is a bad row [default: {DEFAULT_MAX_CELL_BYTES}].")
 
 
-def _parse_as_of(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise usage_error(f"--as-of must be a date YYYY-MM-DD, got {value!r}") from None
 
 
 def scan(
@@ -138,7 +132,7 @@ def scan(
         raise usage_error("--sample-rows must be at least 1")
     if engine is Engine.spark and (problem := common.spark_problem()):
         raise usage_error(f"--engine spark: {problem}")
-    as_of_date = _parse_as_of(st.as_of)
+    as_of_date = parse_day(st.as_of)
     missing_sources(st.sources)
     with custom_entities(st.entities):  # the policy may name a custom entity (allowed_entities, roles)
         _scan_with_entities(st, engine, spark_master, as_of_date, index, key_file, ocr, max_pdf_pages, log_format,
